@@ -1,0 +1,25 @@
+/** Assembles the API router from each resource's routes. */
+import type { Controller } from '../controller';
+import { Router } from './router';
+import { appsRoutes } from './routes/apps';
+import { authRoutes } from './routes/auth';
+
+export function apiRouter(c: Controller): Router {
+  const r = new Router();
+  r.add('/healthz/?', { GET: () => ({ status: 200, body: 'OK', contentType: 'text/plain; charset=utf-8' }) }, 'none');
+  r.add(
+    '/readiness/?',
+    {
+      GET: () => {
+        c.store.db.prepare('SELECT 1').get();
+        return { status: 200, body: 'OK', contentType: 'text/plain; charset=utf-8' };
+      },
+    },
+    'none',
+  );
+  // The CLI checks a controller URL by expecting 401 here.
+  r.add('/v2/?', { GET: () => ({ status: 200, body: {} }) });
+  authRoutes(r, c);
+  appsRoutes(r, c);
+  return r;
+}

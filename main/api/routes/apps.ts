@@ -1,0 +1,33 @@
+/** /v2/apps/: create, list, get, transfer, destroy. */
+import { CreateAppRequest, TransferAppRequest } from '../../contract/apps';
+import type { Controller } from '../../controller';
+import { appJson } from '../../controller/apps';
+import { paginate } from '../paginate';
+import type { Router } from '../router';
+import { parseBody } from '../validate';
+
+export const APP = '([a-z0-9-]+)';
+
+export function appsRoutes(r: Router, c: Controller): void {
+  r.add('/v2/apps/?', {
+    GET: (req) => ({ status: 200, body: paginate(req, c.apps.list(req.user).map(appJson)) }),
+    POST: (req) => {
+      const { id } = parseBody(CreateAppRequest, req.body);
+      return { status: 201, body: appJson(c.apps.create(req.user, id)) };
+    },
+  });
+  r.add(`/v2/apps/${APP}/?`, {
+    GET: (req) => ({ status: 200, body: appJson(c.apps.access(req.user, req.params[0]!, req.method)) }),
+    POST: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const { owner } = parseBody(TransferAppRequest, req.body);
+      if (owner !== undefined) c.apps.transfer(req.user, app, c.users.get(owner));
+      return { status: 200 };
+    },
+    DELETE: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      c.apps.destroy(app);
+      return { status: 204 };
+    },
+  });
+}

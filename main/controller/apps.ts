@@ -1,0 +1,143 @@
+/** Apps: creation (with v1 release, config, settings, TLS and default domain), access, transfer, destroy. */
+import type { App } from '../contract/objects';
+import { conflict, forbidden, invalid, notFound } from '../contract/errors';
+import type { Store } from '../store/db';
+import { timestamp, uuid } from '../store/clock';
+import { randomAppName } from './names';
+import type { UserRow } from './users';
+
+export interface AppRow {
+  uuid: string;
+  id: string;
+  owner_id: number;
+  owner: string;
+  structure: string;
+  created: string;
+  updated: string;
+}
+
+export const APP_ID_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+export const APP_ID_MESSAGE =
+  'App name must start with an alphabetic character, cannot end with a hyphen and can only contain a-z (lowercase), 0-9 and hyphens.';
+
+const SELECT_APP = 'SELECT apps.*, users.username AS owner FROM apps JOIN users ON users.id = apps.owner_id';
+
+export function appJson(a: AppRow): App {
+  return {
+    uuid: a.uuid,
+    id: a.id,
+    owner: a.owner,
+    structure: JSON.parse(a.structure) as Record<string, number>,
+    created: a.created,
+    updated: a.updated,
+  };
+}
+
+export function reservedNames(): string[] {
+  return (process.env.RESERVED_NAMES ?? 'deis, deis-builder, deis-workflow-manager, grafana')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export class Apps {
+  constructor(private readonly store: Store) {}
+
+  find(id: string): AppRow | undefined {
+    return this.store.db.prepare(`${SELECT_APP} WHERE apps.id = ?`).get(id) as AppRow | undefined;
+  }
+
+  isCollaborator(app: AppRow, user: UserRow): boolean {
+    return !!this.store.db.prepare('SELECT 1 FROM app_perms WHERE app_uuid = ? AND user_id = ?').get(app.uuid, user.id);
+  }
+
+  /**
+   * The app `id` if `user` may act on it with `method`: owners and admins may do everything,
+   * collaborators everything but DELETE. Unknown app → 404, no access → 403 (Deis's order).
+   */
+  access(user: UserRow, id: string, method: string): AppRow {
+    const app = this.find(id);
+    if (!app) throw notFound('App');
+    if (user.is_superuser || app.owner_id === user.id) return app;
+    if (method !== 'DELETE' && this.isCollaborator(app, user)) return app;
+    throw forbidden();
+  }
+
+  /** Apps the user owns or collaborates on (admins: all), by id. */
+  list(user: UserRow): AppRow[] {
+    if (user.is_superuser) return this.store.db.prepare(`${SELECT_APP} ORDER BY apps.id`).all() as AppRow[];
+    return this.store.db
+      .prepare(
+        `${SELECT_APP} WHERE apps.owner_id = ? OR apps.uuid IN (SELECT app_uuid FROM app_perms WHERE user_id = ?) ORDER BY apps.id`,
+      )
+      .all(user.id, user.id) as AppRow[];
+  }
+
+  create(user: UserRow, requested: string | undefined): AppRow {
+    return this.store.tx(() => {
+      const id = requested ?? this.unusedRandomName();
+      if (id.length > 63) throw invalid('id', 'Ensure this field has no more than 63 characters.');
+      if (!APP_ID_RE.test(id)) throw invalid('id', APP_ID_MESSAGE);
+      if (reservedNames().includes(id)) throw invalid('id', `${id} is a reserved name.`);
+      if (this.find(id)) throw invalid('id', 'Application with this id already exists.');
+      const now = timestamp();
+      const app = uuid();
+      const db = this.store.db;
+      db.prepare('INSERT INTO apps (uuid, id, owner_id, structure, created, updated) VALUES (?, ?, ?, ?, ?, ?)').run(
+        app, id, user.id, '{}', now, now,
+      );
+      const config = uuid();
+      db.prepare('INSERT INTO configs (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
+        config, app, user.id, now, now,
+      );
+      db.prepare(
+        'INSERT INTO releases (uuid, app_uuid, owner_id, version, summary, config_uuid, created, updated) VALUES (?, ?, ?, 1, ?, ?, ?, ?)',
+      ).run(uuid(), app, user.id, `${user.username} created initial release`, config, now, now);
+      db.prepare('INSERT INTO app_settings (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
+        uuid(), app, user.id, now, now,
+      );
+      db.prepare('INSERT INTO tls (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
+        uuid(), app, user.id, now, now,
+      );
+      if (db.prepare('SELECT 1 FROM domains WHERE domain = ?').get(id))
+        throw conflict(`The domain ${id} is already in use by another app`);
+      db.prepare('INSERT INTO domains (app_uuid, owner_id, domain, created, updated) VALUES (?, ?, ?, ?, ?)').run(
+        app, user.id, id, now, now,
+      );
+      return this.find(id)!;
+    });
+  }
+
+  private unusedRandomName(): string {
+    for (let i = 0; i < 100; i++) {
+      const name = randomAppName();
+      if (!this.find(name) && !reservedNames().includes(name)) return name;
+    }
+    throw conflict('Could not find a free random app name; give the app a name.');
+  }
+
+  /** Gives the app to another user; only its owner or an admin may. */
+  transfer(user: UserRow, app: AppRow, newOwner: UserRow): void {
+    if (!user.is_superuser && app.owner_id !== user.id) throw forbidden();
+    this.store.tx(() => {
+      this.store.db.prepare('UPDATE apps SET owner_id = ?, updated = ? WHERE uuid = ?').run(newOwner.id, timestamp(), app.uuid);
+      // The new owner is no longer a collaborator of their own app.
+      this.store.db.prepare('DELETE FROM app_perms WHERE app_uuid = ? AND user_id = ?').run(app.uuid, newOwner.id);
+    });
+  }
+
+  destroy(app: AppRow): void {
+    this.store.tx(() => {
+      this.store.db.prepare('DELETE FROM apps WHERE uuid = ?').run(app.uuid);
+    });
+  }
+
+  setStructure(app: AppRow, structure: Record<string, number>): void {
+    this.store.tx(() => {
+      this.store.db
+        .prepare('UPDATE apps SET structure = ?, updated = ? WHERE uuid = ?')
+        .run(JSON.stringify(structure), timestamp(), app.uuid);
+    });
+  }
+}
+

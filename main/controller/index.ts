@@ -1,0 +1,14 @@
+/** The controller: the domain services, created once and shared by the API, the builder and the UI. */
+import type { Store } from '../store/db';
+import { Apps } from './apps';
+import { Users } from './users';
+
+export class Controller {
+  readonly users: Users;
+  readonly apps: Apps;
+
+  constructor(readonly store: Store) {
+    this.users = new Users(store);
+    this.apps = new Apps(store);
+  }
+}

@@ -1,0 +1,39 @@
+/** The core's settings, read once from the environment with defaults a fresh install can use. */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface CoreSettings {
+  home: string;
+  apiPort: number;
+  builderPort: number;
+  routerPort: number;
+  host: '127.0.0.1';
+}
+
+export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const;
+
+/** The per-user app-data folder, where Electron's `userData` would also be. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Deis Desktop');
+  if (process.platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Deis Desktop');
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'deis-desktop');
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number from 0 to 65535, not "${raw}".`);
+  return n;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings {
+  return {
+    home: path.resolve(env.DEIS_HOME || defaultHome(env)),
+    apiPort: port(env, 'DEIS_API_PORT', DEFAULT_PORTS.api),
+    builderPort: port(env, 'DEIS_BUILDER_PORT', DEFAULT_PORTS.builder),
+    routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),
+    host: '127.0.0.1',
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Versioned schema migrations. A migration is never edited once it has shipped: add a new one.
+ * Timestamps are stored as the API renders them (`YYYY-MM-DDTHH:MM:SSZ`); JSON columns hold JSON text.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  username TEXT NOT NULL UNIQUE,
+  email TEXT NOT NULL DEFAULT '',
+  first_name TEXT NOT NULL DEFAULT '',
+  last_name TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL,
+  is_superuser INTEGER NOT NULL DEFAULT 0,
+  is_staff INTEGER NOT NULL DEFAULT 0,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  last_login TEXT,
+  date_joined TEXT NOT NULL,
+  token TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE platform_settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE apps (
+  uuid TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  structure TEXT NOT NULL DEFAULT '{}',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE app_perms (
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created TEXT NOT NULL,
+  PRIMARY KEY (app_uuid, user_id)
+);
+
+CREATE TABLE builds (
+  uuid TEXT PRIMARY KEY,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  image TEXT NOT NULL,
+  sha TEXT NOT NULL DEFAULT '',
+  procfile TEXT NOT NULL DEFAULT '{}',
+  dockerfile TEXT NOT NULL DEFAULT '',
+  log TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE INDEX builds_app ON builds(app_uuid, created);
+
+CREATE TABLE configs (
+  uuid TEXT PRIMARY KEY,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  "values" TEXT NOT NULL DEFAULT '{}',
+  memory TEXT NOT NULL DEFAULT '{}',
+  cpu TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '{}',
+  registry TEXT NOT NULL DEFAULT '{}',
+  healthcheck TEXT NOT NULL DEFAULT '{}',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE releases (
+  uuid TEXT PRIMARY KEY,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  version INTEGER NOT NULL,
+  summary TEXT NOT NULL DEFAULT '',
+  failed INTEGER NOT NULL DEFAULT 0,
+  config_uuid TEXT NOT NULL REFERENCES configs(uuid),
+  build_uuid TEXT REFERENCES builds(uuid),
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  UNIQUE (app_uuid, version)
+);
+
+CREATE TABLE domains (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  domain TEXT NOT NULL UNIQUE,
+  certificate_id INTEGER REFERENCES certificates(id) ON DELETE SET NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE keys (
+  uuid TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  id TEXT NOT NULL UNIQUE,
+  public TEXT NOT NULL UNIQUE,
+  fingerprint TEXT NOT NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE certificates (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL UNIQUE,
+  certificate TEXT NOT NULL,
+  key TEXT NOT NULL,
+  common_name TEXT NOT NULL DEFAULT '',
+  expires TEXT NOT NULL,
+  starts TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  san TEXT NOT NULL DEFAULT '[]',
+  issuer TEXT NOT NULL DEFAULT '',
+  subject TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE app_settings (
+  uuid TEXT PRIMARY KEY,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  maintenance INTEGER NOT NULL DEFAULT 0,
+  routable INTEGER NOT NULL DEFAULT 1,
+  whitelist TEXT NOT NULL DEFAULT '[]',
+  autoscale TEXT NOT NULL DEFAULT '{}',
+  label TEXT NOT NULL DEFAULT '{}',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE INDEX app_settings_app ON app_settings(app_uuid, created);
+
+CREATE TABLE tls (
+  uuid TEXT PRIMARY KEY,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  https_enforced INTEGER,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+`,
+  },
+];

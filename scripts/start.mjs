@@ -1,0 +1,39 @@
+// `npm start`: the desktop app. Where no Electron binary or no display exists, say so and run the
+// headless core (the same as `npm run serve`) instead.
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+
+const require = createRequire(import.meta.url);
+
+function electronBinary() {
+  try {
+    const bin = require('electron'); // the electron package exports the binary's path in Node
+    return typeof bin === 'string' && fs.existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const bin = electronBinary();
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+function run(cmd, args) {
+  const child = spawn(cmd, args, { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (bin && hasDisplay) {
+  const build = spawnSync(npx, ['electron-vite', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  run(bin, ['.']);
+} else {
+  console.log(
+    bin
+      ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset): starting the headless core instead.'
+      : 'No Electron binary is installed (npm ci without it, or it could not be downloaded): starting the headless core instead.',
+  );
+  run(npx, ['tsx', 'main/serve.ts']);
+}
