@@ -2,10 +2,26 @@
 // imports only the contract, and the contract imports no Node module.
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto', 'stream', 'url', 'util', 'events'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'crypto',
+  'stream',
+  'url',
+  'util',
+  'events',
+];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'test-results/**', 'test/fixtures/**', 'resources/buildpacks/**'] },
+  {
+    ignores: ['node_modules/**', 'out/**', 'test-results/**', 'test/fixtures/**', 'resources/buildpacks/**'],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -18,7 +34,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'The core runs without Electron: never import electron in main/ or cluster/.' }] },
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'The core runs without Electron: never import electron in main/ or cluster/.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -31,7 +54,10 @@ export default tseslint.config(
           paths: [{ name: 'electron', message: 'main/contract is shared with the renderer.' }],
           patterns: [
             { group: nodeBuiltins, message: 'main/contract is shared with the renderer: no Node modules.' },
-            { group: ['../*', '!./*'], message: 'main/contract imports only itself and pure packages (zod).' },
+            {
+              group: ['../*', '!./*'],
+              message: 'main/contract imports only itself and pure packages (zod).',
+            },
           ],
         },
       ],
@@ -43,7 +69,9 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The renderer talks to the core over HTTP; use the preload API.' }],
+          paths: [
+            { name: 'electron', message: 'The renderer talks to the core over HTTP; use the preload API.' },
+          ],
           patterns: [
             { group: nodeBuiltins, message: 'The renderer runs in a browser: no Node modules.' },
             {

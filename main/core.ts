@@ -30,19 +30,31 @@ function builderKey(home: string): string {
   }
 }
 
-export async function startCore(settings: CoreSettings, log: (line: string) => void = console.log): Promise<Core> {
+export async function startCore(
+  settings: CoreSettings,
+  log: (line: string) => void = console.log,
+): Promise<Core> {
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   let store: Store | undefined;
   let server: http.Server | undefined;
   try {
     store = openStore(path.join(settings.home, 'deis.db'));
     const controller = new Controller(store);
-    server = createApiServer({ router: apiRouter(controller), users: controller.users, builderKey: builderKey(settings.home), log });
-    const apiPort = await listen(server, settings.apiPort, settings.host).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE')
-        throw new Error(`Port ${settings.apiPort} is in use by another program; set DEIS_API_PORT to a free port.`);
-      throw err;
+    server = createApiServer({
+      router: apiRouter(controller),
+      users: controller.users,
+      builderKey: builderKey(settings.home),
+      log,
     });
+    const apiPort = await listen(server, settings.apiPort, settings.host).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE')
+          throw new Error(
+            `Port ${settings.apiPort} is in use by another program; set DEIS_API_PORT to a free port.`,
+          );
+        throw err;
+      },
+    );
     const s = server;
     const st = store;
     return {

@@ -16,7 +16,8 @@ export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   const home = os.homedir();
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Deis Desktop');
-  if (process.platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Deis Desktop');
+  if (process.platform === 'win32')
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Deis Desktop');
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'deis-desktop');
 }
 
@@ -24,7 +25,8 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number from 0 to 65535, not "${raw}".`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${name} must be a port number from 0 to 65535, not "${raw}".`);
   return n;
 }
 

@@ -15,7 +15,8 @@ function electronBinary() {
   }
 }
 
-const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const hasDisplay =
+  process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const bin = electronBinary();
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 

@@ -6,7 +6,11 @@ import { authRoutes } from './routes/auth';
 
 export function apiRouter(c: Controller): Router {
   const r = new Router();
-  r.add('/healthz/?', { GET: () => ({ status: 200, body: 'OK', contentType: 'text/plain; charset=utf-8' }) }, 'none');
+  r.add(
+    '/healthz/?',
+    { GET: () => ({ status: 200, body: 'OK', contentType: 'text/plain; charset=utf-8' }) },
+    'none',
+  );
   r.add(
     '/readiness/?',
     {

@@ -54,7 +54,11 @@ async function handle(options: ApiServerOptions, req: http.IncomingMessage, res:
   send(res, response);
 }
 
-async function dispatch(options: ApiServerOptions, req: http.IncomingMessage, signal: AbortSignal): Promise<ApiResponse> {
+async function dispatch(
+  options: ApiServerOptions,
+  req: http.IncomingMessage,
+  signal: AbortSignal,
+): Promise<ApiResponse> {
   const url = parseUrl(req.url ?? '/');
   const match = options.router.match(url.pathname);
   // Drain the body before answering so keep-alive connections stay usable.
@@ -101,7 +105,8 @@ function authenticate(users: Users, header: string | undefined): UserRow {
   if (!header) throw unauthenticated();
   const token = tokenOf(header);
   if (!token) {
-    if (/^\s*token\s*$/i.test(header)) throw unauthenticated('Invalid token header. No credentials provided.');
+    if (/^\s*token\s*$/i.test(header))
+      throw unauthenticated('Invalid token header. No credentials provided.');
     throw unauthenticated();
   }
   const user = users.byToken(token);
@@ -138,13 +143,19 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
-function errorResponse(err: unknown, log: ((line: string) => void) | undefined, req: http.IncomingMessage): ApiResponse {
+function errorResponse(
+  err: unknown,
+  log: ((line: string) => void) | undefined,
+  req: http.IncomingMessage,
+): ApiResponse {
   if (err instanceof DeisError) {
     const headers: Record<string, string> = {};
     if (err.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Token';
     return { status: err.status, body: err.body(), headers };
   }
-  log?.(`api: bug while answering ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  log?.(
+    `api: bug while answering ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  );
   return { status: 500, body: { detail: 'Server Error' } };
 }
 

@@ -5,7 +5,15 @@ import { DeisError, type FieldErrors } from '../contract/errors';
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const input = body === undefined ? {} : body;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    const got = Array.isArray(input) ? 'list' : input === null ? 'NoneType' : typeof input === 'string' ? 'str' : typeof input === 'number' ? 'int' : typeof input;
+    const got = Array.isArray(input)
+      ? 'list'
+      : input === null
+        ? 'NoneType'
+        : typeof input === 'string'
+          ? 'str'
+          : typeof input === 'number'
+            ? 'int'
+            : typeof input;
     throw new DeisError('validation', 'Invalid data.', {
       fields: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${got}.`] },
     });

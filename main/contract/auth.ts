@@ -10,14 +10,24 @@ export const username = z
   .string(required())
   .min(1, 'This field may not be blank.')
   .max(150, 'Ensure this field has no more than 150 characters.')
-  .regex(USERNAME_RE, 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.');
+  .regex(
+    USERNAME_RE,
+    'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
+  );
 
-const password = z.string(required()).min(1, 'This field may not be blank.').max(128, 'Ensure this field has no more than 128 characters.');
+const password = z
+  .string(required())
+  .min(1, 'This field may not be blank.')
+  .max(128, 'Ensure this field has no more than 128 characters.');
 
 export const RegisterRequest = z.object({
   username,
   password,
-  email: z.union([z.literal(''), z.email('Enter a valid email address.')], { error: 'Enter a valid email address.' }).default(''),
+  email: z
+    .union([z.literal(''), z.email('Enter a valid email address.')], {
+      error: 'Enter a valid email address.',
+    })
+    .default(''),
   first_name: z.string().max(150, 'Ensure this field has no more than 150 characters.').optional(),
   last_name: z.string().max(150, 'Ensure this field has no more than 150 characters.').optional(),
 });

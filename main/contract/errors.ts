@@ -99,7 +99,8 @@ export const invalidFields = (fields: FieldErrors): DeisError => {
 export const notFound = (model: string): DeisError =>
   new DeisError('not_found', `No ${model} matches the given query.`);
 
-export const notFoundDetail = (message = 'Not found.'): DeisError => new DeisError('not_found_detail', message);
+export const notFoundDetail = (message = 'Not found.'): DeisError =>
+  new DeisError('not_found_detail', message);
 
 export const forbidden = (message = 'You do not have permission to perform this action.'): DeisError =>
   new DeisError('forbidden', message);

@@ -48,7 +48,9 @@ export class Apps {
   }
 
   isCollaborator(app: AppRow, user: UserRow): boolean {
-    return !!this.store.db.prepare('SELECT 1 FROM app_perms WHERE app_uuid = ? AND user_id = ?').get(app.uuid, user.id);
+    return !!this.store.db
+      .prepare('SELECT 1 FROM app_perms WHERE app_uuid = ? AND user_id = ?')
+      .get(app.uuid, user.id);
   }
 
   /**
@@ -83,27 +85,31 @@ export class Apps {
       const now = timestamp();
       const app = uuid();
       const db = this.store.db;
-      db.prepare('INSERT INTO apps (uuid, id, owner_id, structure, created, updated) VALUES (?, ?, ?, ?, ?, ?)').run(
-        app, id, user.id, '{}', now, now,
-      );
+      db.prepare(
+        'INSERT INTO apps (uuid, id, owner_id, structure, created, updated) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(app, id, user.id, '{}', now, now);
       const config = uuid();
-      db.prepare('INSERT INTO configs (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
-        config, app, user.id, now, now,
-      );
+      db.prepare(
+        'INSERT INTO configs (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)',
+      ).run(config, app, user.id, now, now);
       db.prepare(
         'INSERT INTO releases (uuid, app_uuid, owner_id, version, summary, config_uuid, created, updated) VALUES (?, ?, ?, 1, ?, ?, ?, ?)',
       ).run(uuid(), app, user.id, `${user.username} created initial release`, config, now, now);
-      db.prepare('INSERT INTO app_settings (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
-        uuid(), app, user.id, now, now,
-      );
+      db.prepare(
+        'INSERT INTO app_settings (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)',
+      ).run(uuid(), app, user.id, now, now);
       db.prepare('INSERT INTO tls (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)').run(
-        uuid(), app, user.id, now, now,
+        uuid(),
+        app,
+        user.id,
+        now,
+        now,
       );
       if (db.prepare('SELECT 1 FROM domains WHERE domain = ?').get(id))
         throw conflict(`The domain ${id} is already in use by another app`);
-      db.prepare('INSERT INTO domains (app_uuid, owner_id, domain, created, updated) VALUES (?, ?, ?, ?, ?)').run(
-        app, user.id, id, now, now,
-      );
+      db.prepare(
+        'INSERT INTO domains (app_uuid, owner_id, domain, created, updated) VALUES (?, ?, ?, ?, ?)',
+      ).run(app, user.id, id, now, now);
       return this.find(id)!;
     });
   }
@@ -120,9 +126,13 @@ export class Apps {
   transfer(user: UserRow, app: AppRow, newOwner: UserRow): void {
     if (!user.is_superuser && app.owner_id !== user.id) throw forbidden();
     this.store.tx(() => {
-      this.store.db.prepare('UPDATE apps SET owner_id = ?, updated = ? WHERE uuid = ?').run(newOwner.id, timestamp(), app.uuid);
+      this.store.db
+        .prepare('UPDATE apps SET owner_id = ?, updated = ? WHERE uuid = ?')
+        .run(newOwner.id, timestamp(), app.uuid);
       // The new owner is no longer a collaborator of their own app.
-      this.store.db.prepare('DELETE FROM app_perms WHERE app_uuid = ? AND user_id = ?').run(app.uuid, newOwner.id);
+      this.store.db
+        .prepare('DELETE FROM app_perms WHERE app_uuid = ? AND user_id = ?')
+        .run(app.uuid, newOwner.id);
     });
   }
 
@@ -140,4 +150,3 @@ export class Apps {
     });
   }
 }
-

@@ -59,12 +59,12 @@ export class Users {
 
   byToken(token: string): UserRow | undefined {
     return this.store.db.prepare('SELECT * FROM users WHERE token = ? AND is_active = 1').get(token) as
-      | UserRow
-      | undefined;
+      UserRow | undefined;
   }
 
   byName(username: string): UserRow | undefined {
-    return this.store.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return this.store.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as
+      UserRow | undefined;
   }
 
   /** The user named `username`, or the 404 Deis gives for an unknown one. */
@@ -146,7 +146,8 @@ export class Users {
     if (target.id !== actor.id && !actor.is_superuser) throw forbidden();
     if (!adminForOther) {
       if (input.password === undefined) throw invalid('password', 'This field is required.');
-      if (!checkPassword(input.password, target.password_hash)) throw unauthenticated('Current password does not match');
+      if (!checkPassword(input.password, target.password_hash))
+        throw unauthenticated('Current password does not match');
     }
     this.store.tx(() => {
       this.store.db
@@ -177,7 +178,9 @@ export class Users {
     const target = username ? this.get(username) : actor;
     if (target.id !== actor.id && !actor.is_superuser) throw forbidden();
     this.store.tx(() => {
-      const owned = this.store.db.prepare('SELECT COUNT(*) AS n FROM apps WHERE owner_id = ?').get(target.id) as {
+      const owned = this.store.db
+        .prepare('SELECT COUNT(*) AS n FROM apps WHERE owner_id = ?')
+        .get(target.id) as {
         n: number;
       };
       if (owned.n > 0)

@@ -1,5 +1,12 @@
 /** /v2/auth/*, /v2/users/ and /v2/admin/perms/: accounts, tokens and administrators. */
-import { CancelRequest, LoginRequest, PasswdRequest, RegisterRequest, TokensRequest, UsernameRequest } from '../../contract/auth';
+import {
+  CancelRequest,
+  LoginRequest,
+  PasswdRequest,
+  RegisterRequest,
+  TokensRequest,
+  UsernameRequest,
+} from '../../contract/auth';
 import { forbidden } from '../../contract/errors';
 import type { Controller } from '../../controller';
 import { userJson } from '../../controller/users';
@@ -42,7 +49,10 @@ export function authRoutes(r: Router, c: Controller): void {
     },
   });
   r.add('/v2/auth/tokens/', {
-    POST: (req) => ({ status: 200, body: { token: c.users.regenerateToken(req.user, parseBody(TokensRequest, req.body)) } }),
+    POST: (req) => ({
+      status: 200,
+      body: { token: c.users.regenerateToken(req.user, parseBody(TokensRequest, req.body)) },
+    }),
   });
   r.add('/v2/auth/cancel/?', {
     DELETE: (req) => {
@@ -60,7 +70,13 @@ export function authRoutes(r: Router, c: Controller): void {
     GET: (req) => {
       requireAdmin(req);
       const admins = c.users.list().filter((u) => u.is_superuser === 1);
-      return { status: 200, body: paginate(req, admins.map((u) => ({ username: u.username, is_superuser: true }))) };
+      return {
+        status: 200,
+        body: paginate(
+          req,
+          admins.map((u) => ({ username: u.username, is_superuser: true })),
+        ),
+      };
     },
     POST: (req) => {
       requireAdmin(req);

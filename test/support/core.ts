@@ -1,0 +1,82 @@
+/** Starts a real core (real SQLite, real HTTP on 127.0.0.1, a temp DEIS_HOME) for a test file. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startCore, type Core } from '../../main/core';
+
+export interface TestCore {
+  core: Core;
+  url: string;
+  home: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestCore(): Promise<TestCore> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-test-'));
+  const core = await startCore(
+    { home, apiPort: 0, builderPort: 0, routerPort: 0, host: '127.0.0.1' },
+    () => {},
+  );
+  return {
+    core,
+    url: core.apiUrl,
+    home,
+    stop: async () => {
+      await core.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  text: string;
+  headers: Headers;
+}
+
+/** A tiny API client: JSON in, parsed JSON (or text) out, never throws on HTTP errors. */
+export class Api {
+  constructor(
+    readonly url: string,
+    public token?: string,
+  ) {}
+
+  as(token: string | undefined): Api {
+    return new Api(this.url, token);
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<Reply> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (this.token) headers.Authorization = `token ${this.token}`;
+    const res = await fetch(this.url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* text body */
+    }
+    return { status: res.status, body: parsed, text, headers: res.headers };
+  }
+
+  get = (p: string) => this.call('GET', p);
+  post = (p: string, body: unknown = {}) => this.call('POST', p, body);
+  delete = (p: string, body?: unknown) => this.call('DELETE', p, body);
+
+  /** Registers a user (the first becomes admin) and returns a client logged in as them. */
+  async register(username: string, password = 'secret-pw', admin?: Api): Promise<Api> {
+    const reg = await (admin ?? this).post('/v2/auth/register/', {
+      username,
+      password,
+      email: `${username}@example.com`,
+    });
+    if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${reg.text}`);
+    const login = await this.as(undefined).post('/v2/auth/login/', { username, password });
+    return this.as((login.body as { token: string }).token);
+  }
+}
