@@ -41,7 +41,7 @@ export async function startCore(
     store = openStore(path.join(settings.home, 'deis.db'));
     const controller = new Controller(store);
     server = createApiServer({
-      router: apiRouter(controller),
+      router: apiRouter(controller, { builderPort: settings.builderPort, routerPort: settings.routerPort }),
       users: controller.users,
       builderKey: builderKey(settings.home),
       log,

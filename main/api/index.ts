@@ -3,8 +3,10 @@ import type { Controller } from '../controller';
 import { Router } from './router';
 import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
+import { desktopRoutes, type DesktopInfo } from './routes/desktop';
+import { podsRoutes } from './routes/pods';
 
-export function apiRouter(c: Controller): Router {
+export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   const r = new Router();
   r.add(
     '/healthz/?',
@@ -25,5 +27,7 @@ export function apiRouter(c: Controller): Router {
   r.add('/v2/?', { GET: () => ({ status: 200, body: {} }) });
   authRoutes(r, c);
   appsRoutes(r, c);
+  podsRoutes(r, c);
+  desktopRoutes(r, desktop);
   return r;
 }

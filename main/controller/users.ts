@@ -185,6 +185,14 @@ export class Users {
       };
       if (owned.n > 0)
         throw conflict(`${target.username} still has applications assigned. Delete or transfer ownership`);
+      // Rows the user created on other people's apps stay with those apps: hand them to each app's owner.
+      for (const table of ['builds', 'configs', 'releases', 'domains', 'app_settings', 'tls'])
+        this.store.db
+          .prepare(
+            `UPDATE ${table} SET owner_id = (SELECT owner_id FROM apps WHERE apps.uuid = ${table}.app_uuid) WHERE owner_id = ?`,
+          )
+          .run(target.id);
+      this.store.db.prepare('DELETE FROM certificates WHERE owner_id = ?').run(target.id);
       this.store.db.prepare('DELETE FROM users WHERE id = ?').run(target.id);
     });
   }

@@ -1,0 +1,27 @@
+/** Deis Desktop extensions under /v2/desktop/: facts clients need that the Deis API never had. */
+import { API_VERSION, PLATFORM_VERSION } from '../../contract/objects';
+import type { Router } from '../router';
+
+export interface DesktopInfo {
+  builderPort: number;
+  routerPort: number;
+}
+
+export function desktopRoutes(r: Router, info: DesktopInfo): void {
+  // Public, so a client can find the builder before it logs in (it holds no secrets).
+  r.add(
+    '/v2/desktop/info/?',
+    {
+      GET: () => ({
+        status: 200,
+        body: {
+          api_version: API_VERSION,
+          platform_version: PLATFORM_VERSION,
+          builder_port: info.builderPort,
+          router_port: info.routerPort,
+        },
+      }),
+    },
+    'none',
+  );
+}
