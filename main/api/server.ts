@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeisError, unauthenticated } from '../contract/errors';
+import { DeisError, notFoundDetail, unauthenticated } from '../contract/errors';
 import { API_VERSION, PLATFORM_VERSION } from '../contract/objects';
 import type { UserRow, Users } from '../controller/users';
 import type { ApiRequest, ApiResponse, Router } from './router';
@@ -63,7 +63,7 @@ async function dispatch(
   const match = options.router.match(url.pathname);
   // Drain the body before answering so keep-alive connections stay usable.
   const raw = await readBody(req);
-  if (!match) return { status: 404, body: 'Not Found', contentType: 'text/plain; charset=utf-8' };
+  if (!match) throw notFoundDetail();
 
   const method = (req.method ?? 'GET').toUpperCase();
   let user: UserRow | undefined;

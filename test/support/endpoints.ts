@@ -24,11 +24,25 @@ export interface Endpoint {
   scope: Scope;
   /** A body that succeeds on a fresh fixture, when the endpoint takes one. */
   body?: Record<string, unknown>;
-  /** Statuses a permitted caller may get with the sample body on the fixture (default 2xx). */
-  ok?: number[];
+  /** What a caller without a token gets, where it is not the usual 401. */
+  anonymous?: number | 'allow';
 }
 
 export const ENDPOINTS: Endpoint[] = [
+  {
+    method: 'POST',
+    path: '/v2/auth/login/',
+    scope: 'public',
+    body: { username: '{user}', password: 'secret-pw' },
+  },
+  // Registration is admin-only by default; without a token it is forbidden rather than unauthenticated.
+  {
+    method: 'POST',
+    path: '/v2/auth/register/',
+    scope: 'admin',
+    anonymous: 403,
+    body: { username: 'new-{user}', password: 'secret-pw', email: 'new@example.com' },
+  },
   { method: 'GET', path: '/v2/auth/whoami/', scope: 'self' },
   {
     method: 'POST',
@@ -97,5 +111,5 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/v2/certs/{cert}', scope: 'own' },
   { method: 'DELETE', path: '/v2/certs/{cert}', scope: 'own' },
   { method: 'POST', path: '/v2/certs/{cert}/domain/', scope: 'own', body: { domain: '{domain}' } },
-  { method: 'DELETE', path: '/v2/certs/{cert}/domain/{domain}', scope: 'own' },
+  { method: 'DELETE', path: '/v2/certs/{cert}/domain/{attached}', scope: 'own' },
 ];
