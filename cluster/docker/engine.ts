@@ -1,0 +1,36 @@
+/** The Docker engine connection: DOCKER_HOST or the local socket, as the docker CLI would use. */
+import Docker from 'dockerode';
+
+let shared: Docker | undefined;
+
+export function dockerEngine(): Docker {
+  shared ??= new Docker();
+  return shared;
+}
+
+/** True when an image with this reference exists in the engine (never pulls). */
+export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Splits a docker multiplexed (non-TTY) stream's payload handling into line callbacks per stream. */
+export function lineSplitter(onLine: (line: string) => void): { write(chunk: Buffer | string): void; end(): void } {
+  let rest = '';
+  return {
+    write(chunk) {
+      rest += chunk.toString();
+      const lines = rest.split(/\r?\n|\r(?!\n)/);
+      rest = lines.pop() ?? '';
+      for (const l of lines) onLine(l);
+    },
+    end() {
+      if (rest !== '') onLine(rest);
+      rest = '';
+    },
+  };
+}

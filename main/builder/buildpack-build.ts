@@ -1,0 +1,192 @@
+/**
+ * BuildpackBuild: compiles the pushed commit with the Heroku buildpack API inside a container of the
+ * stack image, with a per-app cache volume, then commits that container as the app's runnable image.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import { imageExists, lineSplitter } from '../../cluster/docker/engine';
+import { archive, readFileAt } from './git';
+import { parseProcfile, releaseProcessTypes, type Procfile } from './procfile';
+import { BUILD_SCRIPT, NO_BUILDPACK_EXIT, RUNNER_INIT } from './scripts';
+import { firstFileOfTar } from './tar';
+import { BuildFailed, imageTag, shortSha, type BuildSpec, type BuiltImage } from './types';
+
+const run = promisify(execFile);
+
+export interface BuildpackSettings {
+  /** Image the build runs in; the result is this image plus the compiled app. */
+  stackImage: string;
+  /** Folders whose subfolders are buildpacks, tried in order (bundled first, then configured). */
+  buildpackDirs: string[];
+}
+
+export const cacheVolume = (app: string): string => `deis-cache-${app}`;
+
+export async function buildpackBuild(
+  docker: Docker,
+  spec: BuildSpec,
+  settings: BuildpackSettings,
+): Promise<BuiltImage> {
+  if (!(await imageExists(docker, settings.stackImage)))
+    throw new BuildFailed(
+      `The stack image ${settings.stackImage} is not in the local Docker engine; build or pull it, or set DEIS_STACK_IMAGE.`,
+    );
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-stage-'));
+  let container: Docker.Container | undefined;
+  try {
+    await stage(staging, spec, settings);
+    const useCache = !spec.config.DEIS_DISABLE_CACHE;
+    container = await docker.createContainer({
+      Image: settings.stackImage,
+      Cmd: ['bash', '/tmp/deis/build.sh'],
+      User: 'root',
+      WorkingDir: '/app',
+      Env: [
+        `STACK=${settings.stackImage}`,
+        `SOURCE_VERSION=${spec.sha}`,
+        'HOME=/app',
+        `DEIS_APP=${spec.app}`,
+      ],
+      Labels: { 'io.deis.desktop.app': spec.app, 'io.deis.desktop.role': 'build' },
+      HostConfig: useCache ? { Binds: [`${cacheVolume(spec.app)}:/tmp/cache`] } : {},
+    });
+    await container.putArchive(archive(spec.repo, spec.sha, 'app/'), { path: '/' });
+    await container.putArchive(tarOf(staging), { path: '/' });
+
+    const exitCode = await runStreaming(docker, container, spec);
+    if (exitCode === NO_BUILDPACK_EXIT)
+      throw new BuildFailed('No buildpack recognised this app: add a Dockerfile or set BUILDPACK_URL.');
+    if (exitCode !== 0)
+      throw new BuildFailed(`The buildpack failed to compile the app (exit code ${exitCode}).`);
+
+    const procfile = await processTypes(container, spec);
+    await writeProcfile(container, procfile, staging);
+    const [repo, tag] = splitTag(imageTag(spec.app, spec.sha));
+    await container.commit({
+      repo,
+      tag,
+      comment: `Deis Desktop build of ${spec.app} at ${shortSha(spec.sha)}`,
+      changes: ['WORKDIR /app', 'ENV HOME=/app', 'ENTRYPOINT ["/runner/init"]', 'CMD ["web"]'],
+    });
+    return { image: `${repo}:${tag}`, procfile, dockerfile: false };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+    await container?.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The staging tree copied to `/` in the build container: driver, env, buildpacks, runner. */
+async function stage(dir: string, spec: BuildSpec, settings: BuildpackSettings): Promise<void> {
+  const deis = path.join(dir, 'tmp', 'deis');
+  fs.mkdirSync(path.join(deis, 'env'), { recursive: true });
+  fs.mkdirSync(path.join(deis, 'buildpacks'), { recursive: true });
+  fs.writeFileSync(path.join(deis, 'build.sh'), BUILD_SCRIPT, { mode: 0o755 });
+  for (const [key, value] of Object.entries(spec.config))
+    fs.writeFileSync(path.join(deis, 'env', key), value);
+  fs.mkdirSync(path.join(dir, 'runner'));
+  fs.writeFileSync(path.join(dir, 'runner', 'init'), RUNNER_INIT, { mode: 0o755 });
+
+  // Shared helpers of the bundled buildpacks (exporting ENV_DIR), available to every buildpack.
+  const helpers = settings.buildpackDirs.map((d) => path.join(d, 'env.sh')).find((f) => fs.existsSync(f));
+  if (helpers) fs.copyFileSync(helpers, path.join(deis, 'buildpacks', 'env.sh'));
+
+  const url = spec.config.BUILDPACK_URL;
+  if (url) {
+    await cloneBuildpack(url, path.join(deis, 'buildpacks', 'custom'), spec);
+    return;
+  }
+  let n = 0;
+  for (const source of settings.buildpackDirs) {
+    if (!fs.existsSync(source)) continue;
+    for (const name of fs.readdirSync(source).sort()) {
+      const bp = path.join(source, name);
+      if (!fs.existsSync(path.join(bp, 'bin', 'detect'))) continue;
+      fs.cpSync(bp, path.join(deis, 'buildpacks', `${String(++n).padStart(2, '0')}-${name}`), {
+        recursive: true,
+      });
+    }
+  }
+}
+
+/** Fetches BUILDPACK_URL (`<git url>[#<ref>]`) on the host, so private and local URLs work too. */
+async function cloneBuildpack(url: string, dest: string, spec: BuildSpec): Promise<void> {
+  const [repo, ref] = url.split('#', 2) as [string, string | undefined];
+  spec.output.line(`-----> Fetching buildpack ${url}`);
+  try {
+    const shallow = ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), repo, dest];
+    await run('git', shallow).catch(async () => {
+      // A ref that is a commit sha cannot be cloned shallowly: clone fully and check it out.
+      fs.rmSync(dest, { recursive: true, force: true });
+      await run('git', ['clone', '--quiet', repo, dest]);
+      if (ref) await run('git', ['-C', dest, 'checkout', '--quiet', ref]);
+    });
+  } catch (err) {
+    throw new BuildFailed(
+      `Could not fetch the buildpack ${url}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
+    );
+  }
+  fs.rmSync(path.join(dest, '.git'), { recursive: true, force: true });
+}
+
+function tarOf(dir: string): NodeJS.ReadableStream {
+  const child = spawn('tar', ['-c', '-C', dir, '--owner=0', '--group=0', '.'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return child.stdout;
+}
+
+/** Starts the container, streams its output line by line, and returns its exit code. */
+async function runStreaming(docker: Docker, container: Docker.Container, spec: BuildSpec): Promise<number> {
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const out = lineSplitter((l) => spec.output.line(l));
+  const err = lineSplitter((l) => spec.output.line(l));
+  const stdout = new PassThrough().on('data', (d: Buffer) => out.write(d));
+  const stderr = new PassThrough().on('data', (d: Buffer) => err.write(d));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  const onAbort = () => void container.kill().catch(() => undefined);
+  spec.signal?.addEventListener('abort', onAbort);
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the last output drain
+    out.end();
+    err.end();
+    if (spec.signal?.aborted) throw new BuildFailed('The build was cancelled.');
+    return StatusCode;
+  } finally {
+    spec.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The app's Procfile when it has one, else the buildpack's `default_process_types`. */
+async function processTypes(container: Docker.Container, spec: BuildSpec): Promise<Procfile> {
+  const own = await readFileAt(spec.repo, spec.sha, 'Procfile');
+  if (own !== undefined) return parseProcfile(own);
+  const release = await firstFileOfTar(await container.getArchive({ path: '/app/.release' })).catch(() => '');
+  return releaseProcessTypes(release);
+}
+
+/** Puts the process types where `/runner/init` reads them, when the app did not bring a Procfile. */
+async function writeProcfile(
+  container: Docker.Container,
+  procfile: Procfile,
+  staging: string,
+): Promise<void> {
+  const dir = path.join(staging, 'procfile');
+  fs.mkdirSync(path.join(dir, 'app'), { recursive: true });
+  const text = Object.entries(procfile)
+    .map(([type, cmd]) => `${type}: ${cmd}\n`)
+    .join('');
+  fs.writeFileSync(path.join(dir, 'app', 'Procfile'), text);
+  await container.putArchive(tarOf(dir), { path: '/' });
+}
+
+function splitTag(ref: string): [string, string] {
+  const i = ref.lastIndexOf(':');
+  return [ref.slice(0, i), ref.slice(i + 1)];
+}

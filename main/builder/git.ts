@@ -1,0 +1,41 @@
+/** Reading a pushed commit from the app's bare repository with the real git. */
+import { execFile, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+function git(repo: string, args: string[]): Promise<{ code: number; stdout: Buffer }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      ['--git-dir', repo, ...args],
+      { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err && typeof (err as { code?: unknown }).code !== 'number') reject(err);
+        else resolve({ code: err ? Number((err as { code: number }).code) : 0, stdout });
+      },
+    );
+  });
+}
+
+/** The file's content at `sha`, or undefined when the commit has no such file. */
+export async function readFileAt(repo: string, sha: string, file: string): Promise<string | undefined> {
+  const r = await git(repo, ['cat-file', 'blob', `${sha}:${file}`]);
+  return r.code === 0 ? r.stdout.toString('utf8') : undefined;
+}
+
+export async function hasFileAt(repo: string, sha: string, file: string): Promise<boolean> {
+  return (await git(repo, ['cat-file', '-e', `${sha}:${file}`])).code === 0;
+}
+
+/** A tar stream of the commit's tree (`git archive`), optionally under a directory prefix. */
+export function archive(repo: string, sha: string, prefix?: string): Readable {
+  const args = ['--git-dir', repo, 'archive', '--format=tar'];
+  if (prefix) args.push(`--prefix=${prefix}`);
+  const child = spawn('git', [...args, sha], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('close', (code) => {
+    if (code !== 0)
+      child.stdout.destroy(new Error(`git archive ${sha} failed: ${stderr.trim() || `exit ${code}`}`));
+  });
+  return child.stdout;
+}

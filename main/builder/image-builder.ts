@@ -1,0 +1,37 @@
+/** Turns a pushed commit into a runnable image: a Dockerfile at the root means a Docker build, else buildpacks. */
+import type Docker from 'dockerode';
+import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
+import { dockerfileBuild } from './dockerfile-build';
+import { hasFileAt, readFileAt } from './git';
+import { parseProcfile, ProcfileError, type Procfile } from './procfile';
+import { BuildFailed, type BuildSpec, type BuiltImage } from './types';
+
+export class ImageBuilder {
+  constructor(
+    private readonly docker: Docker,
+    private readonly settings: BuildpackSettings,
+  ) {}
+
+  async build(spec: BuildSpec): Promise<BuiltImage> {
+    // Read the Procfile first: an invalid one fails the push before any slow work.
+    const own = await this.ownProcfile(spec);
+    if (await hasFileAt(spec.repo, spec.sha, 'Dockerfile')) {
+      spec.output.line('-----> Dockerfile found: building the image with Docker');
+      const image = await dockerfileBuild(this.docker, spec);
+      return { image, procfile: own ?? {}, dockerfile: true };
+    }
+    const built = await buildpackBuild(this.docker, spec, this.settings);
+    return own ? { ...built, procfile: own } : built;
+  }
+
+  private async ownProcfile(spec: BuildSpec): Promise<Procfile | undefined> {
+    const text = await readFileAt(spec.repo, spec.sha, 'Procfile');
+    if (text === undefined) return undefined;
+    try {
+      return parseProcfile(text);
+    } catch (err) {
+      if (err instanceof ProcfileError) throw new BuildFailed(`Invalid Procfile: ${err.message}`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/** Builds real images from pushed commits: a Dockerfile app and a buildpack app, with the real engine. */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerEngine } from '../../cluster/docker/engine';
+import { cacheVolume } from '../../main/builder/buildpack-build';
+import { ImageBuilder } from '../../main/builder/image-builder';
+import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
+import { BuildFailed, type BuildSpec } from '../../main/builder/types';
+import { bareFrom, git, repoFromFixture } from '../support/git';
+import { dockerAvailable, ensureStackImage } from '../support/images';
+import fs from 'node:fs';
+
+const hasDocker = await dockerAvailable();
+if (!hasDocker) console.warn('image-builder tests skipped: no Docker engine answers (start dockerd).');
+
+const docker = dockerEngine();
+const builder = new ImageBuilder(docker, {
+  stackImage: DEFAULT_STACK_IMAGE,
+  buildpackDirs: [path.resolve('resources/buildpacks')],
+});
+const made: string[] = [];
+
+function spec(
+  app: string,
+  fixture: string,
+  config: Record<string, string> = {},
+): BuildSpec & { lines: string[] } {
+  const { dir, sha } = repoFromFixture(fixture);
+  const repo = bareFrom(dir);
+  const lines: string[] = [];
+  return { app, sha, repo, config, output: { line: (l) => lines.push(l) }, lines };
+}
+
+async function runImage(image: string, cmd?: string[]): Promise<string> {
+  const c = await docker.createContainer({ Image: image, Cmd: cmd, Env: ['PORT=5000'], Tty: false });
+  try {
+    await c.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    const exec = await c.exec({
+      Cmd: [
+        'bash',
+        '-c',
+        'exec 3<>/dev/tcp/127.0.0.1/5000; printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3',
+      ],
+      AttachStdout: true,
+    });
+    const stream = await exec.start({});
+    const chunks: Buffer[] = [];
+    for await (const ch of stream as AsyncIterable<Buffer>) chunks.push(ch);
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await c.remove({ force: true });
+  }
+}
+
+describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
+  beforeAll(async () => {
+    await ensureStackImage();
+  }, 600_000);
+  afterAll(async () => {
+    for (const image of made)
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await docker
+      .getVolume(cacheVolume('bp-node'))
+      .remove()
+      .catch(() => undefined);
+  });
+
+  it('builds a Dockerfile app into <app>:git-<sha8> that serves', async () => {
+    const s = spec('df-app', 'dockerfile-app');
+    const built = await builder.build(s);
+    made.push(built.image);
+    expect(built).toMatchObject({
+      image: `deis-desktop/df-app:git-${s.sha.slice(0, 8)}`,
+      dockerfile: true,
+      procfile: {},
+    });
+    expect(s.lines.join('\n')).toMatch(/Step 1\/4 : FROM deis-desktop\/stack:bookworm/);
+    expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
+  }, 300_000);
+
+  it('builds a buildpack app with the bundled Node.js buildpack and its default web process', async () => {
+    const s = spec('bp-node', 'node-app');
+    const built = await builder.build(s);
+    made.push(built.image);
+    expect(built.dockerfile).toBe(false);
+    expect(built.procfile).toEqual({ web: 'npm start' });
+    const log = s.lines.join('\n');
+    expect(log).toContain('-----> Node.js app detected');
+    expect(log).toContain('-----> Installing dependencies');
+    expect(await runImage(built.image, ['web'])).toContain('Hello from a buildpack app');
+  }, 300_000);
+
+  it('fails in plain words when no buildpack recognises the app', async () => {
+    const { dir } = repoFromFixture('procfile-app');
+    fs.rmSync(path.join(dir, 'Procfile'));
+    git(dir, '-c', 'user.name=T', '-c', 'user.email=t@e.x', 'commit', '-qam', 'no procfile');
+    const lines: string[] = [];
+    const s: BuildSpec = {
+      app: 'bp-none',
+      sha: git(dir, 'rev-parse', 'HEAD'),
+      repo: bareFrom(dir),
+      config: {},
+      output: { line: (l) => lines.push(l) },
+    };
+    await expect(builder.build(s)).rejects.toThrow(BuildFailed);
+    await expect(builder.build(s)).rejects.toThrow(/No buildpack recognised this app/);
+  }, 300_000);
+});
