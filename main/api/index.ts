@@ -3,6 +3,9 @@ import type { Controller } from '../controller';
 import { Router } from './router';
 import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
+import { buildsRoutes } from './routes/builds';
+import { configRoutes } from './routes/config';
+import { releasesRoutes } from './routes/releases';
 
 export function apiRouter(c: Controller): Router {
   const r = new Router();
@@ -25,5 +28,8 @@ export function apiRouter(c: Controller): Router {
   r.add('/v2/?', { GET: () => ({ status: 200, body: {} }) });
   authRoutes(r, c);
   appsRoutes(r, c);
+  configRoutes(r, c);
+  releasesRoutes(r, c);
+  buildsRoutes(r, c);
   return r;
 }
