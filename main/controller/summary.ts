@@ -65,5 +65,8 @@ export function configChanges(user: string, older: ConfigData, newer: ConfigData
 export const deployedSummary = (user: string, build: { image: string; sha: string }): string =>
   `${user} deployed ${build.sha ? build.sha.slice(0, 7) : build.image}`;
 
-/** Deis joins the parts of a summary with " and ". */
+/**
+ * Deis joins the parts of a summary with " and ". (Deis 2.x forgot the " and " before the limits
+ * part, gluing "…added Aalice changed limits…"; we put it there as before every other part.)
+ */
 export const joinSummary = (parts: string[]): string => parts.join(' and ');
