@@ -5,6 +5,9 @@ import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
 import { desktopRoutes, type DesktopInfo } from './routes/desktop';
 import { podsRoutes } from './routes/pods';
+import { buildsRoutes } from './routes/builds';
+import { configRoutes } from './routes/config';
+import { releasesRoutes } from './routes/releases';
 
 export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   const r = new Router();
@@ -29,5 +32,8 @@ export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   appsRoutes(r, c);
   podsRoutes(r, c);
   desktopRoutes(r, desktop);
+  configRoutes(r, c);
+  releasesRoutes(r, c);
+  buildsRoutes(r, c);
   return r;
 }

@@ -79,7 +79,8 @@ export interface Probe {
   exec?: { command: string[] };
   httpGet?: {
     path?: string;
-    port: number;
+    /** Absent only in probes migrated from HEALTHCHECK_URL: then it is the app's PORT. */
+    port?: number;
     host?: string;
     scheme?: string;
     httpHeaders?: { name: string; value: string }[];

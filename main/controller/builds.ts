@@ -1,0 +1,121 @@
+/**
+ * Builds: an image and its Procfile, from `deis pull` or a git push. Each build cuts a release with
+ * the current config; `create` is the one entry point for the API and the builder alike.
+ */
+import { procfileProblem } from '../contract/builds';
+import { invalid, notFound } from '../contract/errors';
+import type { Build, Procfile } from '../contract/objects';
+import type { Store } from '../store/db';
+import { timestamp, uuid } from '../store/clock';
+import type { AppRow } from './apps';
+import type { ReleaseRow, Releases } from './releases';
+import { deployedSummary } from './summary';
+import type { UserRow } from './users';
+
+export interface BuildRow {
+  uuid: string;
+  app_uuid: string;
+  owner_id: number;
+  /** The owner's username. */
+  owner: string;
+  image: string;
+  sha: string;
+  /** JSON text. */
+  procfile: string;
+  dockerfile: string;
+  created: string;
+  updated: string;
+}
+
+export interface NewBuild {
+  /** Image reference (`deis pull`), or what the builder produced. */
+  image: string;
+  procfile?: Procfile;
+  /** The git commit of a push (Deis keeps 8 characters; summaries show 7). Empty for images. */
+  sha?: string;
+  /** Dockerfile contents or Deis's "true" marker for Dockerfile builds; empty otherwise. */
+  dockerfile?: string;
+}
+
+const SELECT_BUILD =
+  'SELECT builds.*, users.username AS owner FROM builds JOIN users ON users.id = builds.owner_id';
+
+export function buildJson(row: BuildRow, appId: string): Build {
+  return {
+    owner: row.owner,
+    app: appId,
+    image: row.image,
+    sha: row.sha,
+    procfile: JSON.parse(row.procfile) as Procfile,
+    dockerfile: row.dockerfile,
+    created: row.created,
+    updated: row.updated,
+    uuid: row.uuid,
+  };
+}
+
+export class Builds {
+  constructor(
+    private readonly store: Store,
+    private readonly releases: Releases,
+  ) {}
+
+  /** Newest first. */
+  list(app: AppRow): BuildRow[] {
+    return this.store.db
+      .prepare(`${SELECT_BUILD} WHERE builds.app_uuid = ? ORDER BY builds.created DESC, builds.rowid DESC`)
+      .all(app.uuid) as BuildRow[];
+  }
+
+  get(app: AppRow, id: string): BuildRow {
+    const row = this.store.db
+      .prepare(`${SELECT_BUILD} WHERE builds.app_uuid = ? AND builds.uuid = ?`)
+      .get(app.uuid, id) as BuildRow | undefined;
+    if (!row) throw notFound('Build');
+    return row;
+  }
+
+  /**
+   * Records a build and cuts a release of it with the current config ("<u> deployed <image>", or
+   * the short sha for a git push); listeners on Releases deploy it.
+   */
+  async create(
+    app: AppRow,
+    user: UserRow,
+    input: NewBuild,
+  ): Promise<{ build: BuildRow; release: ReleaseRow }> {
+    const procfile = input.procfile ?? {};
+    const problem = procfileProblem(procfile);
+    if (problem) throw invalid('procfile', problem);
+    if (!input.image.trim()) throw invalid('image', 'This field may not be blank.');
+    const result = this.store.tx(() => {
+      const now = timestamp();
+      const id = uuid();
+      this.store.db
+        .prepare(
+          'INSERT INTO builds (uuid, app_uuid, owner_id, image, sha, procfile, dockerfile, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          id,
+          app.uuid,
+          user.id,
+          input.image,
+          input.sha ?? '',
+          JSON.stringify(procfile),
+          input.dockerfile ?? '',
+          now,
+          now,
+        );
+      const build = this.get(app, id);
+      const base = this.releases.current(app);
+      const release = this.releases.insert(app, user, {
+        config: base.config_uuid,
+        build: build.uuid,
+        summary: deployedSummary(user.username, build),
+      });
+      return { build, release };
+    });
+    await this.releases.announce({ app, release: result.release, cause: 'build' });
+    return result;
+  }
+}
