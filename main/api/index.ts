@@ -3,6 +3,8 @@ import type { Controller } from '../controller';
 import { Router } from './router';
 import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
+import { domainsRoutes } from './routes/domains';
+import { keysRoutes } from './routes/keys';
 
 export function apiRouter(c: Controller): Router {
   const r = new Router();
@@ -25,5 +27,7 @@ export function apiRouter(c: Controller): Router {
   r.add('/v2/?', { GET: () => ({ status: 200, body: {} }) });
   authRoutes(r, c);
   appsRoutes(r, c);
+  domainsRoutes(r, c);
+  keysRoutes(r, c);
   return r;
 }
