@@ -5,6 +5,8 @@ import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
 import { domainsRoutes } from './routes/domains';
 import { keysRoutes } from './routes/keys';
+import { permsRoutes } from './routes/perms';
+import { settingsRoutes } from './routes/settings';
 
 export function apiRouter(c: Controller): Router {
   const r = new Router();
@@ -28,6 +30,8 @@ export function apiRouter(c: Controller): Router {
   authRoutes(r, c);
   appsRoutes(r, c);
   domainsRoutes(r, c);
+  permsRoutes(r, c);
+  settingsRoutes(r, c);
   keysRoutes(r, c);
   return r;
 }

@@ -3,18 +3,30 @@ import type { Store } from '../store/db';
 import { Apps } from './apps';
 import { Domains } from './domains';
 import { Keys } from './keys';
+import { Perms } from './perms';
+import { Settings } from './settings';
+import { Tls } from './tls';
 import { Users } from './users';
+import { Whitelist } from './whitelist';
 
 export class Controller {
   readonly users: Users;
   readonly apps: Apps;
   readonly domains: Domains;
   readonly keys: Keys;
+  readonly perms: Perms;
+  readonly settings: Settings;
+  readonly whitelist: Whitelist;
+  readonly tls: Tls;
 
   constructor(readonly store: Store) {
     this.users = new Users(store);
     this.apps = new Apps(store);
     this.domains = new Domains(store);
     this.keys = new Keys(store);
+    this.perms = new Perms(store, this.apps, this.users);
+    this.settings = new Settings(store);
+    this.whitelist = new Whitelist(this.settings);
+    this.tls = new Tls(store);
   }
 }
