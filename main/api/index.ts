@@ -3,6 +3,7 @@ import type { Controller } from '../controller';
 import { Router } from './router';
 import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
+import { certsRoutes } from './routes/certs';
 import { domainsRoutes } from './routes/domains';
 import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
@@ -33,5 +34,6 @@ export function apiRouter(c: Controller): Router {
   permsRoutes(r, c);
   settingsRoutes(r, c);
   keysRoutes(r, c);
+  certsRoutes(r, c);
   return r;
 }

@@ -1,6 +1,7 @@
 /** The controller: the domain services, created once and shared by the API, the builder and the UI. */
 import type { Store } from '../store/db';
 import { Apps } from './apps';
+import { Certs } from './certs';
 import { Domains } from './domains';
 import { Keys } from './keys';
 import { Perms } from './perms';
@@ -18,6 +19,7 @@ export class Controller {
   readonly settings: Settings;
   readonly whitelist: Whitelist;
   readonly tls: Tls;
+  readonly certs: Certs;
 
   constructor(readonly store: Store) {
     this.users = new Users(store);
@@ -28,5 +30,6 @@ export class Controller {
     this.settings = new Settings(store);
     this.whitelist = new Whitelist(this.settings);
     this.tls = new Tls(store);
+    this.certs = new Certs(store, this.apps, this.domains);
   }
 }
