@@ -8,6 +8,11 @@ import { podsRoutes } from './routes/pods';
 import { buildsRoutes } from './routes/builds';
 import { configRoutes } from './routes/config';
 import { releasesRoutes } from './routes/releases';
+import { certsRoutes } from './routes/certs';
+import { domainsRoutes } from './routes/domains';
+import { keysRoutes } from './routes/keys';
+import { permsRoutes } from './routes/perms';
+import { settingsRoutes } from './routes/settings';
 
 export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   const r = new Router();
@@ -35,5 +40,10 @@ export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   configRoutes(r, c);
   releasesRoutes(r, c);
   buildsRoutes(r, c);
+  domainsRoutes(r, c);
+  permsRoutes(r, c);
+  settingsRoutes(r, c);
+  keysRoutes(r, c);
+  certsRoutes(r, c);
   return r;
 }

@@ -163,7 +163,8 @@ export interface TLS {
   updated: string;
   owner: string;
   app: string;
-  https_enforced: boolean;
+  /** null until someone sets it: the CLI then prints "HTTPS Enforced: not set". */
+  https_enforced: boolean | null;
 }
 
 export type PodState =

@@ -4,7 +4,14 @@ import { Apps } from './apps';
 import { Builds } from './builds';
 import { Configs } from './config';
 import { Releases } from './releases';
+import { Certs } from './certs';
+import { Domains } from './domains';
+import { Keys } from './keys';
+import { Perms } from './perms';
+import { Settings } from './settings';
+import { Tls } from './tls';
 import { Users } from './users';
+import { Whitelist } from './whitelist';
 
 export class Controller {
   readonly users: Users;
@@ -12,6 +19,13 @@ export class Controller {
   readonly releases: Releases;
   readonly configs: Configs;
   readonly builds: Builds;
+  readonly domains: Domains;
+  readonly keys: Keys;
+  readonly perms: Perms;
+  readonly settings: Settings;
+  readonly whitelist: Whitelist;
+  readonly tls: Tls;
+  readonly certs: Certs;
 
   constructor(readonly store: Store) {
     this.users = new Users(store);
@@ -19,5 +33,12 @@ export class Controller {
     this.releases = new Releases(store);
     this.configs = new Configs(store, this.releases);
     this.builds = new Builds(store, this.releases);
+    this.domains = new Domains(store);
+    this.keys = new Keys(store);
+    this.perms = new Perms(store, this.apps, this.users);
+    this.settings = new Settings(store);
+    this.whitelist = new Whitelist(this.settings);
+    this.tls = new Tls(store);
+    this.certs = new Certs(store, this.apps, this.domains);
   }
 }

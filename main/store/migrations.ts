@@ -153,4 +153,28 @@ CREATE TABLE tls (
 );
 `,
   },
+  {
+    // Deis scoped key ids to their owner (a URL names only your own keys), so two users may both have
+    // a key called "laptop"; and one key may identify only one user, or the builder could not tell
+    // who pushed. Rebuilt because SQLite cannot drop a UNIQUE constraint in place.
+    version: 3,
+    name: 'keys: id unique per owner, fingerprint unique',
+    sql: `
+CREATE TABLE keys_v3 (
+  uuid TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  public TEXT NOT NULL UNIQUE,
+  fingerprint TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  UNIQUE (owner_id, id)
+);
+-- A second copy of the same key material could never have worked for pushes; keep the first.
+INSERT OR IGNORE INTO keys_v3 (uuid, owner_id, id, public, fingerprint, created, updated)
+  SELECT uuid, owner_id, id, public, fingerprint, created, updated FROM keys ORDER BY created, rowid;
+DROP TABLE keys;
+ALTER TABLE keys_v3 RENAME TO keys;
+`,
+  },
 ];

@@ -1,0 +1,32 @@
+/** /v2/apps/<id>/domains/: list, add and remove an app's domains. */
+import { DomainRequest } from '../../contract/domains';
+import type { Controller } from '../../controller';
+import { domainJson } from '../../controller/domains';
+import { paginate } from '../paginate';
+import type { Router } from '../router';
+import { parseBody } from '../validate';
+import { APP } from './apps';
+
+/** Deis's `\**\.?[-\._\w]+`; `%` because the path still carries percent-encoded Unicode when matched. */
+export const DOMAIN = '(\\**\\.?[-._\\w%]+)';
+
+export function domainsRoutes(r: Router, c: Controller): void {
+  r.add(`/v2/apps/${APP}/domains/?`, {
+    GET: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      return { status: 200, body: paginate(req, c.domains.list(app).map(domainJson)) };
+    },
+    POST: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const { domain } = parseBody(DomainRequest, req.body);
+      return { status: 201, body: domainJson(c.domains.add(req.user, app, domain)) };
+    },
+  });
+  r.add(`/v2/apps/${APP}/domains/${DOMAIN}/?`, {
+    DELETE: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      c.domains.remove(app, req.params[1]!);
+      return { status: 204 };
+    },
+  });
+}

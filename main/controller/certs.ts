@@ -1,0 +1,158 @@
+/**
+ * TLS certificates and which domains they serve. As in Deis, a certificate is visible only to the user
+ * who added it (admins included), and a domain carries at most one certificate. Unlike Deis, attaching
+ * or detaching also requires access to the domain's app, so nobody can put their certificate in front
+ * of someone else's domain.
+ */
+import type { Certificate } from '../contract/objects';
+import type { CertRequest } from '../contract/certs';
+import { conflict, invalid, notFound, notFoundDetail } from '../contract/errors';
+import type { Store } from '../store/db';
+import { timestamp } from '../store/clock';
+import type { Apps } from './apps';
+import type { DomainRow, Domains } from './domains';
+import type { UserRow } from './users';
+import { readCertificate } from './x509';
+
+export interface CertRow {
+  id: number;
+  owner_id: number;
+  name: string;
+  certificate: string;
+  key: string;
+  common_name: string;
+  expires: string;
+  starts: string;
+  fingerprint: string;
+  san: string;
+  issuer: string;
+  subject: string;
+  created: string;
+  updated: string;
+  owner: string;
+}
+
+const SELECT_CERT =
+  'SELECT certificates.*, users.username AS owner FROM certificates JOIN users ON users.id = certificates.owner_id';
+
+export class Certs {
+  constructor(
+    private readonly store: Store,
+    private readonly apps: Apps,
+    private readonly domains: Domains,
+  ) {}
+
+  /** The certificate as the API shows it; the certificate and key themselves are never sent back. */
+  json(c: CertRow): Certificate {
+    return {
+      id: c.id,
+      created: c.created,
+      updated: c.updated,
+      owner: c.owner,
+      name: c.name,
+      common_name: c.common_name,
+      expires: c.expires,
+      starts: c.starts,
+      fingerprint: c.fingerprint,
+      san: JSON.parse(c.san) as string[],
+      issuer: c.issuer,
+      subject: c.subject,
+      domains: this.attachedDomains(c),
+    };
+  }
+
+  attachedDomains(c: CertRow): string[] {
+    return (
+      this.store.db
+        .prepare('SELECT domain FROM domains WHERE certificate_id = ? ORDER BY domain')
+        .all(c.id) as { domain: string }[]
+    ).map((r) => r.domain);
+  }
+
+  list(user: UserRow): CertRow[] {
+    return this.store.db
+      .prepare(`${SELECT_CERT} WHERE certificates.owner_id = ? ORDER BY certificates.id`)
+      .all(user.id) as CertRow[];
+  }
+
+  get(user: UserRow, name: string): CertRow {
+    const cert = this.store.db
+      .prepare(`${SELECT_CERT} WHERE certificates.owner_id = ? AND certificates.name = ?`)
+      .get(user.id, name) as CertRow | undefined;
+    if (!cert) throw notFound('Certificate');
+    return cert;
+  }
+
+  add(user: UserRow, input: CertRequest): CertRow {
+    const read = readCertificate(input.certificate, input.key);
+    if (!read.ok) throw invalid(read.field, read.message);
+    return this.store.tx(() => {
+      const db = this.store.db;
+      if (db.prepare('SELECT 1 FROM certificates WHERE name = ?').get(input.name))
+        throw invalid('name', 'certificate with this name already exists.');
+      const now = timestamp();
+      const i = read.info;
+      const info = db
+        .prepare(
+          `INSERT INTO certificates (owner_id, name, certificate, key, common_name, expires, starts, fingerprint, san, issuer, subject, created, updated)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          user.id,
+          input.name,
+          input.certificate,
+          input.key,
+          i.common_name,
+          i.expires,
+          i.starts,
+          i.fingerprint,
+          JSON.stringify(i.san),
+          i.issuer,
+          i.subject,
+          now,
+          now,
+        );
+      return db.prepare(`${SELECT_CERT} WHERE certificates.id = ?`).get(info.lastInsertRowid) as CertRow;
+    });
+  }
+
+  /** Deletes a certificate; its domains lose it (the schema sets their certificate to NULL). */
+  remove(user: UserRow, name: string): void {
+    this.store.tx(() => {
+      const cert = this.get(user, name);
+      this.store.db.prepare('DELETE FROM certificates WHERE id = ?').run(cert.id);
+    });
+  }
+
+  /** The domain, if the user may change its app (owners, admins and collaborators may). */
+  private usableDomain(user: UserRow, domain: string): DomainRow {
+    const row = this.domains.find(domain);
+    if (!row) throw notFound('Domain');
+    this.apps.access(user, row.app, 'POST');
+    return row;
+  }
+
+  attach(user: UserRow, name: string, domain: string): void {
+    this.store.tx(() => {
+      const cert = this.get(user, name);
+      const row = this.usableDomain(user, domain);
+      if (row.certificate_id !== null) throw conflict('Domain already has a certificate attached to it');
+      this.store.db
+        .prepare('UPDATE domains SET certificate_id = ?, updated = ? WHERE id = ?')
+        .run(cert.id, timestamp(), row.id);
+    });
+  }
+
+  detach(user: UserRow, name: string, domain: string): void {
+    this.store.tx(() => {
+      const cert = this.get(user, name);
+      const row = this.usableDomain(user, domain);
+      // Deis cleared whatever certificate the domain had; only this one's attachment is ours to remove.
+      if (row.certificate_id !== cert.id)
+        throw notFoundDetail(`The certificate ${cert.name} is not attached to ${row.domain}`);
+      this.store.db
+        .prepare('UPDATE domains SET certificate_id = NULL, updated = ? WHERE id = ?')
+        .run(timestamp(), row.id);
+    });
+  }
+}

@@ -1,0 +1,89 @@
+/** SSH public keys: each user's own, and the fingerprint lookup the builder authenticates pushes with. */
+import type { Key } from '../contract/objects';
+import { invalid, notFound } from '../contract/errors';
+import type { Store } from '../store/db';
+import { timestamp, uuid } from '../store/clock';
+import { checkPublicKey, normalizeFingerprint } from './ssh-key';
+import type { UserRow } from './users';
+
+export interface KeyRow {
+  uuid: string;
+  owner_id: number;
+  id: string;
+  public: string;
+  fingerprint: string;
+  created: string;
+  updated: string;
+  /** username */
+  owner: string;
+}
+
+const SELECT_KEY = 'SELECT keys.*, users.username AS owner FROM keys JOIN users ON users.id = keys.owner_id';
+
+export function keyJson(k: KeyRow): Key {
+  return {
+    uuid: k.uuid,
+    created: k.created,
+    updated: k.updated,
+    owner: k.owner,
+    id: k.id,
+    public: k.public,
+    fingerprint: k.fingerprint,
+  };
+}
+
+export class Keys {
+  constructor(private readonly store: Store) {}
+
+  /** A user sees and manages only their own keys, admins included (as in Deis). */
+  list(user: UserRow): KeyRow[] {
+    return this.store.db
+      .prepare(`${SELECT_KEY} WHERE keys.owner_id = ? ORDER BY keys.created, keys.rowid`)
+      .all(user.id) as KeyRow[];
+  }
+
+  get(user: UserRow, id: string): KeyRow {
+    const key = this.store.db
+      .prepare(`${SELECT_KEY} WHERE keys.owner_id = ? AND keys.id = ?`)
+      .get(user.id, id) as KeyRow | undefined;
+    if (!key) throw notFound('Key');
+    return key;
+  }
+
+  add(user: UserRow, input: { id: string; public: string }): KeyRow {
+    const checked = checkPublicKey(input.public);
+    if (!checked.ok) throw invalid('public', checked.message);
+    return this.store.tx(() => {
+      const db = this.store.db;
+      if (db.prepare('SELECT 1 FROM keys WHERE owner_id = ? AND id = ?').get(user.id, input.id))
+        throw invalid('id', 'SSH Key with this Id already exists.');
+      // The same key material under another comment is still the same key.
+      if (
+        db
+          .prepare('SELECT 1 FROM keys WHERE public = ? OR fingerprint = ?')
+          .get(input.public, checked.fingerprint)
+      )
+        throw invalid('public', 'Public Key is already in use');
+      const now = timestamp();
+      const id = uuid();
+      db.prepare(
+        'INSERT INTO keys (uuid, owner_id, id, public, fingerprint, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, user.id, input.id, input.public, checked.fingerprint, now, now);
+      return db.prepare(`${SELECT_KEY} WHERE keys.uuid = ?`).get(id) as KeyRow;
+    });
+  }
+
+  remove(user: UserRow, id: string): void {
+    this.store.tx(() => {
+      const key = this.get(user, id);
+      this.store.db.prepare('DELETE FROM keys WHERE uuid = ?').run(key.uuid);
+    });
+  }
+
+  /** The key with this MD5 fingerprint and its owner, for the builder's SSH authentication. */
+  byFingerprint(fingerprint: string): KeyRow | undefined {
+    return this.store.db
+      .prepare(`${SELECT_KEY} WHERE keys.fingerprint = ?`)
+      .get(normalizeFingerprint(fingerprint)) as KeyRow | undefined;
+  }
+}
