@@ -19,7 +19,10 @@ export async function imageExists(docker: Docker, ref: string): Promise<boolean>
 }
 
 /** Splits a docker multiplexed (non-TTY) stream's payload handling into line callbacks per stream. */
-export function lineSplitter(onLine: (line: string) => void): { write(chunk: Buffer | string): void; end(): void } {
+export function lineSplitter(onLine: (line: string) => void): {
+  write(chunk: Buffer | string): void;
+  end(): void;
+} {
   let rest = '';
   return {
     write(chunk) {

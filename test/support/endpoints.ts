@@ -15,7 +15,7 @@ export type Scope =
   | 'app'
   /** an app, but only its owner or an admin (transfer, collaborators) */
   | 'app-owner'
-  /** the caller's own objects (keys, certs) */
+  /** the caller's own objects (keys, certs): nobody else sees them, not even an admin */
   | 'own';
 
 export interface Endpoint {
@@ -26,6 +26,8 @@ export interface Endpoint {
   body?: Record<string, unknown>;
   /** What a caller without a token gets, where it is not the usual 401. */
   anonymous?: number | 'allow';
+  /** Per-role exceptions to the scope's rule ('allow' = any 2xx). */
+  roles?: Partial<Record<'stranger' | 'collaborator' | 'owner' | 'admin', number | 'allow'>>;
 }
 
 export const ENDPOINTS: Endpoint[] = [
@@ -86,7 +88,13 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'DELETE', path: '/v2/apps/{app}/domains/{domain}', scope: 'app' },
   { method: 'GET', path: '/v2/apps/{app}/perms/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/perms/', scope: 'app-owner', body: { username: '{user}' } },
-  { method: 'DELETE', path: '/v2/apps/{app}/perms/{user}', scope: 'app-owner' },
+  // A collaborator may also remove themselves.
+  {
+    method: 'DELETE',
+    path: '/v2/apps/{app}/perms/collaborator',
+    scope: 'app-owner',
+    roles: { collaborator: 'allow' },
+  },
   { method: 'GET', path: '/v2/apps/{app}/settings/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/settings/', scope: 'app', body: { maintenance: true } },
   { method: 'GET', path: '/v2/apps/{app}/whitelist/', scope: 'app' },
@@ -106,7 +114,7 @@ export const ENDPOINTS: Endpoint[] = [
     method: 'POST',
     path: '/v2/certs/',
     scope: 'self',
-    body: { name: 'fuzz-cert', certificate: '{certificate}', key: '{certKey}' },
+    body: { name: 'new-{cert}', certificate: '{certificate}', key: '{certKey}' },
   },
   { method: 'GET', path: '/v2/certs/{cert}', scope: 'own' },
   { method: 'DELETE', path: '/v2/certs/{cert}', scope: 'own' },

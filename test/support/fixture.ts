@@ -57,6 +57,7 @@ export class Cast {
       owner.post(`/v2/apps/${app}/builds/`, { image: 'example/app:1', procfile: { web: 'serve' } }),
       'build',
     );
+    await must(owner.post(`/v2/apps/${app}/config/`, { values: { CASE: String(n) } }), 'config');
     const domain = `d${n}.example.com`;
     const attached = `a${n}.example.com`;
     await must(owner.post(`/v2/apps/${app}/domains/`, { domain }), 'domain');
