@@ -5,6 +5,7 @@ import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
 import { desktopRoutes, type DesktopInfo } from './routes/desktop';
 import { podsRoutes } from './routes/pods';
+import { tasksRoutes } from './routes/tasks';
 import { buildsRoutes } from './routes/builds';
 import { configRoutes } from './routes/config';
 import { releasesRoutes } from './routes/releases';
@@ -37,6 +38,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   appsRoutes(r, c);
   podsRoutes(r, c);
   desktopRoutes(r, desktop);
+  tasksRoutes(r, c);
   configRoutes(r, c);
   releasesRoutes(r, c);
   buildsRoutes(r, c);

@@ -3,7 +3,7 @@
  * (most accept an optional trailing slash, a few require it), and a path that matches with a method it
  * does not serve answers 405.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { DeisError } from '../contract/errors';
 import type { UserRow } from '../controller/users';
 
@@ -31,6 +31,8 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
+  /** A streaming answer (server-sent events, live output): gets the response after the headers. */
+  stream?: (res: ServerResponse) => void;
   /** JSON-encoded unless `contentType` says otherwise and it is a string. */
   body?: unknown;
   contentType?: string;
@@ -43,6 +45,8 @@ export interface Route {
   pattern: RegExp;
   handlers: Partial<Record<Method, Handler>>;
   auth: RouteAuth;
+  /** Also accept the token as `?token=` (EventSource cannot send headers). */
+  tokenInQuery: boolean;
 }
 
 export interface Match {
@@ -54,8 +58,18 @@ export class Router {
   readonly routes: Route[] = [];
 
   /** Adds a route. `path` is a regex source anchored for you, e.g. `/v2/apps/([a-z0-9-]+)/?`. */
-  add(path: string, handlers: Partial<Record<Method, Handler>>, auth: RouteAuth = 'user'): this {
-    this.routes.push({ pattern: new RegExp(`^${path}$`), handlers, auth });
+  add(
+    path: string,
+    handlers: Partial<Record<Method, Handler>>,
+    auth: RouteAuth = 'user',
+    options: { tokenInQuery?: boolean } = {},
+  ): this {
+    this.routes.push({
+      pattern: new RegExp(`^${path}$`),
+      handlers,
+      auth,
+      tokenInQuery: !!options.tokenInQuery,
+    });
     return this;
   }
 

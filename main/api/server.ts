@@ -67,8 +67,11 @@ async function dispatch(
 
   const method = (req.method ?? 'GET').toUpperCase();
   let user: UserRow | undefined;
-  if (match.route.auth === 'user') user = authenticate(options.users, req.headers.authorization);
-  else if (match.route.auth === 'builder' && req.headers['x-deis-builder-auth'] !== options.builderKey)
+  if (match.route.auth === 'user') {
+    const queryToken = match.route.tokenInQuery ? url.searchParams.get('token') : null;
+    const header = req.headers.authorization ?? (queryToken ? `token ${queryToken}` : undefined);
+    user = authenticate(options.users, header);
+  } else if (match.route.auth === 'builder' && req.headers['x-deis-builder-auth'] !== options.builderKey)
     throw unauthenticated();
   else if (match.route.auth === 'none' && req.headers.authorization)
     user = options.users.byToken(tokenOf(req.headers.authorization) ?? '');
@@ -164,6 +167,11 @@ function send(res: http.ServerResponse, response: ApiResponse): void {
   res.setHeader('DEIS_API_VERSION', API_VERSION);
   res.setHeader('DEIS_PLATFORM_VERSION', PLATFORM_VERSION);
   for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
+  if (response.stream) {
+    res.flushHeaders();
+    response.stream(res);
+    return;
+  }
   if (response.body === undefined || response.status === 204) {
     res.end();
     return;

@@ -9,6 +9,7 @@ import { Domains } from './domains';
 import { Keys } from './keys';
 import { Perms } from './perms';
 import { Settings } from './settings';
+import { Tasks } from './tasks';
 import { Tls } from './tls';
 import { Users } from './users';
 import { Whitelist } from './whitelist';
@@ -26,6 +27,7 @@ export class Controller {
   readonly whitelist: Whitelist;
   readonly tls: Tls;
   readonly certs: Certs;
+  readonly tasks: Tasks;
 
   constructor(readonly store: Store) {
     this.users = new Users(store);
@@ -40,5 +42,6 @@ export class Controller {
     this.whitelist = new Whitelist(this.settings);
     this.tls = new Tls(store);
     this.certs = new Certs(store, this.apps, this.domains);
+    this.tasks = new Tasks(store);
   }
 }

@@ -177,4 +177,23 @@ DROP TABLE keys;
 ALTER TABLE keys_v3 RENAME TO keys;
 `,
   },
+  {
+    version: 4,
+    name: 'tasks: long work with its log, kept after it ends',
+    sql: `
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  title TEXT NOT NULL,
+  app_id TEXT,
+  state TEXT NOT NULL,
+  steps TEXT NOT NULL DEFAULT '[]',
+  log TEXT NOT NULL DEFAULT '',
+  error TEXT,
+  created TEXT NOT NULL,
+  finished TEXT
+);
+CREATE INDEX tasks_app ON tasks(app_id, created);
+`,
+  },
 ];

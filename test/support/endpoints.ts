@@ -104,6 +104,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/v2/apps/{app}/tls/', scope: 'app', body: { https_enforced: true } },
   { method: 'GET', path: '/v2/apps/{app}/pods/', scope: 'app' },
 
+  { method: 'GET', path: '/v2/desktop/tasks/', scope: 'self' },
   { method: 'GET', path: '/v2/keys/', scope: 'self' },
   { method: 'POST', path: '/v2/keys/', scope: 'self', body: { id: 'fuzz-key', public: '{publicKey}' } },
   { method: 'GET', path: '/v2/keys/{key}', scope: 'own' },

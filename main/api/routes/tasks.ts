@@ -1,0 +1,64 @@
+/** Desktop extensions: tasks (long work and its log) and the live event stream (server-sent events). */
+import type { Controller } from '../../controller';
+import type { Task, TaskEvent } from '../../contract/tasks';
+import { notFoundDetail } from '../../contract/errors';
+import type { UserRow } from '../../controller/users';
+import type { ApiRequest, Router } from '../router';
+
+export function tasksRoutes(r: Router, c: Controller): void {
+  /** A user sees tasks of apps they may access, and tasks that concern no app. */
+  const visible = (user: UserRow, task: Task): boolean => {
+    if (task.app === null || user.is_superuser) return true;
+    try {
+      c.apps.access(user, task.app, 'GET');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  r.add('/v2/desktop/tasks/?', {
+    GET: (req) => {
+      const app = req.query.get('app') ?? undefined;
+      if (app) c.apps.access(req.user, app, 'GET');
+      const kind = req.query.get('kind') ?? undefined;
+      const tasks = c.tasks.list({ app, kind }).filter((t) => visible(req.user, t));
+      return { status: 200, body: { count: tasks.length, results: tasks } };
+    },
+  });
+  r.add('/v2/desktop/tasks/([-\\w]+)/?', {
+    GET: (req) => {
+      const task = c.tasks.get(req.params[0]!);
+      if (!task || !visible(req.user, task)) throw notFoundDetail('No task with that id.');
+      return { status: 200, body: task };
+    },
+  });
+  r.add(
+    '/v2/desktop/events/?',
+    {
+      GET: (req: ApiRequest) => ({
+        status: 200,
+        headers: {
+          'Content-Type': 'text/event-stream',
+          'Cache-Control': 'no-cache',
+          Connection: 'keep-alive',
+        },
+        stream: (res) => {
+          const send = (e: TaskEvent) => {
+            if (visible(req.user, e.task)) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+          };
+          res.write(': connected\n\n');
+          const unsubscribe = c.tasks.subscribe(send);
+          // Comments keep proxies and idle timers from closing a quiet stream.
+          const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+          res.on('close', () => {
+            clearInterval(ping);
+            unsubscribe();
+          });
+        },
+      }),
+    },
+    'user',
+    { tokenInQuery: true },
+  );
+}

@@ -1,0 +1,39 @@
+/**
+ * Long work the user can watch (builds, deploys, cluster boot): a task with an id, named steps with
+ * elapsed time, log lines and a final state, pushed as events on the event stream.
+ */
+
+export type TaskState = 'running' | 'succeeded' | 'failed';
+
+export interface TaskStep {
+  name: string;
+  started: string;
+  /** Milliseconds the step took; absent while it runs. */
+  elapsedMs?: number;
+}
+
+export interface Task {
+  id: string;
+  /** What kind of work: 'build', 'deploy', ... */
+  kind: string;
+  title: string;
+  /** The app it concerns, if any. */
+  app: string | null;
+  state: TaskState;
+  steps: TaskStep[];
+  /** The error a person can act on, when failed. */
+  error: string | null;
+  created: string;
+  finished: string | null;
+}
+
+export interface TaskWithLog extends Task {
+  log: string[];
+}
+
+export type TaskEvent =
+  | { type: 'task.started'; task: Task }
+  | { type: 'task.step'; task: Task; step: TaskStep }
+  | { type: 'task.log'; task: Task; line: string }
+  | { type: 'task.succeeded'; task: Task }
+  | { type: 'task.failed'; task: Task };

@@ -1,0 +1,183 @@
+/**
+ * Tasks: long work with an id, named steps, log lines and a final state. Events go to subscribers
+ * (the event stream) as they happen; a late subscriber asks for the current state with `get`.
+ * Finished tasks are kept in the store so a build's log can be read later.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Task, TaskEvent, TaskStep, TaskWithLog } from '../contract/tasks';
+import type { Store } from '../store/db';
+import { timestamp } from '../store/clock';
+
+/** Lines kept per task; a runaway build log keeps its head and its tail. */
+const MAX_LINES = 20_000;
+
+interface TaskRow {
+  id: string;
+  kind: string;
+  title: string;
+  app_id: string | null;
+  state: Task['state'];
+  steps: string;
+  log: string;
+  error: string | null;
+  created: string;
+  finished: string | null;
+}
+
+export class TaskHandle {
+  readonly lines: string[] = [];
+  private stepStarted = 0;
+
+  constructor(
+    readonly task: Task,
+    private readonly emit: (e: TaskEvent) => void,
+    private readonly finish: (handle: TaskHandle) => void,
+  ) {}
+
+  get id(): string {
+    return this.task.id;
+  }
+
+  log(line: string): void {
+    if (this.lines.length >= MAX_LINES) this.lines.splice(MAX_LINES / 2, 1);
+    this.lines.push(line);
+    this.emit({ type: 'task.log', task: this.task, line });
+  }
+
+  /** Starts a named step, closing the previous one with its elapsed time. */
+  step(name: string): void {
+    this.closeStep();
+    const step: TaskStep = { name, started: timestamp() };
+    this.stepStarted = Date.now();
+    this.task.steps.push(step);
+    this.emit({ type: 'task.step', task: this.task, step });
+  }
+
+  succeed(): void {
+    if (this.task.state !== 'running') return;
+    this.closeStep();
+    this.task.state = 'succeeded';
+    this.task.finished = timestamp();
+    this.emit({ type: 'task.succeeded', task: this.task });
+    this.finish(this);
+  }
+
+  fail(error: string): void {
+    if (this.task.state !== 'running') return;
+    this.closeStep();
+    this.task.state = 'failed';
+    this.task.error = error;
+    this.task.finished = timestamp();
+    this.emit({ type: 'task.failed', task: this.task });
+    this.finish(this);
+  }
+
+  private closeStep(): void {
+    const last = this.task.steps[this.task.steps.length - 1];
+    if (last && last.elapsedMs === undefined) last.elapsedMs = Date.now() - this.stepStarted;
+  }
+}
+
+export class Tasks {
+  private readonly running = new Map<string, TaskHandle>();
+  private readonly subscribers = new Set<(e: TaskEvent) => void>();
+
+  constructor(private readonly store: Store) {
+    // Work that was running when the core stopped did not finish.
+    store.tx(() => {
+      store.db
+        .prepare("UPDATE tasks SET state = 'failed', error = ?, finished = ? WHERE state = 'running'")
+        .run('The core stopped while this was running.', timestamp());
+    });
+  }
+
+  start(kind: string, title: string, app: string | null = null): TaskHandle {
+    const task: Task = {
+      id: randomUUID(),
+      kind,
+      title,
+      app,
+      state: 'running',
+      steps: [],
+      error: null,
+      created: timestamp(),
+      finished: null,
+    };
+    const handle = new TaskHandle(
+      task,
+      (e) => this.publish(e),
+      (h) => this.persist(h),
+    );
+    this.running.set(task.id, handle);
+    this.store.tx(() => {
+      this.store.db
+        .prepare('INSERT INTO tasks (id, kind, title, app_id, state, created) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(task.id, kind, title, app, 'running', task.created);
+    });
+    this.publish({ type: 'task.started', task });
+    return handle;
+  }
+
+  subscribe(fn: (e: TaskEvent) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  get(id: string): TaskWithLog | undefined {
+    const live = this.running.get(id);
+    if (live) return { ...live.task, log: [...live.lines] };
+    const row = this.store.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    return row ? { ...taskOf(row), log: row.log === '' ? [] : row.log.split('\n') } : undefined;
+  }
+
+  /** Newest first. */
+  list(filter: { app?: string; kind?: string; limit?: number } = {}): Task[] {
+    const rows = this.store.db
+      .prepare(
+        `SELECT * FROM tasks WHERE (@app IS NULL OR app_id = @app) AND (@kind IS NULL OR kind = @kind)
+         ORDER BY created DESC, rowid DESC LIMIT @limit`,
+      )
+      .all({ app: filter.app ?? null, kind: filter.kind ?? null, limit: filter.limit ?? 100 }) as TaskRow[];
+    return rows.map((r) => this.running.get(r.id)?.task ?? taskOf(r));
+  }
+
+  private publish(e: TaskEvent): void {
+    for (const fn of this.subscribers) {
+      try {
+        fn(e);
+      } catch {
+        // A broken subscriber must not break the work it watches.
+      }
+    }
+  }
+
+  private persist(h: TaskHandle): void {
+    this.running.delete(h.id);
+    this.store.tx(() => {
+      this.store.db
+        .prepare('UPDATE tasks SET state = ?, steps = ?, log = ?, error = ?, finished = ? WHERE id = ?')
+        .run(
+          h.task.state,
+          JSON.stringify(h.task.steps),
+          h.lines.join('\n'),
+          h.task.error,
+          h.task.finished,
+          h.id,
+        );
+    });
+  }
+}
+
+function taskOf(r: TaskRow): Task {
+  return {
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    app: r.app_id,
+    state: r.state,
+    steps: JSON.parse(r.steps) as TaskStep[],
+    error: r.error,
+    created: r.created,
+    finished: r.finished,
+  };
+}
