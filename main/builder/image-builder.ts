@@ -4,12 +4,15 @@ import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
 import { dockerfileBuild } from './dockerfile-build';
 import { hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
+import { ensureStack, type StackSettings } from './stack';
 import { BuildFailed, type BuildSpec, type BuiltImage } from './types';
 
 export class ImageBuilder {
   constructor(
     private readonly docker: Docker,
     private readonly settings: BuildpackSettings,
+    /** When given, the default stack is built on first need; else the stack must exist. */
+    private readonly stack?: StackSettings,
   ) {}
 
   async build(spec: BuildSpec): Promise<BuiltImage> {
@@ -20,6 +23,7 @@ export class ImageBuilder {
       const image = await dockerfileBuild(this.docker, spec);
       return { image, procfile: own ?? {}, dockerfile: true };
     }
+    if (this.stack) await ensureStack(this.docker, this.stack, spec.output);
     const built = await buildpackBuild(this.docker, spec, this.settings);
     return own ? { ...built, procfile: own } : built;
   }

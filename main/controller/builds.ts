@@ -35,6 +35,8 @@ export interface NewBuild {
   sha?: string;
   /** Dockerfile contents or Deis's "true" marker for Dockerfile builds; empty otherwise. */
   dockerfile?: string;
+  /** The build's output, kept with it so it can be read later. */
+  log?: string;
 }
 
 const SELECT_BUILD =
@@ -75,6 +77,14 @@ export class Builds {
     return row;
   }
 
+  /** The output the build printed (empty for `deis pull` builds). */
+  log(app: AppRow, id: string): string {
+    const row = this.store.db
+      .prepare('SELECT log FROM builds WHERE app_uuid = ? AND uuid = ?')
+      .get(app.uuid, this.get(app, id).uuid) as { log: string };
+    return row.log;
+  }
+
   /**
    * Records a build and cuts a release of it with the current config ("<u> deployed <image>", or
    * the short sha for a git push); listeners on Releases deploy it.
@@ -93,7 +103,7 @@ export class Builds {
       const id = uuid();
       this.store.db
         .prepare(
-          'INSERT INTO builds (uuid, app_uuid, owner_id, image, sha, procfile, dockerfile, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO builds (uuid, app_uuid, owner_id, image, sha, procfile, dockerfile, log, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(
           id,
@@ -103,6 +113,7 @@ export class Builds {
           input.sha ?? '',
           JSON.stringify(procfile),
           input.dockerfile ?? '',
+          input.log ?? '',
           now,
           now,
         );

@@ -32,4 +32,15 @@ export function buildsRoutes(r: Router, c: Controller): void {
       return { status: 200, body: buildJson(c.builds.get(app, req.params[1]!), app.id) };
     },
   });
+  // Desktop extension: the build's output as plain text.
+  r.add(`/v2/apps/${APP}/builds/([-_\\w]+)/log/?`, {
+    GET: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      return {
+        status: 200,
+        body: c.builds.log(app, req.params[1]!),
+        contentType: 'text/plain; charset=utf-8',
+      };
+    },
+  });
 }

@@ -1,0 +1,69 @@
+/**
+ * What a `git push` does once git has received the commit, before the ref is accepted: build the
+ * image, record the build, cut the release and hand it to the app's target — as a task whose lines
+ * stream back to the pusher. Any failure rejects the push with the reason in plain words.
+ */
+import type { Controller } from '../controller';
+import { configData } from '../controller/config';
+import type { ImageBuilder } from './image-builder';
+import { BuildFailed, type BuildOutput } from './types';
+
+export interface Push {
+  app: string;
+  username: string;
+  /** Full sha of the pushed commit. */
+  sha: string;
+  /** The app's bare repository. */
+  repo: string;
+  signal?: AbortSignal;
+}
+
+export interface PushResult {
+  version: number;
+}
+
+export class PushHandler {
+  constructor(
+    private readonly controller: Controller,
+    private readonly images: ImageBuilder,
+  ) {}
+
+  async handle(push: Push, pusher: BuildOutput): Promise<PushResult> {
+    const c = this.controller;
+    const task = c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
+    const lines: string[] = [];
+    const say = (line: string) => {
+      lines.push(line);
+      task.log(line);
+      pusher.line(line);
+    };
+    try {
+      const app = c.apps.find(push.app);
+      const user = c.users.byName(push.username);
+      if (!app || !user) throw new BuildFailed(`The app ${push.app} no longer exists.`);
+      say('Starting build... but first, coffee!');
+      task.step('Building');
+      const config = configData(c.configs.current(app)).values;
+      const built = await this.images.build({ ...push, config, output: { line: say } });
+      say('Build complete.');
+      task.step('Releasing');
+      say('Launching App...');
+      const { release } = await c.builds.create(app, user, {
+        image: built.image,
+        procfile: built.procfile,
+        sha: push.sha,
+        dockerfile: built.dockerfile ? 'true' : '',
+        log: lines.join('\n'),
+      });
+      say(`Done, ${push.app}:v${release.version} deployed to Deis Desktop`);
+      say('');
+      say("Use 'deis open' to view this application in your browser");
+      task.succeed();
+      return { version: release.version };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      task.fail(reason);
+      throw err instanceof BuildFailed ? err : new BuildFailed(reason);
+    }
+  }
+}
