@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliUser, git } from '../support/cli';
+import { CliUser, DEIS_BIN, git } from '../support/cli';
 import { startTestCore, type TestCore } from '../support/core';
 
 let t: TestCore;
@@ -185,6 +186,19 @@ describe('deis command line handling', () => {
       'Usage: deis ps:scale <type>=<num>... [options]',
     );
     expect((await user.run(['-v'])).stdout).toBe('v2.18.0\n');
+  });
+
+  it('works through a symlink in a PATH folder, and wants a command', async () => {
+    const bin = path.join(user.work, 'linked-bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.symlinkSync(DEIS_BIN, path.join(bin, 'deis'));
+    const version = spawnSync('deis', ['version'], {
+      cwd: user.work,
+      env: { ...process.env, HOME: user.home, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+      encoding: 'utf8',
+    });
+    expect(version).toMatchObject({ status: 0, stdout: 'v2.18.0\n' });
+    expect(await user.run([])).toMatchObject({ code: 1, stderr: 'Usage: deis <command> [<args>...]\n' });
   });
 
   it('runs unknown commands as deis-<name> plugins from PATH', async () => {
