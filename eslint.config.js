@@ -18,6 +18,16 @@ const nodeBuiltins = [
   'events',
 ];
 
+/** Import rules for main/cli: no electron, and nothing of main/ but main/contract. */
+function cliOnlyContract(outside) {
+  return {
+    paths: [{ name: 'electron', message: 'The CLI runs in plain Node: never import electron.' }],
+    patterns: [
+      { regex: outside, message: 'The CLI talks to the core over HTTP: import only main/contract.' },
+    ],
+  };
+}
+
 export default tseslint.config(
   {
     ignores: ['node_modules/**', 'out/**', 'test-results/**', 'test/fixtures/**', 'resources/buildpacks/**'],
@@ -43,6 +53,19 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The CLI is a client of the API: from main/ it imports only the contract (types and schemas).
+    files: ['main/cli/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', cliOnlyContract('^\\.\\./(?!contract(/|$))')],
+    },
+  },
+  {
+    files: ['main/cli/commands/**'],
+    rules: {
+      'no-restricted-imports': ['error', cliOnlyContract('^\\.\\./\\.\\./(?!contract(/|$))')],
     },
   },
   {

@@ -1,0 +1,166 @@
+/**
+ * The controller API client: JSON over HTTP(S) with the Deis client's headers, the API-version
+ * check (a warning, printed once) and HTTP errors turned into the Deis CLI's messages.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ApiError, CliError } from './errors';
+import { CLIENT_API_VERSION, USER_AGENT } from './version';
+
+export interface Reply {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface Page<T> {
+  results: T[];
+  count: number;
+}
+
+/** `deis.example.com` → `http://deis.example.com`; the path is dropped as the Go client did. */
+export function normalizeController(raw: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(`${raw} is not a valid controller URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`${raw} is not a valid controller URL: use http:// or https://`);
+  return new URL(`${url.protocol}//${url.host}`);
+}
+
+/** The controller URL as the CLI shows and saves it (no trailing slash). */
+export function controllerString(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+/** Major versions must match and the server's minor must not be older than the client's. */
+export function apiVersionsCompatible(server: string | undefined, client = CLIENT_API_VERSION): boolean {
+  if (!server) return false;
+  const [sMajor, sMinor = ''] = server.split('.');
+  const [cMajor, cMinor = ''] = client.split('.');
+  return sMajor === cMajor && sMinor >= cMinor;
+}
+
+export class ApiClient {
+  /** The `DEIS_API_VERSION` of the last response. */
+  serverApiVersion: string | undefined;
+  private warned = false;
+
+  constructor(
+    readonly controller: URL,
+    public token: string,
+    readonly sslVerify: boolean,
+    private readonly warn: (text: string) => void,
+  ) {}
+
+  /** One HTTP exchange; never throws on an HTTP status, only on network failures. */
+  send(method: string, path: string, body?: unknown, withToken = true): Promise<Reply> {
+    const url = new URL(path, this.controller);
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      'User-Agent': USER_AGENT,
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(payload)),
+    };
+    if (withToken && this.token) headers.Authorization = `token ${this.token}`;
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(
+        url,
+        // No keep-alive (as the Go client): the process exits as soon as the work is done.
+        { method, headers, agent: false, rejectUnauthorized: this.sslVerify },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new CliError(
+            `Cannot reach the controller at ${controllerString(this.controller)} (${err.code ?? err.message}). ` +
+              'Check that Deis Desktop is running and the URL is right.',
+          ),
+        ),
+      );
+      req.end(payload);
+    });
+  }
+
+  /** A request whose HTTP errors become the Deis CLI's error messages. */
+  async request(method: string, path: string, body?: unknown): Promise<Reply> {
+    const reply = await this.send(method, path, body);
+    if (reply.status >= 400) throw new ApiError(reply.status, reply.body);
+    this.noteApiVersion(reply);
+    return reply;
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return parseJson<T>((await this.request('GET', path)).body);
+  }
+
+  async post<T>(path: string, body: unknown = {}): Promise<T> {
+    const reply = await this.request('POST', path, body);
+    return (reply.body === '' ? undefined : parseJson<T>(reply.body)) as T;
+  }
+
+  async delete(path: string, body?: unknown): Promise<void> {
+    await this.request('DELETE', path, body);
+  }
+
+  /** A paginated list, first page only, as `?limit=N` asks. */
+  async list<T>(path: string, limit: number): Promise<Page<T>> {
+    const page = await this.get<{ results?: T[]; count?: number }>(`${path}?limit=${limit}`);
+    const results = page.results ?? [];
+    return { results, count: page.count ?? results.length };
+  }
+
+  /** `GET /v2/` must answer 401 for a URL to be a Deis controller. */
+  async checkConnection(): Promise<void> {
+    const reply = await this.send('GET', '/v2/', undefined, false).catch((err: unknown) => {
+      throw new CliError(`${notAController(this.controller)}\n${(err as Error).message}`);
+    });
+    if (reply.status !== 401) throw new CliError(notAController(this.controller));
+    this.noteApiVersion(reply);
+  }
+
+  private noteApiVersion(reply: Reply): void {
+    const header = reply.headers['deis_api_version'];
+    const version = Array.isArray(header) ? header[0] : header;
+    this.serverApiVersion = version;
+    if (apiVersionsCompatible(version) || this.warned) return;
+    this.warned = true;
+    this.warn(
+      '!    WARNING: Client and server API versions do not match. Please consider upgrading.\n' +
+        `!    Client version: ${CLIENT_API_VERSION}\n` +
+        `!    Server version: ${version ?? ''}\n`,
+    );
+  }
+}
+
+function notAController(url: URL): string {
+  return (
+    `${controllerString(url)} does not appear to be a valid Deis controller.\n` +
+    'Make sure that the Controller URI is correct, the server is running and\n' +
+    'your client version is correct.'
+  );
+}
+
+function parseJson<T>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new CliError(`The controller sent a response that is not JSON: ${text.slice(0, 200)}`);
+  }
+}
