@@ -126,7 +126,9 @@ const pull: Command = {
 function readStdinIfPiped(): string | undefined {
   try {
     const stat = fs.fstatSync(0);
-    if (stat.isFIFO() || (stat.isFile() && stat.size > 0)) return fs.readFileSync(0, 'utf8');
+    // Node gives child processes socket pairs, not FIFOs, as pipes.
+    if (stat.isFIFO() || stat.isSocket() || (stat.isFile() && stat.size > 0))
+      return fs.readFileSync(0, 'utf8');
   } catch {
     /* no stdin */
   }
