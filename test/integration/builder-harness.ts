@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Prints a line per 100 ms and fails when the commit message says "fail"; "slow" makes it print 15
- * lines. It reads the message with `repo.env`, as a real build must to see the pushed commit.
+ * lines, "endless" 100 (10 s, longer than any test waits). It reads the message with `repo.env`, as a real build must to see the pushed commit.
  */
 function fakeBuild(records: BuildRecord[]): Build {
   return async (req: BuildRequest, output) => {
@@ -46,7 +46,7 @@ function fakeBuild(records: BuildRecord[]): Build {
       });
       const message = stdout.trim();
       output.line(`Building ${req.app} ${req.newSha.slice(0, 8)} for ${req.user}: ${message}`);
-      const steps = message.includes('slow') ? 15 : 3;
+      const steps = message.includes('endless') ? 100 : message.includes('slow') ? 15 : 3;
       for (let i = 1; i <= steps; i++) {
         await sleep(100);
         if (req.signal.aborted) {
