@@ -2,6 +2,7 @@
  * One git service over one SSH channel: takes the push lock, runs the real git-receive-pack or
  * git-upload-pack on the app's bare repo with the channel as its stdio, and cleans up however it ends.
  */
+import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerChannel } from 'ssh2';
 import type { HookBridge } from './bridge';
@@ -75,7 +76,10 @@ function runGit(
   signal: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('git', [service.slice('git-'.length), repo], {
+    // On the command line, core.hooksPath beats any config (a user's global one included) that would
+    // send git to other hooks and so accept a push without building it.
+    const hooks = service === 'git-receive-pack' ? ['-c', `core.hooksPath=${path.join(repo, 'hooks')}`] : [];
+    const child = spawn('git', [...hooks, service.slice('git-'.length), repo], {
       env,
       stdio: 'pipe',
       detached: process.platform !== 'win32',

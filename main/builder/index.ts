@@ -13,6 +13,8 @@ import type { Builder, BuilderOptions } from './types';
 export type * from './types';
 export { fingerprintMd5 } from './auth';
 
+const STOP_GRACE_MS = 2_000;
+
 export async function startBuilder(options: BuilderOptions): Promise<Builder> {
   const builderDir = path.join(options.home, 'builder');
   const hostKey = loadOrCreateHostKey(builderDir);
@@ -71,7 +73,11 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
         for (const client of connections) client.end();
         await Promise.all(running);
         await bridge.close();
-        await closed;
+        // A client that ignores our disconnect must not hold up the core's shutdown.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS)));
+        await Promise.race([closed, late]);
+        clearTimeout(timer);
       })()),
   };
 }

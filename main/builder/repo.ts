@@ -22,7 +22,8 @@ export async function ensureRepo(gitHome: string, app: string): Promise<string> 
   fs.mkdirSync(gitHome, { recursive: true, mode: 0o700 });
   const temp = `${repo}.new-${randomBytes(4).toString('hex')}`;
   try {
-    await run('git', ['init', '--quiet', '--bare', temp]);
+    // No template: a user's init.templateDir could bring hooks of theirs into the app's repo.
+    await run('git', ['init', '--quiet', '--bare', '--template=', temp]);
     // Whatever the user's init.defaultBranch, a clone of an app checks out the branch we document.
     await run('git', ['--git-dir', temp, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
     fs.renameSync(temp, repo);

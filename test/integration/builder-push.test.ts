@@ -1,6 +1,7 @@
 // The builder with the real OpenSSH client and real git: pushes, rejections, refusals, clones.
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   builderRef,
@@ -63,6 +64,23 @@ describe('the builder SSH server', () => {
     expect(remoteLines(r.stderr)).toContain('Build failed: the commit asked for it.');
     expect(r.stderr).toContain('pre-receive hook declined');
     expect(builderRef(h, 'alpha')).toBe(before);
+  });
+
+  it('still builds when git config points hooks elsewhere (core.hooksPath)', async () => {
+    // Users set core.hooksPath globally for their own tooling; git would then skip our pre-receive.
+    const repo = path.join(h.home, 'git', 'alpha.git');
+    execFileSync('git', ['--git-dir', repo, 'config', 'core.hooksPath', path.join(h.dir, 'no-hooks')]);
+    try {
+      const dir = await clone(h, 'alpha');
+      const before = builderRef(h, 'alpha');
+      commit(h, dir, 'fail despite hooksPath');
+      const r = await push(h, dir, 'alpha').done;
+      expect(r.code).not.toBe(0);
+      expect(remoteLines(r.stderr)).toContain('Build failed: the commit asked for it.');
+      expect(builderRef(h, 'alpha')).toBe(before);
+    } finally {
+      execFileSync('git', ['--git-dir', repo, 'config', '--unset', 'core.hooksPath']);
+    }
   });
 
   it('accepts deleting a branch without building it', async () => {
