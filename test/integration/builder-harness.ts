@@ -76,7 +76,9 @@ export async function startHarness(): Promise<Harness> {
   const users = new Map<string, string>();
   for (const name of ['alice', 'bob', 'stranger'] as const) {
     keys[name] = path.join(dir, `${name}_key`);
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', keys[name]]);
+    // bob's key is RSA, so logins with rsa-sha2-* signatures are covered too.
+    const type = name === 'bob' ? ['-t', 'rsa', '-b', '2048'] : ['-t', 'ed25519'];
+    execFileSync('ssh-keygen', ['-q', ...type, '-N', '', '-C', name, '-f', keys[name]]);
     // ssh-keygen's own MD5 fingerprint: the builder's must match it for a key to be found.
     if (name !== 'stranger') users.set(md5Fingerprint(`${keys[name]}.pub`), name);
   }

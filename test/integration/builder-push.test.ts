@@ -31,10 +31,12 @@ const remoteLines = (stderr: string) =>
     .map((l) => l.slice('remote: '.length).trim());
 
 describe('the builder SSH server', () => {
-  it('answers ping with pong', async () => {
-    const r = await ssh(h, h.keys.alice, 'ping');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('pong\n');
+  it('answers ping with pong, for ed25519 and RSA keys', async () => {
+    for (const key of [h.keys.alice, h.keys.bob]) {
+      const r = await ssh(h, key, 'ping');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('pong\n');
+    }
   });
 
   it('builds before accepting a push and streams the build output as it happens', async () => {
