@@ -158,7 +158,9 @@ export async function serveGit(
     // Git has exited, so its hook has too: the build is done or aborting. One that ignores its abort
     // signal must not hold the lock for ever.
     await settleWithin(building, BUILD_SETTLE_MS, () =>
-      deps.log(`builder: the build of ${app} ignored its abort signal; releasing the push lock anyway`),
+      deps.log(
+        `builder: the build of ${app} did not stop within 10 s of git exiting; releasing the push lock anyway`,
+      ),
     );
     if (!aborted.signal.aborted) {
       channel.exit(code);
