@@ -1,33 +1,22 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type http from 'node:http';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { Controller } from './controller';
 import type { CoreSettings } from './settings';
-import { openStore, type Store } from './store/db';
+import { startBuilderService } from './builder/service';
+import { openStore } from './store/db';
 
 export interface Core {
   settings: CoreSettings;
   controller: Controller;
   /** The port the API really listens on (differs from settings when 0 was asked for). */
   apiPort: number;
+  /** The port the builder's SSH server really listens on. */
+  builderPort: number;
   apiUrl: string;
   stop(): Promise<void>;
-}
-
-/** A secret shared by the core and its builder, kept in DEIS_HOME so restarts agree. */
-function builderKey(home: string): string {
-  const file = path.join(home, 'builder.key');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    const key = randomBytes(32).toString('hex');
-    fs.writeFileSync(file, key, { mode: 0o600 });
-    return key;
-  }
 }
 
 export async function startCore(
@@ -35,15 +24,27 @@ export async function startCore(
   log: (line: string) => void = console.log,
 ): Promise<Core> {
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
-  let store: Store | undefined;
-  let server: http.Server | undefined;
+  // Everything started so far, stopped in reverse order on shutdown or when a later step fails.
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
   try {
-    store = openStore(path.join(settings.home, 'deis.db'));
+    const store = openStore(path.join(settings.home, 'deis.db'));
+    stops.push(() => store.close());
     const controller = new Controller(store);
-    server = createApiServer({
-      router: apiRouter(controller, { builderPort: settings.builderPort, routerPort: settings.routerPort }),
+
+    const builder = await startBuilderService(controller, {
+      home: settings.home,
+      port: settings.builderPort,
+      resources: settings.resources,
+      log,
+    });
+    stops.push(() => builder.stop());
+
+    const server = createApiServer({
+      router: apiRouter(controller, { builderPort: builder.port, routerPort: settings.routerPort }),
       users: controller.users,
-      builderKey: builderKey(settings.home),
       log,
     });
     const apiPort = await listen(server, settings.apiPort, settings.host).catch(
@@ -55,24 +56,23 @@ export async function startCore(
         throw err;
       },
     );
-    const s = server;
-    const st = store;
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     return {
       settings,
       controller,
       apiPort,
+      builderPort: builder.port,
       apiUrl: `http://${settings.host}:${apiPort}`,
-      stop: async () => {
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          s.closeAllConnections();
-        });
-        st.close();
-      },
+      stop: stopAll,
     };
   } catch (err) {
-    server?.close();
-    store?.close();
+    await stopAll();
     throw err;
   }
 }

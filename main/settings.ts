@@ -1,9 +1,12 @@
 /** The core's settings, read once from the environment with defaults a fresh install can use. */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export interface CoreSettings {
   home: string;
+  /** The resources folder (bundled buildpacks, stack Dockerfile, CLI shim). */
+  resources: string;
   apiPort: number;
   builderPort: number;
   routerPort: number;
@@ -30,9 +33,24 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * Finds `resources/` from wherever this module runs: main/ under tsx, out/electron/ in the desktop
+ * bundle, or an unpacked Electron app; DEIS_RESOURCES overrides.
+ */
+export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DEIS_RESOURCES) return path.resolve(env.DEIS_RESOURCES);
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'resources', 'buildpacks'))) return path.join(dir, 'resources');
+    dir = path.dirname(dir);
+  }
+  return path.resolve('resources');
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings {
   return {
     home: path.resolve(env.DEIS_HOME || defaultHome(env)),
+    resources: resourcesDir(env),
     apiPort: port(env, 'DEIS_API_PORT', DEFAULT_PORTS.api),
     builderPort: port(env, 'DEIS_BUILDER_PORT', DEFAULT_PORTS.builder),
     routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),

@@ -9,8 +9,8 @@ import type { UserRow } from '../controller/users';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Who may call a route: a logged-in user (default), anyone, or the builder with its shared key. */
-export type RouteAuth = 'user' | 'none' | 'builder';
+/** Who may call a route: a logged-in user (default) or anyone. (The builder runs inside the core.) */
+export type RouteAuth = 'user' | 'none';
 
 export interface ApiRequest {
   method: string;

@@ -15,8 +15,6 @@ const MAX_BODY = 8 * 1024 * 1024;
 export interface ApiServerOptions {
   router: Router;
   users: Users;
-  /** Shared secret the builder sends as `X-Deis-Builder-Auth`. */
-  builderKey: string;
   log?: (line: string) => void;
 }
 
@@ -71,9 +69,7 @@ async function dispatch(
     const queryToken = match.route.tokenInQuery ? url.searchParams.get('token') : null;
     const header = req.headers.authorization ?? (queryToken ? `token ${queryToken}` : undefined);
     user = authenticate(options.users, header);
-  } else if (match.route.auth === 'builder' && req.headers['x-deis-builder-auth'] !== options.builderKey)
-    throw unauthenticated();
-  else if (match.route.auth === 'none' && req.headers.authorization)
+  } else if (match.route.auth === 'none' && req.headers.authorization)
     user = options.users.byToken(tokenOf(req.headers.authorization) ?? '');
 
   const handler = options.router.handler(match, method);

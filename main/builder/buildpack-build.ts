@@ -55,7 +55,7 @@ export async function buildpackBuild(
       Labels: { 'io.deis.desktop.app': spec.app, 'io.deis.desktop.role': 'build' },
       HostConfig: useCache ? { Binds: [`${cacheVolume(spec.app)}:/tmp/cache`] } : {},
     });
-    await container.putArchive(archive(spec.repo, spec.sha, 'app/'), { path: '/' });
+    await container.putArchive(archive(spec, spec.sha, 'app/'), { path: '/' });
     await container.putArchive(tarOf(staging), { path: '/' });
 
     const exitCode = await runStreaming(docker, container, spec);
@@ -165,7 +165,7 @@ async function runStreaming(docker: Docker, container: Docker.Container, spec: B
 
 /** The app's Procfile when it has one, else the buildpack's `default_process_types`. */
 async function processTypes(container: Docker.Container, spec: BuildSpec): Promise<Procfile> {
-  const own = await readFileAt(spec.repo, spec.sha, 'Procfile');
+  const own = await readFileAt(spec, spec.sha, 'Procfile');
   if (own !== undefined) return parseProcfile(own);
   const release = await firstFileOfTar(await container.getArchive({ path: '/app/.release' })).catch(() => '');
   return releaseProcessTypes(release);

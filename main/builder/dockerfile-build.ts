@@ -21,7 +21,7 @@ export async function dockerfileBuild(docker: Docker, spec: BuildSpec): Promise<
 
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(archive(spec.repo, spec.sha), options);
+    stream = await docker.buildImage(archive(spec, spec.sha), options);
   } catch (err) {
     throw new BuildFailed(`The Docker engine refused the build: ${(err as Error).message}`);
   }

@@ -18,7 +18,7 @@ export class ImageBuilder {
   async build(spec: BuildSpec): Promise<BuiltImage> {
     // Read the Procfile first: an invalid one fails the push before any slow work.
     const own = await this.ownProcfile(spec);
-    if (await hasFileAt(spec.repo, spec.sha, 'Dockerfile')) {
+    if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
       const image = await dockerfileBuild(this.docker, spec);
       return { image, procfile: own ?? {}, dockerfile: true };
@@ -29,7 +29,7 @@ export class ImageBuilder {
   }
 
   private async ownProcfile(spec: BuildSpec): Promise<Procfile | undefined> {
-    const text = await readFileAt(spec.repo, spec.sha, 'Procfile');
+    const text = await readFileAt(spec, spec.sha, 'Procfile');
     if (text === undefined) return undefined;
     try {
       return parseProcfile(text);

@@ -15,6 +15,8 @@ export interface Push {
   sha: string;
   /** The app's bare repository. */
   repo: string;
+  /** git's quarantine environment while the push is being received. */
+  gitEnv?: Record<string, string>;
   signal?: AbortSignal;
 }
 

@@ -1,9 +1,69 @@
-/** What a build needs and gives back, shared by the Dockerfile and buildpack builds. */
+/** The builder's seams: what the core injects (key lookup, authorization, build) and what a build sees and gives back. */
 import type { Procfile } from './procfile';
 
+/** Finds the user owning a public key; `fingerprintMd5` is `aa:bb:...` over the key blob, as Deis keys it. */
+export type LookupKey = (
+  fingerprintMd5: string,
+  keyType: string,
+  keyData: Buffer,
+) => { username: string } | undefined | Promise<{ username: string } | undefined>;
+
+/** May `username` push to (or fetch from) `app`? The core answers for owners and collaborators. */
+export type Authorize = (
+  username: string,
+  app: string,
+) => 'ok' | 'no-app' | 'forbidden' | Promise<'ok' | 'no-app' | 'forbidden'>;
+
+/** One pushed branch, as git's pre-receive hook reports it. */
+export interface RefUpdate {
+  oldSha: string;
+  newSha: string;
+  /** Full ref name, e.g. `refs/heads/main`. */
+  ref: string;
+}
+
+export interface BuildRequest extends RefUpdate {
+  app: string;
+  user: string;
+  repo: {
+    /** The app's bare repository. */
+    path: string;
+    /**
+     * Environment for running git in `path` against `newSha`. During pre-receive git keeps the pushed
+     * objects in a quarantine directory; only with these variables can git (e.g. `git archive`) see them.
+     */
+    env: Record<string, string>;
+  };
+  /** Aborted when the pusher goes away (Ctrl-C, lost connection) or the builder stops. */
+  signal: AbortSignal;
+}
+
 export interface BuildOutput {
-  /** One line of build output, shown to the pusher as `remote: <text>` as it happens. */
+  /** Shows `text` to the pusher as `remote: <text>` lines, right away. */
   line(text: string): void;
+}
+
+export type BuildResult = { ok: true } | { ok: false; reason: string };
+
+/** Builds (and later deploys) one pushed commit; the push is accepted only if this succeeds. */
+export type Build = (request: BuildRequest, output: BuildOutput) => Promise<BuildResult>;
+
+export interface BuilderOptions {
+  /** DEIS_HOME: the host key lives in `<home>/builder`, the repos in `<home>/git`. */
+  home: string;
+  /** 0 picks a free port; the started builder reports the real one. */
+  port: number;
+  host: '127.0.0.1';
+  lookupKey: LookupKey;
+  authorize: Authorize;
+  build: Build;
+  log: (line: string) => void;
+}
+
+export interface Builder {
+  port: number;
+  /** Closes the SSH server and the hook bridge, drops connections and kills every git child. */
+  stop(): Promise<void>;
 }
 
 export interface BuildSpec {
@@ -12,6 +72,8 @@ export interface BuildSpec {
   sha: string;
   /** The app's bare git repository. */
   repo: string;
+  /** Environment for git in `repo` (the push's quarantine, while pre-receive runs). */
+  gitEnv?: Record<string, string>;
   /** The app's config values (given to buildpacks as ENV_DIR). */
   config: Record<string, string>;
   output: BuildOutput;

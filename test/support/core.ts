@@ -14,7 +14,14 @@ export interface TestCore {
 export async function startTestCore(): Promise<TestCore> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-test-'));
   const core = await startCore(
-    { home, apiPort: 0, builderPort: 0, routerPort: 0, host: '127.0.0.1' },
+    {
+      home,
+      resources: path.resolve('resources'),
+      apiPort: 0,
+      builderPort: 0,
+      routerPort: 0,
+      host: '127.0.0.1',
+    },
     () => {},
   );
   return {

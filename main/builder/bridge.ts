@@ -1,0 +1,133 @@
+/**
+ * The hook bridge: a TCP listener on 127.0.0.1 that pre-receive hooks call back into. Each push
+ * registers a one-time token, handed to its git-receive-pack (and so its hook) in the environment;
+ * the token, not anything the hook says, decides which app and user the call is for. TCP rather than
+ * a Unix socket works the same on Windows and has no socket-path length limit.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { HookCall } from './prereceive';
+import type { BuildOutput, BuildResult } from './types';
+
+export type HookHandler = (call: HookCall, output: BuildOutput, signal: AbortSignal) => Promise<BuildResult>;
+
+interface Registration {
+  handler: HookHandler;
+  /** The push's own signal: when it aborts, the hook's connection is cut and its build aborted. */
+  signal: AbortSignal;
+}
+
+const MAX_REQUEST = 4 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function parseCall(line: string): (HookCall & { token: string }) | undefined {
+  try {
+    const v = JSON.parse(line) as { token?: unknown; refs?: unknown; env?: unknown };
+    if (typeof v.token !== 'string' || typeof v.refs !== 'string') return undefined;
+    const env: Record<string, string> = {};
+    if (v.env && typeof v.env === 'object')
+      for (const [k, val] of Object.entries(v.env)) if (typeof val === 'string') env[k] = val;
+    return { token: v.token, refs: v.refs, env };
+  } catch {
+    return undefined;
+  }
+}
+
+export class HookBridge {
+  private readonly server = net.createServer((socket) => this.accept(socket));
+  private readonly registrations = new Map<string, Registration>();
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** A token the push's hook presents once; it is forgotten when used or when the push ends. */
+  register(handler: HookHandler, signal: AbortSignal): string {
+    const token = randomBytes(32).toString('hex');
+    this.registrations.set(token, { handler, signal });
+    return token;
+  }
+
+  unregister(token: string): void {
+    this.registrations.delete(token);
+  }
+
+  async close(): Promise<void> {
+    this.registrations.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setEncoding('utf8');
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+    let buffered = '';
+    const onData = (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end < 0) {
+        if (buffered.length > MAX_REQUEST) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      void this.serve(socket, buffered.slice(0, end));
+    };
+    socket.on('data', onData);
+  }
+
+  private async serve(socket: net.Socket, line: string): Promise<void> {
+    const send = (message: object) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(message) + '\n');
+    };
+    const call = parseCall(line);
+    const registration = call && this.registrations.get(call.token);
+    if (!call || !registration) {
+      send({ line: 'This push is not known to the builder; push again.' });
+      send({ done: true, ok: false });
+      socket.end();
+      return;
+    }
+    this.registrations.delete(call.token);
+    // The hook going away (git killed) and the push being aborted (SSH client gone) both end the build.
+    const hookGone = new AbortController();
+    socket.on('close', () => hookGone.abort());
+    const cut = () => socket.destroy();
+    registration.signal.addEventListener('abort', cut, { once: true });
+    if (registration.signal.aborted) cut();
+    const signal = AbortSignal.any([hookGone.signal, registration.signal]);
+    const output: BuildOutput = {
+      line: (text) => {
+        for (const l of String(text).split(/\r?\n/)) send({ line: l });
+      },
+    };
+    let result: BuildResult;
+    try {
+      result = await registration.handler({ refs: call.refs, env: call.env }, output, signal);
+    } catch (err) {
+      this.log(
+        `builder: pre-receive failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      result = { ok: false, reason: 'The build failed because of an internal error.' };
+    } finally {
+      registration.signal.removeEventListener('abort', cut);
+    }
+    if (!result.ok) output.line(result.reason);
+    send({ done: true, ok: result.ok });
+    socket.end();
+  }
+}

@@ -1,0 +1,72 @@
+/** The builder's SSH host key: an ed25519 key made once and kept, so users' known_hosts stay valid. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
+/** Reads `<dir>/ssh_host_key`, creating it (OpenSSH format, mode 0600) the first time. */
+export function loadOrCreateHostKey(dir: string): string {
+  const file = path.join(dir, 'ssh_host_key');
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const key = newEd25519Key();
+  // 'wx' so two cores starting on one home never overwrite each other's key; the loser reads the winner's.
+  try {
+    fs.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return fs.readFileSync(file, 'utf8');
+  }
+  return key;
+}
+
+function sshString(data: Buffer | string): Buffer {
+  const body = typeof data === 'string' ? Buffer.from(data) : data;
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length);
+  return Buffer.concat([len, body]);
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+/**
+ * An unencrypted `openssh-key-v1` private key. Node writes ed25519 keys only as PKCS#8, which ssh2 does
+ * not read, so we lay out OpenSSH's format (PROTOCOL.key) from the raw key bytes ourselves.
+ */
+export function newEd25519Key(comment = 'deis-desktop-builder'): string {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
+  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const pubBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
+  const check = randomBytes(4);
+  let priv = Buffer.concat([
+    check,
+    check,
+    sshString('ssh-ed25519'),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
+  const pad = (8 - (priv.length % 8)) % 8;
+  priv = Buffer.concat([priv, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(pubBlob),
+    sshString(priv),
+  ]);
+  const lines = body.toString('base64').match(/.{1,70}/g)!;
+  return ['-----BEGIN OPENSSH PRIVATE KEY-----', ...lines, '-----END OPENSSH PRIVATE KEY-----', ''].join(
+    '\n',
+  );
+}
