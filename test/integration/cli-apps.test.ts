@@ -32,7 +32,7 @@ describe('deis apps and git remotes against a real core', () => {
       stdout:
         'Creating Application... done, created myapp\nGit remote deis successfully created for app myapp.\n',
     });
-    expect(remotes(repo)).toContain('deis\tssh://git@127.0.0.1:2222/myapp.git (push)');
+    expect(remotes(repo)).toContain(`deis\tssh://git@127.0.0.1:${t.core.builderPort}/myapp.git (push)`);
 
     // No -a: the app comes from the remote, not from the directory name "some-dir".
     const again = await user.run(['git:remote', '-r', 'second'], { cwd: repo });
@@ -60,7 +60,7 @@ describe('deis apps and git remotes against a real core', () => {
     expect(forced.stdout).toBe(
       'Deleting git remote deis.\nGit remote deis successfully created for app forced.\n',
     );
-    expect(remotes(repo)).toContain('ssh://git@127.0.0.1:2222/forced.git');
+    expect(remotes(repo)).toContain(`ssh://git@127.0.0.1:${t.core.builderPort}/forced.git`);
   });
 
   it('lists apps, limited with "(X of Y)", and says how to add a remote later', async () => {

@@ -220,10 +220,16 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
     it('refuses a second push to the same app at once, while pushes to two apps run together', async () => {
       await createApp('lock-a');
       await createApp('lock-b');
-      const a = repoFromFixture('procfile-app');
+      const a = repoFromFixture('dockerfile-app');
+      fs.appendFileSync(path.join(a.dir, 'Dockerfile'), 'RUN echo "holding the lock" && sleep 4\n');
+      commit(a.dir, 'slow build');
       const b = repoFromFixture('procfile-app', 'other');
-      const first = pusher.push(a.dir, 'lock-a');
-      await new Promise((r) => setTimeout(r, 1500));
+      let building!: () => void;
+      const started = new Promise<void>((resolve) => (building = resolve));
+      const first = pusher.push(a.dir, 'lock-a', (child) =>
+        child.stderr!.on('data', (d: Buffer) => d.toString().includes('holding the lock') && building()),
+      );
+      await started;
       const [second, parallel] = await Promise.all([
         pusher.push(a.dir, 'lock-a'),
         pusher.push(b.dir, 'lock-b'),
