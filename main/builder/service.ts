@@ -23,10 +23,11 @@ export function buildpackDirs(resources: string, env: NodeJS.ProcessEnv = proces
 }
 
 export async function startBuilderService(c: Controller, o: BuilderServiceOptions): Promise<Builder> {
+  const stack = stackSettings(o.resources);
   const images = new ImageBuilder(
-    dockerEngine(),
-    { stackImage: stackSettings(o.resources).image, buildpackDirs: buildpackDirs(o.resources) },
-    stackSettings(o.resources),
+    dockerEngine,
+    { stackImage: stack.image, buildpackDirs: buildpackDirs(o.resources) },
+    stack,
   );
   const pushes = new PushHandler(c, images);
   return startBuilder({

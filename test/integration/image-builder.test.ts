@@ -14,7 +14,7 @@ const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('image-builder tests skipped: no Docker engine answers (start dockerd).');
 
 const docker = dockerEngine();
-const builder = new ImageBuilder(docker, {
+const builder = new ImageBuilder(() => docker, {
   stackImage: DEFAULT_STACK_IMAGE,
   buildpackDirs: [path.resolve('resources/buildpacks')],
 });
