@@ -89,7 +89,8 @@ async function dispatch(
 
 function parseUrl(raw: string): URL {
   try {
-    return new URL(raw, 'http://localhost');
+    // Appended, not resolved: a path like //x must stay a path, not become a host.
+    return new URL(`http://localhost${raw.startsWith('/') ? '' : '/'}${raw}`);
   } catch {
     throw new DeisError('bad_request', 'Malformed request URL.');
   }

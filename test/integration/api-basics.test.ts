@@ -40,6 +40,13 @@ describe('the core API basics', () => {
     expect(app.owner).toBe('owner2');
   });
 
+  it('treats a path that starts with // as a path, not as a host', async () => {
+    const admin = await loginAdmin();
+    const r = await admin.get('//v2/apps/');
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ detail: 'Not found.' });
+  });
+
   it('answers an unknown app with the Deis 404 JSON string', async () => {
     const admin = await loginAdmin();
     const r = await admin.get('/v2/apps/nope/');
