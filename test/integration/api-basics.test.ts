@@ -42,7 +42,8 @@ describe('the core API basics', () => {
 
   it('treats a path that starts with // as a path, not as a host', async () => {
     const admin = await loginAdmin();
-    const r = await admin.get('//v2/apps/');
+    // Resolved as a URL, //healthz/v2/apps/ would become host healthz and path /v2/apps/.
+    const r = await admin.get('//healthz/v2/apps/');
     expect(r.status).toBe(404);
     expect(r.body).toEqual({ detail: 'Not found.' });
   });
