@@ -3,15 +3,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { Controller } from './controller';
-import type { CoreSettings } from './settings';
+import { Scheduler } from './controller/scheduler';
+import {
+  DEFAULT_INSTANCE,
+  DEFAULT_PLATFORM_DOMAIN,
+  DEFAULT_ROUTER_BASE,
+  type CoreSettings,
+} from './settings';
 import { openStore, type Store } from './store/db';
 
 export interface Core {
   settings: CoreSettings;
   controller: Controller;
+  scheduler: Scheduler;
+  /** Where releases run. */
+  target: RunningTarget;
   /** The port the API really listens on (differs from settings when 0 was asked for). */
   apiPort: number;
   apiUrl: string;
@@ -37,11 +47,36 @@ export async function startCore(
   fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
   let store: Store | undefined;
   let server: http.Server | undefined;
+  let target: RunningTarget | undefined;
   try {
     store = openStore(path.join(settings.home, 'deis.db'));
     const controller = new Controller(store);
+    target = createTarget({
+      kind: settings.target ?? 'docker',
+      instance: settings.instance ?? DEFAULT_INSTANCE,
+      home: settings.home,
+      routerPort: settings.routerPort,
+      routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    });
+    const scheduler = new Scheduler(controller, target);
+    controller.releases.onRelease(scheduler.onRelease);
+    // Adopt what runs and converge before answering, so no request sees a half-known state. An
+    // engine that is away does not stop the core: the API works and deploys say Docker is missing.
+    await target
+      .ensureReady(scheduler.allDesired(), (e) => {
+        if (e.kind === 'step') log(`target: ${e.message}`);
+      })
+      .catch((err: Error) => log(`target: not ready: ${err.message}`));
+    const t = target;
+    const desktop = {
+      builderPort: settings.builderPort,
+      get routerPort() {
+        return t.routerPort || settings.routerPort;
+      },
+    };
     server = createApiServer({
-      router: apiRouter(controller, { builderPort: settings.builderPort, routerPort: settings.routerPort }),
+      router: apiRouter(controller, desktop, scheduler),
       users: controller.users,
       builderKey: builderKey(settings.home),
       log,
@@ -60,6 +95,8 @@ export async function startCore(
     return {
       settings,
       controller,
+      scheduler,
+      target: t,
       apiPort,
       apiUrl: `http://${settings.host}:${apiPort}`,
       stop: async () => {
@@ -67,11 +104,14 @@ export async function startCore(
           s.close(() => resolve());
           s.closeAllConnections();
         });
+        // Apps and the router keep running: they do not need the core.
+        await t.close();
         st.close();
       },
     };
   } catch (err) {
     server?.close();
+    await target?.close();
     store?.close();
     throw err;
   }

@@ -1,0 +1,168 @@
+/**
+ * Converges one app to a release and formation without dropping a request: start what is missing,
+ * wait until it is ready, point the router at the new set, let the old router workers finish their
+ * requests, and only then stop the processes that left the set (SIGTERM, SIGKILL after the grace).
+ * If anything new fails, the new processes go and the old ones keep serving, untouched.
+ */
+import type Docker from 'dockerode';
+import type { DesiredApp, Progress, RestartSelector } from '../target';
+import { TargetError } from '../target';
+import type { AddressPool } from './network';
+import { appPort, routedType } from './process-spec';
+import { listProcs, startProc, stopProc, type Proc } from './processes';
+import { waitReady, type NetworkReach } from './readiness';
+
+export interface ConvergeContext {
+  docker: Docker;
+  instance: string;
+  network: string;
+  pool: AddressPool;
+  reach: NetworkReach;
+  /** Names of processes not ready yet (shown as `starting`). */
+  starting: Set<string>;
+  /** Puts exactly these `ip:port`s in the app's rotation; resolves when the router uses them. */
+  rotate(app: string, upstreams: string[]): Promise<void>;
+  /** Resolves when requests that reached processes now out of rotation have finished (at most ms). */
+  drained(ms: number): Promise<void>;
+  log(app: string, message: string): void;
+}
+
+export interface ConvergeOptions {
+  restart?: RestartSelector;
+  progress: Progress;
+}
+
+const numberFrom = (raw: string | undefined, fallback: number) => {
+  const n = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+};
+
+export const graceSeconds = (values: Record<string, string>) =>
+  numberFrom(values.KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS, 30);
+export const deployTimeoutMs = (values: Record<string, string>) =>
+  numberFrom(values.DEIS_DEPLOY_TIMEOUT, 120) * 1000;
+
+/** The port a Dockerfile image EXPOSEs first, if any; throws image_missing when the image is not there. */
+async function exposedPort(docker: Docker, image: string): Promise<number | undefined> {
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await docker.getImage(image).inspect();
+  } catch {
+    throw new TargetError('image_missing', `The image ${image} is not in the local Docker engine.`);
+  }
+  const ports = Object.keys(info.Config?.ExposedPorts ?? {})
+    .filter((p) => p.endsWith('/tcp'))
+    .map((p) => Number(p.split('/')[0]));
+  return ports[0];
+}
+
+function selected(p: Proc, s: RestartSelector | undefined): boolean {
+  if (!s) return false;
+  if (s.name) return p.name === s.name;
+  return !s.type || p.type === s.type;
+}
+
+export async function converge(
+  ctx: ConvergeContext,
+  desired: DesiredApp,
+  options: ConvergeOptions,
+): Promise<void> {
+  const { release, formation } = desired;
+  const app = release.app;
+  if (!release.image) return;
+  const port = appPort(release, await exposedPort(ctx.docker, release.image));
+  const grace = graceSeconds(release.values);
+  const routed = routedType(Object.keys(formation).filter((t) => (formation[t] ?? 0) > 0));
+  const existing = await listProcs(ctx.docker, ctx.instance, app);
+
+  // Keep healthy processes of this release, as many as the formation wants of each type.
+  const kept: Proc[] = [];
+  const missing: string[] = [];
+  for (const [type, count] of Object.entries(formation)) {
+    const same = existing.filter(
+      (p) =>
+        p.version === release.version &&
+        p.type === type &&
+        p.state === 'running' &&
+        p.port === port &&
+        !selected(p, options.restart),
+    );
+    kept.push(...same.slice(0, count));
+    for (let i = same.length; i < count; i++) missing.push(type);
+  }
+  const old = existing.filter((p) => !kept.includes(p));
+
+  const started: Proc[] = [];
+  try {
+    if (missing.length)
+      options.progress({
+        kind: 'step',
+        message: `Starting ${missing.length} process(es) of v${release.version}`,
+      });
+    await Promise.all(
+      missing.map(async (type) => {
+        const ip = await ctx.pool.take();
+        try {
+          const proc = await startProc(ctx.docker, {
+            release,
+            type,
+            port,
+            ip,
+            network: ctx.network,
+            instance: ctx.instance,
+            graceSeconds: grace,
+          });
+          started.push(proc);
+          ctx.starting.add(proc.name);
+          options.progress({ kind: 'process', name: proc.name, type, state: 'starting' });
+          await waitReady(ctx.docker, proc, {
+            probe: (
+              release.healthcheck[type] ?? (type === routed ? release.healthcheck['web/cmd'] : undefined)
+            )?.readinessProbe,
+            routed: type === routed,
+            timeoutMs: deployTimeoutMs(release.values),
+            reach: ctx.reach,
+          });
+          ctx.starting.delete(proc.name);
+          options.progress({ kind: 'process', name: proc.name, type, state: 'up' });
+        } catch (err) {
+          if (
+            err instanceof Error &&
+            !(err instanceof TargetError) &&
+            /image/i.test(err.message) &&
+            /no such/i.test(err.message)
+          )
+            throw new TargetError(
+              'image_missing',
+              `The image ${release.image} is not in the local Docker engine.`,
+            );
+          throw err;
+        } finally {
+          ctx.pool.release(ip);
+        }
+      }),
+    );
+  } catch (err) {
+    for (const p of started) ctx.starting.delete(p.name);
+    await Promise.all(started.map((p) => stopProc(ctx.docker, p, 0)));
+    throw err;
+  }
+
+  const serving = [...kept, ...started].filter((p) => p.type === routed);
+  await ctx.rotate(
+    app,
+    serving.map((p) => `${p.ip}:${p.port}`),
+  );
+  if (old.length) {
+    // Old router workers may still be sending requests to processes that left the rotation.
+    if (old.some((p) => p.state === 'running')) await ctx.drained(grace * 1000);
+    options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es)` });
+    await Promise.all(old.map((p) => stopProc(ctx.docker, p, grace)));
+  }
+  if (missing.length || old.length) {
+    const summary = Object.entries(formation)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(', ');
+    ctx.log(app, `v${release.version} running: ${summary || 'no processes'}`);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The router container: nginx on the shared network, publishing only 127.0.0.1:<router port>. It
+ * restarts with dockerd and keeps its last config, so it serves while the core is stopped. The core
+ * writes a new config, checks it with `nginx -t`, and reloads gracefully: old workers finish the
+ * requests they have in flight while new ones use the new upstreams.
+ */
+import type Docker from 'dockerode';
+import { execIn } from '../exec';
+import { labelsFor } from '../labels';
+import { routerAddress, type SharedNetwork } from '../network';
+import { tarOf } from '../tar';
+import { TargetError, type Progress } from '../../target';
+import { renderRouterConfig, STATUS_PORT, type RouteEntry } from './config';
+import { ensureRouterImage } from './image';
+
+export interface RouterOptions {
+  instance: string;
+  /** Container name. */
+  name: string;
+  network: SharedNetwork;
+  /** DEIS_ROUTER_BASE: the Debian image nginx is installed on. */
+  base: string;
+  /** DEIS_ROUTER_PORT on 127.0.0.1; 0 lets Docker choose one. */
+  port: number;
+  platformDomain: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Router {
+  /** The port clients reach the router on. */
+  publicPort = 0;
+  private generation = Date.now();
+  private applied = '';
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private latest: RouteEntry[] = [];
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: RouterOptions,
+  ) {}
+
+  get address(): string {
+    return routerAddress(this.options.network);
+  }
+
+  /** Starts the router if it is not running as configured; an existing one keeps serving. */
+  async ensure(progress: Progress): Promise<void> {
+    const image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
+    const existing = await this.inspect();
+    if (existing && this.fits(existing, image)) {
+      if (!existing.State.Running) await this.docker.getContainer(this.options.name).start();
+    } else {
+      if (existing) await this.docker.getContainer(this.options.name).remove({ force: true });
+      progress({
+        kind: 'step',
+        message: `Starting the router on 127.0.0.1:${this.options.port || '(any port)'}`,
+      });
+      await this.create(image);
+    }
+    const info = await this.inspect();
+    const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
+    this.publicPort = Number(binding?.HostPort ?? 0);
+    // A router that was already running has the config of the core before us: keep it until our first apply.
+    this.applied = '';
+  }
+
+  private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
+    const wanted = this.options.port ? String(this.options.port) : undefined;
+    const binding = info.HostConfig.PortBindings?.['80/tcp']?.[0] as { HostPort?: string } | undefined;
+    const onNet =
+      info.NetworkSettings.Networks[this.options.network.name]?.IPAMConfig?.IPv4Address === this.address;
+    return info.Config.Image === image && onNet && (wanted === undefined || binding?.HostPort === wanted);
+  }
+
+  private async inspect(): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(this.options.name).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async create(image: string): Promise<void> {
+    const c = await this.docker.createContainer({
+      name: this.options.name,
+      Image: image,
+      Labels: labelsFor(this.options.instance, 'router'),
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: {
+        RestartPolicy: { Name: 'unless-stopped' },
+        PortBindings: {
+          '80/tcp': [{ HostIp: '127.0.0.1', HostPort: this.options.port ? String(this.options.port) : '' }],
+        },
+        NetworkMode: this.options.network.name,
+      },
+      NetworkingConfig: {
+        EndpointsConfig: { [this.options.network.name]: { IPAMConfig: { IPv4Address: this.address } } },
+      },
+    });
+    try {
+      await c.start();
+    } catch (err) {
+      await c.remove({ force: true }).catch(() => undefined);
+      const message = String((err as Error).message);
+      if (/address already in use|port is already allocated/i.test(message))
+        throw new TargetError(
+          'setup',
+          `Port ${this.options.port} is in use by another program; set DEIS_ROUTER_PORT to a free port.`,
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * Routes `routes` and resolves once nginx serves them to new requests. Calls made while an apply
+   * runs are folded into one more apply with the newest routes.
+   */
+  apply(routes: RouteEntry[]): Promise<void> {
+    this.latest = routes;
+    this.queued ??= (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        this.running = this.applyNow(this.latest);
+        return this.running;
+      });
+    return this.queued;
+  }
+
+  private async applyNow(routes: RouteEntry[]): Promise<void> {
+    const input = { routes, publicPort: this.publicPort, platformDomain: this.options.platformDomain };
+    if (renderRouterConfig({ ...input, generation: 0 }) === this.applied) return;
+    const generation = ++this.generation;
+    const text = renderRouterConfig({ ...input, generation });
+    const container = this.docker.getContainer(this.options.name);
+    await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
+    const result = await execIn(this.docker, this.options.name, [
+      'sh',
+      '-c',
+      'nginx -t -q -c /etc/nginx/next.conf && mv /etc/nginx/next.conf /etc/nginx/nginx.conf && nginx -s reload',
+    ]);
+    if (result.exitCode !== 0)
+      throw new TargetError('setup', `The router refused its new configuration: ${result.output.trim()}`);
+    await this.waitForGeneration(generation);
+    this.applied = renderRouterConfig({ ...input, generation: 0 });
+  }
+
+  /** New workers answer the status endpoint with the new generation once the reload took effect. */
+  private async waitForGeneration(generation: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const r = await execIn(this.docker, this.options.name, [
+        'curl',
+        '-s',
+        '-m',
+        '2',
+        `http://127.0.0.1:${STATUS_PORT}/generation`,
+      ]);
+      if (r.output.trim() === String(generation)) return;
+      await sleep(50);
+    }
+    throw new TargetError('setup', 'The router did not load its new configuration within 10 seconds.');
+  }
+
+  /**
+   * Waits until workers of earlier configs have finished their requests and exited, so processes
+   * taken out of the config get no traffic when they are stopped (at most `timeoutMs`).
+   */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await execIn(this.docker, this.options.name, [
+        'bash',
+        '-c',
+        "grep -l 'shutting down' /proc/[0-9]*/cmdline 2>/dev/null | wc -l",
+      ]);
+      if (r.output.trim() === '0') return;
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The run stage seen from the controller: turns releases, formation and settings from the store into
+ * what a target should run, deploys every new release, and answers scale, ps, restart, run and logs.
+ * A release that cannot be deployed is marked failed and the request that cut it fails with the reason.
+ */
+import { badRequest, DeisError } from '../contract/errors';
+import type { Pod } from '../contract/pods';
+import {
+  TargetError,
+  type DesiredApp,
+  type ReleaseSpec,
+  type RestartSelector,
+  type Routing,
+  type Target,
+} from '../../cluster/target';
+import type { AppRow } from './apps';
+import { configData } from './config';
+import { buildTypes, formationFor, parseScale, type Formation } from './formation';
+import type { Controller } from '.';
+import type { ReleaseEvent, ReleaseRow } from './releases';
+import type { UserRow } from './users';
+
+/** Dockerfile builds and `deis pull` images run their own commands; git pushes without Dockerfile are buildpack builds. */
+const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfile !== '' || build.sha === '';
+
+export class Scheduler {
+  constructor(
+    private readonly c: Controller,
+    readonly target: Target,
+  ) {}
+
+  spec(app: AppRow, release: ReleaseRow): ReleaseSpec {
+    const config = configData(this.c.configs.get(release.config_uuid));
+    const build = release.build_uuid ? this.c.builds.get(app, release.build_uuid) : undefined;
+    return {
+      app: app.id,
+      version: release.version,
+      image: build?.image ?? null,
+      procfile: build ? (JSON.parse(build.procfile) as Record<string, string>) : {},
+      dockerfile: build ? isDocker(build) : false,
+      sha: build?.sha ?? '',
+      summary: release.summary,
+      created: release.created,
+      values: config.values,
+      memory: config.memory,
+      cpu: config.cpu,
+      healthcheck: config.healthcheck,
+    };
+  }
+
+  routing(app: AppRow): Routing {
+    const settings = this.c.settings.latest(app);
+    return {
+      domains: this.c.domains.list(app).map((d) => d.domain),
+      routable: settings.routable === 1,
+      maintenance: settings.maintenance === 1,
+      whitelist: JSON.parse(settings.whitelist) as string[],
+    };
+  }
+
+  private structure(app: AppRow): Formation {
+    const fresh = this.c.apps.find(app.id) ?? app;
+    return JSON.parse(fresh.structure) as Formation;
+  }
+
+  /** What should run for the app right now: its current release with its structure. */
+  desired(app: AppRow): DesiredApp {
+    return {
+      release: this.spec(app, this.c.releases.current(app)),
+      formation: this.structure(app),
+      routing: this.routing(app),
+    };
+  }
+
+  /** Every app, for the target to adopt and converge on start. */
+  allDesired(): DesiredApp[] {
+    return this.c.apps.all().map((app) => this.desired(app));
+  }
+
+  /** The release listener: deploys releases that have a build; on failure marks them failed. */
+  readonly onRelease = async ({ app, release, cause }: ReleaseEvent): Promise<void> => {
+    if (!release.build_uuid) return;
+    const spec = this.spec(app, release);
+    const previous = this.previousSpec(app, release);
+    const formation = formationFor(
+      this.structure(app),
+      spec.procfile,
+      spec.dockerfile,
+      previous?.image ? previous.dockerfile : undefined,
+    );
+    try {
+      await this.target.deploy({ release: spec, formation, routing: this.routing(app) });
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const user = release.owner;
+      const summary =
+        cause === 'build'
+          ? `${user} deployed ${release.build_uuid.slice(0, 7)} which failed`
+          : cause === 'config'
+            ? `${user} deployed a config that failed`
+            : release.summary;
+      this.c.releases.markFailed(release, summary);
+      throw this.failure(err);
+    }
+    this.c.apps.setStructure(app, formation);
+  };
+
+  private previousSpec(app: AppRow, release: ReleaseRow): ReleaseSpec | undefined {
+    const before = this.c.releases
+      .list(app)
+      .find((r) => r.version < release.version && !r.failed && r.build_uuid);
+    return before ? this.spec(app, before) : undefined;
+  }
+
+  /** A target failure as the API error Deis gives: 400 with the reason (503 when the engine is away). */
+  failure(err: TargetError): DeisError {
+    if (err.code === 'unavailable') return new DeisError('unavailable', err.message);
+    const logs = err.logs.length ? `\n\nLast log lines:\n${err.logs.join('\n')}` : '';
+    return badRequest(`${err.message}${logs}`);
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof TargetError) throw this.failure(err);
+      throw err;
+    }
+  }
+
+  async scale(app: AppRow, body: Record<string, number | string>): Promise<void> {
+    const release = this.c.releases.current(app);
+    if (!release.build_uuid) throw badRequest('No build associated with this release');
+    const spec = this.spec(app, release);
+    const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile));
+    const formation = { ...this.structure(app), ...counts };
+    await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));
+    this.c.apps.setStructure(app, formation);
+  }
+
+  async pods(app: AppRow, type?: string, name?: string): Promise<Pod[]> {
+    const list = await this.guard(() => this.target.processes(app.id));
+    return list
+      .filter((p) => (!type || p.type === type) && (!name || p.name === name))
+      .map((p) => ({
+        name: p.name,
+        state: p.state,
+        type: p.type,
+        release: `v${p.version}`,
+        started: p.started,
+      }));
+  }
+
+  async restart(app: AppRow, selector: RestartSelector): Promise<Pod[]> {
+    if (selector.name && (await this.pods(app, selector.type, selector.name)).length === 0)
+      throw new DeisError('not_found_detail', `Pod ${selector.name} does not exist`);
+    await this.guard(() => this.target.restart(this.desired(app), selector));
+    return this.pods(app, selector.type);
+  }
+
+  async run(app: AppRow, _user: UserRow, command: string): Promise<{ exit_code: number; output: string }> {
+    const release = this.c.releases.current(app);
+    if (!release.build_uuid) throw badRequest('No build associated with this release to run this command');
+    const result = await this.guard(() => this.target.run(this.spec(app, release), command));
+    return { exit_code: result.exitCode, output: result.output };
+  }
+
+  logs(app: AppRow, lines: number): Promise<string[]> {
+    return this.target.logs(app.id, { lines });
+  }
+
+  /** Settings or domains changed: the router follows. */
+  async reroute(app: AppRow): Promise<void> {
+    await this.guard(() => this.target.route(app.id, this.routing(app)));
+  }
+
+  async destroy(app: AppRow): Promise<void> {
+    await this.guard(() => this.target.destroy(app.id));
+  }
+}
