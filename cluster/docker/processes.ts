@@ -59,6 +59,8 @@ export async function startProc(docker: Docker, plan: ProcessPlan): Promise<Proc
   const cpu = cpuCores(release.cpu[type]);
   const container = await docker.createContainer({
     name,
+    // Like a pod, the process knows itself by its name.
+    Hostname: name,
     Image: release.image!,
     Entrypoint: command.entrypoint,
     Cmd: command.cmd,

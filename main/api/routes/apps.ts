@@ -12,9 +12,12 @@ export const APP = '([a-z0-9-]+)';
 export function appsRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add('/v2/apps/?', {
     GET: (req) => ({ status: 200, body: paginate(req, c.apps.list(req.user).map(appJson)) }),
-    POST: (req) => {
+    POST: async (req) => {
       const { id } = parseBody(CreateAppRequest, req.body);
-      return { status: 201, body: appJson(c.apps.create(req.user, id)) };
+      const app = c.apps.create(req.user, id);
+      // The router knows the app from the start: 503 until something runs, instead of 404.
+      await s.reroute(app);
+      return { status: 201, body: appJson(app) };
     },
   });
   r.add(`/v2/apps/${APP}/?`, {
