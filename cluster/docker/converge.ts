@@ -22,8 +22,8 @@ export interface ConvergeContext {
   starting: Set<string>;
   /** Puts exactly these `ip:port`s in the app's rotation; resolves when the router uses them. */
   rotate(app: string, upstreams: string[]): Promise<void>;
-  /** Resolves when requests that reached processes now out of rotation have finished (at most ms). */
-  drained(ms: number): Promise<void>;
+  /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished (at most ms). */
+  drained(peers: string[], ms: number): Promise<void>;
   log(app: string, message: string): void;
 }
 
@@ -154,8 +154,11 @@ export async function converge(
     serving.map((p) => `${p.ip}:${p.port}`),
   );
   if (old.length) {
-    // Old router workers may still be sending requests to processes that left the rotation.
-    if (old.some((p) => p.state === 'running')) await ctx.drained(grace * 1000);
+    // Requests already given to processes that left the rotation finish before those stop.
+    await ctx.drained(
+      old.filter((p) => p.state === 'running').map((p) => `${p.ip}:${p.port}`),
+      grace * 1000,
+    );
     options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es)` });
     await Promise.all(old.map((p) => stopProc(ctx.docker, p, grace)));
   }

@@ -103,7 +103,7 @@ export class DockerTarget implements Target {
         this.rotation.set(app, upstreams);
         return router.apply(this.routes());
       },
-      drained: (ms) => router.drained(ms),
+      drained: (peers, ms) => router.drained(peers, ms),
       log: (app, message) => this.logLine(app, message),
     };
     await this.adopt(apps);

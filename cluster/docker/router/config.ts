@@ -1,6 +1,7 @@
 /**
- * Renders the router's nginx.conf from what should be routed. Pure: the same routes always give the
- * same text, so the router is only reloaded when something changed.
+ * Renders the router's nginx.conf and its backends table. The config holds only what changes
+ * rarely (apps, host names, maintenance, whitelist) and is applied with a graceful reload; which
+ * processes serve an app is the backends table, swapped without a reload (see lua.ts). Pure.
  */
 
 export interface RouteEntry {
@@ -23,7 +24,7 @@ export interface RouterConfigInput {
   generation: number;
 }
 
-/** The port inside the router container where the core reads the generation of the loaded config. */
+/** The port inside the router container where the core talks to nginx (never published). */
 export const STATUS_PORT = 81;
 
 const PAGE_503 =
@@ -37,7 +38,7 @@ export function hostNames(domains: string[], platformDomain: string): string[] {
   return domains.map((d) => (d.includes('.') ? d : `${d}.${platformDomain}`));
 }
 
-/** Quotes a string for an nginx `return` body. */
+/** Quotes a string for nginx. */
 const quoted = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function server(route: RouteEntry, input: RouterConfigInput): string {
@@ -45,29 +46,26 @@ function server(route: RouteEntry, input: RouterConfigInput): string {
   const lines = [`  server {`, `    listen 80;`, `    server_name ${names.join(' ')};`];
   for (const address of route.whitelist) lines.push(`    allow ${address};`);
   if (route.whitelist.length) lines.push('    deny all;');
+  lines.push(`    set $deis_app ${quoted(route.app)};`);
   lines.push('    location / {');
   if (route.maintenance)
     lines.push('      default_type text/html;', `      return 503 ${quoted(PAGE_MAINTENANCE)};`);
-  else if (route.upstreams.length === 0)
-    lines.push('      default_type text/html;', `      return 503 ${quoted(PAGE_503)};`);
-  else lines.push(`      proxy_pass http://app_${route.app.replace(/-/g, '_')};`);
-  lines.push('    }', '  }');
+  else
+    lines.push(
+      "      access_by_lua_block { require('deis_router').check(ngx.var.deis_app) }",
+      '      proxy_pass http://deis_backends;',
+    );
+  lines.push('    }', '    location @unavailable {', '      default_type text/html;');
+  lines.push(`      return 503 ${quoted(PAGE_503)};`, '    }', '  }');
   return lines.join('\n');
-}
-
-function upstream(route: RouteEntry): string {
-  const servers = route.upstreams.map((u) => `    server ${u} max_fails=0;`);
-  return [`  upstream app_${route.app.replace(/-/g, '_')} {`, ...servers, '    keepalive 32;', '  }'].join(
-    '\n',
-  );
 }
 
 export function renderRouterConfig(input: RouterConfigInput): string {
   const routed = [...input.routes]
     .filter((r) => r.routable && r.domains.length > 0)
     .sort((a, b) => (a.app < b.app ? -1 : 1));
-  const withUpstreams = routed.filter((r) => !r.maintenance && r.upstreams.length > 0);
   return `# Written by Deis Desktop; every change replaces it. Generation ${input.generation}.
+include /etc/nginx/modules-enabled/*.conf;
 worker_processes auto;
 pid /run/nginx.pid;
 error_log stderr warn;
@@ -84,6 +82,12 @@ http {
   client_max_body_size 1g;
   server_names_hash_bucket_size 128;
   server_names_hash_max_size 8192;
+  lua_package_path '/etc/nginx/lua/?.lua;;';
+  lua_shared_dict deis_backends 8m;
+  lua_shared_dict deis_inflight 4m;
+  init_by_lua_block { require('deis_router').load() }
+  log_by_lua_block { require('deis_router').done() }
+
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   proxy_set_header Host $http_host;
@@ -92,15 +96,23 @@ http {
   proxy_set_header X-Forwarded-Host $host;
   proxy_set_header X-Forwarded-Port ${input.publicPort};
   proxy_buffering off;
+  proxy_connect_timeout 5s;
   proxy_read_timeout 1200s;
   proxy_send_timeout 1200s;
-  # A process that goes away between two reloads: the request goes to another one.
+  # A process that went away: the request goes to another one (before anything was sent to it).
   proxy_next_upstream error timeout;
-  proxy_next_upstream_tries 3;
+
+  upstream deis_backends {
+    server 0.0.0.1;
+    balancer_by_lua_block { require('deis_router').balance() }
+    keepalive 256;
+  }
 
   server {
     listen 127.0.0.1:${STATUS_PORT};
     location = /generation { return 200 '${input.generation}'; }
+    location = /backends { content_by_lua_block { require('deis_router').update() } }
+    location = /inflight { content_by_lua_block { require('deis_router').count() } }
   }
   server {
     listen 80 default_server;
@@ -110,8 +122,16 @@ http {
       return 404 ${quoted(PAGE_404)};
     }
   }
-${withUpstreams.map(upstream).join('\n')}
 ${routed.map((r) => server(r, input)).join('\n')}
 }
 `;
+}
+
+/** The backends table: one `app ip:port ...` line per app that has processes in rotation. */
+export function renderBackends(routes: RouteEntry[]): string {
+  return [...routes]
+    .filter((r) => r.upstreams.length > 0)
+    .sort((a, b) => (a.app < b.app ? -1 : 1))
+    .map((r) => `${r.app} ${r.upstreams.join(' ')}\n`)
+    .join('');
 }

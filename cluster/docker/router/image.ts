@@ -7,10 +7,12 @@ import type Docker from 'dockerode';
 import { imageExists } from '../engine';
 import { labelsFor } from '../labels';
 import { tarOf } from '../tar';
+import { ROUTER_LUA } from './lua';
 import { TargetError, type Progress } from '../../target';
 
 /** Until the core writes the real config: every host is unknown. */
-const BOOT_CONFIG = `worker_processes auto;
+const BOOT_CONFIG = `include /etc/nginx/modules-enabled/*.conf;
+worker_processes auto;
 pid /run/nginx.pid;
 error_log stderr warn;
 events { worker_connections 1024; }
@@ -24,9 +26,10 @@ function dockerfile(base: string): string {
   return `FROM ${base}
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends nginx-light curl ca-certificates \\
+ && apt-get install -y --no-install-recommends nginx-light libnginx-mod-http-lua lua-resty-core curl ca-certificates \\
  && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/conf.d
 COPY nginx.conf /etc/nginx/nginx.conf
+COPY deis_router.lua /etc/nginx/lua/deis_router.lua
 STOPSIGNAL SIGQUIT
 CMD ["nginx", "-g", "daemon off;"]
 `;
@@ -34,7 +37,12 @@ CMD ["nginx", "-g", "daemon off;"]
 
 /** The tag changes whenever the base or the recipe does. */
 export function routerImageTag(base: string): string {
-  const hash = createHash('sha256').update(dockerfile(base)).update(BOOT_CONFIG).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(dockerfile(base))
+    .update(BOOT_CONFIG)
+    .update(ROUTER_LUA)
+    .digest('hex')
+    .slice(0, 12);
   return `deis-desktop/router:${hash}`;
 }
 
@@ -55,6 +63,7 @@ export async function ensureRouterImage(
   const context = tarOf([
     { name: 'Dockerfile', content: dockerfile(base) },
     { name: 'nginx.conf', content: BOOT_CONFIG },
+    { name: 'deis_router.lua', content: ROUTER_LUA },
   ]);
   const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
     t: tag,

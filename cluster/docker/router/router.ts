@@ -1,8 +1,8 @@
 /**
  * The router container: nginx on the shared network, publishing only 127.0.0.1:<router port>. It
- * restarts with dockerd and keeps its last config, so it serves while the core is stopped. The core
- * writes a new config, checks it with `nginx -t`, and reloads gracefully: old workers finish the
- * requests they have in flight while new ones use the new upstreams.
+ * restarts with dockerd and keeps its last config and backends, so it serves while the core is
+ * stopped. Host names and settings change with `nginx -t` and a graceful reload; the processes
+ * behind an app change through the Lua balancer's table, without a reload (see lua.ts).
  */
 import type Docker from 'dockerode';
 import { execIn } from '../exec';
@@ -10,8 +10,9 @@ import { labelsFor } from '../labels';
 import { routerAddress, type SharedNetwork } from '../network';
 import { tarOf } from '../tar';
 import { TargetError, type Progress } from '../../target';
-import { renderRouterConfig, STATUS_PORT, type RouteEntry } from './config';
+import { renderBackends, renderRouterConfig, STATUS_PORT, type RouteEntry } from './config';
 import { ensureRouterImage } from './image';
+import { BACKENDS_FILE } from './lua';
 
 export interface RouterOptions {
   instance: string;
@@ -26,12 +27,14 @@ export interface RouterOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SEPARATOR = '--- deis backends ---';
 
 export class Router {
   /** The port clients reach the router on. */
   publicPort = 0;
   private generation = Date.now();
-  private applied = '';
+  private appliedConfig = '';
+  private appliedBackends = '';
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private latest: RouteEntry[] = [];
@@ -62,8 +65,16 @@ export class Router {
     const info = await this.inspect();
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
     this.publicPort = Number(binding?.HostPort ?? 0);
-    // A router that was already running has the config of the core before us: keep it until our first apply.
-    this.applied = '';
+    // A router that was already running keeps what the core before us applied; knowing it spares
+    // a reload (and the keep-alive connections a reload closes) when nothing changed meanwhile.
+    const current = await execIn(this.docker, this.options.name, [
+      'sh',
+      '-c',
+      `cat /etc/nginx/nginx.conf; echo; echo '${SEPARATOR}'; cat ${BACKENDS_FILE} 2>/dev/null`,
+    ]);
+    const [config = '', backends = ''] = current.output.split(`\n${SEPARATOR}\n`);
+    this.appliedConfig = config.replace(/^(# .*Generation )\d+\./, '$10.');
+    this.appliedBackends = backends;
   }
 
   private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
@@ -132,20 +143,42 @@ export class Router {
 
   private async applyNow(routes: RouteEntry[]): Promise<void> {
     const input = { routes, publicPort: this.publicPort, platformDomain: this.options.platformDomain };
-    if (renderRouterConfig({ ...input, generation: 0 }) === this.applied) return;
-    const generation = ++this.generation;
-    const text = renderRouterConfig({ ...input, generation });
-    const container = this.docker.getContainer(this.options.name);
-    await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
-    const result = await execIn(this.docker, this.options.name, [
-      'sh',
-      '-c',
-      'nginx -t -q -c /etc/nginx/next.conf && mv /etc/nginx/next.conf /etc/nginx/nginx.conf && nginx -s reload',
+    const config = renderRouterConfig({ ...input, generation: 0 });
+    if (config !== this.appliedConfig) {
+      const generation = ++this.generation;
+      const text = renderRouterConfig({ ...input, generation });
+      const container = this.docker.getContainer(this.options.name);
+      await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
+      const result = await execIn(this.docker, this.options.name, [
+        'sh',
+        '-c',
+        'nginx -t -q -c /etc/nginx/next.conf && mv /etc/nginx/next.conf /etc/nginx/nginx.conf && nginx -s reload',
+      ]);
+      if (result.exitCode !== 0)
+        throw new TargetError('setup', `The router refused its new configuration: ${result.output.trim()}`);
+      await this.waitForGeneration(generation);
+      this.appliedConfig = config;
+    }
+    const backends = renderBackends(routes);
+    if (backends !== this.appliedBackends) {
+      const r = await this.status(['-X', 'PUT', '--data-binary', backends, '/backends']);
+      if (r.exitCode !== 0 || r.output.trim() !== 'ok')
+        throw new TargetError('setup', `The router did not take its new backends: ${r.output.trim()}`);
+      this.appliedBackends = backends;
+    }
+  }
+
+  /** A request to the router's status endpoint, from inside its container. */
+  private status(args: string[]) {
+    const path = args.pop()!;
+    return execIn(this.docker, this.options.name, [
+      'curl',
+      '-s',
+      '-m',
+      '5',
+      ...args,
+      `http://127.0.0.1:${STATUS_PORT}${path}`,
     ]);
-    if (result.exitCode !== 0)
-      throw new TargetError('setup', `The router refused its new configuration: ${result.output.trim()}`);
-    await this.waitForGeneration(generation);
-    this.applied = renderRouterConfig({ ...input, generation: 0 });
   }
 
   /** New workers answer the status endpoint with the new generation once the reload took effect. */
@@ -166,17 +199,16 @@ export class Router {
   }
 
   /**
-   * Waits until workers of earlier configs have finished their requests and exited, so processes
-   * taken out of the config get no traffic when they are stopped (at most `timeoutMs`).
+   * Waits until processes taken out of rotation have finished the requests they were given (at
+   * most `timeoutMs`), so stopping them cuts nothing short.
    */
-  async drained(timeoutMs: number): Promise<void> {
+  async drained(peers: string[], timeoutMs: number): Promise<void> {
+    if (peers.length === 0) return;
+    // A balancer that picked a peer just before the switch counts its request a moment later.
+    await sleep(50);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const r = await execIn(this.docker, this.options.name, [
-        'bash',
-        '-c',
-        "grep -l 'shutting down' /proc/[0-9]*/cmdline 2>/dev/null | wc -l",
-      ]);
+      const r = await this.status([`/inflight?peers=${peers.join(',')}`]);
       if (r.output.trim() === '0') return;
       await sleep(100);
     }
