@@ -9,6 +9,7 @@ import { dockerAvailable } from '../support/images';
 import {
   buildFixture,
   docker,
+  eventually,
   instanceName,
   pushBuild,
   removeImage,
@@ -127,6 +128,16 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(after[0]!.name).not.toBe(before.name);
     expect(after[0]!.state).toBe('up');
     expect((await get()).status).toBe(200);
+  }, 60_000);
+
+  it('restarts a process that crashes, and shows it', async () => {
+    const before = ((await api.get(`/v2/apps/${APP}/pods/`)).body as PodList).results[0]!;
+    await get('/crash').catch(() => undefined);
+    await eventually(async () => (await get()).status === 200);
+    const after = ((await api.get(`/v2/apps/${APP}/pods/`)).body as PodList).results;
+    expect(after).toEqual([expect.objectContaining({ name: before.name, state: 'up' })]);
+    const logs = await api.get(`/v2/apps/${APP}/logs?log_lines=100`);
+    expect(logs.text).toContain(`${before.name} -- crashing as asked (/crash)`);
   }, 60_000);
 
   it('runs a one-off command with the app environment', async () => {

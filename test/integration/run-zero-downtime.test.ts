@@ -9,6 +9,8 @@ import { dockerAvailable } from '../support/images';
 import {
   buildFixture,
   docker,
+  eventually,
+  freePort,
   instanceName,
   Load,
   pushBuild,
@@ -39,7 +41,7 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
 
   beforeAll(async () => {
     built = await buildFixture(APP, 'run-app');
-    t = await startDockerCore(instance);
+    t = await startDockerCore(instance, undefined, await freePort());
     homes.push(t.home);
     api = await new Api(t.url).register('owner');
     port = t.core.target.routerPort;
@@ -90,7 +92,7 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     await t.core.stop();
     await new Promise((r) => setTimeout(r, 1500));
     const okWhileDown = load.ok;
-    t = await startDockerCore(instance, t.home);
+    t = await startDockerCore(instance, t.home, port);
     api = new Api(t.url, api.token);
     expect(t.core.target.routerPort).toBe(port);
     expect(await appContainers()).toEqual(before);
@@ -107,4 +109,17 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     expect((await viaRouter(port, HOST)).body).toMatch(/^Back from v8 /);
     expect(await appContainers()).toHaveLength(1);
   }, 300_000);
+
+  it('routes as before after the router and the app restart while the core is down (as after a dockerd restart)', async () => {
+    await t.core.stop();
+    const names = (
+      await docker.listContainers({ filters: { label: [`io.deis-desktop.instance=${instance}`] } })
+    ).map((c) => c.Id);
+    expect(names.length).toBe(2);
+    await Promise.all(names.map((id) => docker.getContainer(id).restart({ t: 1 })));
+    await eventually(async () => (await viaRouter(port, HOST)).status === 200, 30_000);
+    expect((await viaRouter(port, HOST)).body).toMatch(/^Back from v8 /);
+    t = await startDockerCore(instance, t.home, port);
+    expect(await appContainers()).toHaveLength(1);
+  }, 120_000);
 });

@@ -19,6 +19,8 @@ export interface TestCoreOptions {
   target?: 'docker' | 'fake';
   instance?: string;
   routerBase?: string;
+  /** Default 0: Docker picks one (and picks again when the router restarts). */
+  routerPort?: number;
   home?: string;
   log?: (line: string) => void;
 }
@@ -30,7 +32,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
       home,
       apiPort: 0,
       builderPort: 0,
-      routerPort: 0,
+      routerPort: options.routerPort ?? 0,
       host: '127.0.0.1',
       target: options.target ?? 'fake',
       instance: options.instance,

@@ -4,6 +4,7 @@
  * steady load that counts failures, and cleanup of everything the instance created.
  */
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { LABEL_INSTANCE } from '../../cluster/docker/labels';
@@ -19,8 +20,20 @@ export function instanceName(label: string): string {
   return `dd-test-${label}-${process.pid}`;
 }
 
-export function startDockerCore(instance: string, home?: string): Promise<TestCore> {
-  return startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE, home });
+export function startDockerCore(instance: string, home?: string, routerPort?: number): Promise<TestCore> {
+  return startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE, home, routerPort });
+}
+
+/** A port nothing listens on right now, for a router that must keep its port across restarts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }
 
 /** Builds a fixture app with the real builder, as a push would; returns its image and Procfile. */

@@ -66,6 +66,7 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     .sort((a, b) => (a.app < b.app ? -1 : 1));
   return `# Written by Deis Desktop; every change replaces it. Generation ${input.generation}.
 include /etc/nginx/modules-enabled/*.conf;
+user www-data;
 worker_processes auto;
 pid /run/nginx.pid;
 error_log stderr warn;

@@ -12,6 +12,7 @@ import { TargetError, type Progress } from '../../target';
 
 /** Until the core writes the real config: every host is unknown. */
 const BOOT_CONFIG = `include /etc/nginx/modules-enabled/*.conf;
+user www-data;
 worker_processes auto;
 pid /run/nginx.pid;
 error_log stderr warn;
@@ -27,7 +28,8 @@ function dockerfile(base: string): string {
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends nginx-light libnginx-mod-http-lua lua-resty-core curl ca-certificates \\
- && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/conf.d
+ && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled /etc/nginx/conf.d \\
+ && install -d -o www-data -g www-data /var/lib/deis-router
 COPY nginx.conf /etc/nginx/nginx.conf
 COPY deis_router.lua /etc/nginx/lua/deis_router.lua
 STOPSIGNAL SIGQUIT

@@ -6,7 +6,8 @@
  * restart) routes as before without the core. In-flight requests are counted per process, so the
  * core knows when a process taken out of rotation has finished its last request.
  */
-export const BACKENDS_FILE = '/etc/nginx/deis-backends.txt';
+/** Written by nginx workers (user www-data), read back by the master when nginx starts. */
+export const BACKENDS_FILE = '/var/lib/deis-router/backends.txt';
 
 export const ROUTER_LUA = `-- Deis Desktop router balancer (written by the core; see cluster/docker/router/lua.ts).
 local balancer = require("ngx.balancer")
