@@ -35,6 +35,8 @@ export interface ApiResponse {
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Written chunk by chunk as it comes (server-sent events); ends when the client goes away. */
+  stream?: AsyncIterable<string>;
 }
 
 export type Handler = (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;

@@ -169,6 +169,10 @@ export class Scheduler {
     return this.target.logs(app.id, { lines });
   }
 
+  followLogs(app: AppRow, signal: AbortSignal): AsyncIterable<string> {
+    return this.target.followLogs(app.id, signal);
+  }
+
   /** Settings or domains changed: the router follows. */
   async reroute(app: AppRow): Promise<void> {
     await this.guard(() => this.target.route(app.id, this.routing(app)));

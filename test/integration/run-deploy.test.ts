@@ -159,6 +159,28 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(lines.some((l) => l.startsWith(`INFO [${APP}]: `))).toBe(true);
   });
 
+  it('streams new log lines as server-sent events', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/logs/?log_lines=1`, {
+      headers: { Authorization: `token ${api.token}` },
+      signal: abort.signal,
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await readUntil(': following');
+    const run = api.post(`/v2/apps/${APP}/run`, { command: 'echo streamed' });
+    const started = Date.now();
+    await readUntil('running `echo streamed`');
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(text).toMatch(/^data: .+\n\n: following\n\n/);
+    await run;
+    abort.abort();
+  }, 30_000);
+
   it('marks a release that crashes on boot as failed and keeps the previous one serving', async () => {
     const r = await api.post(`/v2/apps/${APP}/config/`, { values: { CRASH_ON_BOOT: '1' } });
     expect(r.status).toBe(400);
