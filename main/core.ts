@@ -61,13 +61,8 @@ export async function startCore(
     });
     const scheduler = new Scheduler(controller, target);
     controller.releases.onRelease(scheduler.onRelease);
-    // Adopt what runs and converge before answering, so no request sees a half-known state. An
-    // engine that is away does not stop the core: the API works and deploys say Docker is missing.
-    await target
-      .ensureReady(scheduler.allDesired(), (e) => {
-        if (e.kind === 'step') log(`target: ${e.message}`);
-      })
-      .catch((err: Error) => log(`target: not ready: ${err.message}`));
+    // Adopt what runs and converge before answering, so no request sees a half-known state.
+    await scheduler.start(log);
     const t = target;
     const desktop = {
       builderPort: settings.builderPort,
@@ -105,7 +100,7 @@ export async function startCore(
           s.closeAllConnections();
         });
         // Apps and the router keep running: they do not need the core.
-        await t.close();
+        await scheduler.stop();
         st.close();
       },
     };

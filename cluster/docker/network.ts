@@ -10,7 +10,7 @@ import { labelsFor } from './labels';
 
 export interface SharedNetwork {
   name: string;
-  /** Dotted prefix of the /22, e.g. `10.222.8.` is not enough: we keep the base as a number. */
+  /** The subnet's first address as a 32-bit number, and how many addresses it has. */
   base: number;
   size: number;
 }

@@ -1,6 +1,6 @@
 /** The app's processes as containers: create one for a release and type, list them, stop them with a grace period. */
 import type Docker from 'dockerode';
-import type { ReleaseSpec } from '../target';
+import { TargetError, type ReleaseSpec } from '../target';
 import { LABEL_APP, LABEL_TYPE, LABEL_VERSION, labelsFor, processName, roleFilter } from './labels';
 import { cpuCores, memoryBytes, processCommand, processEnv } from './process-spec';
 
@@ -57,32 +57,42 @@ export async function startProc(docker: Docker, plan: ProcessPlan): Promise<Proc
   const command = processCommand(release, type);
   const memory = memoryBytes(release.memory[type]);
   const cpu = cpuCores(release.cpu[type]);
-  const container = await docker.createContainer({
-    name,
-    // Like a pod, the process knows itself by its name.
-    Hostname: name,
-    Image: release.image!,
-    Entrypoint: command.entrypoint,
-    Cmd: command.cmd,
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    Labels: labelsFor(plan.instance, 'process', {
-      [LABEL_APP]: release.app,
-      [LABEL_TYPE]: type,
-      [LABEL_VERSION]: String(release.version),
-      [LABEL_PORT]: String(plan.port),
-    }),
-    StopTimeout: plan.graceSeconds,
-    HostConfig: {
-      RestartPolicy: { Name: 'unless-stopped' },
-      NetworkMode: plan.network,
-      Memory: memory.limit,
-      MemoryReservation: memory.request,
-      NanoCpus: cpu.limit ? Math.round(cpu.limit * 1e9) : undefined,
-      CpuShares: cpu.request ? Math.max(2, Math.round(cpu.request * 1024)) : undefined,
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } },
-    },
-    NetworkingConfig: { EndpointsConfig: { [plan.network]: { IPAMConfig: { IPv4Address: plan.ip } } } },
-  });
+  const container = await docker
+    .createContainer({
+      name,
+      // Like a pod, the process knows itself by its name.
+      Hostname: name,
+      Image: release.image!,
+      Entrypoint: command.entrypoint,
+      Cmd: command.cmd,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: labelsFor(plan.instance, 'process', {
+        [LABEL_APP]: release.app,
+        [LABEL_TYPE]: type,
+        [LABEL_VERSION]: String(release.version),
+        [LABEL_PORT]: String(plan.port),
+      }),
+      StopTimeout: plan.graceSeconds,
+      HostConfig: {
+        RestartPolicy: { Name: 'unless-stopped' },
+        NetworkMode: plan.network,
+        Memory: memory.limit,
+        MemoryReservation: memory.request,
+        NanoCpus: cpu.limit ? Math.round(cpu.limit * 1e9) : undefined,
+        CpuShares: cpu.request ? Math.max(2, Math.round(cpu.request * 1024)) : undefined,
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } },
+      },
+      NetworkingConfig: { EndpointsConfig: { [plan.network]: { IPAMConfig: { IPv4Address: plan.ip } } } },
+    })
+    .catch((err: { statusCode?: number }) => {
+      // The image went away since the deploy began (removed by hand, or a pruned build cache).
+      if (err.statusCode === 404)
+        throw new TargetError(
+          'image_missing',
+          `The image ${release.image} is not in the local Docker engine.`,
+        );
+      throw err;
+    });
   try {
     await container.start();
   } catch (err) {

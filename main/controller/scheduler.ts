@@ -23,7 +23,13 @@ import type { UserRow } from './users';
 /** Dockerfile builds and `deis pull` images run their own commands; git pushes without Dockerfile are buildpack builds. */
 const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfile !== '' || build.sha === '';
 
+/** How long to wait before trying an engine that was away again. */
+const RETRY_MS = 5000;
+
 export class Scheduler {
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+
   constructor(
     private readonly c: Controller,
     readonly target: Target,
@@ -70,6 +76,34 @@ export class Scheduler {
       formation: this.structure(app),
       routing: this.routing(app),
     };
+  }
+
+  /**
+   * Brings the target up: it adopts what runs and converges every app. An engine that is away
+   * (Docker not started yet) does not stop the core: the API answers, deploys say Docker is
+   * missing, and the target is tried again every few seconds until it comes up.
+   */
+  async start(log: (line: string) => void): Promise<void> {
+    try {
+      await this.target.ensureReady(this.allDesired(), (e) => {
+        if (e.kind === 'step') log(`target: ${e.message}`);
+      });
+      if (this.retry) log('target: ready');
+      this.retry = undefined;
+    } catch (err) {
+      if (!this.retry)
+        log(`target: not ready, trying again every ${RETRY_MS / 1000} s: ${(err as Error).message}`);
+      if (this.stopped) return;
+      this.retry = setTimeout(() => void this.start(log), RETRY_MS);
+      this.retry.unref();
+    }
+  }
+
+  /** Stops retrying; what runs keeps running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.target.close();
   }
 
   /** Every app, for the target to adopt and converge on start. */

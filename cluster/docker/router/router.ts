@@ -73,7 +73,9 @@ export class Router {
       `cat /etc/nginx/nginx.conf; echo; echo '${SEPARATOR}'; cat ${BACKENDS_FILE} 2>/dev/null`,
     ]);
     const [config = '', backends = ''] = current.output.split(`\n${SEPARATOR}\n`);
-    this.appliedConfig = config.replace(/^(# .*Generation )\d+\./, '$10.');
+    // Rendered with generation 0, the config is comparable with what we would render now.
+    const generation = /^# .*Generation (\d+)\./.exec(config)?.[1];
+    this.appliedConfig = generation ? config.split(generation).join('0') : config;
     this.appliedBackends = backends;
   }
 
