@@ -214,15 +214,23 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
 
   it('routes custom domains, maintenance, whitelist and routing off', async () => {
     await api.post(`/v2/apps/${APP}/domains/`, { domain: 'www.rd-app.test' });
+    await api.post(`/v2/apps/${APP}/domains/`, { domain: '*.wild.test' });
     expect((await viaRouter(port, 'www.rd-app.test')).body).toMatch(/^Hello from v5 /);
+    expect((await viaRouter(port, 'a.b.wild.test')).body).toMatch(/^Hello from v5 /);
+    expect((await viaRouter(port, 'wild.test')).status).toBe(404);
     await api.post(`/v2/apps/${APP}/settings/`, { maintenance: true });
     const m = await get();
     expect(m.status).toBe(503);
     expect(m.body).toContain('maintenance');
     await api.post(`/v2/apps/${APP}/settings/`, { maintenance: false });
-    await api.post(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.9.9.9'] });
+    await api.post(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.9.9.9', '2001:db8::/32'] });
     expect((await get()).status).toBe(403);
-    await api.delete(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.9.9.9'] });
+    // Requests from this machine reach the router from the network's gateway, in 10.222.0.0/16.
+    await api.post(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.222.0.0/16'] });
+    expect((await get()).status).toBe(200);
+    await api.delete(`/v2/apps/${APP}/whitelist/`, {
+      addresses: ['10.9.9.9', '2001:db8::/32', '10.222.0.0/16'],
+    });
     await api.post(`/v2/apps/${APP}/settings/`, { routable: false });
     expect((await get()).status).toBe(404);
     await api.post(`/v2/apps/${APP}/settings/`, { routable: true });

@@ -72,7 +72,7 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  it('serves every request through deploys, config changes, scaling, restarts and a rollback', async () => {
+  it('serves every request through deploys, config changes, scaling, restarts, a rollback and routing changes', async () => {
     const load = new Load(port, HOST, 4);
     const step = async (what: string, p: Promise<{ status: number; text: string }>, status: number) => {
       const r = await p;
@@ -86,6 +86,12 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     await step('scale down', api.post(`/v2/apps/${APP}/scale/`, { web: 1 }), 204);
     await step('restart web', api.post(`/v2/apps/${APP}/pods/web/restart/`), 200);
     await step('rollback', api.post(`/v2/apps/${APP}/releases/rollback/`, {}), 201);
+    // Routing changes never reload nginx, so they cannot close a keep-alive connection either.
+    await step('domain', api.post(`/v2/apps/${APP}/domains/`, { domain: 'zd.example.test' }), 201);
+    await step('another app', api.post('/v2/apps/', { id: 'zd-other' }), 201);
+    await step('whitelist', api.post(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.222.0.0/16'] }), 201);
+    await step('whitelist', api.delete(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.222.0.0/16'] }), 204);
+    await step('destroy another app', api.delete('/v2/apps/zd-other/'), 204);
     await load.stop();
     console.log(
       `steady load: ${load.ok} requests, ${load.failures.length} failed; answers seen: ${[...load.bodies].join(' | ')}`,

@@ -1,9 +1,10 @@
-/** The router's nginx config and backends table, and the logs body the original CLI unwraps. */
+/** The router's nginx config, routes and backends tables, and the logs body the original CLI unwraps. */
 import { describe, expect, it } from 'vitest';
 import {
   hostNames,
   renderBackends,
   renderRouterConfig,
+  renderRoutes,
   type RouteEntry,
 } from '../../cluster/docker/router/config';
 import { pyBytesRepr } from '../../main/contract/python';
@@ -18,38 +19,38 @@ const route = (over: Partial<RouteEntry> = {}): RouteEntry => ({
   ...over,
 });
 
-const render = (routes: RouteEntry[]) =>
-  renderRouterConfig({ routes, publicPort: 8080, platformDomain: 'localhost', generation: 7 });
+const render = (routes: RouteEntry[]) => renderRoutes(routes, 'localhost');
 
-describe('router config', () => {
+describe('router', () => {
   it('serves bare domains under the platform domain and custom ones as given', () => {
     expect(hostNames(['demo', 'www.demo.test', '*.demo.test'], 'localhost')).toEqual([
       'demo.localhost',
       'www.demo.test',
       '*.demo.test',
     ]);
-    expect(render([route()])).toContain('server_name demo.localhost www.demo.test;');
+    expect(render([route({ domains: ['demo', 'WWW.Demo.test', '*.demo.test'] })])).toBe(
+      'app:demo 0 -\nhost:demo.localhost demo\nhost:www.demo.test demo\nhost:*.demo.test demo\n',
+    );
   });
 
-  it('keeps processes out of the config, so replacing them needs no reload', () => {
-    const a = render([route()]);
-    const b = render([route({ upstreams: ['10.222.0.9:5000'] })]);
-    expect(a).toBe(b);
-    expect(a).not.toContain('10.222.0.5');
+  it('has one nginx.conf for every app, so no app change reloads nginx', () => {
+    const conf = renderRouterConfig({ publicPort: 8080, generation: 7 });
+    expect(conf).not.toContain('demo');
+    expect(conf).toContain("access_by_lua_block { require('deis_router').route() }");
   });
 
   it('forwards the client facts, with the port clients use', () => {
-    const text = render([route()]);
+    const text = renderRouterConfig({ publicPort: 8080, generation: 7 });
     expect(text).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
     expect(text).toContain('proxy_set_header X-Forwarded-Proto $scheme;');
     expect(text).toContain('proxy_set_header X-Forwarded-Port 8080;');
   });
 
-  it('answers maintenance with 503, applies the whitelist, and drops apps that are not routable', () => {
-    expect(render([route({ maintenance: true })])).toMatch(/return 503 '.*Down for maintenance/);
-    const wl = render([route({ whitelist: ['10.0.0.0/8', '1.2.3.4'] })]);
-    expect(wl).toContain('allow 10.0.0.0/8;\n    allow 1.2.3.4;\n    deny all;');
-    expect(render([route({ routable: false })])).not.toContain('demo.localhost');
+  it('carries maintenance and the whitelist per app, and leaves out apps that are not routable', () => {
+    expect(render([route({ maintenance: true, whitelist: ['10.0.0.0/8', '1.2.3.4'] })])).toMatch(
+      /^app:demo 1 10\.0\.0\.0\/8,1\.2\.3\.4\n/,
+    );
+    expect(render([route({ routable: false })])).toBe('');
   });
 
   it('lists the processes of each app in the backends table', () => {

@@ -1,7 +1,7 @@
 /**
- * Renders the router's nginx.conf and its backends table. The config holds only what changes
- * rarely (apps, host names, maintenance, whitelist) and is applied with a graceful reload; which
- * processes serve an app is the backends table, swapped without a reload (see lua.ts). Pure.
+ * What the router is told. nginx.conf is the same for every app and is applied once per router
+ * (and when this file changes); apps, host names, settings and processes are tables the Lua code
+ * reads on every request (see lua.ts), replaced without a reload. Pure.
  */
 
 export interface RouteEntry {
@@ -16,10 +16,8 @@ export interface RouteEntry {
 }
 
 export interface RouterConfigInput {
-  routes: RouteEntry[];
   /** The port clients use on the host (X-Forwarded-Port). */
   publicPort: number;
-  platformDomain: string;
   /** Written into the status endpoint, so the core can see that a reload took effect. */
   generation: number;
 }
@@ -41,29 +39,7 @@ export function hostNames(domains: string[], platformDomain: string): string[] {
 /** Quotes a string for nginx. */
 const quoted = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-function server(route: RouteEntry, input: RouterConfigInput): string {
-  const names = hostNames(route.domains, input.platformDomain);
-  const lines = [`  server {`, `    listen 80;`, `    server_name ${names.join(' ')};`];
-  for (const address of route.whitelist) lines.push(`    allow ${address};`);
-  if (route.whitelist.length) lines.push('    deny all;');
-  lines.push(`    set $deis_app ${quoted(route.app)};`);
-  lines.push('    location / {');
-  if (route.maintenance)
-    lines.push('      default_type text/html;', `      return 503 ${quoted(PAGE_MAINTENANCE)};`);
-  else
-    lines.push(
-      "      access_by_lua_block { require('deis_router').check(ngx.var.deis_app) }",
-      '      proxy_pass http://deis_backends;',
-    );
-  lines.push('    }', '    location @unavailable {', '      default_type text/html;');
-  lines.push(`      return 503 ${quoted(PAGE_503)};`, '    }', '  }');
-  return lines.join('\n');
-}
-
 export function renderRouterConfig(input: RouterConfigInput): string {
-  const routed = [...input.routes]
-    .filter((r) => r.routable && r.domains.length > 0)
-    .sort((a, b) => (a.app < b.app ? -1 : 1));
   return `# Written by Deis Desktop; every change replaces it. Generation ${input.generation}.
 include /etc/nginx/modules-enabled/*.conf;
 user www-data;
@@ -81,9 +57,8 @@ http {
   keepalive_timeout 65;
   keepalive_requests 100000;
   client_max_body_size 1g;
-  server_names_hash_bucket_size 128;
-  server_names_hash_max_size 8192;
   lua_package_path '/etc/nginx/lua/?.lua;;';
+  lua_shared_dict deis_routes 8m;
   lua_shared_dict deis_backends 8m;
   lua_shared_dict deis_inflight 4m;
   init_by_lua_block { require('deis_router').load() }
@@ -111,21 +86,49 @@ http {
 
   server {
     listen 127.0.0.1:${STATUS_PORT};
+    client_max_body_size 16m;
+    client_body_buffer_size 16m;
     location = /generation { return 200 '${input.generation}'; }
-    location = /backends { content_by_lua_block { require('deis_router').update() } }
+    location = /routes { content_by_lua_block { require('deis_router').update('routes') } }
+    location = /backends { content_by_lua_block { require('deis_router').update('backends') } }
     location = /inflight { content_by_lua_block { require('deis_router').count() } }
   }
   server {
     listen 80 default_server;
     server_name _;
     location / {
+      access_by_lua_block { require('deis_router').route() }
+      proxy_pass http://deis_backends;
+    }
+    location @unknown {
       default_type text/html;
       return 404 ${quoted(PAGE_404)};
     }
+    location @maintenance {
+      default_type text/html;
+      return 503 ${quoted(PAGE_MAINTENANCE)};
+    }
+    location @unavailable {
+      default_type text/html;
+      return 503 ${quoted(PAGE_503)};
+    }
   }
-${routed.map((r) => server(r, input)).join('\n')}
 }
 `;
+}
+
+/**
+ * The routes table: `app:<app> <maintenance 0|1> <whitelist,...|->` per routable app, then
+ * `host:<name> <app>` per host name (bare domains under the platform domain, lowercased as nginx's
+ * $host is).
+ */
+export function renderRoutes(routes: RouteEntry[], platformDomain: string): string {
+  const routed = [...routes].filter((r) => r.routable).sort((a, b) => (a.app < b.app ? -1 : 1));
+  const apps = routed.map((r) => `app:${r.app} ${r.maintenance ? 1 : 0} ${r.whitelist.join(',') || '-'}\n`);
+  const hosts = routed.flatMap((r) =>
+    hostNames(r.domains, platformDomain).map((h) => `host:${h.toLowerCase()} ${r.app}\n`),
+  );
+  return [...apps, ...hosts].join('');
 }
 
 /** The backends table: one `app ip:port ...` line per app that has processes in rotation. */

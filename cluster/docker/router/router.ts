@@ -1,8 +1,9 @@
 /**
  * The router container: nginx on the shared network, publishing only 127.0.0.1:<router port>. It
- * restarts with dockerd and keeps its last config and backends, so it serves while the core is
- * stopped. Host names and settings change with `nginx -t` and a graceful reload; the processes
- * behind an app change through the Lua balancer's table, without a reload (see lua.ts).
+ * restarts with dockerd and keeps its last config and tables, so it serves while the core is
+ * stopped. nginx.conf is the same for every app (applied with `nginx -t` and a graceful reload when
+ * it changes, which is once per router); apps, host names, settings and processes are tables the
+ * Lua code reads, replaced without any reload (see lua.ts).
  */
 import type Docker from 'dockerode';
 import { execIn } from '../exec';
@@ -10,9 +11,9 @@ import { labelsFor } from '../labels';
 import { routerAddress, type SharedNetwork } from '../network';
 import { tarOf } from '../tar';
 import { TargetError, type Progress } from '../../target';
-import { renderBackends, renderRouterConfig, STATUS_PORT, type RouteEntry } from './config';
+import { renderBackends, renderRouterConfig, renderRoutes, STATUS_PORT, type RouteEntry } from './config';
 import { ensureRouterImage } from './image';
-import { BACKENDS_FILE } from './lua';
+import { STATE_DIR } from './lua';
 
 export interface RouterOptions {
   instance: string;
@@ -27,13 +28,13 @@ export interface RouterOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const SEPARATOR = '--- deis backends ---';
 
 export class Router {
   /** The port clients reach the router on. */
   publicPort = 0;
   private generation = Date.now();
   private appliedConfig = '';
+  private appliedRoutes = '';
   private appliedBackends = '';
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -65,18 +66,16 @@ export class Router {
     const info = await this.inspect();
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
     this.publicPort = Number(binding?.HostPort ?? 0);
-    // A router that was already running keeps what the core before us applied; knowing it spares
-    // a reload (and the keep-alive connections a reload closes) when nothing changed meanwhile.
-    const current = await execIn(this.docker, this.options.name, [
-      'sh',
-      '-c',
-      `cat /etc/nginx/nginx.conf; echo; echo '${SEPARATOR}'; cat ${BACKENDS_FILE} 2>/dev/null`,
-    ]);
-    const [config = '', backends = ''] = current.output.split(`\n${SEPARATOR}\n`);
+    // A router that was already running keeps what the core before us told it; knowing that
+    // spares work (and, for nginx.conf, a reload) when nothing changed meanwhile.
+    const read = async (file: string) =>
+      (await execIn(this.docker, this.options.name, ['sh', '-c', `cat ${file} 2>/dev/null; true`])).output;
+    const config = await read('/etc/nginx/nginx.conf');
     // Rendered with generation 0, the config is comparable with what we would render now.
     const generation = /^# .*Generation (\d+)\./.exec(config)?.[1];
     this.appliedConfig = generation ? config.split(generation).join('0') : config;
-    this.appliedBackends = backends;
+    this.appliedRoutes = await read(`${STATE_DIR}/routes.txt`);
+    this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
   }
 
   private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
@@ -144,11 +143,10 @@ export class Router {
   }
 
   private async applyNow(routes: RouteEntry[]): Promise<void> {
-    const input = { routes, publicPort: this.publicPort, platformDomain: this.options.platformDomain };
-    const config = renderRouterConfig({ ...input, generation: 0 });
+    const config = renderRouterConfig({ publicPort: this.publicPort, generation: 0 });
     if (config !== this.appliedConfig) {
       const generation = ++this.generation;
-      const text = renderRouterConfig({ ...input, generation });
+      const text = renderRouterConfig({ publicPort: this.publicPort, generation });
       const container = this.docker.getContainer(this.options.name);
       await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
       const result = await execIn(this.docker, this.options.name, [
@@ -161,24 +159,47 @@ export class Router {
       await this.waitForGeneration(generation);
       this.appliedConfig = config;
     }
+    // Routes before backends: a new app's host names exist before its processes get traffic.
+    const table = renderRoutes(routes, this.options.platformDomain);
+    if (table !== this.appliedRoutes) {
+      await this.put('routes', table);
+      this.appliedRoutes = table;
+    }
     const backends = renderBackends(routes);
     if (backends !== this.appliedBackends) {
-      const r = await this.status(['-X', 'PUT', '--data-binary', backends, '/backends']);
-      if (r.exitCode !== 0 || r.output.trim() !== 'ok')
-        throw new TargetError('setup', `The router did not take its new backends: ${r.output.trim()}`);
+      await this.put('backends', backends);
       this.appliedBackends = backends;
     }
   }
 
-  /** A request to the router's status endpoint, from inside its container. */
-  private status(args: string[]) {
-    const path = args.pop()!;
+  /** Replaces one of the router's tables through its status endpoint, from inside its container. */
+  private async put(table: 'routes' | 'backends', body: string): Promise<void> {
+    const r = await execIn(
+      this.docker,
+      this.options.name,
+      [
+        'curl',
+        '-s',
+        '-m',
+        '5',
+        '-X',
+        'PUT',
+        '--data-binary',
+        '@-',
+        `http://127.0.0.1:${STATUS_PORT}/${table}`,
+      ],
+      { input: Buffer.from(body) },
+    );
+    if (r.exitCode !== 0 || r.output.trim() !== 'ok')
+      throw new TargetError('setup', `The router did not take its new ${table}: ${r.output.trim()}`);
+  }
+
+  private status(path: string) {
     return execIn(this.docker, this.options.name, [
       'curl',
       '-s',
       '-m',
       '5',
-      ...args,
       `http://127.0.0.1:${STATUS_PORT}${path}`,
     ]);
   }
@@ -187,13 +208,7 @@ export class Router {
   private async waitForGeneration(generation: number): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const r = await execIn(this.docker, this.options.name, [
-        'curl',
-        '-s',
-        '-m',
-        '2',
-        `http://127.0.0.1:${STATUS_PORT}/generation`,
-      ]);
+      const r = await this.status('/generation');
       if (r.output.trim() === String(generation)) return;
       await sleep(50);
     }
@@ -210,7 +225,7 @@ export class Router {
     await sleep(50);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const r = await this.status([`/inflight?peers=${peers.join(',')}`]);
+      const r = await this.status(`/inflight?peers=${peers.join(',')}`);
       if (r.output.trim() === '0') return;
       await sleep(100);
     }
