@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `== router throughput (wrk, 2 threads, 32 connections, ${SECONDS} s each, on the apps' network) ==`,
+      `== router throughput (wrk, 2 threads, 32 connections, 2 × ${SECONDS} s each, mirrored order, on the apps' network) ==`,
     );
     await api.post(`/v2/apps/${APP}/scale/`, { web: 1 });
     const [proc] = await docker.listContainers({ filters: { label: [`io.deis-desktop.app=${APP}`] } });
@@ -90,9 +90,23 @@ async function main(): Promise<void> {
     );
     try {
       const host = `${APP}.localhost`;
-      const direct = wrk(INSTANCE, `http://${appIp}:5000/`, host, SECONDS);
-      const viaNginx = wrk(INSTANCE, `http://${nginx.ip}:80/`, host, SECONDS);
-      const viaRouter = wrk(INSTANCE, `http://${routerIp}:80/`, host, SECONDS);
+      // Each target twice, in mirrored order, so drift on a busy machine does not favour one.
+      const urls = {
+        direct: `http://${appIp}:5000/`,
+        nginx: `http://${nginx.ip}:80/`,
+        router: `http://${routerIp}:80/`,
+      };
+      const runs: Record<string, ReturnType<typeof wrk>[]> = { direct: [], nginx: [], router: [] };
+      for (const name of ['direct', 'nginx', 'router', 'router', 'nginx', 'direct'] as const)
+        runs[name]!.push(wrk(INSTANCE, urls[name], host, SECONDS));
+      const mean = (list: ReturnType<typeof wrk>[]) => ({
+        requestsPerSecond: list.reduce((n, r) => n + r.requestsPerSecond, 0) / list.length,
+        p99Ms: list.reduce((n, r) => n + r.p99Ms, 0) / list.length,
+        errors: list.reduce((n, r) => n + r.errors, 0),
+      });
+      const direct = mean(runs.direct!);
+      const viaNginx = mean(runs.nginx!);
+      const viaRouter = mean(runs.router!);
       const row = (name: string, r: typeof direct) =>
         console.log(
           `${name.padEnd(16)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  errors ${r.errors}`,

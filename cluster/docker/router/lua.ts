@@ -62,11 +62,16 @@ function M.load()
   replace(backends, read("backends.txt"))
 end
 
+-- Parsed lists are kept per worker until the table's text for the app changes.
+local parsed = {}
 local function peers_of(app)
   local v = backends:get(app)
   if not v or v == "" then return nil end
+  local cached = parsed[app]
+  if cached and cached.text == v then return cached.list end
   local list = {}
   for p in v:gmatch("%S+") do list[#list + 1] = p end
+  parsed[app] = { text = v, list = list }
   return list
 end
 
