@@ -200,6 +200,26 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(pods.results.map((p) => p.release)).toEqual(['v5']);
   }, 60_000);
 
+  it("waits for the app's readiness probe, and fails a release whose probe never passes", async () => {
+    let r = await api.post(`/v2/apps/${APP}/config/`, {
+      healthcheck: { 'web/cmd': { readinessProbe: { httpGet: { path: '/ready', port: 5000 } } } },
+    });
+    expect(r.status, r.text).toBe(201);
+    expect((await get()).body).toMatch(/^Hello from v7 /);
+    const started = Date.now();
+    r = await api.post(`/v2/apps/${APP}/config/`, {
+      values: { DEIS_DEPLOY_TIMEOUT: '2' },
+      // The port accepts connections, so only an HTTP check can tell this process is not ready.
+      healthcheck: {
+        'web/cmd': { readinessProbe: { httpGet: { path: '/not-ready', port: 5000 }, periodSeconds: 1 } },
+      },
+    });
+    expect(r.status).toBe(400);
+    expect((r.body as { detail: string }).detail).toMatch(/was not ready within 2 seconds/);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect((await get()).body).toMatch(/^Hello from v7 /);
+  }, 60_000);
+
   it('fails a build whose image is missing, saying so', async () => {
     const r = await api.post(`/v2/apps/${APP}/builds/`, {
       image: 'deis-desktop/nothing-here:1',
@@ -209,14 +229,14 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect((r.body as { detail: string }).detail).toMatch(
       /image deis-desktop\/nothing-here:1 is not in the local Docker engine/,
     );
-    expect((await get()).body).toMatch(/^Hello from v5 /);
+    expect((await get()).body).toMatch(/^Hello from v7 /);
   });
 
   it('routes custom domains, maintenance, whitelist and routing off', async () => {
     await api.post(`/v2/apps/${APP}/domains/`, { domain: 'www.rd-app.test' });
     await api.post(`/v2/apps/${APP}/domains/`, { domain: '*.wild.test' });
-    expect((await viaRouter(port, 'www.rd-app.test')).body).toMatch(/^Hello from v5 /);
-    expect((await viaRouter(port, 'a.b.wild.test')).body).toMatch(/^Hello from v5 /);
+    expect((await viaRouter(port, 'www.rd-app.test')).body).toMatch(/^Hello from v7 /);
+    expect((await viaRouter(port, 'a.b.wild.test')).body).toMatch(/^Hello from v7 /);
     expect((await viaRouter(port, 'wild.test')).status).toBe(404);
     await api.post(`/v2/apps/${APP}/settings/`, { maintenance: true });
     const m = await get();
