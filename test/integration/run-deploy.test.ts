@@ -3,6 +3,7 @@
  * the router; config changes, rollbacks, scaling, restarts, ps, run, logs, failed releases, destroy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheVolume } from '../../main/builder/buildpack-build';
 import type { TestCore } from '../support/core';
 import { Api } from '../support/core';
 import { dockerAvailable } from '../support/images';
@@ -60,6 +61,19 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     const r = await get();
     expect(r.status).toBe(503);
     expect(r.body).toContain('No process of this app is ready');
+  });
+
+  it('has nothing to scale, run or show in the logs before the first build', async () => {
+    expect(await api.post(`/v2/apps/${APP}/scale/`, { web: 1 })).toMatchObject({
+      status: 400,
+      body: { detail: 'No build associated with this release' },
+    });
+    expect(await api.post(`/v2/apps/${APP}/run`, { command: 'true' })).toMatchObject({
+      status: 400,
+      body: { detail: 'No build associated with this release to run this command' },
+    });
+    expect((await api.get(`/v2/apps/${APP}/logs`)).status).toBe(204);
+    expect((await api.get(`/v2/apps/${APP}/pods/`)).body).toEqual({ count: 0, results: [] });
   });
 
   it('deploys a build: the app answers through the router, web is scaled to 1', async () => {
@@ -256,6 +270,26 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     await api.post(`/v2/apps/${APP}/settings/`, { routable: true });
     expect((await get()).status).toBe(200);
   }, 60_000);
+
+  it('runs a buildpack build through /runner/init with its Procfile, PORT expanded', async () => {
+    const bp = await buildFixture('rd-bp', 'procfile-app');
+    try {
+      await api.post('/v2/apps/', { id: 'rd-bp' });
+      const r = await pushBuild(api, 'rd-bp', bp);
+      expect(r.status, r.text).toBe(201);
+      const page = await viaRouter(port, 'rd-bp.localhost');
+      expect(page).toEqual({ status: 200, body: expect.stringContaining('<h1>procfile app</h1>') });
+      const ran = await api.post('/v2/apps/rd-bp/run', { command: 'echo $PORT; pwd' });
+      expect(ran.body).toEqual({ exit_code: 0, output: '5000\n/app\n' });
+      expect((await api.delete('/v2/apps/rd-bp/')).status).toBe(204);
+    } finally {
+      await removeImage(bp.image);
+      await docker
+        .getVolume(cacheVolume('rd-bp'))
+        .remove()
+        .catch(() => undefined);
+    }
+  }, 300_000);
 
   it('destroys the app: containers and routes go', async () => {
     const r = await api.delete(`/v2/apps/${APP}/`);
