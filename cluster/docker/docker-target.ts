@@ -260,6 +260,7 @@ export class DockerTarget implements Target {
   }
 
   destroy(app: string): Promise<void> {
+    this.context();
     return this.locked(app, async () => {
       this.routing.delete(app);
       this.rotation.delete(app);

@@ -212,7 +212,16 @@ export class Scheduler {
     await this.guard(() => this.target.route(app.id, this.routing(app)));
   }
 
+  /**
+   * Removes the app's processes and routes. With the engine away the app is still destroyed: the
+   * target removes what is left of it as an orphan when it comes back.
+   */
   async destroy(app: AppRow): Promise<void> {
-    await this.guard(() => this.target.destroy(app.id));
+    try {
+      await this.target.destroy(app.id);
+    } catch (err) {
+      if (err instanceof TargetError && err.code === 'unavailable') return;
+      throw err instanceof TargetError ? this.failure(err) : err;
+    }
   }
 }

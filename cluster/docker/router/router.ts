@@ -62,6 +62,7 @@ export class Router {
         message: `Starting the router on 127.0.0.1:${this.options.port || '(any port)'}`,
       });
       await this.create(image);
+      await this.forgetOldImages(image);
     }
     const info = await this.inspect();
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
@@ -76,6 +77,18 @@ export class Router {
     this.appliedConfig = generation ? config.split(generation).join('0') : config;
     this.appliedRoutes = await read(`${STATE_DIR}/routes.txt`);
     this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
+  }
+
+  /** Router images of earlier recipes; one still used by another instance stays. */
+  private async forgetOldImages(current: string): Promise<void> {
+    const images = await this.docker.listImages({ filters: { reference: ['deis-desktop/router'] } });
+    for (const image of images)
+      for (const tag of image.RepoTags ?? [])
+        if (tag !== current)
+          await this.docker
+            .getImage(tag)
+            .remove()
+            .catch(() => undefined);
   }
 
   private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
