@@ -20,6 +20,8 @@ export interface ConvergeContext {
   reach: NetworkReach;
   /** Names of processes not ready yet (shown as `starting`). */
   starting: Set<string>;
+  /** The `ip:port`s the router sends the app's traffic to now. */
+  serving(app: string): Set<string>;
   /** Puts exactly these `ip:port`s in the app's rotation; resolves when the router uses them. */
   rotate(app: string, upstreams: string[]): Promise<void>;
   /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished (at most ms). */
@@ -92,6 +94,18 @@ export async function converge(
   }
   const old = existing.filter((p) => !kept.includes(p));
 
+  const readiness = (type: string) => ({
+    probe: (release.healthcheck[type] ?? (type === routed ? release.healthcheck['web/cmd'] : undefined))
+      ?.readinessProbe,
+    routed: type === routed,
+    timeoutMs: deployTimeoutMs(release.values),
+    reach: ctx.reach,
+  });
+  // Processes of this release the router does not send traffic to yet (a core that stopped in the
+  // middle of a deploy left them) must prove they are ready, like new ones.
+  const serving = ctx.serving(app);
+  const unproven = kept.filter((p) => p.type === routed && !serving.has(`${p.ip}:${p.port}`));
+
   const started: Proc[] = [];
   try {
     if (missing.length)
@@ -99,8 +113,9 @@ export async function converge(
         kind: 'step',
         message: `Starting ${missing.length} process(es) of v${release.version}`,
       });
-    await Promise.all(
-      missing.map(async (type) => {
+    await Promise.all([
+      ...unproven.map((p) => waitReady(ctx.docker, p, readiness(p.type))),
+      ...missing.map(async (type) => {
         const ip = await ctx.pool.take();
         try {
           const proc = await startProc(ctx.docker, {
@@ -115,43 +130,24 @@ export async function converge(
           started.push(proc);
           ctx.starting.add(proc.name);
           options.progress({ kind: 'process', name: proc.name, type, state: 'starting' });
-          await waitReady(ctx.docker, proc, {
-            probe: (
-              release.healthcheck[type] ?? (type === routed ? release.healthcheck['web/cmd'] : undefined)
-            )?.readinessProbe,
-            routed: type === routed,
-            timeoutMs: deployTimeoutMs(release.values),
-            reach: ctx.reach,
-          });
+          await waitReady(ctx.docker, proc, readiness(type));
           ctx.starting.delete(proc.name);
           options.progress({ kind: 'process', name: proc.name, type, state: 'up' });
-        } catch (err) {
-          if (
-            err instanceof Error &&
-            !(err instanceof TargetError) &&
-            /image/i.test(err.message) &&
-            /no such/i.test(err.message)
-          )
-            throw new TargetError(
-              'image_missing',
-              `The image ${release.image} is not in the local Docker engine.`,
-            );
-          throw err;
         } finally {
           ctx.pool.release(ip);
         }
       }),
-    );
+    ]);
   } catch (err) {
     for (const p of started) ctx.starting.delete(p.name);
     await Promise.all(started.map((p) => stopProc(ctx.docker, p, 0)));
     throw err;
   }
 
-  const serving = [...kept, ...started].filter((p) => p.type === routed);
+  const rotation = [...kept, ...started].filter((p) => p.type === routed);
   await ctx.rotate(
     app,
-    serving.map((p) => `${p.ip}:${p.port}`),
+    rotation.map((p) => `${p.ip}:${p.port}`),
   );
   if (old.length) {
     // Requests already given to processes that left the rotation finish before those stop.

@@ -23,7 +23,6 @@ import { roleFilter } from './labels';
 import { LogFollower } from './log-follower';
 import { LogStore } from './log-store';
 import { AddressPool, ensureNetwork } from './network';
-import { routedType } from './process-spec';
 import { listProcs, stopProc } from './processes';
 import { detectReach } from './readiness';
 import type { RouteEntry } from './router/config';
@@ -99,6 +98,7 @@ export class DockerTarget implements Target {
       pool: new AddressPool(this.docker, network),
       reach: await detectReach(router.address, this.routerName),
       starting: this.starting,
+      serving: (app) => new Set(this.rotation.get(app) ?? []),
       rotate: (app, upstreams) => {
         this.rotation.set(app, upstreams);
         return router.apply(this.routes());
@@ -127,18 +127,9 @@ export class DockerTarget implements Target {
     const known = new Map(apps.map((a) => [a.release.app, a]));
     for (const a of apps) this.routing.set(a.release.app, a.routing);
     const procs = await listProcs(this.docker, this.options.instance);
-    for (const [app, a] of known) {
-      const routed = routedType(Object.keys(a.formation).filter((t) => (a.formation[t] ?? 0) > 0));
-      this.rotation.set(
-        app,
-        procs
-          .filter(
-            (p) =>
-              p.app === app && p.type === routed && p.state === 'running' && p.version === a.release.version,
-          )
-          .map((p) => `${p.ip}:${p.port}`),
-      );
-    }
+    // Until each app has converged, the router serves what it served before we came.
+    const serving = this.router!.backends();
+    for (const app of known.keys()) this.rotation.set(app, serving.get(app) ?? []);
     const orphans = procs.filter((p) => !known.has(p.app));
     await Promise.all(orphans.map((p) => stopProc(this.docker, p, 0)));
     const runs = await this.docker.listContainers({

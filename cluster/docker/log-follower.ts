@@ -51,6 +51,7 @@ export class LogFollower {
 
   /** Watches for our containers (re)starting. */
   async watch(): Promise<void> {
+    if (this.events || this.closed) return;
     const events = (await this.docker.getEvents({
       filters: { type: ['container'], event: ['start'], label: [`${LABEL_INSTANCE}=${this.instance}`] },
     })) as unknown as Readable;

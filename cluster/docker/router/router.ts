@@ -79,6 +79,16 @@ export class Router {
     this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
   }
 
+  /** What the router serves now: app → `ip:port`s (as the last core left it, right after `ensure`). */
+  backends(): Map<string, string[]> {
+    const table = new Map<string, string[]>();
+    for (const line of this.appliedBackends.split('\n')) {
+      const [app, ...peers] = line.trim().split(/\s+/);
+      if (app) table.set(app, peers);
+    }
+    return table;
+  }
+
   /** Router images of earlier recipes; one still used by another instance stays. */
   private async forgetOldImages(current: string): Promise<void> {
     const images = await this.docker.listImages({ filters: { reference: ['deis-desktop/router'] } });
