@@ -150,13 +150,16 @@ export async function converge(
     rotation.map((p) => `${p.ip}:${p.port}`),
   );
   if (old.length) {
-    // Requests already given to processes that left the rotation finish before those stop.
+    // Requests already given to processes that left the rotation finish before those stop. Like a
+    // Kubernetes preStop hook, the drain counts against the grace period; SIGTERM gets the rest.
+    const draining = Date.now();
     await ctx.drained(
       old.filter((p) => p.state === 'running').map((p) => `${p.ip}:${p.port}`),
       grace * 1000,
     );
+    const left = Math.max(0, grace - Math.ceil((Date.now() - draining) / 1000));
     options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es)` });
-    await Promise.all(old.map((p) => stopProc(ctx.docker, p, grace)));
+    await Promise.all(old.map((p) => stopProc(ctx.docker, p, left)));
   }
   if (missing.length || old.length) {
     const summary = Object.entries(formation)

@@ -291,6 +291,16 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     }
   }, 300_000);
 
+  it('applies memory and cpu limits per process type', async () => {
+    const r = await api.post(`/v2/apps/${APP}/config/`, { memory: { web: '64M' }, cpu: { web: '500m' } });
+    expect(r.status, r.text).toBe(201);
+    const [web] = await docker.listContainers({ filters: { label: [`io.deis-desktop.app=${APP}`] } });
+    const info = await docker.getContainer(web!.Id).inspect();
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+    expect((await get()).status).toBe(200);
+  }, 60_000);
+
   it('destroys the app: containers and routes go', async () => {
     const r = await api.delete(`/v2/apps/${APP}/`);
     expect(r.status).toBe(204);
