@@ -36,12 +36,25 @@ export class LogFollower {
       return;
     }
     this.streams.set(id, stream);
-    const lines = lineSplitter((l) => this.store.append(app, [`${name} -- ${l}`]));
+    // One write to the store per chunk Docker sends, not per line: chatty apps stay cheap.
+    let batch: string[] = [];
+    const flush = () => {
+      this.store.append(app, batch);
+      batch = [];
+    };
+    const lines = lineSplitter((l) => batch.push(`${name} -- ${l}`));
     const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => lines.write(chunk));
+    sink.on('data', (chunk: Buffer) => {
+      lines.write(chunk);
+      flush();
+    });
     this.docker.modem.demuxStream(stream, sink, sink);
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       lines.end();
+      flush();
       if (this.streams.get(id) === stream) this.streams.delete(id);
     };
     stream.on('end', end);
