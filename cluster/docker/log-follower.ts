@@ -84,7 +84,18 @@ export class LogFollower {
       }
     });
     events.on('data', (chunk: Buffer) => lines.write(chunk));
-    events.on('error', () => undefined);
+    // dockerd restarted or the connection broke: watch again once the engine answers.
+    let again = false;
+    const rewatch = () => {
+      if (again || this.closed) return;
+      again = true;
+      this.events = undefined;
+      const retry = () => setTimeout(() => void this.watch().catch(() => retry()), 1000).unref();
+      retry();
+    };
+    events.on('end', rewatch);
+    events.on('close', rewatch);
+    events.on('error', rewatch);
   }
 
   close(): void {

@@ -301,6 +301,15 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect((await get()).status).toBe(200);
   }, 60_000);
 
+  it('brings the router back when someone removed it, at the next change', async () => {
+    await docker.getContainer(`${instance}-router`).remove({ force: true });
+    const r = await api.post(`/v2/apps/${APP}/domains/`, { domain: 'back.rd-app.test' });
+    expect(r.status, r.text).toBe(201);
+    port = t.core.target.routerPort;
+    expect((await viaRouter(port, 'back.rd-app.test')).status).toBe(200);
+    expect((await get()).status).toBe(200);
+  }, 120_000);
+
   it('destroys the app: containers and routes go', async () => {
     const r = await api.delete(`/v2/apps/${APP}/`);
     expect(r.status).toBe(204);

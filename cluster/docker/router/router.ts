@@ -159,7 +159,12 @@ export class Router {
       .catch(() => undefined)
       .then(() => {
         this.queued = undefined;
-        this.running = this.applyNow(this.latest);
+        this.running = this.applyNow(this.latest).catch(async (err: unknown) => {
+          // Someone removed or stopped the router: bring it back and try once more.
+          if ((await this.inspect())?.State.Running) throw err;
+          await this.ensure(() => undefined);
+          await this.applyNow(this.latest);
+        });
         return this.running;
       });
     return this.queued;
