@@ -1,8 +1,8 @@
 /**
  * Converges one app to a release and formation without dropping a request: start what is missing,
- * wait until it is ready, point the router at the new set, let the old router workers finish their
- * requests, and only then stop the processes that left the set (SIGTERM, SIGKILL after the grace).
- * If anything new fails, the new processes go and the old ones keep serving, untouched.
+ * wait until it is ready, point the router at the new set, wait until the processes that left the
+ * set have answered the requests they were given, and only then stop them (SIGTERM, SIGKILL after
+ * the grace period). If anything new fails, the new processes go and the old ones keep serving.
  */
 import type Docker from 'dockerode';
 import type { DesiredApp, Progress, RestartSelector } from '../target';

@@ -45,7 +45,7 @@ export interface DockerTargetOptions {
 
 export class DockerTarget implements Target {
   readonly docker: Docker;
-  readonly router: Router | undefined = undefined;
+  private router: Router | undefined;
   private ctx: ConvergeContext | undefined;
   private readonly logStore: LogStore;
   private readonly follower: LogFollower;
@@ -90,7 +90,7 @@ export class DockerTarget implements Target {
       platformDomain: this.options.platformDomain,
     });
     await router.ensure(progress);
-    (this as { router: Router }).router = router;
+    this.router = router;
     this.ctx = {
       docker: this.docker,
       instance,
@@ -106,7 +106,7 @@ export class DockerTarget implements Target {
       drained: (peers, ms) => router.drained(peers, ms),
       log: (app, message) => this.logLine(app, message),
     };
-    await this.adopt(apps);
+    await this.adopt(apps, router);
     await this.follower.watch();
     const failures: string[] = [];
     await Promise.all(
@@ -123,12 +123,12 @@ export class DockerTarget implements Target {
   }
 
   /** Takes over what a previous core left: routes as they were, log streams, and no orphans. */
-  private async adopt(apps: DesiredApp[]): Promise<void> {
+  private async adopt(apps: DesiredApp[], router: Router): Promise<void> {
     const known = new Map(apps.map((a) => [a.release.app, a]));
     for (const a of apps) this.routing.set(a.release.app, a.routing);
     const procs = await listProcs(this.docker, this.options.instance);
     // Until each app has converged, the router serves what it served before we came.
-    const serving = this.router!.backends();
+    const serving = router.backends();
     for (const app of known.keys()) this.rotation.set(app, serving.get(app) ?? []);
     const orphans = procs.filter((p) => !known.has(p.app));
     await Promise.all(orphans.map((p) => stopProc(this.docker, p, 0)));
