@@ -3,6 +3,8 @@
  * the router; config changes, rollbacks, scaling, restarts, ps, run, logs, failed releases, destroy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listProcs } from '../../cluster/docker/processes';
+import { waitReady } from '../../cluster/docker/readiness';
 import { cacheVolume } from '../../main/builder/buildpack-build';
 import type { TestCore } from '../support/core';
 import { Api } from '../support/core';
@@ -143,6 +145,26 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(after[0]!.state).toBe('up');
     expect((await get()).status).toBe(200);
   }, 60_000);
+
+  it('checks readiness from inside the router too, for engines this machine cannot reach (Docker Desktop)', async () => {
+    const [proc] = await listProcs(docker, instance, APP);
+    const reach = { direct: false, via: `${instance}-router` };
+    await waitReady(docker, proc!, { routed: true, timeoutMs: 5000, reach });
+    await waitReady(docker, proc!, {
+      probe: { httpGet: { path: '/', port: 5000 } },
+      routed: true,
+      timeoutMs: 5000,
+      reach,
+    });
+    await expect(
+      waitReady(docker, proc!, {
+        probe: { httpGet: { path: '/not-ready', port: 5000 } },
+        routed: true,
+        timeoutMs: 1500,
+        reach,
+      }),
+    ).rejects.toThrow(/was not ready within 2 seconds/);
+  }, 30_000);
 
   it('restarts a process that crashes, and shows it', async () => {
     const before = ((await api.get(`/v2/apps/${APP}/pods/`)).body as PodList).results[0]!;
