@@ -114,7 +114,7 @@ export async function converge(
         message: `Starting ${missing.length} process(es) of v${release.version}`,
       });
     await Promise.all([
-      ...unproven.map((p) => waitReady(ctx.docker, p, readiness(p.type))),
+      ...unproven.map((p) => waitReady(ctx.docker, p, { ...readiness(p.type), adopted: true })),
       ...missing.map(async (type) => {
         const ip = await ctx.pool.take();
         try {

@@ -24,6 +24,8 @@ export interface ReadinessOptions {
   routed: boolean;
   timeoutMs: number;
   reach: NetworkReach;
+  /** A process that ran before (adopted): restarts before this check do not count against it. */
+  adopted?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,9 +110,11 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
   const settleMs = !o.probe && !o.routed ? 1000 : 0;
   if (o.probe?.initialDelaySeconds) await sleep(o.probe.initialDelaySeconds * 1000);
   let successes = 0;
+  let restarts: number | undefined = o.adopted ? undefined : 0;
   for (;;) {
     const info = await docker.getContainer(proc.id).inspect();
-    if (!info.State.Running || info.State.Restarting || info.RestartCount > 0) {
+    restarts ??= info.RestartCount;
+    if (!info.State.Running || info.State.Restarting || info.RestartCount > restarts) {
       const code = info.State.ExitCode;
       throw new TargetError(
         'crashed',
