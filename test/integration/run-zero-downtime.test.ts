@@ -126,6 +126,23 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     expect(await appContainers()).toHaveLength(1);
   }, 300_000);
 
+  it('finishes a deploy that a kill -9 of the core interrupted, still without a failed request', async () => {
+    const load = new Load(port, HOST, 2);
+    // The new process takes 3 s to listen, so the core dies while it waits for it.
+    const pending = api
+      .post(`/v2/apps/${APP}/config/`, { values: { BOOT_DELAY_MS: '3000' } })
+      .catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 1200));
+    await core!.kill();
+    expect(await pending).toBeInstanceOf(Error);
+    const c = await start();
+    api = new Api(c.url, api.token);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect((await viaRouter(port, HOST)).body).toMatch(/^Back from v9 /);
+    expect(await appContainers()).toEqual([expect.stringMatching(/^zd-app-v9-web-[a-z0-9]{5} running$/)]);
+  }, 120_000);
+
   it('routes as before after the router and the app restart while no core runs (as after a dockerd restart)', async () => {
     await core!.kill();
     const ids = (
@@ -134,7 +151,7 @@ describe.skipIf(!hasDocker)('zero downtime on the Docker engine', () => {
     expect(ids).toHaveLength(2);
     await Promise.all(ids.map((id) => docker.getContainer(id).restart({ t: 1 })));
     await eventually(async () => (await viaRouter(port, HOST)).status === 200, 30_000);
-    expect((await viaRouter(port, HOST)).body).toMatch(/^Back from v8 /);
+    expect((await viaRouter(port, HOST)).body).toMatch(/^Back from v9 /);
     await start();
     expect(await appContainers()).toHaveLength(1);
   }, 120_000);

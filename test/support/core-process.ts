@@ -3,7 +3,6 @@
  * with SIGKILL the way a crash would, and start another on the same DEIS_HOME.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 
 export interface CoreProcess {
   url: string;
@@ -22,7 +21,8 @@ export interface CoreProcessOptions {
 }
 
 export function startCoreProcess(o: CoreProcessOptions): Promise<CoreProcess> {
-  const child = spawn(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), 'main/serve.ts'], {
+  // One process (tsx as a loader, not its CLI, which would run the core in a child SIGKILL misses).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main/serve.ts'], {
     env: {
       ...process.env,
       DEIS_HOME: o.home,
