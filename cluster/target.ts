@@ -124,8 +124,11 @@ export interface Target {
   logs(app: string, options: LogOptions): Promise<string[]>;
   /** Follows new log lines until the signal aborts. */
   followLogs(app: string, signal: AbortSignal): AsyncIterable<string>;
-  /** A one-off process of the release with its environment; returns its output and exit code. */
-  run(release: ReleaseSpec, command: string): Promise<RunResult>;
+  /**
+   * A one-off process of the release with its environment; returns its output and exit code, and
+   * hands the output to `output` as it comes when asked to.
+   */
+  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult>;
   /** Removes everything of the app: processes, routes, logs. */
   destroy(app: string): Promise<void>;
   /** Lets go of the engine (stops following logs) and leaves everything running. */

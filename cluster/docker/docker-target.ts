@@ -244,10 +244,10 @@ export class DockerTarget implements Target {
     }
   }
 
-  run(release: ReleaseSpec, command: string): Promise<RunResult> {
+  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult> {
     const ctx = this.context();
     this.logLine(release.app, `running \`${command}\` with v${release.version}`);
-    return runOnce(this.docker, this.options.instance, ctx.network, release, command);
+    return runOnce(this.docker, this.options.instance, ctx.network, release, command, output);
   }
 
   destroy(app: string): Promise<void> {

@@ -104,7 +104,8 @@ async function check(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<b
 export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<void> {
   const started = Date.now();
   const deadline = started + o.timeoutMs;
-  const period = o.probe?.periodSeconds ? o.probe.periodSeconds * 1000 : 200;
+  // Our own checks are cheap (one connect), so they run often: traffic moves as soon as it can.
+  const period = o.probe?.periodSeconds ? o.probe.periodSeconds * 1000 : 100;
   const needed = o.probe?.successThreshold ?? 1;
   // Without a probe, a process that is not routed counts as started once it survived a moment.
   const settleMs = !o.probe && !o.routed ? 1000 : 0;

@@ -1,10 +1,10 @@
 /** `deis run`: a one-off container of the release with the app's environment; its output and exit code. */
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ReleaseSpec, RunResult } from '../target';
 import { TargetError } from '../target';
 import { LABEL_APP, labelsFor, runName } from './labels';
 import { appPort, processEnv, runCommand } from './process-spec';
-import { demuxToText } from './processes';
 
 /** Deis waits up to 20 minutes for a run pod. */
 const RUN_TIMEOUT_MS = 20 * 60 * 1000;
@@ -15,6 +15,7 @@ export async function runOnce(
   network: string,
   release: ReleaseSpec,
   command: string,
+  onOutput: (text: string) => void = () => {},
 ): Promise<RunResult> {
   if (!release.image)
     throw new TargetError('invalid', 'No build associated with this release to run this command');
@@ -38,10 +39,29 @@ export async function runOnce(
   try {
     await container.start();
     const timer = setTimeout(() => void container.kill().catch(() => undefined), RUN_TIMEOUT_MS);
+    // Following from the start (not from now) misses nothing the command wrote before we attached.
+    const stream = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+    })) as unknown as Readable;
+    const chunks: string[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      chunks.push(text);
+      onOutput(text);
+    });
+    docker.modem.demuxStream(stream, sink, sink);
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
     const status = (await container.wait()) as { StatusCode: number };
+    await ended;
     clearTimeout(timer);
-    const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: status.StatusCode, output: demuxToText(logs) };
+    return { exitCode: status.StatusCode, output: chunks.join('') };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }

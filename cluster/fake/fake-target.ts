@@ -70,7 +70,7 @@ export class FakeTarget implements Target {
 
   async *followLogs(): AsyncIterable<string> {}
 
-  async run(_release: ReleaseSpec, _command: string): Promise<RunResult> {
+  async run(_release: ReleaseSpec, _command: string, _output?: (text: string) => void): Promise<RunResult> {
     return { exitCode: 0, output: '' };
   }
 

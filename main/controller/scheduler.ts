@@ -192,10 +192,21 @@ export class Scheduler {
     return this.pods(app, selector.type);
   }
 
-  async run(app: AppRow, _user: UserRow, command: string): Promise<{ exit_code: number; output: string }> {
+  /** Refuses a one-off command when the app has nothing to run it with, as Deis does. */
+  checkRunnable(app: AppRow): void {
+    if (!this.c.releases.current(app).build_uuid)
+      throw badRequest('No build associated with this release to run this command');
+  }
+
+  async run(
+    app: AppRow,
+    _user: UserRow,
+    command: string,
+    output?: (text: string) => void,
+  ): Promise<{ exit_code: number; output: string }> {
+    this.checkRunnable(app);
     const release = this.c.releases.current(app);
-    if (!release.build_uuid) throw badRequest('No build associated with this release to run this command');
-    const result = await this.guard(() => this.target.run(this.spec(app, release), command));
+    const result = await this.guard(() => this.target.run(this.spec(app, release), command, output));
     return { exit_code: result.exitCode, output: result.output };
   }
 

@@ -195,6 +195,31 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(lines.some((l) => l.startsWith(`INFO [${APP}]: `))).toBe(true);
   });
 
+  it('streams the output of a one-off command as it comes, then its exit code', async () => {
+    const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/run/`, {
+      method: 'POST',
+      headers: { Authorization: `token ${api.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ command: 'echo one; sleep 1; echo two; exit 3' }),
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const arrivals: { at: number; text: string }[] = [];
+    let all = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const text = new TextDecoder().decode(value);
+      all += text;
+      arrivals.push({ at: Date.now(), text });
+    }
+    expect(all).toContain('event: output\ndata: {"text":"one\\n"}');
+    expect(all).toContain('event: output\ndata: {"text":"two\\n"}');
+    expect(all.endsWith('event: exit\ndata: {"exit_code":3}\n\n')).toBe(true);
+    const one = arrivals.find((a) => a.text.includes('one'))!;
+    const exit = arrivals.find((a) => a.text.includes('event: exit'))!;
+    expect(exit.at - one.at).toBeGreaterThan(700);
+  }, 30_000);
+
   it('streams new log lines as server-sent events', async () => {
     const abort = new AbortController();
     const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/logs/?log_lines=1`, {

@@ -1,10 +1,11 @@
-/** /v2/apps/<id>/run (one-off commands) and /v2/apps/<id>/logs. */
+/** /v2/apps/<id>/run (one-off commands) and /v2/apps/<id>/logs, and their streaming desktop forms. */
 import { badRequest } from '../../contract/errors';
 import { RunRequest } from '../../contract/pods';
 import { pyBytesRepr } from '../../contract/python';
 import type { Controller } from '../../controller';
 import type { Scheduler } from '../../controller/scheduler';
 import type { Router } from '../router';
+import { logEvents, runEvents } from '../sse';
 import { parseBody } from '../validate';
 import { APP } from './apps';
 
@@ -17,6 +18,15 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { command } = parseBody(RunRequest, req.body);
       return { status: 200, body: await s.run(app, req.user, command) };
+    },
+  });
+  // Desktop extension: the same, with the output streamed as it comes (see sse.ts for the events).
+  r.add(`/v2/desktop/apps/${APP}/run/?`, {
+    POST: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const { command } = parseBody(RunRequest, req.body);
+      s.checkRunnable(app);
+      return { status: 200, stream: runEvents((output) => s.run(app, req.user, command, output)) };
     },
   });
   r.add(`/v2/apps/${APP}/logs/?`, {
@@ -41,15 +51,7 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
       const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
       if (!Number.isInteger(count) || count < 0)
         throw badRequest(`log_lines must be a whole number, not "${raw}".`);
-      return { status: 200, stream: sseLines(await s.logs(app, count), s.followLogs(app, req.signal)) };
+      return { status: 200, stream: logEvents(await s.logs(app, count), s.followLogs(app, req.signal)) };
     },
   });
-}
-
-/** Server-sent events, one `data:` event per log line. */
-async function* sseLines(recent: string[], live: AsyncIterable<string>): AsyncIterable<string> {
-  for (const line of recent) yield `data: ${line}\n\n`;
-  // A comment tells the client that everything before was history.
-  yield ': following\n\n';
-  for await (const line of live) yield `data: ${line}\n\n`;
 }
