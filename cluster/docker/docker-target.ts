@@ -20,6 +20,7 @@ import {
 import { converge, type ConvergeContext } from './converge';
 import { dockerEngine } from './engine';
 import { roleFilter } from './labels';
+import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
 import { LogStore } from './log-store';
 import { AddressPool, ensureNetwork } from './network';
@@ -46,6 +47,7 @@ export interface DockerTargetOptions {
 export class DockerTarget implements Target {
   readonly docker: Docker;
   private router: Router | undefined;
+  private liveness: LivenessWatcher | undefined;
   private ctx: ConvergeContext | undefined;
   private readonly logStore: LogStore;
   private readonly follower: LogFollower;
@@ -106,12 +108,15 @@ export class DockerTarget implements Target {
       drained: (peers, ms) => router.drained(peers, ms),
       log: (app, message) => this.logLine(app, message),
     };
+    this.liveness ??= new LivenessWatcher(this.docker, instance, this.ctx.reach, (app, message) =>
+      this.logLine(app, message),
+    );
     await this.adopt(apps, router);
     await this.follower.watch();
     const failures: string[] = [];
     await Promise.all(
       apps.map((a) =>
-        this.locked(a.release.app, () => converge(this.ctx!, a, { progress })).catch((err: Error) => {
+        this.locked(a.release.app, () => this.converged(a, { progress })).catch((err: Error) => {
           failures.push(`${a.release.app}: ${err.message}`);
           this.logLine(a.release.app, `could not bring back v${a.release.version}: ${err.message}`);
         }),
@@ -174,6 +179,16 @@ export class DockerTarget implements Target {
     return next;
   }
 
+  /** Converges, then watches the liveness of what runs now. */
+  private async converged(
+    desired: DesiredApp,
+    options: { progress?: Progress; restart?: RestartSelector },
+    ctx = this.context(),
+  ): Promise<void> {
+    await converge(ctx, desired, { progress: options.progress ?? noProgress, restart: options.restart });
+    this.liveness?.watch(desired.release);
+  }
+
   private logLine(app: string, message: string): void {
     this.logStore.append(app, [`INFO [${app}]: ${message}`]);
   }
@@ -184,7 +199,7 @@ export class DockerTarget implements Target {
     return this.locked(desired.release.app, async () => {
       this.logLine(desired.release.app, `deploying v${desired.release.version}: ${desired.release.summary}`);
       try {
-        await converge(ctx, desired, { progress });
+        await this.converged(desired, { progress }, ctx);
       } catch (err) {
         this.logLine(desired.release.app, `v${desired.release.version} failed: ${(err as Error).message}`);
         throw err;
@@ -198,14 +213,16 @@ export class DockerTarget implements Target {
       .map(([t, n]) => `${t}=${n}`)
       .join(' ');
     this.logLine(desired.release.app, `scaling processes ${summary}`);
-    return this.locked(desired.release.app, () => converge(ctx, desired, { progress }));
+    return this.locked(desired.release.app, () => this.converged(desired, { progress }, ctx));
   }
 
   restart(desired: DesiredApp, selector: RestartSelector, progress: Progress = noProgress): Promise<void> {
     const ctx = this.context();
     const what = selector.name ?? selector.type ?? 'all processes';
     this.logLine(desired.release.app, `restarting ${what}`);
-    return this.locked(desired.release.app, () => converge(ctx, desired, { progress, restart: selector }));
+    return this.locked(desired.release.app, () =>
+      this.converged(desired, { progress, restart: selector }, ctx),
+    );
   }
 
   async route(app: string, routing: Routing): Promise<void> {
@@ -255,6 +272,7 @@ export class DockerTarget implements Target {
     return this.locked(app, async () => {
       this.routing.delete(app);
       this.rotation.delete(app);
+      this.liveness?.forget(app);
       if (this.router) await this.router.apply(this.routes());
       const procs = await listProcs(this.docker, this.options.instance, app);
       await Promise.all(procs.map((p) => stopProc(this.docker, p, 0)));
@@ -263,6 +281,7 @@ export class DockerTarget implements Target {
   }
 
   async close(): Promise<void> {
+    this.liveness?.stop();
     this.follower.close();
   }
 }

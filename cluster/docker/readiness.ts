@@ -63,7 +63,8 @@ export async function detectReach(routerIp: string, router: string): Promise<Net
   return { direct: await tcpDirect(routerIp, 80, 500), via: router };
 }
 
-async function check(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<boolean> {
+/** One check of a process: its probe, or a TCP connect for routed processes, else true. */
+export async function check(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<boolean> {
   const probe = o.probe;
   const timeoutMs = (probe?.timeoutSeconds ?? 1) * 1000;
   if (probe?.exec) {

@@ -348,6 +348,23 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect((await get()).status).toBe(200);
   }, 60_000);
 
+  it('restarts a process whose liveness probe keeps failing', async () => {
+    const probe = { httpGet: { path: '/not-ready', port: 5000 }, periodSeconds: 1, failureThreshold: 2 };
+    let r = await api.post(`/v2/apps/${APP}/config/`, {
+      healthcheck: { 'web/cmd': { livenessProbe: probe } },
+    });
+    expect(r.status, r.text).toBe(201);
+    const [web] = ((await api.get(`/v2/apps/${APP}/pods/`)).body as PodList).results;
+    await eventually(async () =>
+      (await api.get(`/v2/apps/${APP}/logs?log_lines=20`)).text.includes(
+        `${web!.name} failed its liveness probe 2 times in a row; restarting it`,
+      ),
+    );
+    r = await api.post(`/v2/apps/${APP}/config/`, { healthcheck: { 'web/cmd': { livenessProbe: null } } });
+    expect(r.status, r.text).toBe(201);
+    await eventually(async () => (await get()).status === 200);
+  }, 60_000);
+
   it('brings the router back when someone removed it, at the next change', async () => {
     await docker.getContainer(`${instance}-router`).remove({ force: true });
     const r = await api.post(`/v2/apps/${APP}/domains/`, { domain: 'back.rd-app.test' });
