@@ -1,16 +1,26 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
-import { Controller } from './controller';
-import type { CoreSettings } from './settings';
 import { startBuilderService } from './builder/service';
+import { Controller } from './controller';
+import { Scheduler } from './controller/scheduler';
+import {
+  DEFAULT_INSTANCE,
+  DEFAULT_PLATFORM_DOMAIN,
+  DEFAULT_ROUTER_BASE,
+  type CoreSettings,
+} from './settings';
 import { openStore } from './store/db';
 
 export interface Core {
   settings: CoreSettings;
   controller: Controller;
+  scheduler: Scheduler;
+  /** Where releases run. */
+  target: RunningTarget;
   /** The port the API really listens on (differs from settings when 0 was asked for). */
   apiPort: number;
   /** The port the builder's SSH server really listens on. */
@@ -34,6 +44,22 @@ export async function startCore(
     stops.push(() => store.close());
     const controller = new Controller(store);
 
+    const target = createTarget({
+      kind: settings.target ?? 'docker',
+      instance: settings.instance ?? DEFAULT_INSTANCE,
+      home: settings.home,
+      routerPort: settings.routerPort,
+      routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    });
+    const scheduler = new Scheduler(controller, target);
+    controller.releases.onRelease(scheduler.onRelease);
+    // Apps and the router keep running when the core stops: they do not need it.
+    stops.push(() => scheduler.stop());
+    // The target adopts what runs in the background (a first start builds the router image), so the
+    // API answers at once; work that needs the target waits for it.
+    scheduler.start(log);
+
     const builder = await startBuilderService(controller, {
       home: settings.home,
       port: settings.builderPort,
@@ -42,8 +68,14 @@ export async function startCore(
     });
     stops.push(() => builder.stop());
 
+    const desktop = {
+      builderPort: builder.port,
+      get routerPort() {
+        return target.routerPort || settings.routerPort;
+      },
+    };
     const server = createApiServer({
-      router: apiRouter(controller, { builderPort: builder.port, routerPort: settings.routerPort }),
+      router: apiRouter(controller, desktop, scheduler),
       users: controller.users,
       log,
     });
@@ -66,6 +98,8 @@ export async function startCore(
     return {
       settings,
       controller,
+      scheduler,
+      target,
       apiPort,
       builderPort: builder.port,
       apiUrl: `http://${settings.host}:${apiPort}`,

@@ -11,7 +11,19 @@ export interface CoreSettings {
   builderPort: number;
   routerPort: number;
   host: '127.0.0.1';
+  /** DEIS_TARGET: where apps run (`docker`, or `fake` for API tests without an engine). */
+  target?: 'docker' | 'fake';
+  /** DEIS_INSTANCE: names this installation's Docker network, router and labels. */
+  instance?: string;
+  /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
+  routerBase?: string;
+  /** DEIS_PLATFORM_DOMAIN: apps are served at `<app>.<domain>`. */
+  platformDomain?: string;
 }
+
+export const DEFAULT_INSTANCE = 'deis-desktop';
+export const DEFAULT_ROUTER_BASE = 'debian:bookworm-slim';
+export const DEFAULT_PLATFORM_DOMAIN = 'localhost';
 
 export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const;
 
@@ -55,5 +67,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     builderPort: port(env, 'DEIS_BUILDER_PORT', DEFAULT_PORTS.builder),
     routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),
     host: '127.0.0.1',
+    target: env.DEIS_TARGET === 'fake' ? 'fake' : 'docker',
+    instance: env.DEIS_INSTANCE || DEFAULT_INSTANCE,
+    routerBase: env.DEIS_ROUTER_BASE || DEFAULT_ROUTER_BASE,
+    platformDomain: env.DEIS_PLATFORM_DOMAIN || DEFAULT_PLATFORM_DOMAIN,
   };
 }

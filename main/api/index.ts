@@ -1,11 +1,13 @@
 /** Assembles the API router from each resource's routes. */
 import type { Controller } from '../controller';
+import type { Scheduler } from '../controller/scheduler';
 import { Router } from './router';
 import { appsRoutes } from './routes/apps';
 import { authRoutes } from './routes/auth';
 import { desktopRoutes, type DesktopInfo } from './routes/desktop';
 import { podsRoutes } from './routes/pods';
 import { tasksRoutes } from './routes/tasks';
+import { runRoutes } from './routes/run';
 import { buildsRoutes } from './routes/builds';
 import { configRoutes } from './routes/config';
 import { releasesRoutes } from './routes/releases';
@@ -15,7 +17,7 @@ import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
 import { settingsRoutes } from './routes/settings';
 
-export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
+export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler): Router {
   const r = new Router();
   r.add(
     '/healthz/?',
@@ -35,16 +37,17 @@ export function apiRouter(c: Controller, desktop: DesktopInfo): Router {
   // The CLI checks a controller URL by expecting 401 here.
   r.add('/v2/?', { GET: () => ({ status: 200, body: {} }) });
   authRoutes(r, c);
-  appsRoutes(r, c);
-  podsRoutes(r, c);
+  appsRoutes(r, c, s);
+  podsRoutes(r, c, s);
+  runRoutes(r, c, s);
   desktopRoutes(r, desktop);
   tasksRoutes(r, c);
   configRoutes(r, c);
   releasesRoutes(r, c);
   buildsRoutes(r, c);
-  domainsRoutes(r, c);
+  domainsRoutes(r, c, s);
   permsRoutes(r, c);
-  settingsRoutes(r, c);
+  settingsRoutes(r, c, s);
   keysRoutes(r, c);
   certsRoutes(r, c);
   return r;

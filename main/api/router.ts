@@ -3,7 +3,7 @@
  * (most accept an optional trailing slash, a few require it), and a path that matches with a method it
  * does not serve answers 405.
  */
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { DeisError } from '../contract/errors';
 import type { UserRow } from '../controller/users';
 
@@ -31,12 +31,12 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
-  /** A streaming answer (server-sent events, live output): gets the response after the headers. */
-  stream?: (res: ServerResponse) => void;
   /** JSON-encoded unless `contentType` says otherwise and it is a string. */
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Written chunk by chunk as it comes (server-sent events); ends when the client goes away. */
+  stream?: AsyncIterable<string>;
 }
 
 export type Handler = (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;

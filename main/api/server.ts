@@ -49,7 +49,23 @@ async function handle(options: ApiServerOptions, req: http.IncomingMessage, res:
   } catch (err) {
     response = errorResponse(err, options.log, req);
   }
-  send(res, response);
+  if (response.stream) await sendStream(res, response, response.stream);
+  else send(res, response);
+}
+
+async function sendStream(res: http.ServerResponse, response: ApiResponse, stream: AsyncIterable<string>) {
+  res.statusCode = response.status;
+  res.setHeader('DEIS_API_VERSION', API_VERSION);
+  res.setHeader('DEIS_PLATFORM_VERSION', PLATFORM_VERSION);
+  res.setHeader('Content-Type', response.contentType ?? 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache');
+  for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
+  res.flushHeaders();
+  for await (const chunk of stream) {
+    if (res.destroyed) break;
+    res.write(chunk);
+  }
+  res.end();
 }
 
 async function dispatch(
@@ -164,11 +180,6 @@ function send(res: http.ServerResponse, response: ApiResponse): void {
   res.setHeader('DEIS_API_VERSION', API_VERSION);
   res.setHeader('DEIS_PLATFORM_VERSION', PLATFORM_VERSION);
   for (const [k, v] of Object.entries(response.headers ?? {})) res.setHeader(k, v);
-  if (response.stream) {
-    res.flushHeaders();
-    response.stream(res);
-    return;
-  }
   if (response.body === undefined || response.status === 204) {
     res.end();
     return;

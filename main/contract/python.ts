@@ -51,3 +51,28 @@ export function pyTypeName(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
   return 'dict';
 }
+
+/**
+ * `repr(bytes)`: `b'line1\nline2\n'`. Deis's logs endpoint answers `str()` of the logger's bytes,
+ * and the original CLI strips `b'` and `'` and splits on the two characters `\n`.
+ */
+export function pyBytesRepr(data: Uint8Array): string {
+  let hasSingle = false;
+  let hasDouble = false;
+  for (const b of data) {
+    if (b === 0x27) hasSingle = true;
+    if (b === 0x22) hasDouble = true;
+  }
+  const quote = hasSingle && !hasDouble ? '"' : "'";
+  let out = '';
+  for (const b of data) {
+    if (b === 0x5c) out += '\\\\';
+    else if (b === quote.charCodeAt(0)) out += `\\${quote}`;
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b === 0x09) out += '\\t';
+    else if (b < 0x20 || b >= 0x7f) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else out += String.fromCharCode(b);
+  }
+  return `b${quote}${out}${quote}`;
+}

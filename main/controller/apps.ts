@@ -65,6 +65,11 @@ export class Apps {
     throw forbidden();
   }
 
+  /** Every app, for the target's reconciliation on start. */
+  all(): AppRow[] {
+    return this.store.db.prepare(`${SELECT_APP} ORDER BY apps.id`).all() as AppRow[];
+  }
+
   /** Apps the user owns or collaborates on (admins: all), by id. */
   list(user: UserRow): AppRow[] {
     if (user.is_superuser) return this.store.db.prepare(`${SELECT_APP} ORDER BY apps.id`).all() as AppRow[];

@@ -140,6 +140,18 @@ export class Releases {
     return release;
   }
 
+  /**
+   * Marks a release that could not be deployed; it stays in the list (its version is never reused)
+   * and `current` skips it, so the app keeps running the release before it.
+   */
+  markFailed(release: ReleaseRow, summary: string = release.summary): void {
+    this.store.tx(() => {
+      this.store.db
+        .prepare('UPDATE releases SET failed = 1, summary = ?, updated = ? WHERE uuid = ?')
+        .run(summary, timestamp(), release.uuid);
+    });
+  }
+
   /** Subscribes to new releases; returns the unsubscribe function. */
   onRelease(listener: ReleaseListener): () => void {
     this.listeners.add(listener);

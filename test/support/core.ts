@@ -11,18 +11,35 @@ export interface TestCore {
   stop(): Promise<void>;
 }
 
-export async function startTestCore(): Promise<TestCore> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-test-'));
+/**
+ * API tests run on the in-memory target; tests of the run stage ask for the real Docker target with
+ * their own instance (network, router) and, to see a restart, the home of an earlier core.
+ */
+export interface TestCoreOptions {
+  target?: 'docker' | 'fake';
+  instance?: string;
+  routerBase?: string;
+  /** Default 0: Docker picks one (and picks again when the router restarts). */
+  routerPort?: number;
+  home?: string;
+  log?: (line: string) => void;
+}
+
+export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
+  const home = options.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'deis-test-'));
   const core = await startCore(
     {
       home,
       resources: path.resolve('resources'),
       apiPort: 0,
       builderPort: 0,
-      routerPort: 0,
+      routerPort: options.routerPort ?? 0,
       host: '127.0.0.1',
+      target: options.target ?? 'fake',
+      instance: options.instance,
+      routerBase: options.routerBase,
     },
-    () => {},
+    options.log ?? (() => {}),
   );
   return {
     core,

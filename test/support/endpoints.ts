@@ -103,6 +103,11 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/v2/apps/{app}/tls/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/tls/', scope: 'app', body: { https_enforced: true } },
   { method: 'GET', path: '/v2/apps/{app}/pods/', scope: 'app' },
+  { method: 'GET', path: '/v2/apps/{app}/pods/web/', scope: 'app' },
+  { method: 'POST', path: '/v2/apps/{app}/pods/restart/', scope: 'app' },
+  { method: 'POST', path: '/v2/apps/{app}/scale/', scope: 'app', body: { web: 2 } },
+  { method: 'POST', path: '/v2/apps/{app}/run', scope: 'app', body: { command: 'true' } },
+  { method: 'GET', path: '/v2/apps/{app}/logs', scope: 'app' },
 
   { method: 'GET', path: '/v2/desktop/tasks/', scope: 'self' },
   { method: 'GET', path: '/v2/keys/', scope: 'self' },

@@ -2,18 +2,22 @@
 import { CreateAppRequest, TransferAppRequest } from '../../contract/apps';
 import type { Controller } from '../../controller';
 import { appJson } from '../../controller/apps';
+import type { Scheduler } from '../../controller/scheduler';
 import { paginate } from '../paginate';
 import type { Router } from '../router';
 import { parseBody } from '../validate';
 
 export const APP = '([a-z0-9-]+)';
 
-export function appsRoutes(r: Router, c: Controller): void {
+export function appsRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add('/v2/apps/?', {
     GET: (req) => ({ status: 200, body: paginate(req, c.apps.list(req.user).map(appJson)) }),
-    POST: (req) => {
+    POST: async (req) => {
       const { id } = parseBody(CreateAppRequest, req.body);
-      return { status: 201, body: appJson(c.apps.create(req.user, id)) };
+      const app = c.apps.create(req.user, id);
+      // The router knows the app from the start: 503 until something runs, instead of 404.
+      await s.reroute(app);
+      return { status: 201, body: appJson(app) };
     },
   });
   r.add(`/v2/apps/${APP}/?`, {
@@ -24,8 +28,10 @@ export function appsRoutes(r: Router, c: Controller): void {
       if (owner !== undefined) c.apps.transfer(req.user, app, c.users.get(owner));
       return { status: 200 };
     },
-    DELETE: (req) => {
+    DELETE: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
+      // Processes and routes go first, so nothing keeps serving an app that no longer exists.
+      await s.destroy(app);
       c.apps.destroy(app);
       return { status: 204 };
     },

@@ -2,6 +2,7 @@
 import { DomainRequest } from '../../contract/domains';
 import type { Controller } from '../../controller';
 import { domainJson } from '../../controller/domains';
+import type { Scheduler } from '../../controller/scheduler';
 import { paginate } from '../paginate';
 import type { Router } from '../router';
 import { parseBody } from '../validate';
@@ -10,22 +11,25 @@ import { APP } from './apps';
 /** Deis's `\**\.?[-\._\w]+`; `%` because the path still carries percent-encoded Unicode when matched. */
 export const DOMAIN = '(\\**\\.?[-._\\w%]+)';
 
-export function domainsRoutes(r: Router, c: Controller): void {
+export function domainsRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add(`/v2/apps/${APP}/domains/?`, {
     GET: (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       return { status: 200, body: paginate(req, c.domains.list(app).map(domainJson)) };
     },
-    POST: (req) => {
+    POST: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { domain } = parseBody(DomainRequest, req.body);
-      return { status: 201, body: domainJson(c.domains.add(req.user, app, domain)) };
+      const added = c.domains.add(req.user, app, domain);
+      await s.reroute(app);
+      return { status: 201, body: domainJson(added) };
     },
   });
   r.add(`/v2/apps/${APP}/domains/${DOMAIN}/?`, {
-    DELETE: (req) => {
+    DELETE: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       c.domains.remove(app, req.params[1]!);
+      await s.reroute(app);
       return { status: 204 };
     },
   });

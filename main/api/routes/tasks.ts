@@ -1,9 +1,10 @@
 /** Desktop extensions: tasks (long work and its log) and the live event stream (server-sent events). */
 import type { Controller } from '../../controller';
-import type { Task, TaskEvent } from '../../contract/tasks';
+import type { Task } from '../../contract/tasks';
 import { notFoundDetail } from '../../contract/errors';
 import type { UserRow } from '../../controller/users';
 import type { ApiRequest, Router } from '../router';
+import { taskEvents } from '../sse';
 
 export function tasksRoutes(r: Router, c: Controller): void {
   /** A user sees tasks of apps they may access, and tasks that concern no app. */
@@ -38,24 +39,10 @@ export function tasksRoutes(r: Router, c: Controller): void {
     {
       GET: (req: ApiRequest) => ({
         status: 200,
-        headers: {
-          'Content-Type': 'text/event-stream',
-          'Cache-Control': 'no-cache',
-          Connection: 'keep-alive',
-        },
-        stream: (res) => {
-          const send = (e: TaskEvent) => {
-            if (visible(req.user, e.task)) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-          };
-          res.write(': connected\n\n');
-          const unsubscribe = c.tasks.subscribe(send);
-          // Comments keep proxies and idle timers from closing a quiet stream.
-          const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-          res.on('close', () => {
-            clearInterval(ping);
-            unsubscribe();
-          });
-        },
+        stream: taskEvents(
+          (listener) => c.tasks.subscribe((e) => visible(req.user, e.task) && listener(e)),
+          req.signal,
+        ),
       }),
     },
     'user',

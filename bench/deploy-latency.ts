@@ -1,0 +1,56 @@
+/**
+ * Deploy latency: our path (build from a git commit with the real ImageBuilder, POST the build,
+ * deploy, first answer through the router) against the plain one for the same app (docker build,
+ * docker run, first answer from the container), with the same cache state.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import type { Api } from '../test/support/core';
+import { buildFixture, docker, pushBuild, removeImage, sleep, viaRouter } from '../test/support/run-stage';
+
+const PLAIN_IMAGE = 'deis-desktop/bench-plain:latest';
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    await sleep(20);
+  }
+}
+
+export async function ours(api: Api, app: string, routerPort: number): Promise<number> {
+  const started = Date.now();
+  const built = await buildFixture(app, 'run-app');
+  const r = await pushBuild(api, app, built);
+  if (r.status !== 201) throw new Error(`deploy failed: ${r.text}`);
+  const releases = (await api.get(`/v2/apps/${app}/releases/`)).body as { results: { version: number }[] };
+  const latest = releases.results[0]!.version;
+  await until(async () =>
+    (await viaRouter(routerPort, `${app}.localhost`)).body.includes(`from v${latest} `),
+  );
+  return Date.now() - started;
+}
+
+export async function plain(network: string): Promise<number> {
+  const started = Date.now();
+  execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, path.resolve('test/fixtures/apps/run-app')], {
+    stdio: 'ignore',
+  });
+  const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
+    encoding: 'utf8',
+  }).trim();
+  try {
+    const info = await docker.getContainer(id).inspect();
+    const ip = info.NetworkSettings.Networks[network]!.IPAddress;
+    await until(async () => (await fetch(`http://${ip}:5000/`)).status === 200);
+    return Date.now() - started;
+  } finally {
+    await docker.getContainer(id).remove({ force: true });
+  }
+}
+
+/** Cold: neither image nor its layers exist. Both builds share layers, so both go. */
+export async function forgetImages(app: string): Promise<void> {
+  await removeImage(PLAIN_IMAGE);
+  const ours = await docker.listImages({ filters: { reference: [`deis-desktop/${app}`] } });
+  for (const image of ours) for (const tag of image.RepoTags ?? []) await removeImage(tag);
+}

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: the run stage's figures, measured side by side in one run (not a test): deploy
+ * latency against plain docker build + run, failed requests under steady load through deploys,
+ * config changes, scaling and rollbacks, and the router against direct access and plain nginx.
+ */
+import { Api } from '../test/support/core';
+import { ensureBaseImage, ensureStackImage } from '../test/support/images';
+import {
+  docker,
+  freePort,
+  Load,
+  pushBuild,
+  buildFixture,
+  removeInstance,
+  startDockerCore,
+} from '../test/support/run-stage';
+import { forgetImages, ours, plain } from './deploy-latency';
+import { startPlainNginx } from './plain-nginx';
+import { ensureWrkImage, wrk } from './wrk';
+
+const INSTANCE = 'dd-bench';
+const APP = 'bench-app';
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 10);
+
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+
+async function main(): Promise<void> {
+  const base = await ensureBaseImage();
+  await ensureStackImage();
+  await ensureWrkImage(base);
+  await removeInstance(INSTANCE);
+  const t = await startDockerCore(INSTANCE, undefined, await freePort());
+  const port = t.core.target.routerPort;
+  try {
+    const api = await new Api(t.url).register('bench');
+    await api.post('/v2/apps/', { id: APP });
+    await api.post(`/v2/apps/${APP}/config/`, {
+      values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2' },
+    });
+
+    console.log('== deploy latency (build from a commit → answering through the router) ==');
+    await forgetImages(APP);
+    const plainCold = await plain(INSTANCE);
+    await forgetImages(APP);
+    const oursCold = await ours(api, APP, port);
+    const plainWarm = await plain(INSTANCE);
+    const oursWarm = await ours(api, APP, port);
+    console.log(
+      `cold: ours ${oursCold} ms, plain docker build+run ${plainCold} ms, ratio ${ratio(oursCold, plainCold)}`,
+    );
+    console.log(
+      `warm: ours ${oursWarm} ms, plain docker build+run ${plainWarm} ms, ratio ${ratio(oursWarm, plainWarm)}`,
+    );
+
+    console.log(
+      `== failed requests under steady load through ${ROUNDS} rounds of deploy, config, scale, rollback ==`,
+    );
+    const built = await buildFixture(APP, 'run-app');
+    const load = new Load(port, `${APP}.localhost`, 4);
+    const started = Date.now();
+    for (let i = 0; i < ROUNDS; i++) {
+      const steps = [
+        await pushBuild(api, APP, built),
+        await api.post(`/v2/apps/${APP}/config/`, { values: { ROUND: String(i) } }),
+        await api.post(`/v2/apps/${APP}/scale/`, { web: i % 2 === 0 ? 2 : 1 }),
+        await api.post(`/v2/apps/${APP}/releases/rollback/`, {}),
+      ];
+      for (const s of steps) if (s.status >= 300) throw new Error(`round ${i}: ${s.status} ${s.text}`);
+    }
+    await load.stop();
+    const opsSeconds = (Date.now() - started) / 1000;
+    console.log(
+      `${ROUNDS * 4} changes in ${opsSeconds.toFixed(1)} s (${((opsSeconds * 1000) / (ROUNDS * 4)).toFixed(0)} ms each): ${load.ok + load.failures.length} requests, ${load.failures.length} failed`,
+    );
+
+    console.log(
+      `== router throughput (wrk, 2 threads, 32 connections, 2 × ${SECONDS} s each, mirrored order, on the apps' network) ==`,
+    );
+    await api.post(`/v2/apps/${APP}/scale/`, { web: 1 });
+    const [proc] = await docker.listContainers({ filters: { label: [`io.deis-desktop.app=${APP}`] } });
+    const appIp = Object.values(proc!.NetworkSettings.Networks)[0]!.IPAddress;
+    const router = await docker.getContainer(`${INSTANCE}-router`).inspect();
+    const routerIp = router.NetworkSettings.Networks[INSTANCE]!.IPAddress;
+    const nginx = await startPlainNginx(
+      router.Config.Image,
+      INSTANCE,
+      `${INSTANCE}-plain-nginx`,
+      `${appIp}:5000`,
+    );
+    try {
+      const host = `${APP}.localhost`;
+      // Each target twice, in mirrored order, so drift on a busy machine does not favour one.
+      const urls = {
+        direct: `http://${appIp}:5000/`,
+        nginx: `http://${nginx.ip}:80/`,
+        router: `http://${routerIp}:80/`,
+      };
+      const runs: Record<string, ReturnType<typeof wrk>[]> = { direct: [], nginx: [], router: [] };
+      for (const name of ['direct', 'nginx', 'router', 'router', 'nginx', 'direct'] as const)
+        runs[name]!.push(wrk(INSTANCE, urls[name], host, SECONDS));
+      const mean = (list: ReturnType<typeof wrk>[]) => ({
+        requestsPerSecond: list.reduce((n, r) => n + r.requestsPerSecond, 0) / list.length,
+        p99Ms: list.reduce((n, r) => n + r.p99Ms, 0) / list.length,
+        errors: list.reduce((n, r) => n + r.errors, 0),
+      });
+      const direct = mean(runs.direct!);
+      const viaNginx = mean(runs.nginx!);
+      const viaRouter = mean(runs.router!);
+      const row = (name: string, r: typeof direct) =>
+        console.log(
+          `${name.padEnd(16)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  errors ${r.errors}`,
+        );
+      row('direct', direct);
+      row('plain nginx', viaNginx);
+      row('deis router', viaRouter);
+      console.log(
+        `router/direct: ${ratio(viaRouter.requestsPerSecond, direct.requestsPerSecond)} req/s, ${ratio(viaRouter.p99Ms, direct.p99Ms)} p99; router/nginx: ${ratio(viaRouter.requestsPerSecond, viaNginx.requestsPerSecond)} req/s, ${ratio(viaRouter.p99Ms, viaNginx.p99Ms)} p99`,
+      );
+    } finally {
+      await nginx.container.remove({ force: true });
+    }
+  } finally {
+    await t.stop();
+    await removeInstance(INSTANCE);
+    await forgetImages(APP);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,170 @@
+/**
+ * Converges one app to a release and formation without dropping a request: start what is missing,
+ * wait until it is ready, point the router at the new set, wait until the processes that left the
+ * set have answered the requests they were given, and only then stop them (SIGTERM, SIGKILL after
+ * the grace period). If anything new fails, the new processes go and the old ones keep serving.
+ */
+import type Docker from 'dockerode';
+import type { DesiredApp, Progress, RestartSelector } from '../target';
+import { TargetError } from '../target';
+import type { AddressPool } from './network';
+import { appPort, routedType } from './process-spec';
+import { listProcs, startProc, stopProc, type Proc } from './processes';
+import { waitReady, type NetworkReach } from './readiness';
+
+export interface ConvergeContext {
+  docker: Docker;
+  instance: string;
+  network: string;
+  pool: AddressPool;
+  reach: NetworkReach;
+  /** Names of processes not ready yet (shown as `starting`). */
+  starting: Set<string>;
+  /** The `ip:port`s the router sends the app's traffic to now. */
+  serving(app: string): Set<string>;
+  /** Puts exactly these `ip:port`s in the app's rotation; resolves when the router uses them. */
+  rotate(app: string, upstreams: string[]): Promise<void>;
+  /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished (at most ms). */
+  drained(peers: string[], ms: number): Promise<void>;
+  log(app: string, message: string): void;
+}
+
+export interface ConvergeOptions {
+  restart?: RestartSelector;
+  progress: Progress;
+}
+
+const numberFrom = (raw: string | undefined, fallback: number) => {
+  const n = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+};
+
+export const graceSeconds = (values: Record<string, string>) =>
+  numberFrom(values.KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS, 30);
+export const deployTimeoutMs = (values: Record<string, string>) =>
+  numberFrom(values.DEIS_DEPLOY_TIMEOUT, 120) * 1000;
+
+/** The port a Dockerfile image EXPOSEs first, if any; throws image_missing when the image is not there. */
+async function exposedPort(docker: Docker, image: string): Promise<number | undefined> {
+  let info: Docker.ImageInspectInfo;
+  try {
+    info = await docker.getImage(image).inspect();
+  } catch {
+    throw new TargetError('image_missing', `The image ${image} is not in the local Docker engine.`);
+  }
+  const ports = Object.keys(info.Config?.ExposedPorts ?? {})
+    .filter((p) => p.endsWith('/tcp'))
+    .map((p) => Number(p.split('/')[0]));
+  return ports[0];
+}
+
+function selected(p: Proc, s: RestartSelector | undefined): boolean {
+  if (!s) return false;
+  if (s.name) return p.name === s.name;
+  return !s.type || p.type === s.type;
+}
+
+export async function converge(
+  ctx: ConvergeContext,
+  desired: DesiredApp,
+  options: ConvergeOptions,
+): Promise<void> {
+  const { release, formation } = desired;
+  const app = release.app;
+  if (!release.image) return;
+  const port = appPort(release, await exposedPort(ctx.docker, release.image));
+  const grace = graceSeconds(release.values);
+  const routed = routedType(Object.keys(formation).filter((t) => (formation[t] ?? 0) > 0));
+  const existing = await listProcs(ctx.docker, ctx.instance, app);
+
+  // Keep healthy processes of this release, as many as the formation wants of each type.
+  const kept: Proc[] = [];
+  const missing: string[] = [];
+  for (const [type, count] of Object.entries(formation)) {
+    const same = existing.filter(
+      (p) =>
+        p.version === release.version &&
+        p.type === type &&
+        p.state === 'running' &&
+        p.port === port &&
+        !selected(p, options.restart),
+    );
+    kept.push(...same.slice(0, count));
+    for (let i = same.length; i < count; i++) missing.push(type);
+  }
+  const old = existing.filter((p) => !kept.includes(p));
+
+  const readiness = (type: string) => ({
+    probe: (release.healthcheck[type] ?? (type === routed ? release.healthcheck['web/cmd'] : undefined))
+      ?.readinessProbe,
+    routed: type === routed,
+    timeoutMs: deployTimeoutMs(release.values),
+    reach: ctx.reach,
+  });
+  // Processes of this release the router does not send traffic to yet (a core that stopped in the
+  // middle of a deploy left them) must prove they are ready, like new ones.
+  const serving = ctx.serving(app);
+  const unproven = kept.filter((p) => p.type === routed && !serving.has(`${p.ip}:${p.port}`));
+
+  const started: Proc[] = [];
+  try {
+    if (missing.length)
+      options.progress({
+        kind: 'step',
+        message: `Starting ${missing.length} process(es) of v${release.version}`,
+      });
+    await Promise.all([
+      ...unproven.map((p) => waitReady(ctx.docker, p, { ...readiness(p.type), adopted: true })),
+      ...missing.map(async (type) => {
+        const ip = await ctx.pool.take();
+        try {
+          const proc = await startProc(ctx.docker, {
+            release,
+            type,
+            port,
+            ip,
+            network: ctx.network,
+            instance: ctx.instance,
+            graceSeconds: grace,
+          });
+          started.push(proc);
+          ctx.starting.add(proc.name);
+          options.progress({ kind: 'process', name: proc.name, type, state: 'starting' });
+          await waitReady(ctx.docker, proc, readiness(type));
+          ctx.starting.delete(proc.name);
+          options.progress({ kind: 'process', name: proc.name, type, state: 'up' });
+        } finally {
+          ctx.pool.release(ip);
+        }
+      }),
+    ]);
+  } catch (err) {
+    for (const p of started) ctx.starting.delete(p.name);
+    await Promise.all(started.map((p) => stopProc(ctx.docker, p, 0)));
+    throw err;
+  }
+
+  const rotation = [...kept, ...started].filter((p) => p.type === routed);
+  await ctx.rotate(
+    app,
+    rotation.map((p) => `${p.ip}:${p.port}`),
+  );
+  if (old.length) {
+    // Requests already given to processes that left the rotation finish before those stop. Like a
+    // Kubernetes preStop hook, the drain counts against the grace period; SIGTERM gets the rest.
+    const draining = Date.now();
+    await ctx.drained(
+      old.filter((p) => p.state === 'running').map((p) => `${p.ip}:${p.port}`),
+      grace * 1000,
+    );
+    const left = Math.max(0, grace - Math.ceil((Date.now() - draining) / 1000));
+    options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es)` });
+    await Promise.all(old.map((p) => stopProc(ctx.docker, p, left)));
+  }
+  if (missing.length || old.length) {
+    const summary = Object.entries(formation)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(', ');
+    ctx.log(app, `v${release.version} running: ${summary || 'no processes'}`);
+  }
+}

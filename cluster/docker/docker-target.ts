@@ -1,0 +1,287 @@
+/**
+ * The local Docker engine as a target: processes are labelled containers on one network with the
+ * router. Operations on one app run one at a time; different apps converge in parallel.
+ */
+import path from 'node:path';
+import type Docker from 'dockerode';
+import {
+  noProgress,
+  TargetError,
+  type DesiredApp,
+  type LogOptions,
+  type ProcessInfo,
+  type Progress,
+  type ReleaseSpec,
+  type RestartSelector,
+  type Routing,
+  type RunResult,
+  type Target,
+} from '../target';
+import { converge, type ConvergeContext } from './converge';
+import { dockerEngine } from './engine';
+import { roleFilter } from './labels';
+import { LivenessWatcher } from './liveness';
+import { LogFollower } from './log-follower';
+import { LogStore } from './log-store';
+import { AddressPool, ensureNetwork } from './network';
+import { listProcs, stopProc } from './processes';
+import { detectReach } from './readiness';
+import type { RouteEntry } from './router/config';
+import { Router } from './router/router';
+import { runOnce } from './run';
+import { processInfo } from './status';
+
+export interface DockerTargetOptions {
+  /** Names this core's network, router and labels, so several cores can share one engine. */
+  instance: string;
+  /** DEIS_HOME: logs are kept under it. */
+  home: string;
+  routerPort: number;
+  /** DEIS_ROUTER_BASE */
+  routerBase: string;
+  /** Bare app names are served as `<app>.<platformDomain>`. */
+  platformDomain: string;
+  docker?: Docker;
+}
+
+export class DockerTarget implements Target {
+  readonly docker: Docker;
+  private router: Router | undefined;
+  private liveness: LivenessWatcher | undefined;
+  private ctx: ConvergeContext | undefined;
+  private readonly logStore: LogStore;
+  private readonly follower: LogFollower;
+  private readonly routing = new Map<string, Routing>();
+  private readonly rotation = new Map<string, string[]>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly starting = new Set<string>();
+
+  constructor(private readonly options: DockerTargetOptions) {
+    this.docker = options.docker ?? dockerEngine();
+    this.logStore = new LogStore(path.join(options.home, 'logs'));
+    this.follower = new LogFollower(this.docker, options.instance, this.logStore);
+  }
+
+  get networkName(): string {
+    return this.options.instance;
+  }
+
+  get routerName(): string {
+    return `${this.options.instance}-router`;
+  }
+
+  /** The port the router answers on, on 127.0.0.1. */
+  get routerPort(): number {
+    return this.router?.publicPort ?? 0;
+  }
+
+  async ensureReady(apps: DesiredApp[], progress: Progress = noProgress): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
+    }
+    const { instance } = this.options;
+    const network = await ensureNetwork(this.docker, this.networkName, instance);
+    const router = new Router(this.docker, {
+      instance,
+      name: this.routerName,
+      network,
+      base: this.options.routerBase,
+      port: this.options.routerPort,
+      platformDomain: this.options.platformDomain,
+    });
+    await router.ensure(progress);
+    this.router = router;
+    this.ctx = {
+      docker: this.docker,
+      instance,
+      network: network.name,
+      pool: new AddressPool(this.docker, network),
+      reach: await detectReach(router.address, this.routerName),
+      starting: this.starting,
+      serving: (app) => new Set(this.rotation.get(app) ?? []),
+      rotate: (app, upstreams) => {
+        this.rotation.set(app, upstreams);
+        return router.apply(this.routes());
+      },
+      drained: (peers, ms) => router.drained(peers, ms),
+      log: (app, message) => this.logLine(app, message),
+    };
+    this.liveness ??= new LivenessWatcher(this.docker, instance, this.ctx.reach, (app, message) =>
+      this.logLine(app, message),
+    );
+    await this.adopt(apps, router);
+    await this.follower.watch();
+    const failures: string[] = [];
+    await Promise.all(
+      apps.map((a) =>
+        this.locked(a.release.app, () => this.converged(a, { progress })).catch((err: Error) => {
+          failures.push(`${a.release.app}: ${err.message}`);
+          this.logLine(a.release.app, `could not bring back v${a.release.version}: ${err.message}`);
+        }),
+      ),
+    );
+    await router.apply(this.routes());
+    if (failures.length)
+      progress({ kind: 'step', message: `Some apps did not come back: ${failures.join('; ')}` });
+  }
+
+  /** Takes over what a previous core left: routes as they were, log streams, and no orphans. */
+  private async adopt(apps: DesiredApp[], router: Router): Promise<void> {
+    const known = new Map(apps.map((a) => [a.release.app, a]));
+    for (const a of apps) this.routing.set(a.release.app, a.routing);
+    const procs = await listProcs(this.docker, this.options.instance);
+    // Until each app has converged, the router serves what it served before we came.
+    const serving = router.backends();
+    for (const app of known.keys()) this.rotation.set(app, serving.get(app) ?? []);
+    const orphans = procs.filter((p) => !known.has(p.app));
+    await Promise.all(orphans.map((p) => stopProc(this.docker, p, 0)));
+    const runs = await this.docker.listContainers({
+      all: true,
+      filters: roleFilter(this.options.instance, 'run'),
+    });
+    await Promise.all(
+      runs.map((r) =>
+        this.docker
+          .getContainer(r.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+    for (const p of procs)
+      if (known.has(p.app) && p.state === 'running') {
+        const since = this.logStore.lastWrite(p.app);
+        await this.follower.follow(p.id, p.name, p.app, since ? Math.floor(since / 1000) : undefined);
+      }
+  }
+
+  private routes(): RouteEntry[] {
+    return [...this.routing].map(([app, r]) => ({ app, ...r, upstreams: this.rotation.get(app) ?? [] }));
+  }
+
+  private context(): ConvergeContext {
+    if (!this.ctx)
+      throw new TargetError('unavailable', 'The Docker engine is not ready yet; is Docker running?');
+    return this.ctx;
+  }
+
+  /** Runs `work` after every earlier operation on the app has finished. */
+  private locked<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(app) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.locks.set(app, next);
+    void next
+      .catch(() => undefined)
+      .then(() => {
+        if (this.locks.get(app) === next) this.locks.delete(app);
+      });
+    return next;
+  }
+
+  /** Converges, then watches the liveness of what runs now. */
+  private async converged(
+    desired: DesiredApp,
+    options: { progress?: Progress; restart?: RestartSelector },
+    ctx = this.context(),
+  ): Promise<void> {
+    await converge(ctx, desired, { progress: options.progress ?? noProgress, restart: options.restart });
+    this.liveness?.watch(desired.release);
+  }
+
+  private logLine(app: string, message: string): void {
+    this.logStore.append(app, [`INFO [${app}]: ${message}`]);
+  }
+
+  deploy(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
+    const ctx = this.context();
+    this.routing.set(desired.release.app, desired.routing);
+    return this.locked(desired.release.app, async () => {
+      this.logLine(desired.release.app, `deploying v${desired.release.version}: ${desired.release.summary}`);
+      try {
+        await this.converged(desired, { progress }, ctx);
+      } catch (err) {
+        this.logLine(desired.release.app, `v${desired.release.version} failed: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+  }
+
+  scale(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
+    const ctx = this.context();
+    const summary = Object.entries(desired.formation)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ');
+    this.logLine(desired.release.app, `scaling processes ${summary}`);
+    return this.locked(desired.release.app, () => this.converged(desired, { progress }, ctx));
+  }
+
+  restart(desired: DesiredApp, selector: RestartSelector, progress: Progress = noProgress): Promise<void> {
+    const ctx = this.context();
+    const what = selector.name ?? selector.type ?? 'all processes';
+    this.logLine(desired.release.app, `restarting ${what}`);
+    return this.locked(desired.release.app, () =>
+      this.converged(desired, { progress, restart: selector }, ctx),
+    );
+  }
+
+  async route(app: string, routing: Routing): Promise<void> {
+    this.routing.set(app, routing);
+    if (this.router) await this.router.apply(this.routes());
+  }
+
+  async processes(app: string): Promise<ProcessInfo[]> {
+    this.context();
+    const procs = await listProcs(this.docker, this.options.instance, app);
+    return procs.map((p) => processInfo(p, this.starting)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async logs(app: string, options: LogOptions): Promise<string[]> {
+    return this.logStore.tail(app, options.lines);
+  }
+
+  async *followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.logStore.subscribe(app, (line) => {
+      queue.push(line);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal.addEventListener('abort', onAbort);
+    try {
+      while (!signal.aborted) {
+        if (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        while (queue.length) yield queue.shift()!;
+      }
+    } finally {
+      unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult> {
+    const ctx = this.context();
+    this.logLine(release.app, `running \`${command}\` with v${release.version}`);
+    return runOnce(this.docker, this.options.instance, ctx.network, release, command, output);
+  }
+
+  destroy(app: string): Promise<void> {
+    this.context();
+    return this.locked(app, async () => {
+      this.routing.delete(app);
+      this.rotation.delete(app);
+      this.liveness?.forget(app);
+      if (this.router) await this.router.apply(this.routes());
+      const procs = await listProcs(this.docker, this.options.instance, app);
+      await Promise.all(procs.map((p) => stopProc(this.docker, p, 0)));
+      this.logStore.remove(app);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.liveness?.stop();
+    this.follower.close();
+  }
+}

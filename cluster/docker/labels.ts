@@ -1,0 +1,39 @@
+/** The labels and names that mark what the Docker target created, so it can find and adopt it again. */
+import { randomBytes } from 'node:crypto';
+
+/** Marks an object as ours; the value is the instance, so two cores on one engine never mix. */
+export const LABEL_INSTANCE = 'io.deis-desktop.instance';
+export const LABEL_ROLE = 'io.deis-desktop.role';
+export const LABEL_APP = 'io.deis-desktop.app';
+export const LABEL_TYPE = 'io.deis-desktop.type';
+export const LABEL_VERSION = 'io.deis-desktop.version';
+
+export type Role = 'process' | 'run' | 'router' | 'network' | 'image';
+
+export function labelsFor(
+  instance: string,
+  role: Role,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return { [LABEL_INSTANCE]: instance, [LABEL_ROLE]: role, ...extra };
+}
+
+/** Docker's label filter for everything of one role of this instance. */
+export function roleFilter(instance: string, role: Role, app?: string): { label: string[] } {
+  const label = [`${LABEL_INSTANCE}=${instance}`, `${LABEL_ROLE}=${role}`];
+  if (app) label.push(`${LABEL_APP}=${app}`);
+  return { label };
+}
+
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five characters like the random suffix of a Kubernetes pod name. */
+export function podSuffix(): string {
+  return [...randomBytes(5)].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+/** Deis-like process names: `<app>-v<N>-<type>-<5 chars>`; one-off runs are `<app>-run-<5 chars>`. */
+export const processName = (app: string, version: number, type: string): string =>
+  `${app}-v${version}-${type}-${podSuffix()}`;
+
+export const runName = (app: string): string => `${app}-run-${podSuffix()}`;

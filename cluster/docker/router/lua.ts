@@ -1,0 +1,210 @@
+/**
+ * The router's logic, in Lua inside nginx (the way ingress-nginx avoids reloads). Two tables in
+ * shared memory say what to do with a request: the routes (host name → app, and per app the
+ * maintenance flag and whitelist) and the backends (app → its ready processes). The core replaces
+ * them over a local endpoint, so no change of processes, domains or settings ever reloads nginx,
+ * and no client's keep-alive connection is ever closed by a change. Both tables are also written to
+ * files and read back when nginx starts, so a restarted router (a dockerd restart) routes as before
+ * without the core. In-flight requests are counted per process, so the core knows when a process
+ * taken out of rotation has answered its last request.
+ */
+
+/** Written by nginx workers (user www-data), read back by the master when nginx starts. */
+export const STATE_DIR = '/var/lib/deis-router';
+
+export const ROUTER_LUA = `-- Deis Desktop router (written by the core; see cluster/docker/router/lua.ts).
+local balancer = require("ngx.balancer")
+local routes = ngx.shared.deis_routes
+local backends = ngx.shared.deis_backends
+local inflight = ngx.shared.deis_inflight
+local DIR = "${STATE_DIR}"
+local M = {}
+local turn = {}
+
+-- A table's text: one "key value..." line per entry.
+local function parse_line(line)
+  return line:match("^(%S+)%s*(.-)%s*$")
+end
+
+local function replace(dict, body)
+  local seen = {}
+  for line in body:gmatch("[^\\n]+") do
+    local key, value = parse_line(line)
+    if key then
+      dict:set(key, value)
+      seen[key] = true
+    end
+  end
+  for _, key in ipairs(dict:get_keys(0)) do
+    if not seen[key] then dict:delete(key) end
+  end
+end
+
+local function read(name)
+  local f = io.open(DIR .. "/" .. name, "r")
+  if not f then return "" end
+  local body = f:read("*a")
+  f:close()
+  return body
+end
+
+local function write(name, body)
+  local f = io.open(DIR .. "/" .. name .. ".tmp", "w")
+  if not f then return end
+  f:write(body)
+  f:close()
+  os.rename(DIR .. "/" .. name .. ".tmp", DIR .. "/" .. name)
+end
+
+-- init_by_lua: the tables as they were before nginx (re)started.
+function M.load()
+  replace(routes, read("routes.txt"))
+  replace(backends, read("backends.txt"))
+end
+
+-- Parsed lists are kept per worker until the table's text for the app changes.
+local parsed = {}
+local function peers_of(app)
+  local v = backends:get(app)
+  if not v or v == "" then return nil end
+  local cached = parsed[app]
+  if cached and cached.text == v then return cached.list end
+  local list = {}
+  for p in v:gmatch("%S+") do list[#list + 1] = p end
+  parsed[app] = { text = v, list = list }
+  return list
+end
+
+-- Addresses as byte lists (4 for IPv4, 16 for IPv6), to compare network prefixes.
+local function v4(ip)
+  local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  return { tonumber(a), tonumber(b), tonumber(c), tonumber(d) }
+end
+
+local function v6(ip)
+  if not ip:find(":", 1, true) then return nil end
+  local function groups_of(s)
+    local t = {}
+    if s == "" then return t end
+    for g in s:gmatch("[^:]+") do t[#t + 1] = tonumber(g, 16) or -1 end
+    return t
+  end
+  local groups
+  local head, tail = ip:match("^(.-)::(.*)$")
+  if head then
+    local h, t = groups_of(head), groups_of(tail)
+    groups = h
+    for _ = 1, 8 - #h - #t do groups[#groups + 1] = 0 end
+    for _, g in ipairs(t) do groups[#groups + 1] = g end
+  else
+    groups = groups_of(ip)
+  end
+  if #groups ~= 8 then return nil end
+  local bytes = {}
+  for _, g in ipairs(groups) do
+    if g < 0 then return nil end
+    bytes[#bytes + 1] = math.floor(g / 256)
+    bytes[#bytes + 1] = g % 256
+  end
+  return bytes
+end
+
+local function in_network(addr, network)
+  local net, bits = network:match("^(.-)/(%d+)$")
+  net = net or network
+  local a = v4(addr) or v6(addr)
+  local n = v4(net) or v6(net)
+  if not a or not n or #a ~= #n then return false end
+  bits = tonumber(bits) or #a * 8
+  for i = 1, #a do
+    local take = math.min(8, math.max(0, bits - (i - 1) * 8))
+    if take == 0 then return true end
+    local unit = 2 ^ (8 - take)
+    if math.floor(a[i] / unit) ~= math.floor(n[i] / unit) then return false end
+  end
+  return true
+end
+
+local function allowed(addr, list)
+  for network in list:gmatch("[^,]+") do
+    if in_network(addr, network) then return true end
+  end
+  return false
+end
+
+-- The app a host name belongs to: the exact name, else the nearest "*.suffix" wildcard.
+local function app_of(host)
+  local app = routes:get("host:" .. host)
+  local rest = host
+  while not app do
+    local dot = rest:find(".", 1, true)
+    if not dot then return nil end
+    rest = rest:sub(dot + 1)
+    app = routes:get("host:*." .. rest)
+  end
+  return app
+end
+
+-- access_by_lua: 404 unknown host, 403 outside the whitelist, 503 maintenance or nothing ready.
+function M.route()
+  local app = app_of(ngx.var.host)
+  if not app then return ngx.exec("@unknown") end
+  local maintenance, whitelist = (routes:get("app:" .. app) or "0 -"):match("^(%d) (%S+)$")
+  if whitelist and whitelist ~= "-" and not allowed(ngx.var.remote_addr, whitelist) then
+    return ngx.exit(ngx.HTTP_FORBIDDEN)
+  end
+  if maintenance == "1" then return ngx.exec("@maintenance") end
+  if not peers_of(app) then return ngx.exec("@unavailable") end
+  ngx.ctx.app = app
+end
+
+-- balancer_by_lua: round robin; a retry (connection failed) goes to another process.
+function M.balance()
+  local ctx = ngx.ctx
+  local peers = peers_of(ctx.app or "")
+  if not peers then return ngx.exit(503) end
+  if not ctx.tried then
+    ctx.tried = {}
+    if #peers > 1 then balancer.set_more_tries(math.min(#peers - 1, 3)) end
+  end
+  local n = (turn[ctx.app] or 0) + 1
+  turn[ctx.app] = n
+  local peer = peers[(n % #peers) + 1]
+  for i = 1, #peers do
+    if not ctx.tried[peer] then break end
+    peer = peers[((n + i) % #peers) + 1]
+  end
+  ctx.tried[peer] = true
+  if ctx.peer then inflight:incr(ctx.peer, -1, 0) end
+  inflight:incr(peer, 1, 0)
+  ctx.peer = peer
+  local host, port = peer:match("^(.+):(%d+)$")
+  local ok, err = balancer.set_current_peer(host, tonumber(port))
+  if not ok then ngx.log(ngx.ERR, "deis: cannot use ", peer, ": ", err) end
+end
+
+-- log_by_lua: the request left its process.
+function M.done()
+  local peer = ngx.ctx.peer
+  if peer then inflight:incr(peer, -1, 0) end
+end
+
+-- PUT /routes and PUT /backends: replace a whole table.
+function M.update(name)
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data() or ""
+  replace(name == "routes" and routes or backends, body)
+  write(name .. ".txt", body)
+  ngx.say("ok")
+end
+
+-- GET /inflight?peers=a,b: requests still being served by these processes.
+function M.count()
+  local total = 0
+  for p in (ngx.var.arg_peers or ""):gmatch("[^,]+") do total = total + (inflight:get(p) or 0) end
+  ngx.say(total)
+end
+
+return M
+`;

@@ -1,0 +1,261 @@
+/**
+ * The router container: nginx on the shared network, publishing only 127.0.0.1:<router port>. It
+ * restarts with dockerd and keeps its last config and tables, so it serves while the core is
+ * stopped. nginx.conf is the same for every app (applied with `nginx -t` and a graceful reload when
+ * it changes, which is once per router); apps, host names, settings and processes are tables the
+ * Lua code reads, replaced without any reload (see lua.ts).
+ */
+import type Docker from 'dockerode';
+import { execIn } from '../exec';
+import { labelsFor } from '../labels';
+import { routerAddress, type SharedNetwork } from '../network';
+import { tarOf } from '../tar';
+import { TargetError, type Progress } from '../../target';
+import { renderBackends, renderRouterConfig, renderRoutes, STATUS_PORT, type RouteEntry } from './config';
+import { ensureRouterImage } from './image';
+import { STATE_DIR } from './lua';
+
+export interface RouterOptions {
+  instance: string;
+  /** Container name. */
+  name: string;
+  network: SharedNetwork;
+  /** DEIS_ROUTER_BASE: the Debian image nginx is installed on. */
+  base: string;
+  /** DEIS_ROUTER_PORT on 127.0.0.1; 0 lets Docker choose one. */
+  port: number;
+  platformDomain: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Router {
+  /** The port clients reach the router on. */
+  publicPort = 0;
+  private generation = Date.now();
+  private appliedConfig = '';
+  private appliedRoutes = '';
+  private appliedBackends = '';
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private latest: RouteEntry[] = [];
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: RouterOptions,
+  ) {}
+
+  get address(): string {
+    return routerAddress(this.options.network);
+  }
+
+  /** Starts the router if it is not running as configured; an existing one keeps serving. */
+  async ensure(progress: Progress): Promise<void> {
+    const image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
+    const existing = await this.inspect();
+    if (existing && this.fits(existing, image)) {
+      if (!existing.State.Running) await this.docker.getContainer(this.options.name).start();
+    } else {
+      if (existing) await this.docker.getContainer(this.options.name).remove({ force: true });
+      progress({
+        kind: 'step',
+        message: `Starting the router on 127.0.0.1:${this.options.port || '(any port)'}`,
+      });
+      await this.create(image);
+      await this.forgetOldImages(image);
+    }
+    const info = await this.inspect();
+    const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
+    this.publicPort = Number(binding?.HostPort ?? 0);
+    // A router that was already running keeps what the core before us told it; knowing that
+    // spares work (and, for nginx.conf, a reload) when nothing changed meanwhile.
+    const read = async (file: string) =>
+      (await execIn(this.docker, this.options.name, ['sh', '-c', `cat ${file} 2>/dev/null; true`])).output;
+    const config = await read('/etc/nginx/nginx.conf');
+    // Rendered with generation 0, the config is comparable with what we would render now.
+    const generation = /^# .*Generation (\d+)\./.exec(config)?.[1];
+    this.appliedConfig = generation ? config.split(generation).join('0') : config;
+    this.appliedRoutes = await read(`${STATE_DIR}/routes.txt`);
+    this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
+  }
+
+  /** What the router serves now: app → `ip:port`s (as the last core left it, right after `ensure`). */
+  backends(): Map<string, string[]> {
+    const table = new Map<string, string[]>();
+    for (const line of this.appliedBackends.split('\n')) {
+      const [app, ...peers] = line.trim().split(/\s+/);
+      if (app) table.set(app, peers);
+    }
+    return table;
+  }
+
+  /** Router images of earlier recipes; one still used by another instance stays. */
+  private async forgetOldImages(current: string): Promise<void> {
+    const images = await this.docker.listImages({ filters: { reference: ['deis-desktop/router'] } });
+    for (const image of images)
+      for (const tag of image.RepoTags ?? [])
+        if (tag !== current)
+          await this.docker
+            .getImage(tag)
+            .remove()
+            .catch(() => undefined);
+  }
+
+  private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
+    const wanted = this.options.port ? String(this.options.port) : undefined;
+    const binding = info.HostConfig.PortBindings?.['80/tcp']?.[0] as { HostPort?: string } | undefined;
+    const onNet =
+      info.NetworkSettings.Networks[this.options.network.name]?.IPAMConfig?.IPv4Address === this.address;
+    return info.Config.Image === image && onNet && (wanted === undefined || binding?.HostPort === wanted);
+  }
+
+  private async inspect(): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(this.options.name).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async create(image: string): Promise<void> {
+    const c = await this.docker.createContainer({
+      name: this.options.name,
+      Image: image,
+      Labels: labelsFor(this.options.instance, 'router'),
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: {
+        RestartPolicy: { Name: 'unless-stopped' },
+        PortBindings: {
+          '80/tcp': [{ HostIp: '127.0.0.1', HostPort: this.options.port ? String(this.options.port) : '' }],
+        },
+        NetworkMode: this.options.network.name,
+      },
+      NetworkingConfig: {
+        EndpointsConfig: { [this.options.network.name]: { IPAMConfig: { IPv4Address: this.address } } },
+      },
+    });
+    try {
+      await c.start();
+    } catch (err) {
+      await c.remove({ force: true }).catch(() => undefined);
+      const message = String((err as Error).message);
+      if (/address already in use|port is already allocated/i.test(message))
+        throw new TargetError(
+          'setup',
+          `Port ${this.options.port} is in use by another program; set DEIS_ROUTER_PORT to a free port.`,
+        );
+      throw err;
+    }
+  }
+
+  /**
+   * Routes `routes` and resolves once nginx serves them to new requests. Calls made while an apply
+   * runs are folded into one more apply with the newest routes.
+   */
+  apply(routes: RouteEntry[]): Promise<void> {
+    this.latest = routes;
+    this.queued ??= (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        this.running = this.applyNow(this.latest).catch(async (err: unknown) => {
+          // Someone removed or stopped the router: bring it back and try once more.
+          if ((await this.inspect())?.State.Running) throw err;
+          await this.ensure(() => undefined);
+          await this.applyNow(this.latest);
+        });
+        return this.running;
+      });
+    return this.queued;
+  }
+
+  private async applyNow(routes: RouteEntry[]): Promise<void> {
+    const config = renderRouterConfig({ publicPort: this.publicPort, generation: 0 });
+    if (config !== this.appliedConfig) {
+      const generation = ++this.generation;
+      const text = renderRouterConfig({ publicPort: this.publicPort, generation });
+      const container = this.docker.getContainer(this.options.name);
+      await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
+      const result = await execIn(this.docker, this.options.name, [
+        'sh',
+        '-c',
+        'nginx -t -q -c /etc/nginx/next.conf && mv /etc/nginx/next.conf /etc/nginx/nginx.conf && nginx -s reload',
+      ]);
+      if (result.exitCode !== 0)
+        throw new TargetError('setup', `The router refused its new configuration: ${result.output.trim()}`);
+      await this.waitForGeneration(generation);
+      this.appliedConfig = config;
+    }
+    // Routes before backends: a new app's host names exist before its processes get traffic.
+    const table = renderRoutes(routes, this.options.platformDomain);
+    if (table !== this.appliedRoutes) {
+      await this.put('routes', table);
+      this.appliedRoutes = table;
+    }
+    const backends = renderBackends(routes);
+    if (backends !== this.appliedBackends) {
+      await this.put('backends', backends);
+      this.appliedBackends = backends;
+    }
+  }
+
+  /** Replaces one of the router's tables through its status endpoint, from inside its container. */
+  private async put(table: 'routes' | 'backends', body: string): Promise<void> {
+    const r = await execIn(
+      this.docker,
+      this.options.name,
+      [
+        'curl',
+        '-s',
+        '-m',
+        '5',
+        '-X',
+        'PUT',
+        '--data-binary',
+        '@-',
+        `http://127.0.0.1:${STATUS_PORT}/${table}`,
+      ],
+      { input: Buffer.from(body) },
+    );
+    if (r.exitCode !== 0 || r.output.trim() !== 'ok')
+      throw new TargetError('setup', `The router did not take its new ${table}: ${r.output.trim()}`);
+  }
+
+  private status(path: string) {
+    return execIn(this.docker, this.options.name, [
+      'curl',
+      '-s',
+      '-m',
+      '5',
+      `http://127.0.0.1:${STATUS_PORT}${path}`,
+    ]);
+  }
+
+  /** New workers answer the status endpoint with the new generation once the reload took effect. */
+  private async waitForGeneration(generation: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const r = await this.status('/generation');
+      if (r.output.trim() === String(generation)) return;
+      await sleep(50);
+    }
+    throw new TargetError('setup', 'The router did not load its new configuration within 10 seconds.');
+  }
+
+  /**
+   * Waits until processes taken out of rotation have finished the requests they were given (at
+   * most `timeoutMs`), so stopping them cuts nothing short.
+   */
+  async drained(peers: string[], timeoutMs: number): Promise<void> {
+    if (peers.length === 0) return;
+    // A balancer that picked a peer just before the switch counts its request a moment later.
+    await sleep(50);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await this.status(`/inflight?peers=${peers.join(',')}`);
+      if (r.output.trim() === '0') return;
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Picks the target releases run on: the local Docker engine (the default), or an in-memory fake for
+ * tests of the API that need no engine (DEIS_TARGET=fake). Kubernetes targets join here.
+ */
+import { DockerTarget } from './docker/docker-target';
+import { FakeTarget } from './fake/fake-target';
+import type { Target } from './target';
+
+export type TargetKind = 'docker' | 'fake';
+
+export interface TargetSettings {
+  kind: TargetKind;
+  /** Names the network, the router and the labels of this installation on a shared engine. */
+  instance: string;
+  home: string;
+  routerPort: number;
+  /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
+  routerBase: string;
+  platformDomain: string;
+}
+
+/** A target, and the port its router answers on once it is ready (0 until then, or when it has none). */
+export type RunningTarget = Target & { readonly routerPort: number };
+
+export function createTarget(settings: TargetSettings): RunningTarget {
+  switch (settings.kind) {
+    case 'docker':
+      return new DockerTarget(settings);
+    case 'fake':
+      return new FakeTarget();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Where releases run: one interface for the local Docker engine and for Kubernetes. A target is a
+ * reconciler: it is told what should run (a release and a formation per app, plus routing) and
+ * converges to it, and on start it adopts whatever it finds. Nothing here names a Docker concept.
+ */
+import type { Healthchecks, Procfile } from '../main/contract/objects';
+
+/** Process type → number of processes, Deis's `structure`. */
+export type Formation = Record<string, number>;
+
+/** Everything a target needs to run one release of an app; plain data, no store rows. */
+export interface ReleaseSpec {
+  app: string;
+  version: number;
+  /** The image to run; `null` when the release has no build yet. */
+  image: string | null;
+  procfile: Procfile;
+  /** Built from a Dockerfile or pulled as an image (commands differ from buildpack images). */
+  dockerfile: boolean;
+  /** The git commit of a push, empty for `deis pull` images. */
+  sha: string;
+  summary: string;
+  created: string;
+  values: Record<string, string>;
+  memory: Record<string, string>;
+  cpu: Record<string, string>;
+  healthcheck: Healthchecks;
+}
+
+/** How the router should treat an app's HTTP traffic. */
+export interface Routing {
+  /** Host names: bare names (the app id) are served under the platform domain, others as given. */
+  domains: string[];
+  routable: boolean;
+  maintenance: boolean;
+  /** Addresses or networks allowed; empty allows everyone. */
+  whitelist: string[];
+}
+
+/** What should run for one app. */
+export interface DesiredApp {
+  release: ReleaseSpec;
+  formation: Formation;
+  routing: Routing;
+}
+
+/** Deis's pod states. */
+export type ProcessState = 'up' | 'starting' | 'crashed' | 'down' | 'terminating';
+
+export interface ProcessInfo {
+  name: string;
+  type: string;
+  version: number;
+  state: ProcessState;
+  /** When it started, `YYYY-MM-DDTHH:MM:SSZ`. */
+  started: string;
+}
+
+export interface RestartSelector {
+  type?: string;
+  name?: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  output: string;
+}
+
+/** What a target reports while it works; shown as task progress and controller log lines. */
+export type ProgressEvent =
+  | { kind: 'step'; message: string }
+  | { kind: 'process'; name: string; type: string; state: ProcessState }
+  | { kind: 'log'; line: string };
+
+export type Progress = (event: ProgressEvent) => void;
+
+export const noProgress: Progress = () => {};
+
+export type TargetErrorCode =
+  /** The engine or cluster cannot be reached. */
+  | 'unavailable'
+  /** The release's image is not there (and cannot be pulled). */
+  | 'image_missing'
+  /** A new process exited while starting. */
+  | 'crashed'
+  /** A new process was not ready within the deploy timeout. */
+  | 'not_ready'
+  /** The request does not fit what runs (unknown process, no build). */
+  | 'invalid'
+  /** Something the target itself needs (router, network) could not be set up. */
+  | 'setup';
+
+/** An expected failure with one sentence to show and, when there are any, the process's last log lines. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+
+  constructor(
+    readonly code: TargetErrorCode,
+    message: string,
+    readonly logs: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface LogOptions {
+  /** How many of the most recent lines. */
+  lines: number;
+}
+
+export interface Target {
+  /** Prepares the engine (network, router) and adopts what runs; call once before anything else. */
+  ensureReady(apps: DesiredApp[], progress?: Progress): Promise<void>;
+  /** Runs `release` with `formation` with no downtime for routed processes; throws TargetError when it cannot. */
+  deploy(desired: DesiredApp, progress?: Progress): Promise<void>;
+  /** Converges to a new formation of the release already running. */
+  scale(desired: DesiredApp, progress?: Progress): Promise<void>;
+  /** Replaces the selected processes with fresh ones; routed ones are replaced before they stop. */
+  restart(desired: DesiredApp, selector: RestartSelector, progress?: Progress): Promise<void>;
+  /** Applies a change of domains, maintenance, routability or whitelist. */
+  route(app: string, routing: Routing): Promise<void>;
+  processes(app: string): Promise<ProcessInfo[]>;
+  /** The app's recent log lines (processes and target), oldest first; they outlive the processes. */
+  logs(app: string, options: LogOptions): Promise<string[]>;
+  /** Follows new log lines until the signal aborts. */
+  followLogs(app: string, signal: AbortSignal): AsyncIterable<string>;
+  /**
+   * A one-off process of the release with its environment; returns its output and exit code, and
+   * hands the output to `output` as it comes when asked to.
+   */
+  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult>;
+  /** Removes everything of the app: processes, routes, logs. */
+  destroy(app: string): Promise<void>;
+  /** Lets go of the engine (stops following logs) and leaves everything running. */
+  close(): Promise<void>;
+}

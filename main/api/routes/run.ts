@@ -1,0 +1,62 @@
+/** /v2/apps/<id>/run (one-off commands) and /v2/apps/<id>/logs, and their streaming desktop forms. */
+import { badRequest } from '../../contract/errors';
+import { RunRequest } from '../../contract/pods';
+import { pyBytesRepr } from '../../contract/python';
+import type { Controller } from '../../controller';
+import type { Scheduler } from '../../controller/scheduler';
+import type { Router } from '../router';
+import { logEvents, runEvents } from '../sse';
+import { parseBody } from '../validate';
+import { APP } from './apps';
+
+/** Deis's LOG_LINES default. */
+const DEFAULT_LOG_LINES = 100;
+
+export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
+  r.add(`/v2/apps/${APP}/run/?`, {
+    POST: async (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const { command } = parseBody(RunRequest, req.body);
+      return { status: 200, body: await s.run(app, req.user, command) };
+    },
+  });
+  // Desktop extension: the same, with the output streamed as it comes (see sse.ts for the events).
+  r.add(`/v2/desktop/apps/${APP}/run/?`, {
+    POST: (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const { command } = parseBody(RunRequest, req.body);
+      s.checkRunnable(app);
+      return { status: 200, stream: runEvents((output) => s.run(app, req.user, command, output)) };
+    },
+  });
+  r.add(`/v2/apps/${APP}/logs/?`, {
+    GET: async (req) => {
+      const app = c.apps.access(req.user, req.params[0]!, req.method);
+      const raw = req.query.get('log_lines');
+      const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
+      if (!Number.isInteger(count) || count < 0)
+        throw badRequest(`log_lines must be a whole number, not "${raw}".`);
+      const lines = await s.logs(app, count);
+      if (lines.length === 0) return { status: 204 };
+      // Python's str() of the logger's bytes, which the original CLI unwraps (see pyBytesRepr).
+      const body = pyBytesRepr(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'));
+      return { status: 200, body, contentType: 'text/plain' };
+    },
+  });
+  // Desktop extension for the UI and our CLI: recent lines, then new ones as they are written.
+  r.add(
+    `/v2/desktop/apps/${APP}/logs/?`,
+    {
+      GET: async (req) => {
+        const app = c.apps.access(req.user, req.params[0]!, req.method);
+        const raw = req.query.get('log_lines');
+        const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
+        if (!Number.isInteger(count) || count < 0)
+          throw badRequest(`log_lines must be a whole number, not "${raw}".`);
+        return { status: 200, stream: logEvents(await s.logs(app, count), s.followLogs(app, req.signal)) };
+      },
+    },
+    'user',
+    { tokenInQuery: true },
+  );
+}

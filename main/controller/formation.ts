@@ -1,0 +1,67 @@
+/**
+ * Formation rules, as Deis's scheduler applies them: the default scale of a first deploy, what a
+ * new build does to an existing structure, and which scale requests are valid. Pure.
+ */
+import { badRequest } from '../contract/errors';
+import { PROCESS_TYPE_RE } from '../contract/pods';
+import type { Procfile } from '../contract/objects';
+
+export type Formation = Record<string, number>;
+
+/** The types a build can run: its Procfile's, and the image's own `cmd` for Dockerfile or pulled images. */
+export function buildTypes(procfile: Procfile, docker: boolean): string[] {
+  const types = Object.keys(procfile);
+  if (docker && !types.includes('cmd')) types.push('cmd');
+  return types;
+}
+
+/** `web:1` with a web type; `cmd:1` for Dockerfile/image builds; nothing for a buildpack Procfile without web. */
+export function defaultFormation(procfile: Procfile, docker: boolean): Formation {
+  if ('web' in procfile) return { web: 1 };
+  if (docker) return { cmd: 1 };
+  if (Object.keys(procfile).length > 0) return {};
+  return { web: 1 };
+}
+
+/**
+ * The formation a new release runs with: the default when nothing was scaled yet or the build type
+ * changed, else the current structure minus types the new build no longer has.
+ */
+export function formationFor(
+  structure: Formation,
+  procfile: Procfile,
+  docker: boolean,
+  previousDocker: boolean | undefined,
+): Formation {
+  const fresh = Object.keys(structure).length === 0;
+  if (fresh) return defaultFormation(procfile, docker);
+  const types = buildTypes(procfile, docker);
+  const next: Formation = {};
+  for (const [type, count] of Object.entries(structure)) if (types.includes(type)) next[type] = count;
+  if (previousDocker !== undefined && previousDocker !== docker) {
+    delete next.web;
+    delete next.cmd;
+    Object.assign(next, defaultFormation(procfile, docker));
+  }
+  return next;
+}
+
+/** Checks a scale request against the build and returns the counts as integers. */
+export function parseScale(body: Record<string, number | string>, types: string[]): Formation {
+  const counts: Formation = {};
+  for (const [type, raw] of Object.entries(body)) {
+    const count = typeof raw === 'number' ? raw : /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(count))
+      throw badRequest(`Invalid scaling format: invalid literal for int() with base 10: '${String(raw)}'`);
+    if (!PROCESS_TYPE_RE.test(type))
+      throw badRequest(
+        `Invalid scaling format: ${type} is not a valid process type: it must contain only lowercase letters, digits and hyphens`,
+      );
+    if (count < 0) throw badRequest('Invalid scaling format: Must be greater than or equal to zero');
+    counts[type] = count;
+  }
+  for (const type of Object.keys(counts))
+    if (type !== 'cmd' && !types.includes(type))
+      throw badRequest(`Container type ${type} does not exist in application`);
+  return counts;
+}

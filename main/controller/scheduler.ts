@@ -1,0 +1,255 @@
+/**
+ * The run stage seen from the controller: turns releases, formation and settings from the store into
+ * what a target should run, deploys every new release, and answers scale, ps, restart, run and logs.
+ * A release that cannot be deployed is marked failed and the request that cut it fails with the reason.
+ */
+import { badRequest, DeisError } from '../contract/errors';
+import type { Pod } from '../contract/pods';
+import {
+  TargetError,
+  type DesiredApp,
+  type ReleaseSpec,
+  type RestartSelector,
+  type Routing,
+  type Target,
+} from '../../cluster/target';
+import type { AppRow } from './apps';
+import { configData } from './config';
+import { buildTypes, formationFor, parseScale, type Formation } from './formation';
+import type { Controller } from '.';
+import type { ReleaseEvent, ReleaseRow } from './releases';
+import type { UserRow } from './users';
+
+/** Dockerfile builds and `deis pull` images run their own commands; git pushes without Dockerfile are buildpack builds. */
+const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfile !== '' || build.sha === '';
+
+/** How long to wait before trying an engine that was away again. */
+const RETRY_MS = 5000;
+
+export class Scheduler {
+  private retry: NodeJS.Timeout | undefined;
+  private attempt: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly c: Controller,
+    readonly target: Target,
+  ) {}
+
+  spec(app: AppRow, release: ReleaseRow): ReleaseSpec {
+    const config = configData(this.c.configs.get(release.config_uuid));
+    const build = release.build_uuid ? this.c.builds.get(app, release.build_uuid) : undefined;
+    return {
+      app: app.id,
+      version: release.version,
+      image: build?.image ?? null,
+      procfile: build ? (JSON.parse(build.procfile) as Record<string, string>) : {},
+      dockerfile: build ? isDocker(build) : false,
+      sha: build?.sha ?? '',
+      summary: release.summary,
+      created: release.created,
+      values: config.values,
+      memory: config.memory,
+      cpu: config.cpu,
+      healthcheck: config.healthcheck,
+    };
+  }
+
+  routing(app: AppRow): Routing {
+    const settings = this.c.settings.latest(app);
+    return {
+      domains: this.c.domains.list(app).map((d) => d.domain),
+      routable: settings.routable === 1,
+      maintenance: settings.maintenance === 1,
+      whitelist: JSON.parse(settings.whitelist) as string[],
+    };
+  }
+
+  private structure(app: AppRow): Formation {
+    const fresh = this.c.apps.find(app.id) ?? app;
+    return JSON.parse(fresh.structure) as Formation;
+  }
+
+  /** What should run for the app right now: its current release with its structure. */
+  desired(app: AppRow): DesiredApp {
+    return {
+      release: this.spec(app, this.c.releases.current(app)),
+      formation: this.structure(app),
+      routing: this.routing(app),
+    };
+  }
+
+  /**
+   * Brings the target up: it adopts what runs and converges every app. An engine that is away
+   * (Docker not started yet) does not stop the core: the API answers, deploys say Docker is
+   * missing, and the target is tried again every few seconds until it comes up.
+   */
+  start(log: (line: string) => void): Promise<void> {
+    this.attempt = this.attemptStart(log);
+    return this.attempt;
+  }
+
+  /**
+   * Waits for a start attempt in progress — a first start builds the router image, which takes a
+   * while — so work that needs the target does not race its adoption. Never waits for a retry.
+   */
+  private async settled(): Promise<void> {
+    await this.attempt;
+  }
+
+  private async attemptStart(log: (line: string) => void): Promise<void> {
+    try {
+      await this.target.ensureReady(this.allDesired(), (e) => {
+        if (e.kind === 'step') log(`target: ${e.message}`);
+      });
+      if (this.retry) log('target: ready');
+      this.retry = undefined;
+    } catch (err) {
+      if (!this.retry)
+        log(`target: not ready, trying again every ${RETRY_MS / 1000} s: ${(err as Error).message}`);
+      if (this.stopped) return;
+      this.retry = setTimeout(() => void this.start(log), RETRY_MS);
+      this.retry.unref();
+    }
+  }
+
+  /** Stops retrying; what runs keeps running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.target.close();
+  }
+
+  /** Every app, for the target to adopt and converge on start. */
+  allDesired(): DesiredApp[] {
+    return this.c.apps.all().map((app) => this.desired(app));
+  }
+
+  /** The release listener: deploys releases that have a build; on failure marks them failed. */
+  readonly onRelease = async ({ app, release, cause }: ReleaseEvent): Promise<void> => {
+    if (!release.build_uuid) return;
+    const spec = this.spec(app, release);
+    const previous = this.previousSpec(app, release);
+    const formation = formationFor(
+      this.structure(app),
+      spec.procfile,
+      spec.dockerfile,
+      previous?.image ? previous.dockerfile : undefined,
+    );
+    await this.settled();
+    try {
+      await this.target.deploy({ release: spec, formation, routing: this.routing(app) });
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const user = release.owner;
+      const summary =
+        cause === 'build'
+          ? `${user} deployed ${release.build_uuid.slice(0, 7)} which failed`
+          : cause === 'config'
+            ? `${user} deployed a config that failed`
+            : release.summary;
+      this.c.releases.markFailed(release, summary);
+      throw this.failure(err);
+    }
+    this.c.apps.setStructure(app, formation);
+  };
+
+  private previousSpec(app: AppRow, release: ReleaseRow): ReleaseSpec | undefined {
+    const before = this.c.releases
+      .list(app)
+      .find((r) => r.version < release.version && !r.failed && r.build_uuid);
+    return before ? this.spec(app, before) : undefined;
+  }
+
+  /** A target failure as the API error Deis gives: 400 with the reason (503 when the engine is away). */
+  failure(err: TargetError): DeisError {
+    if (err.code === 'unavailable') return new DeisError('unavailable', err.message);
+    const logs = err.logs.length ? `\n\nLast log lines:\n${err.logs.join('\n')}` : '';
+    return badRequest(`${err.message}${logs}`);
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    await this.settled();
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof TargetError) throw this.failure(err);
+      throw err;
+    }
+  }
+
+  async scale(app: AppRow, body: Record<string, number | string>): Promise<void> {
+    const release = this.c.releases.current(app);
+    if (!release.build_uuid) throw badRequest('No build associated with this release');
+    const spec = this.spec(app, release);
+    const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile));
+    const formation = { ...this.structure(app), ...counts };
+    await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));
+    this.c.apps.setStructure(app, formation);
+  }
+
+  async pods(app: AppRow, type?: string, name?: string): Promise<Pod[]> {
+    const list = await this.guard(() => this.target.processes(app.id));
+    return list
+      .filter((p) => (!type || p.type === type) && (!name || p.name === name))
+      .map((p) => ({
+        name: p.name,
+        state: p.state,
+        type: p.type,
+        release: `v${p.version}`,
+        started: p.started,
+      }));
+  }
+
+  async restart(app: AppRow, selector: RestartSelector): Promise<Pod[]> {
+    if (selector.name && (await this.pods(app, selector.type, selector.name)).length === 0)
+      throw new DeisError('not_found_detail', `Pod ${selector.name} does not exist`);
+    await this.guard(() => this.target.restart(this.desired(app), selector));
+    return this.pods(app, selector.type);
+  }
+
+  /** Refuses a one-off command when the app has nothing to run it with, as Deis does. */
+  checkRunnable(app: AppRow): void {
+    if (!this.c.releases.current(app).build_uuid)
+      throw badRequest('No build associated with this release to run this command');
+  }
+
+  async run(
+    app: AppRow,
+    _user: UserRow,
+    command: string,
+    output?: (text: string) => void,
+  ): Promise<{ exit_code: number; output: string }> {
+    this.checkRunnable(app);
+    const release = this.c.releases.current(app);
+    const result = await this.guard(() => this.target.run(this.spec(app, release), command, output));
+    return { exit_code: result.exitCode, output: result.output };
+  }
+
+  logs(app: AppRow, lines: number): Promise<string[]> {
+    return this.target.logs(app.id, { lines });
+  }
+
+  followLogs(app: AppRow, signal: AbortSignal): AsyncIterable<string> {
+    return this.target.followLogs(app.id, signal);
+  }
+
+  /** Settings or domains changed: the router follows. */
+  async reroute(app: AppRow): Promise<void> {
+    await this.guard(() => this.target.route(app.id, this.routing(app)));
+  }
+
+  /**
+   * Removes the app's processes and routes. With the engine away the app is still destroyed: the
+   * target removes what is left of it as an orphan when it comes back.
+   */
+  async destroy(app: AppRow): Promise<void> {
+    await this.settled();
+    try {
+      await this.target.destroy(app.id);
+    } catch (err) {
+      if (err instanceof TargetError && err.code === 'unavailable') return;
+      throw err instanceof TargetError ? this.failure(err) : err;
+    }
+  }
+}

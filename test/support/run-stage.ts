@@ -1,0 +1,164 @@
+/**
+ * Helpers for tests of the run stage on the real engine: a core on the Docker target with its own
+ * instance, an app image built from a fixture by the real ImageBuilder, requests through the router,
+ * steady load that counts failures, and cleanup of everything the instance created.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { dockerEngine } from '../../cluster/docker/engine';
+import { LABEL_INSTANCE } from '../../cluster/docker/labels';
+import { ImageBuilder } from '../../main/builder/image-builder';
+import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
+import { Api, startTestCore, type TestCore } from './core';
+import { bareFrom, repoFromFixture } from './git';
+import { BASE_IMAGE, ensureStackImage } from './images';
+
+export const docker = dockerEngine();
+
+export function instanceName(label: string): string {
+  return `dd-test-${label}-${process.pid}`;
+}
+
+export function startDockerCore(instance: string, home?: string, routerPort?: number): Promise<TestCore> {
+  return startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE, home, routerPort });
+}
+
+/** A port nothing listens on right now, for a router that must keep its port across restarts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Builds a fixture app with the real builder, as a push would; returns its image and Procfile. */
+export async function buildFixture(app: string, fixture: string) {
+  await ensureStackImage();
+  const builder = new ImageBuilder(() => docker, {
+    stackImage: DEFAULT_STACK_IMAGE,
+    buildpackDirs: [path.resolve('resources/buildpacks')],
+  });
+  const { dir, sha } = repoFromFixture(fixture);
+  const built = await builder.build({
+    app,
+    sha,
+    repo: bareFrom(dir),
+    config: {},
+    output: { line: () => {} },
+  });
+  return { ...built, sha };
+}
+
+/** POST /builds/ as the builder hook would: the image, its Procfile and the Dockerfile marker. */
+export function pushBuild(api: Api, app: string, built: Awaited<ReturnType<typeof buildFixture>>) {
+  return api.post(`/v2/apps/${app}/builds/`, {
+    image: built.image,
+    procfile: built.procfile,
+    ...(built.dockerfile ? { dockerfile: 'true' } : {}),
+  });
+}
+
+export interface RouterReply {
+  status: number;
+  body: string;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One request through the router with `Host: <host>`. */
+export function viaRouter(
+  port: number,
+  host: string,
+  urlPath = '/',
+  timeoutMs = 10_000,
+): Promise<RouterReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: urlPath, headers: { Host: host }, agent, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** Steady load: `workers` loops of sequential requests until stopped; every non-200 counts as failed. */
+export class Load {
+  ok = 0;
+  readonly failures: string[] = [];
+  readonly bodies = new Set<string>();
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  constructor(port: number, host: string, workers = 4) {
+    this.loops = Array.from({ length: workers }, async () => {
+      while (this.running) {
+        try {
+          const r = await viaRouter(port, host);
+          if (r.status === 200) {
+            this.ok++;
+            this.bodies.add(r.body.split(' on ')[0]!);
+          } else this.failures.push(`${r.status} ${r.body.slice(0, 120)}`);
+        } catch (err) {
+          this.failures.push(String((err as Error).message));
+        }
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+}
+
+/** Removes every container and the network of a test instance (cached images stay). */
+export async function removeInstance(instance: string): Promise<void> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL_INSTANCE}=${instance}`] },
+  });
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+  await docker
+    .getNetwork(instance)
+    .remove()
+    .catch(() => undefined);
+}
+
+export async function removeImage(image: string): Promise<void> {
+  await docker
+    .getImage(image)
+    .remove({ force: true })
+    .catch(() => undefined);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(200);
+  }
+  throw new Error('condition not met in time');
+}

@@ -1,0 +1,65 @@
+/** Formation rules: the default scale of a first deploy, new builds over a structure, scale requests. */
+import { describe, expect, it } from 'vitest';
+import { defaultFormation, formationFor, parseScale } from '../../main/controller/formation';
+import { DeisError } from '../../main/contract/errors';
+
+describe('default formation (Deis: web:1, cmd:1 for Dockerfile and image builds)', () => {
+  it('scales web when the Procfile has it', () => {
+    expect(defaultFormation({ web: 'x', worker: 'y' }, false)).toEqual({ web: 1 });
+    expect(defaultFormation({ web: 'x' }, true)).toEqual({ web: 1 });
+  });
+  it('scales cmd for a Dockerfile build without web', () => {
+    expect(defaultFormation({}, true)).toEqual({ cmd: 1 });
+    expect(defaultFormation({ worker: 'y' }, true)).toEqual({ cmd: 1 });
+  });
+  it('scales nothing for a buildpack Procfile without web, and web without a Procfile', () => {
+    expect(defaultFormation({ worker: 'y' }, false)).toEqual({});
+    expect(defaultFormation({}, false)).toEqual({ web: 1 });
+  });
+});
+
+describe('formation of a new release', () => {
+  it('keeps what the user scaled and drops types the new build no longer has', () => {
+    expect(formationFor({ web: 3, worker: 2, clock: 1 }, { web: 'a', worker: 'b' }, false, false)).toEqual({
+      web: 3,
+      worker: 2,
+    });
+  });
+  it('keeps a scale of zero instead of applying the default again', () => {
+    expect(formationFor({ web: 0 }, { web: 'a' }, false, false)).toEqual({ web: 0 });
+  });
+  it('applies the new default when the build type changes', () => {
+    expect(formationFor({ web: 2, worker: 1 }, { worker: 'b' }, true, false)).toEqual({ worker: 1, cmd: 1 });
+  });
+});
+
+describe('scale requests', () => {
+  const types = ['web', 'worker'];
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return err instanceof DeisError ? `${err.status} ${err.message}` : String(err);
+    }
+    return 'no error';
+  };
+
+  it('accepts counts as numbers or numeric strings, and cmd always (as Deis does)', () => {
+    expect(parseScale({ web: 3, worker: '2', cmd: 0 }, types)).toEqual({ web: 3, worker: 2, cmd: 0 });
+  });
+  it('refuses types the build does not have', () => {
+    expect(message(() => parseScale({ clock: 1 }, types))).toBe(
+      '400 Container type clock does not exist in application',
+    );
+  });
+  it('refuses negative or non-integer counts and malformed types', () => {
+    expect(message(() => parseScale({ web: -1 }, types))).toMatch(
+      /^400 Invalid scaling format: Must be greater/,
+    );
+    expect(message(() => parseScale({ web: 'lots' }, types))).toMatch(
+      /^400 Invalid scaling format: invalid literal/,
+    );
+    expect(message(() => parseScale({ web: 1.5 }, types))).toMatch(/^400 Invalid scaling format/);
+    expect(message(() => parseScale({ Web_1: 1 }, types))).toMatch(/^400 Invalid scaling format/);
+  });
+});

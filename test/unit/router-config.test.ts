@@ -1,0 +1,69 @@
+/** The router's nginx config, routes and backends tables, and the logs body the original CLI unwraps. */
+import { describe, expect, it } from 'vitest';
+import {
+  hostNames,
+  renderBackends,
+  renderRouterConfig,
+  renderRoutes,
+  type RouteEntry,
+} from '../../cluster/docker/router/config';
+import { pyBytesRepr } from '../../main/contract/python';
+
+const route = (over: Partial<RouteEntry> = {}): RouteEntry => ({
+  app: 'demo',
+  domains: ['demo', 'www.demo.test'],
+  upstreams: ['10.222.0.5:5000', '10.222.0.6:5000'],
+  maintenance: false,
+  routable: true,
+  whitelist: [],
+  ...over,
+});
+
+const render = (routes: RouteEntry[]) => renderRoutes(routes, 'localhost');
+
+describe('router', () => {
+  it('serves bare domains under the platform domain and custom ones as given', () => {
+    expect(hostNames(['demo', 'www.demo.test', '*.demo.test'], 'localhost')).toEqual([
+      'demo.localhost',
+      'www.demo.test',
+      '*.demo.test',
+    ]);
+    expect(render([route({ domains: ['demo', 'WWW.Demo.test', '*.demo.test'] })])).toBe(
+      'app:demo 0 -\nhost:demo.localhost demo\nhost:www.demo.test demo\nhost:*.demo.test demo\n',
+    );
+  });
+
+  it('has one nginx.conf for every app, so no app change reloads nginx', () => {
+    const conf = renderRouterConfig({ publicPort: 8080, generation: 7 });
+    expect(conf).not.toContain('demo');
+    expect(conf).toContain("access_by_lua_block { require('deis_router').route() }");
+  });
+
+  it('forwards the client facts, with the port clients use', () => {
+    const text = renderRouterConfig({ publicPort: 8080, generation: 7 });
+    expect(text).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+    expect(text).toContain('proxy_set_header X-Forwarded-Proto $scheme;');
+    expect(text).toContain('proxy_set_header X-Forwarded-Port 8080;');
+  });
+
+  it('carries maintenance and the whitelist per app, and leaves out apps that are not routable', () => {
+    expect(render([route({ maintenance: true, whitelist: ['10.0.0.0/8', '1.2.3.4'] })])).toMatch(
+      /^app:demo 1 10\.0\.0\.0\/8,1\.2\.3\.4\n/,
+    );
+    expect(render([route({ routable: false })])).toBe('');
+  });
+
+  it('lists the processes of each app in the backends table', () => {
+    expect(renderBackends([route(), route({ app: 'other', upstreams: [] })])).toBe(
+      'demo 10.222.0.5:5000 10.222.0.6:5000\n',
+    );
+  });
+});
+
+describe("Python's repr of bytes, as Deis's logs endpoint answers", () => {
+  it('escapes newlines as backslash-n and quotes like Python', () => {
+    expect(pyBytesRepr(Buffer.from("a -- it's\nb -- ok\n"))).toBe('b"a -- it\'s\\nb -- ok\\n"');
+    expect(pyBytesRepr(Buffer.from('x\\y\t\n'))).toBe("b'x\\\\y\\t\\n'");
+    expect(pyBytesRepr(Buffer.from('é'))).toBe("b'\\xc3\\xa9'");
+  });
+});
