@@ -26,6 +26,8 @@ export interface Core {
   /** The port the builder's SSH server really listens on. */
   builderPort: number;
   apiUrl: string;
+  /** Settles when the target's first start attempt ends (adoption, router): whether it is ready. */
+  targetStarted: Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function startCore(
     stops.push(() => scheduler.stop());
     // The target adopts what runs in the background (a first start builds the router image), so the
     // API answers at once; work that needs the target waits for it.
-    scheduler.start(log);
+    const targetStarted = scheduler.start(log);
 
     const builder = await startBuilderService(controller, {
       home: settings.home,
@@ -103,6 +105,7 @@ export async function startCore(
       apiPort,
       builderPort: builder.port,
       apiUrl: `http://${settings.host}:${apiPort}`,
+      targetStarted,
       stop: stopAll,
     };
   } catch (err) {

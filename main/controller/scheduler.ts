@@ -84,9 +84,11 @@ export class Scheduler {
    * (Docker not started yet) does not stop the core: the API answers, deploys say Docker is
    * missing, and the target is tried again every few seconds until it comes up.
    */
-  start(log: (line: string) => void): Promise<void> {
-    this.attempt = this.attemptStart(log);
-    return this.attempt;
+  /** Resolves to whether the target came up on this attempt (it retries by itself if not). */
+  start(log: (line: string) => void): Promise<boolean> {
+    const attempt = this.attemptStart(log);
+    this.attempt = attempt.then(() => undefined);
+    return attempt;
   }
 
   /**
@@ -97,19 +99,21 @@ export class Scheduler {
     await this.attempt;
   }
 
-  private async attemptStart(log: (line: string) => void): Promise<void> {
+  private async attemptStart(log: (line: string) => void): Promise<boolean> {
     try {
       await this.target.ensureReady(this.allDesired(), (e) => {
         if (e.kind === 'step') log(`target: ${e.message}`);
       });
-      if (this.retry) log('target: ready');
+      log('target: ready');
       this.retry = undefined;
+      return true;
     } catch (err) {
       if (!this.retry)
         log(`target: not ready, trying again every ${RETRY_MS / 1000} s: ${(err as Error).message}`);
-      if (this.stopped) return;
+      if (this.stopped) return false;
       this.retry = setTimeout(() => void this.start(log), RETRY_MS);
       this.retry.unref();
+      return false;
     }
   }
 

@@ -40,8 +40,10 @@ export function startCoreProcess(o: CoreProcessOptions): Promise<CoreProcess> {
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const m = /core ready: API (http:\/\/\S+)/.exec(output.join(''));
-      if (m)
+      const text = output.join('');
+      const m = /core ready: API (http:\/\/\S+)/.exec(text);
+      // The API answers at once; the target adopts what runs in the background: wait for both.
+      if (m && /target: (ready|not ready)/.test(text))
         resolve({
           url: m[1]!,
           child,

@@ -41,6 +41,8 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
     },
     options.log ?? (() => {}),
   );
+  // Tests look at the router and processes at once: let the target finish adopting first.
+  await core.targetStarted;
   return {
     core,
     url: core.apiUrl,
