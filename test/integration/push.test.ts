@@ -4,13 +4,12 @@
  * its reason in `remote:` lines and cuts no release; the push lock and a killed push behave.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { cacheVolume } from '../../main/builder/buildpack-build';
 import { Api, startTestCore, type TestCore } from '../support/core';
-import { git, repoFromFixture } from '../support/git';
+import { git, offlineBuildpackRepo, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
 
@@ -65,10 +64,7 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
     pusher = new Pusher(t.core.builderPort, 'owner');
     await pusher.addKeyTo(owner);
     // BUILDPACK_URL takes a git URL: make the offline test buildpack one.
-    buildpackRepo = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-bp-'));
-    fs.cpSync(path.resolve('test/fixtures/buildpacks/offline-python'), buildpackRepo, { recursive: true });
-    git(buildpackRepo, 'init', '-q', '-b', 'main');
-    commit(buildpackRepo, 'buildpack');
+    buildpackRepo = offlineBuildpackRepo();
   }, 600_000);
 
   afterAll(async () => {

@@ -10,8 +10,18 @@ export function git(cwd: string, ...args: string[]): string {
 
 /** A new repository holding a copy of `fixture` (a folder under test/fixtures/apps), committed. */
 export function repoFromFixture(fixture: string, message = 'initial'): { dir: string; sha: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `deis-${fixture}-`));
-  fs.cpSync(path.resolve('test/fixtures/apps', fixture), dir, { recursive: true });
+  return repoFromFolder(path.resolve('test/fixtures/apps', fixture), message);
+}
+
+/** The offline Python test buildpack as a git repository, for BUILDPACK_URL. */
+export function offlineBuildpackRepo(): string {
+  return repoFromFolder(path.resolve('test/fixtures/buildpacks/offline-python'), 'buildpack').dir;
+}
+
+/** A new repository holding a committed copy of `folder`. */
+export function repoFromFolder(folder: string, message = 'initial'): { dir: string; sha: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `deis-${path.basename(folder)}-`));
+  fs.cpSync(folder, dir, { recursive: true });
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'add', '-A');
   git(dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', 'commit', '-q', '-m', message);
