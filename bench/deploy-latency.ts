@@ -1,12 +1,14 @@
 /**
- * Deploy latency: our path (build from a git commit with the real ImageBuilder, POST the build,
- * deploy, first answer through the router) against the plain one for the same app (docker build,
+ * Deploy latency: our path (`git push` over SSH: build, release, deploy, first answer through the
+ * router) against the plain one for the same app (docker build,
  * docker run, first answer from the container), with the same cache state.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Api } from '../test/support/core';
-import { buildFixture, docker, pushBuild, removeImage, sleep, viaRouter } from '../test/support/run-stage';
+import { git } from '../test/support/git';
+import type { Pusher } from '../test/support/push';
+import { docker, removeImage, sleep, viaRouter } from '../test/support/run-stage';
 
 const PLAIN_IMAGE = 'deis-desktop/bench-plain:latest';
 
@@ -17,11 +19,29 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   }
 }
 
-export async function ours(api: Api, app: string, routerPort: number): Promise<number> {
+/** `git push` of a new commit of the app → the new release answers through the router. */
+export async function ours(
+  api: Api,
+  app: string,
+  routerPort: number,
+  pusher: Pusher,
+  work: string,
+): Promise<number> {
+  git(
+    work,
+    '-c',
+    'user.name=Bench',
+    '-c',
+    'user.email=bench@example.com',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    'bench',
+  );
   const started = Date.now();
-  const built = await buildFixture(app, 'run-app');
-  const r = await pushBuild(api, app, built);
-  if (r.status !== 201) throw new Error(`deploy failed: ${r.text}`);
+  const r = await pusher.push(work, app);
+  if (r.code !== 0) throw new Error(`push failed: ${r.output}`);
   const releases = (await api.get(`/v2/apps/${app}/releases/`)).body as { results: { version: number }[] };
   const latest = releases.results[0]!.version;
   await until(async () =>

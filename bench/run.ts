@@ -14,7 +14,10 @@ import {
   removeInstance,
   startDockerCore,
 } from '../test/support/run-stage';
+import { repoFromFixture } from '../test/support/git';
+import { Pusher } from '../test/support/push';
 import { forgetImages, ours, plain } from './deploy-latency';
+import { benchStartup } from './startup';
 import { startPlainNginx } from './plain-nginx';
 import { ensureWrkImage, wrk } from './wrk';
 
@@ -39,13 +42,22 @@ async function main(): Promise<void> {
       values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2' },
     });
 
-    console.log('== deploy latency (build from a commit → answering through the router) ==');
+    console.log('== start-up (npm run serve → /healthz answers; median of 5) ==');
+    const start = await benchStartup(5);
+    console.log(
+      `core ${start.core.toFixed(0)} ms, bare node http server ${start.baseline.toFixed(0)} ms, ratio ${ratio(start.core, start.baseline)}`,
+    );
+
+    console.log('== deploy latency (git push → the new release answers through the router) ==');
+    const pusher = new Pusher(t.core.builderPort, 'bench');
+    await pusher.addKeyTo(api);
+    const work = repoFromFixture('run-app').dir;
     await forgetImages(APP);
     const plainCold = await plain(INSTANCE);
     await forgetImages(APP);
-    const oursCold = await ours(api, APP, port);
+    const oursCold = await ours(api, APP, port, pusher, work);
     const plainWarm = await plain(INSTANCE);
-    const oursWarm = await ours(api, APP, port);
+    const oursWarm = await ours(api, APP, port, pusher, work);
     console.log(
       `cold: ours ${oursCold} ms, plain docker build+run ${plainCold} ms, ratio ${ratio(oursCold, plainCold)}`,
     );
