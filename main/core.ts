@@ -58,9 +58,6 @@ export async function startCore(
     controller.releases.onRelease(scheduler.onRelease);
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
-    // The target adopts what runs in the background (a first start builds the router image), so the
-    // API answers at once; work that needs the target waits for it.
-    const targetStarted = scheduler.start(log);
 
     const builder = await startBuilderService(controller, {
       home: settings.home,
@@ -97,6 +94,9 @@ export async function startCore(
           server.closeAllConnections();
         }),
     );
+    // Only now does the target adopt what runs, in the background (a first start builds the router
+    // image), so the API answers at once; work that needs the target waits for the attempt.
+    const targetStarted = scheduler.start(log);
     return {
       settings,
       controller,

@@ -45,21 +45,28 @@ export interface DockerTargetOptions {
 }
 
 export class DockerTarget implements Target {
-  readonly docker: Docker;
+  private dockerClient: Docker | undefined;
+  private logFollower: LogFollower | undefined;
   private router: Router | undefined;
   private liveness: LivenessWatcher | undefined;
   private ctx: ConvergeContext | undefined;
   private readonly logStore: LogStore;
-  private readonly follower: LogFollower;
   private readonly routing = new Map<string, Routing>();
   private readonly rotation = new Map<string, string[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly starting = new Set<string>();
 
   constructor(private readonly options: DockerTargetOptions) {
-    this.docker = options.docker ?? dockerEngine();
     this.logStore = new LogStore(path.join(options.home, 'logs'));
-    this.follower = new LogFollower(this.docker, options.instance, this.logStore);
+  }
+
+  /** The engine client, made on first use: loading dockerode costs ~300 ms of the core's start-up. */
+  get docker(): Docker {
+    return (this.dockerClient ??= this.options.docker ?? dockerEngine());
+  }
+
+  private get follower(): LogFollower {
+    return (this.logFollower ??= new LogFollower(this.docker, this.options.instance, this.logStore));
   }
 
   get networkName(): string {
