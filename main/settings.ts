@@ -11,6 +11,8 @@ export interface CoreSettings {
   builderPort: number;
   routerPort: number;
   host: '127.0.0.1';
+  /** The built renderer served at the API's root; found next to the code when absent. */
+  ui?: string;
 }
 
 export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const;
@@ -47,6 +49,18 @@ export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve('resources');
 }
 
+/** Finds the built renderer (`out/renderer`) from main/ under tsx or out/electron/; DEIS_UI_DIR overrides. */
+export function rendererDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DEIS_UI_DIR) return path.resolve(env.DEIS_UI_DIR);
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'out', 'renderer');
+    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve('out', 'renderer');
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings {
   return {
     home: path.resolve(env.DEIS_HOME || defaultHome(env)),
@@ -55,5 +69,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     builderPort: port(env, 'DEIS_BUILDER_PORT', DEFAULT_PORTS.builder),
     routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),
     host: '127.0.0.1',
+    ui: rendererDir(env),
   };
 }
