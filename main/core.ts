@@ -4,7 +4,7 @@ import path from 'node:path';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { Controller } from './controller';
-import type { CoreSettings } from './settings';
+import { rendererDir, type CoreSettings } from './settings';
 import { startBuilderService } from './builder/service';
 import { openStore } from './store/db';
 
@@ -34,7 +34,7 @@ export async function startCore(
     stops.push(() => store.close());
     const controller = new Controller(store);
 
-    const builder = await startBuilderService(controller, {
+    const { builder, folders } = await startBuilderService(controller, {
       home: settings.home,
       port: settings.builderPort,
       resources: settings.resources,
@@ -43,7 +43,15 @@ export async function startCore(
     stops.push(() => builder.stop());
 
     const server = createApiServer({
-      router: apiRouter(controller, { builderPort: builder.port, routerPort: settings.routerPort }),
+      router: apiRouter(
+        controller,
+        {
+          builderPort: builder.port,
+          routerPort: settings.routerPort,
+          firstRun: () => controller.users.count() === 0,
+        },
+        { folders, ui: settings.ui ?? rendererDir() },
+      ),
       users: controller.users,
       log,
     });

@@ -5,6 +5,8 @@ import type { Router } from '../router';
 export interface DesktopInfo {
   builderPort: number;
   routerPort: number;
+  /** True until the first account exists: the UI then offers to create the administrator. */
+  firstRun?: () => boolean;
 }
 
 export function desktopRoutes(r: Router, info: DesktopInfo): void {
@@ -19,6 +21,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
           platform_version: PLATFORM_VERSION,
           builder_port: info.builderPort,
           router_port: info.routerPort,
+          first_run: info.firstRun?.() ?? false,
         },
       }),
     },
