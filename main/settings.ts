@@ -13,6 +13,8 @@ export interface CoreSettings {
   host: '127.0.0.1';
   /** The built renderer served at the API's root; found next to the code when absent. */
   ui?: string;
+  /** Started by the desktop app: keep a `desktop` admin and its token file (DEIS_DESKTOP_USER=1). */
+  desktopUser?: boolean;
 }
 
 export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const;
@@ -70,5 +72,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),
     host: '127.0.0.1',
     ui: rendererDir(env),
+    desktopUser: env.DEIS_DESKTOP_USER === '1',
   };
 }

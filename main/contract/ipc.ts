@@ -33,6 +33,12 @@ export const IPC_CHANNELS = [
   'native:install-cli',
 ] as const satisfies readonly IpcChannel[];
 
+/** Messages between the shell and the core it runs in a utilityProcess (`process.parentPort`). */
+export type CoreMessage =
+  | { type: 'ready'; apiUrl: string; builderPort: number; routerPort: number; tokenFile: string | null }
+  | { type: 'failed'; message: string };
+export type ShellMessage = { type: 'stop' };
+
 /** What the preload exposes on `window.deisDesktop` (only in the desktop app, never in a browser). */
 export interface DesktopBridge {
   access(): Promise<CoreAccess>;
