@@ -7,6 +7,7 @@ import { Controller } from './controller';
 import { rendererDir, type CoreSettings } from './settings';
 import { startBuilderService } from './builder/service';
 import { openStore } from './store/db';
+import { dockerState } from './engine-state';
 
 export interface Core {
   settings: CoreSettings;
@@ -49,6 +50,7 @@ export async function startCore(
           builderPort: builder.port,
           routerPort: settings.routerPort,
           firstRun: () => controller.users.count() === 0,
+          docker: dockerState,
         },
         { folders, ui: settings.ui ?? rendererDir() },
       ),

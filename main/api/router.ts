@@ -33,7 +33,7 @@ export interface ApiResponse {
   status: number;
   /** A streaming answer (server-sent events, live output): gets the response after the headers. */
   stream?: (res: ServerResponse) => void;
-  /** JSON-encoded unless `contentType` says otherwise and it is a string. */
+  /** JSON-encoded unless it is a Buffer (sent as is) or a string with a `contentType`. */
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;

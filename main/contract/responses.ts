@@ -4,7 +4,7 @@
  * objects.ts, so the two cannot drift.
  */
 import { z } from 'zod';
-import type { App, AppSettings, Build, Config, Domain, Pod, Release, User } from './objects';
+import type { App, AppSettings, Build, Config, Domain, Release, User } from './objects';
 import type { Task, TaskWithLog } from './tasks';
 
 const stringMap = z.record(z.string(), z.string());
@@ -79,23 +79,15 @@ export const AppSettingsSchema = z.object({
   label: stringMap,
 }) satisfies z.ZodType<AppSettings>;
 
+/** A process. Its state is read as any string: targets may report states Deis never had. */
 export const PodSchema = z.object({
   name: z.string(),
-  state: z.enum([
-    'initializing',
-    'creating',
-    'starting',
-    'up',
-    'terminating',
-    'down',
-    'destroyed',
-    'crashed',
-    'error',
-  ]),
+  state: z.string(),
   type: z.string(),
   release: z.string(),
   started: z.string(),
-}) satisfies z.ZodType<Pod>;
+});
+export type PodInfo = z.infer<typeof PodSchema>;
 
 export const UserSchema = z.object({
   email: z.string(),
@@ -146,7 +138,9 @@ export const DesktopInfoSchema = z.object({
   builder_port: z.number(),
   router_port: z.number(),
   first_run: z.boolean().default(false),
-  docker: z.object({ state: z.string(), message: z.string().optional() }).optional(),
+  docker: z
+    .object({ state: z.string(), version: z.string().optional(), message: z.string().optional() })
+    .optional(),
   targets: z
     .array(z.object({ name: z.string(), state: z.string(), message: z.string().optional() }))
     .optional(),

@@ -105,3 +105,44 @@ export async function getText(path: string): Promise<string> {
 
 export const messageOf = (err: unknown): string =>
   err instanceof Error ? err.message : 'Something went wrong; the core log has the details.';
+
+/**
+ * Follows a server-sent event stream with the token in a header (EventSource cannot send one):
+ * `onData` gets each `data:` line, `onComment` each comment. Answers false at once when the core has
+ * no such endpoint (404/405), so the caller can fall back; otherwise resolves when the stream ends.
+ */
+export async function follow(
+  path: string,
+  handlers: { onOpen?(): void; onData(line: string): void; onComment?(text: string): void },
+  signal: AbortSignal,
+): Promise<boolean> {
+  const headers: Record<string, string> = { Accept: 'text/event-stream' };
+  if (token) headers.Authorization = `token ${token}`;
+  const res = await fetch(path, { headers, signal });
+  if (res.status === 404 || res.status === 405) return false;
+  if (!res.ok || !res.body) {
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // A text body is its own message.
+    }
+    throw new ApiError(res.status, errorMessage(res.status, parsed));
+  }
+  handlers.onOpen?.();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return true;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, end).replace(/\r$/, '');
+      buffer = buffer.slice(end + 1);
+      if (line.startsWith('data:')) handlers.onData(line.slice(line.startsWith('data: ') ? 6 : 5));
+      else if (line.startsWith(':')) handlers.onComment?.(line.slice(1).trim());
+    }
+  }
+}

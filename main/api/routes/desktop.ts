@@ -7,6 +7,8 @@ export interface DesktopInfo {
   routerPort: number;
   /** True until the first account exists: the UI then offers to create the administrator. */
   firstRun?: () => boolean;
+  /** The Docker engine's state, when the core can ask it. */
+  docker?: () => Promise<{ state: string; version?: string; message?: string }>;
 }
 
 export function desktopRoutes(r: Router, info: DesktopInfo): void {
@@ -14,7 +16,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
   r.add(
     '/v2/desktop/info/?',
     {
-      GET: () => ({
+      GET: async () => ({
         status: 200,
         body: {
           api_version: API_VERSION,
@@ -22,6 +24,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
           builder_port: info.builderPort,
           router_port: info.routerPort,
           first_run: info.firstRun?.() ?? false,
+          ...(info.docker ? { docker: await info.docker() } : {}),
         },
       }),
     },

@@ -51,21 +51,15 @@ export function resolveUiFile(root: string, urlPath: string): string | undefined
 }
 
 function fileResponse(file: string, cache: string): ApiResponse {
-  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   return {
     status: 200,
+    body: fs.readFileSync(file),
+    contentType: TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
     headers: {
-      'Content-Type': type,
-      'Content-Length': String(fs.statSync(file).size),
       'Cache-Control': cache,
       'Content-Security-Policy': UI_CSP,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
-    },
-    stream: (res) => {
-      fs.createReadStream(file)
-        .on('error', () => res.destroy())
-        .pipe(res);
     },
   };
 }

@@ -1,15 +1,22 @@
 /** The apps the user can reach, each with its current release and processes; create, deploy, destroy. */
 import { create } from 'zustand';
 import { APP_ID_MESSAGE, APP_ID_RE } from '../../../main/contract/apps';
-import type { App, Pod, Release } from '../../../main/contract/objects';
-import { AppSchema, page, PodSchema, ReleaseSchema, TaskSchema } from '../../../main/contract/responses';
+import type { App, Release } from '../../../main/contract/objects';
+import {
+  AppSchema,
+  page,
+  PodSchema,
+  ReleaseSchema,
+  TaskSchema,
+  type PodInfo,
+} from '../../../main/contract/responses';
 import { get, messageOf, post, send } from '../../src/api';
 
 export interface AppSummary {
   app: App;
   release: Release | null;
   /** null when the core cannot list processes (no run stage yet, or it failed). */
-  pods: Pod[] | null;
+  pods: PodInfo[] | null;
 }
 
 /** The Deis app-name rule, as the user types; an empty name lets the core pick one. */

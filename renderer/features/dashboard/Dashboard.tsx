@@ -1,7 +1,7 @@
 /** The first screen: the core's health, the engine and targets when the core reports them, recent work. */
 import { useEffect } from 'react';
 import { ago, elapsed } from '../../src/format';
-import { Badge, Empty, Section } from '../../src/ui/common';
+import { Badge, Empty, Notice, Section } from '../../src/ui/common';
 import { useTasks } from '../tasks/store';
 import { TaskState } from '../tasks/TaskView';
 import { useDashboard } from './store';
@@ -87,7 +87,10 @@ export function Dashboard() {
         </Fact>
         <Fact label="Docker engine">
           {info?.docker ? (
-            <Badge tone={info.docker.state === 'running' ? 'ok' : 'bad'}>{info.docker.state}</Badge>
+            <Badge tone={info.docker.state === 'running' ? 'ok' : 'bad'}>
+              {info.docker.state}
+              {info.docker.version ? ` · ${info.docker.version}` : ''}
+            </Badge>
           ) : (
             <span className="muted">not reported by this core</span>
           )}
@@ -99,7 +102,7 @@ export function Dashboard() {
         </Fact>
       </div>
       {info?.docker?.message && info.docker.state !== 'running' && (
-        <p className="notice notice-warning">{info.docker.message}</p>
+        <Notice kind="warning">{info.docker.message}</Notice>
       )}
       {info?.targets && info.targets.length > 0 && (
         <Section title="Targets">

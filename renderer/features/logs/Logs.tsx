@@ -4,25 +4,21 @@ import { Button, CopyButton, Notice } from '../../src/ui/common';
 import { LogPane } from '../tasks/TaskView';
 import { filterLines, useLogs } from './store';
 
-const POLL_MS = 2_000;
-
 export function Logs({ app }: { app: string }) {
-  const { lines, source, paused, error, refresh, setPaused } = useLogs();
+  const { lines, source, pausedAt, error, start, setPaused } = useLogs();
   const [type, setType] = useState('all');
   const [search, setSearch] = useState('');
-  useEffect(() => {
-    void refresh(app);
-    const timer = setInterval(() => void refresh(app), POLL_MS);
-    return () => clearInterval(timer);
-  }, [app, refresh]);
+  useEffect(() => start(app), [app, start]);
+  const visible = pausedAt === null ? lines : lines.slice(0, pausedAt);
   const types = [...new Set(lines.map((l) => l.type))].sort();
-  const shown = filterLines(lines, type, search).map((l) => l.text);
+  const shown = filterLines(visible, type, search).map((l) => l.text);
+  const paused = pausedAt !== null;
 
   return (
     <>
       {source === 'builds' && (
         <Notice kind="info">
-          This core does not collect the app's own logs yet; here is the output of its latest builds.
+          This core does not collect the app&apos;s own logs yet; here is the output of its latest builds.
         </Notice>
       )}
       {error && <Notice kind="error">{error}</Notice>}
@@ -44,8 +40,9 @@ export function Logs({ app }: { app: string }) {
         />
         <Button onClick={() => setPaused(!paused)}>{paused ? 'Resume' : 'Pause'}</Button>
         <CopyButton text={shown.join('\n')} label="Copy" />
-        <span className="muted small">
-          {shown.length} of {lines.length} lines{paused ? ' · paused' : source === 'live' ? ' · live' : ''}
+        <span className="muted small" data-testid="log-status">
+          {shown.length} of {visible.length} lines
+          {paused ? ` · paused (${lines.length - visible.length} new)` : source === 'live' ? ' · live' : ''}
         </span>
       </div>
       <LogPane lines={shown} follow={!paused} />

@@ -1,10 +1,10 @@
 /**
- * An app's log: the live tail when the core has a logs endpoint (polled, as `deis logs` reads it);
- * until then, the output of its builds. Filtering by process type and searching are derived.
+ * An app's log: followed live from the core's log stream when it has one; until then, the output
+ * of the app's builds. Pausing freezes the view while lines keep arriving; filters are derived.
  */
 import { create } from 'zustand';
-import { page, TaskWithLogSchema, TaskSchema } from '../../../main/contract/responses';
-import { ApiError, get, getText, messageOf } from '../../src/api';
+import { page, TaskSchema, TaskWithLogSchema } from '../../../main/contract/responses';
+import { follow, get, messageOf } from '../../src/api';
 
 export interface LogLine {
   text: string;
@@ -12,9 +12,13 @@ export interface LogLine {
   type: string;
 }
 
-export type LogSource = 'live' | 'builds' | 'unknown';
+/** live: following the app's processes; builds: the core has no log stream, build output instead. */
+export type LogSource = 'connecting' | 'live' | 'builds';
 
 const PROC_RE = /^\S*\s*[\w-]*\[([a-z0-9-]+)(?:\.[^\]]*)?\]:/;
+const MAX_LINES = 5_000;
+const HISTORY = 300;
+const BUILDS_POLL_MS = 3_000;
 
 export function lineOf(text: string, fallback: string): LogLine {
   return { text, type: PROC_RE.exec(text)?.[1] ?? fallback };
@@ -31,13 +35,13 @@ interface LogsState {
   app: string | null;
   source: LogSource;
   lines: LogLine[];
-  paused: boolean;
+  /** How many lines were shown when the user paused; null while following. */
+  pausedAt: number | null;
   error: string | null;
-  refresh(app: string): Promise<void>;
+  /** Starts following `app`; the returned function stops. */
+  start(app: string): () => void;
   setPaused(paused: boolean): void;
 }
-
-const LOG_LINES = 500;
 
 async function buildLogs(app: string): Promise<LogLine[]> {
   const tasks = await get(`/v2/desktop/tasks/?app=${encodeURIComponent(app)}&kind=build`, page(TaskSchema));
@@ -49,33 +53,45 @@ async function buildLogs(app: string): Promise<LogLine[]> {
   ]);
 }
 
-export const useLogs = create<LogsState>((set, getState) => ({
+export const useLogs = create<LogsState>((set) => ({
   app: null,
-  source: 'unknown',
+  source: 'connecting',
   lines: [],
-  paused: false,
+  pausedAt: null,
   error: null,
 
-  async refresh(app) {
-    if (getState().app !== app) set({ app, lines: [], source: 'unknown' });
-    if (getState().paused) return;
-    try {
-      const text = await getText(`/v2/apps/${app}/logs?log_lines=${LOG_LINES}`);
-      const lines = text
-        .split('\n')
-        .filter(Boolean)
-        .map((t) => lineOf(t, 'app'));
-      set({ source: 'live', lines, error: null });
-    } catch (err) {
-      // No logs endpoint (or no logs yet): show what the builds said instead.
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405 || err.status === 503)) {
-        try {
-          set({ source: 'builds', lines: await buildLogs(app), error: null });
-        } catch (inner) {
-          set({ error: messageOf(inner) });
-        }
-      } else set({ error: messageOf(err) });
-    }
+  start(app) {
+    set({ app, source: 'connecting', lines: [], pausedAt: null, error: null });
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pollBuilds = async () => {
+      try {
+        set({ source: 'builds', lines: await buildLogs(app), error: null });
+      } catch (err) {
+        set({ error: messageOf(err) });
+      }
+      if (!abort.signal.aborted) timer = setTimeout(() => void pollBuilds(), BUILDS_POLL_MS);
+    };
+    const onData = (text: string) =>
+      set((s) => ({ lines: [...s.lines.slice(-(MAX_LINES - 1)), lineOf(text, 'app')] }));
+    const connect = (history: number) => {
+      const onOpen = () => set({ source: 'live', error: null });
+      follow(`/v2/desktop/apps/${app}/logs/?log_lines=${history}`, { onOpen, onData }, abort.signal)
+        .then((supported) => {
+          if (!supported) return pollBuilds();
+          // The core closed the stream (it restarted?): follow again, without repeating history.
+          if (!abort.signal.aborted) timer = setTimeout(() => connect(0), BUILDS_POLL_MS);
+        })
+        .catch((err: unknown) => {
+          if (!abort.signal.aborted) set({ error: messageOf(err) });
+        });
+    };
+    connect(HISTORY);
+    return () => {
+      abort.abort();
+      clearTimeout(timer);
+    };
   },
-  setPaused: (paused) => set({ paused }),
+
+  setPaused: (paused) => set((s) => ({ pausedAt: paused ? s.lines.length : null })),
 }));

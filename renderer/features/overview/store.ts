@@ -1,7 +1,14 @@
 /** One app's overview: the app, its current release and build, its processes, and scaling them. */
 import { create } from 'zustand';
-import type { App, Build, Pod, Release } from '../../../main/contract/objects';
-import { AppSchema, BuildSchema, page, PodSchema, ReleaseSchema } from '../../../main/contract/responses';
+import type { App, Build, Release } from '../../../main/contract/objects';
+import {
+  AppSchema,
+  BuildSchema,
+  page,
+  PodSchema,
+  ReleaseSchema,
+  type PodInfo,
+} from '../../../main/contract/responses';
 import { ApiError, get, messageOf, send } from '../../src/api';
 
 interface OverviewState {
@@ -10,7 +17,7 @@ interface OverviewState {
   release: Release | null;
   build: Build | null;
   /** null when this core cannot list processes yet. */
-  pods: Pod[] | null;
+  pods: PodInfo[] | null;
   error: string | null;
   load(app: string): Promise<void>;
   /** Scales process types; answers a sentence saying what happened. */
