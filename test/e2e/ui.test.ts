@@ -194,17 +194,19 @@ describe.skipIf(!ready)('the UI in a browser', () => {
       await expect
         .poll(() => page.getByTestId('log').textContent(), { timeout: 60_000 })
         .toContain('listening on');
+      await screenshot(page, '11-logs');
       await page.getByLabel('Search the log').fill('listening');
       await expect.poll(() => page.getByTestId('log-status').textContent()).toMatch(/^[1-9]\d* of/);
     } else {
       await page.getByText("This core does not collect the app's own logs yet").waitFor();
       await expect.poll(() => page.getByTestId('log').textContent()).toContain('Build complete.');
+      await screenshot(page, '11-logs');
       await page.getByLabel('Search the log').fill('Build complete');
       await expect.poll(() => page.getByTestId('log').textContent()).not.toContain('Step');
     }
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.getByTestId('log-status').textContent()).toContain('paused');
-    await screenshot(page, '11-logs');
+    await screenshot(page, '11-logs-paused');
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByLabel('Search the log').fill('');
   });
@@ -240,7 +242,7 @@ describe.skipIf(!ready)('the UI in a browser', () => {
   it('copies the main screens for the README', () => {
     fs.mkdirSync(DOCS, { recursive: true });
     for (const name of [
-      '02-dashboard',
+      '14-dashboard-after',
       '04-deploy-folder',
       '05-app-overview',
       '07-config',
