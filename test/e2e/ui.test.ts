@@ -24,6 +24,15 @@ const APP = 'e2e-web';
 const FOLDER = path.resolve('test/fixtures/apps/dockerfile-app');
 const DOCS = path.resolve('docs/screenshots');
 
+/**
+ * Scaling and the app's URL need the real Docker target. The run stage's startTestCore takes it as an
+ * option (its default is an in-memory target); the startTestCore before it ignores the argument.
+ */
+const startCoreOnDocker = startTestCore as (options?: {
+  target?: 'docker';
+  instance?: string;
+}) => Promise<TestCore>;
+
 let t: TestCore;
 let browser: Browser;
 let page: Page;
@@ -52,7 +61,7 @@ describe.skipIf(!ready)('the UI in a browser', () => {
   beforeAll(async () => {
     buildUi();
     await ensureStackImage();
-    t = await startTestCore();
+    t = await startCoreOnDocker({ target: 'docker', instance: 'e2e-ui' });
     browser = await openBrowser();
     page = browser.page;
     page.setDefaultTimeout(15_000);
@@ -82,6 +91,23 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     api = new Api(t.url, (login.body as { token: string }).token);
     // A route that exists answers 405 to GET; one that does not, 404.
     canScale = (await api.call('GET', '/v2/apps/x/scale/')).status === 405;
+  });
+
+  it('keeps the session over a reload, and says why a sign-in fails', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('link', { name: 'Preferences' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Unable to log in with provided credentials.').waitFor();
+    await screenshot(page, '02b-sign-in-error');
+    await page.getByLabel('Password').fill('e2e-secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Back where the user was.
+    await page.getByRole('heading', { name: 'Preferences' }).waitFor();
   });
 
   it('rejects a bad app name as it is typed, then creates the app with push instructions', async () => {

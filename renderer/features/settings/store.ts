@@ -17,7 +17,7 @@ interface SettingsState {
   destroy(app: string): Promise<void>;
 }
 
-export const useAppSettings = create<SettingsState>((set) => ({
+export const useAppSettings = create<SettingsState>((set, getState) => ({
   settings: null,
   config: null,
   error: null,
@@ -33,7 +33,15 @@ export const useAppSettings = create<SettingsState>((set) => ({
     }
   },
   async toggle(app, field, value) {
-    set({ settings: await post(`/v2/apps/${app}/settings/`, AppSettingsSchema, { [field]: value }) });
+    // The switch moves at once; a refusal puts it back.
+    const before = getState().settings;
+    if (before) set({ settings: { ...before, [field]: value } });
+    try {
+      set({ settings: await post(`/v2/apps/${app}/settings/`, AppSettingsSchema, { [field]: value }) });
+    } catch (err) {
+      set({ settings: before });
+      throw err;
+    }
   },
   async setLimit(app, kind, type, value) {
     set({
