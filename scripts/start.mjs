@@ -36,5 +36,6 @@ if (bin && hasDisplay) {
       ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset): starting the headless core instead.'
       : 'No Electron binary is installed (npm ci without it, or it could not be downloaded): starting the headless core instead.',
   );
-  run(npx, ['tsx', 'main/serve.ts']);
+  // One process (no tsx wrapper), so signals and kill reach the core itself.
+  run(process.execPath, ['--import', 'tsx', 'main/serve.ts']);
 }

@@ -1,10 +1,18 @@
 /** The Docker engine connection: DOCKER_HOST or the local socket, as the docker CLI would use. */
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 
 let shared: Docker | undefined;
 
+/**
+ * The shared engine client. dockerode (and the gRPC code it pulls in) takes ~300 ms to load, so it
+ * is required on first use rather than at start: the core must be ready within 2 seconds.
+ */
 export function dockerEngine(): Docker {
-  shared ??= new Docker();
+  if (!shared) {
+    const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
+    shared = new DockerClient();
+  }
   return shared;
 }
 

@@ -9,7 +9,8 @@ import { BuildFailed, type BuildSpec, type BuiltImage } from './types';
 
 export class ImageBuilder {
   constructor(
-    private readonly docker: Docker,
+    /** The engine, connected on first build. */
+    private readonly engine: () => Docker,
     private readonly settings: BuildpackSettings,
     /** When given, the default stack is built on first need; else the stack must exist. */
     private readonly stack?: StackSettings,
@@ -20,11 +21,11 @@ export class ImageBuilder {
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
-      const image = await dockerfileBuild(this.docker, spec);
+      const image = await dockerfileBuild(this.engine(), spec);
       return { image, procfile: own ?? {}, dockerfile: true };
     }
-    if (this.stack) await ensureStack(this.docker, this.stack, spec.output);
-    const built = await buildpackBuild(this.docker, spec, this.settings);
+    if (this.stack) await ensureStack(this.engine(), this.stack, spec.output);
+    const built = await buildpackBuild(this.engine(), spec, this.settings);
     return own ? { ...built, procfile: own } : built;
   }
 

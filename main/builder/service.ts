@@ -31,10 +31,11 @@ export interface BuilderService {
 }
 
 export async function startBuilderService(c: Controller, o: BuilderServiceOptions): Promise<BuilderService> {
+  const stack = stackSettings(o.resources);
   const images = new ImageBuilder(
-    dockerEngine(),
-    { stackImage: stackSettings(o.resources).image, buildpackDirs: buildpackDirs(o.resources) },
-    stackSettings(o.resources),
+    dockerEngine,
+    { stackImage: stack.image, buildpackDirs: buildpackDirs(o.resources) },
+    stack,
   );
   const pushes = new PushHandler(c, images);
   const locks = new PushLocks();

@@ -14,7 +14,7 @@ const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('image-builder tests skipped: no Docker engine answers (start dockerd).');
 
 const docker = dockerEngine();
-const builder = new ImageBuilder(docker, {
+const builder = new ImageBuilder(() => docker, {
   stackImage: DEFAULT_STACK_IMAGE,
   buildpackDirs: [path.resolve('resources/buildpacks')],
 });
@@ -31,23 +31,22 @@ function spec(
   return { app, sha, repo, config, output: { line: (l) => lines.push(l) }, lines };
 }
 
+/** Runs the image and asks it for `/` from inside, until it answers (a busy machine starts slowly). */
 async function runImage(image: string, cmd?: string[]): Promise<string> {
   const c = await docker.createContainer({ Image: image, Cmd: cmd, Env: ['PORT=5000'], Tty: false });
   try {
     await c.start();
-    await new Promise((r) => setTimeout(r, 1500));
-    const exec = await c.exec({
-      Cmd: [
-        'bash',
-        '-c',
-        'exec 3<>/dev/tcp/127.0.0.1/5000; printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3',
-      ],
-      AttachStdout: true,
-    });
-    const stream = await exec.start({});
-    const chunks: Buffer[] = [];
-    for await (const ch of stream as AsyncIterable<Buffer>) chunks.push(ch);
-    return Buffer.concat(chunks).toString('utf8');
+    const probe = 'exec 3<>/dev/tcp/127.0.0.1/5000 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3';
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const exec = await c.exec({ Cmd: ['bash', '-c', probe], AttachStdout: true, AttachStderr: true });
+      const stream = await exec.start({});
+      const chunks: Buffer[] = [];
+      for await (const ch of stream as AsyncIterable<Buffer>) chunks.push(ch);
+      const reply = Buffer.concat(chunks).toString('utf8');
+      if (reply.includes('HTTP/1.')) return reply;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return '';
   } finally {
     await c.remove({ force: true });
   }

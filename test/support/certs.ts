@@ -1,5 +1,6 @@
 /** Real test certificates, made with openssl at test time so none ever expire in the repository. */
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,4 +59,18 @@ export function sshKeygenMd5(publicKey: string): string {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function sshString(b: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+/** A fresh `ssh-ed25519 AAAA... comment` line made in-process: for sweeps that need hundreds. */
+export function quickEd25519Key(comment = 'test@deis'): string {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const blob = Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(raw)]);
+  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
 }

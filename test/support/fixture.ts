@@ -4,7 +4,7 @@
  */
 import { Api, type Reply } from './core';
 import type { Endpoint } from './endpoints';
-import { selfSignedCertificate, sshPublicKey, type TestCertificate } from './keys';
+import { makeCert, quickEd25519Key, type TestCert } from './certs';
 
 export type Role = 'anonymous' | 'stranger' | 'collaborator' | 'owner' | 'admin';
 export const ROLES: Role[] = ['anonymous', 'stranger', 'collaborator', 'owner', 'admin'];
@@ -13,7 +13,7 @@ export class Cast {
   private constructor(
     readonly base: Api,
     readonly clients: Record<Role, Api>,
-    private readonly cert: TestCertificate,
+    private readonly cert: TestCert,
   ) {}
 
   static async create(url: string): Promise<Cast> {
@@ -23,7 +23,7 @@ export class Cast {
     const collaborator = await base.register('collaborator', 'secret-pw', admin);
     const stranger = await base.register('stranger', 'secret-pw', admin);
     const clients = { anonymous: base, stranger, collaborator, owner, admin };
-    return new Cast(base, clients, selfSignedCertificate('cert.example.com'));
+    return new Cast(base, clients, makeCert('cert.example.com', ['cert.example.com']));
   }
 
   /** Logs a role in again (after an endpoint regenerated its token). */
@@ -62,7 +62,7 @@ export class Cast {
     const attached = `a${n}.example.com`;
     await must(owner.post(`/v2/apps/${app}/domains/`, { domain }), 'domain');
     await must(owner.post(`/v2/apps/${app}/domains/`, { domain: attached }), 'attached domain');
-    await must(owner.post('/v2/keys/', { id: `key-${n}`, public: sshPublicKey() }), 'key');
+    await must(owner.post('/v2/keys/', { id: `key-${n}`, public: quickEd25519Key() }), 'key');
     const cert = `cert-${n}`;
     await must(owner.post('/v2/certs/', { name: cert, ...this.cert }), 'certificate');
     await must(owner.post(`/v2/certs/${cert}/domain/`, { domain: attached }), 'certificate domain');
@@ -75,7 +75,7 @@ export class Cast {
       attached,
       key: `key-${n}`,
       cert,
-      publicKey: sshPublicKey(),
+      publicKey: quickEd25519Key(),
       certificate: this.cert.certificate,
       certKey: this.cert.key,
     };
