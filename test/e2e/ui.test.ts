@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Api, startTestCore, type TestCore } from '../support/core';
+import { git, repoFromFixture } from '../support/git';
+import { Pusher } from '../support/push';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { buildUi, hasChromium, openBrowser, screenshot, type Browser } from './browser';
 
@@ -186,6 +188,31 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     expect(await page.getByTestId('release-v4').textContent()).toContain('rolled back to v2');
     await screenshot(page, '09-rollback');
   });
+
+  it('shows a git push from a terminal on the app page as it builds, then its release', async () => {
+    await tab('Overview');
+    const pusher = new Pusher(t.core.builderPort, 'e2e');
+    await pusher.addKeyTo(api);
+    const { dir } = repoFromFixture('dockerfile-app');
+    try {
+      // A step Docker cannot take from its cache, so the build is still running when the page looks.
+      fs.appendFileSync(path.join(dir, 'Dockerfile'), `RUN sleep 3 && echo ${Date.now()}\n`);
+      git(dir, 'add', '-A');
+      git(dir, '-c', 'user.name=E2E', '-c', 'user.email=e2e@example.com', 'commit', '-q', '-m', 'slow build');
+      const pushed = pusher.push(dir, APP);
+      const building = page.getByRole('heading', { name: 'Building now' });
+      await building.waitFor({ timeout: 30_000 });
+      await expect.poll(() => page.getByTestId('task').getByTestId('log').textContent()).toContain('Step');
+      await screenshot(page, '09b-git-push-live');
+      const result = await pushed;
+      expect(result.code, result.output).toBe(0);
+      await building.waitFor({ state: 'hidden', timeout: 30_000 });
+      await expect.poll(() => page.getByTestId('current-release').textContent()).toContain('v5');
+    } finally {
+      pusher.remove();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('scales web to 2 and the app answers at its URL', async (ctx) => {
     if (!canScale) ctx.skip(true, 'the core has no scale endpoint yet (the run stage lands separately)');

@@ -1,5 +1,6 @@
 /** The app's overview: its URL, current release, processes by type with scale controls. */
 import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { messageOf } from '../../src/api';
 import { ago, appUrl } from '../../src/format';
 import { openUrl } from '../../src/native';
@@ -7,6 +8,8 @@ import { Badge, Button, Empty, Notice, Section } from '../../src/ui/common';
 import { DeployFolder } from '../apps/DeployFolder';
 import { PushInstructions } from '../apps/PushInstructions';
 import { useSession } from '../session/store';
+import { useTasks } from '../tasks/store';
+import { TaskView } from '../tasks/TaskView';
 import { processTypes, useOverview } from './store';
 
 function ScaleControls({ app }: { app: string }) {
@@ -124,9 +127,18 @@ export function Overview({ app }: { app: string }) {
   const error = useOverview((s) => s.error);
   const load = useOverview((s) => s.load);
   const info = useSession((s) => s.info);
+  const finished = useTasks((s) => s.finished);
+  // useShallow: the selector builds a new list, which must not count as a change unless its ids do.
+  const building = useTasks(
+    useShallow((s) => s.recent.filter((id) => s.tasks[id]?.app === app && s.tasks[id]?.state === 'running')),
+  );
+  const loadRecent = useTasks((s) => s.loadRecent);
   useEffect(() => {
     void load(app);
-  }, [app, load]);
+  }, [app, load, finished]);
+  useEffect(() => {
+    void loadRecent({ app });
+  }, [app, loadRecent]);
   const url = appUrl(app, info?.router_port ?? 8080);
 
   return (
@@ -161,6 +173,13 @@ export function Overview({ app }: { app: string }) {
           </div>
         </div>
       </div>
+      {building.length > 0 && (
+        <Section title="Building now">
+          {building.map((id) => (
+            <TaskView key={id} id={id} />
+          ))}
+        </Section>
+      )}
       <Section title="Processes">
         <ScaleControls app={app} />
       </Section>

@@ -14,6 +14,8 @@ interface TasksState {
   /** Newest first, as the core lists them. */
   recent: string[];
   streaming: boolean;
+  /** Counts tasks that ended while this window watched, so views can refresh what they changed. */
+  finished: number;
   error: string | null;
   connect(): void;
   disconnect(): void;
@@ -36,6 +38,7 @@ export const useTasks = create<TasksState>((set, getState) => {
     logs: {},
     recent: [],
     streaming: false,
+    finished: 0,
     error: null,
 
     connect() {
@@ -55,6 +58,8 @@ export const useTasks = create<TasksState>((set, getState) => {
           }));
         if (event.type === 'task.succeeded') notify(event.task.title, 'Done.');
         if (event.type === 'task.failed') notify(event.task.title, event.task.error ?? 'Failed.');
+        if (event.type === 'task.succeeded' || event.type === 'task.failed')
+          set((s) => ({ finished: s.finished + 1 }));
       };
       for (const type of ['task.started', 'task.step', 'task.log', 'task.succeeded', 'task.failed'])
         source.addEventListener(type, onEvent as EventListener);

@@ -70,11 +70,15 @@ export function Shell() {
   const connect = useTasks((s) => s.connect);
   const disconnect = useTasks((s) => s.disconnect);
   const loadApps = useApps((s) => s.load);
+  const finished = useTasks((s) => s.finished);
   useEffect(() => {
     connect();
-    void loadApps();
     return disconnect;
-  }, [connect, disconnect, loadApps]);
+  }, [connect, disconnect]);
+  // A build (from this window, a git push or the CLI) that ends changes the apps' releases.
+  useEffect(() => {
+    void loadApps();
+  }, [loadApps, finished]);
   return (
     <div className="shell">
       <Sidebar />
