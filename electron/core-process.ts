@@ -87,7 +87,7 @@ export class CoreProcess {
       const token = message.tokenFile ? fs.readFileSync(message.tokenFile, 'utf8').trim() : '';
       this.set({
         state: 'ready',
-        access: { apiUrl: message.apiUrl, token },
+        access: { apiUrl: message.apiUrl, token, cliProfile: message.cliProfile },
         builderPort: message.builderPort,
         routerPort: message.routerPort,
       });

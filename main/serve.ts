@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     builderPort: core.builderPort,
     routerPort: settings.routerPort,
     tokenFile: desktop?.tokenFile ?? null,
+    cliProfile: desktop?.cliProfile ?? null,
   });
 }
 

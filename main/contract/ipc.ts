@@ -7,6 +7,8 @@
 export interface CoreAccess {
   apiUrl: string;
   token: string;
+  /** The bundled CLI's own settings file, for DEIS_PROFILE (never ~/.deis/client.json). */
+  cliProfile: string | null;
 }
 
 /** Channel → [argument, result] of `ipcRenderer.invoke` / `ipcMain.handle`. */
@@ -35,7 +37,14 @@ export const IPC_CHANNELS = [
 
 /** Messages between the shell and the core it runs in a utilityProcess (`process.parentPort`). */
 export type CoreMessage =
-  | { type: 'ready'; apiUrl: string; builderPort: number; routerPort: number; tokenFile: string | null }
+  | {
+      type: 'ready';
+      apiUrl: string;
+      builderPort: number;
+      routerPort: number;
+      tokenFile: string | null;
+      cliProfile: string | null;
+    }
   | { type: 'failed'; message: string };
 export type ShellMessage = { type: 'stop' };
 

@@ -1,4 +1,5 @@
 /** The account, the deis command, and signing out. */
+import { useEffect } from 'react';
 import { inDesktop } from '../../src/native';
 import { Button, Code, Notice, Section } from '../../src/ui/common';
 import { useSession } from '../session/store';
@@ -7,7 +8,10 @@ import { usePreferences } from './store';
 export function Preferences() {
   const user = useSession((s) => s.user);
   const logout = useSession((s) => s.logout);
-  const { cli, installCli } = usePreferences();
+  const { cli, cliProfile, load, installCli } = usePreferences();
+  useEffect(() => {
+    void load();
+  }, [load]);
   const origin = window.location.origin;
   return (
     <div className="page">
@@ -30,6 +34,15 @@ export function Preferences() {
               Install the deis command…
             </Button>
             {cli && <Notice kind={cli.ok ? 'success' : 'error'}>{cli.text}</Notice>}
+            {cliProfile && (
+              <>
+                <p className="muted">
+                  It signs in as the desktop user with its own profile, so your ~/.deis/client.json stays as
+                  it is:
+                </p>
+                <Code text={`DEIS_PROFILE=${cliProfile} deis apps`} />
+              </>
+            )}
           </>
         ) : (
           <>

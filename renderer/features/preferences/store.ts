@@ -5,11 +5,19 @@ import { bridge } from '../../src/native';
 
 interface PreferencesState {
   cli: { ok: boolean; text: string } | null;
+  /** The desktop CLI profile's path, in the desktop app. */
+  cliProfile: string | null;
+  load(): Promise<void>;
   installCli(): Promise<void>;
 }
 
 export const usePreferences = create<PreferencesState>((set) => ({
   cli: null,
+  cliProfile: null,
+  async load() {
+    const access = await bridge()?.access();
+    set({ cliProfile: access?.cliProfile ?? null });
+  },
   async installCli() {
     try {
       const result = await bridge()?.installCli();
