@@ -5,6 +5,7 @@ import { appNameProblem } from '../../renderer/features/apps/store';
 import { parseDotenv } from '../../renderer/features/config/dotenv';
 import { configChange, rowProblem } from '../../renderer/features/config/store';
 import { diffConfig } from '../../renderer/features/releases/diff';
+import { filterLines, lineOf } from '../../renderer/features/logs/store';
 
 describe('pasting a .env', () => {
   it('reads KEY=value lines the way shells write them and reports the lines it cannot', () => {
@@ -77,5 +78,20 @@ describe('app names and errors', () => {
     );
     expect(errorMessage(400, { non_field_errors: ['Nope.'] })).toBe('Nope.');
     expect(errorMessage(503, '')).toMatch(/not answering/);
+  });
+});
+
+describe('the log view', () => {
+  it('knows the process type of a Deis log line, and filters by type and text', () => {
+    const lines = [
+      lineOf('2026-11-26T08:00:00+00:00 web-app[web.1]: listening on 5000', 'app'),
+      lineOf('2026-11-26T08:00:01+00:00 web-app[worker.2]: job done', 'app'),
+      lineOf('web-app[web.2]: GET / 200', 'app'),
+      lineOf('a line with no source', 'app'),
+    ];
+    expect(lines.map((l) => l.type)).toEqual(['web', 'worker', 'web', 'app']);
+    expect(filterLines(lines, 'web', '').length).toBe(2);
+    expect(filterLines(lines, 'all', 'JOB').map((l) => l.type)).toEqual(['worker']);
+    expect(filterLines(lines, 'web', 'get')).toEqual([lines[2]]);
   });
 });
