@@ -42,6 +42,8 @@ let api: Api;
 /** Whether the core has the run stage's endpoints (scale, logs). */
 let canScale = false;
 let hasLogs = false;
+/** Uncaught errors and console errors of the page, CSP violations included. */
+const pageErrors: string[] = [];
 
 /** A GET through the local router with the app's host name (fetch may not set Host). */
 function viaRouter(port: number, host: string): Promise<{ status: number; body: string }> {
@@ -67,6 +69,11 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     browser = await openBrowser();
     page = browser.page;
     page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (m) => {
+      // Refused requests (a wrong password, a missing endpoint) are expected; scripts failing are not.
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -290,6 +297,10 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByTestId('recent-tasks').waitFor();
     await screenshot(page, '14-dashboard-after');
+  });
+
+  it('ran without a script error or a CSP violation', () => {
+    expect(pageErrors).toEqual([]);
   });
 
   it('copies the main screens for the README', () => {
