@@ -106,6 +106,8 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByRole('link', { name: 'Preferences' }).click();
+    await page.getByText(`deis login ${t.url}`).waitFor();
+    await screenshot(page, '02a-preferences');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('Username').fill('admin');
@@ -173,6 +175,19 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     await page.getByRole('button', { name: /^Save 1 change/ }).click();
     await page.getByText('Saved: the app now runs release v3.').waitFor();
     await screenshot(page, '07-config');
+
+    // A pasted .env adds its values to the table; lines that are not KEY=value are named.
+    await page.getByRole('button', { name: 'Paste a .env' }).click();
+    await page
+      .getByLabel('Paste a .env file')
+      .fill("# from .env\nDATABASE_URL=postgres://db/app\nexport MODE='demo'\nnot a pair");
+    await page.getByRole('button', { name: 'Add to the table' }).click();
+    await page.getByText('Line 4 is not KEY=value; it was left out.').waitFor();
+    expect(await page.getByLabel('Value of DATABASE_URL').inputValue()).toBe('postgres://db/app');
+    expect(await page.getByLabel('Value of MODE').inputValue()).toBe('demo');
+    await page.getByRole('button', { name: /^Save 2 changes/ }).waitFor();
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await page.getByLabel('Value of MODE').waitFor({ state: 'detached' });
     const config = await api.get(`/v2/apps/${APP}/config/`);
     expect((config.body as { values: Record<string, string> }).values.GREETING).toBe('Howdy');
   });

@@ -78,7 +78,10 @@ export function ConfigEditor({ app }: { app: string }) {
             if (skipped.length)
               setResult({
                 ok: false,
-                text: `Lines ${skipped.join(', ')} are not KEY=value; they were left out.`,
+                text:
+                  skipped.length === 1
+                    ? `Line ${skipped[0]} is not KEY=value; it was left out.`
+                    : `Lines ${skipped.join(', ')} are not KEY=value; they were left out.`,
               });
           }}
         />
