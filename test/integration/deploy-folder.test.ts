@@ -94,12 +94,22 @@ describe.skipIf(!hasDocker)('deploying a folder', () => {
     expect(git(repo, 'rev-list', '--count', DEPLOY_REF)).toBe('2');
   }, 180_000);
 
+  it('takes the push lock: a second deploy while one builds is refused, saying why', async () => {
+    fs.appendFileSync(path.join(folder, 'Dockerfile'), `RUN sleep 2 && echo ${Date.now()}\n`);
+    const first = await admin.post(`/v2/desktop/apps/${APP}/deploy/`, { path: folder });
+    expect(first.status).toBe(202);
+    const second = await admin.post(`/v2/desktop/apps/${APP}/deploy/`, { path: folder });
+    expect(second.status).toBe(409);
+    expect((second.body as { detail: string }).detail).toMatch(/Another git push is ongoing/);
+    expect((await finished((first.body as Task).id)).state).toBe('succeeded');
+  }, 180_000);
+
   it("gives a release's config values", async () => {
     expect((await admin.post(`/v2/apps/${APP}/config/`, { values: { GREETING: 'hi' } })).status).toBe(201);
-    const v3 = await admin.get(`/v2/apps/${APP}/releases/v3/config/`);
     const v4 = await admin.get(`/v2/apps/${APP}/releases/v4/config/`);
-    expect((v3.body as { values: object }).values).toEqual({});
-    expect((v4.body as { values: object }).values).toEqual({ GREETING: 'hi' });
+    const v5 = await admin.get(`/v2/apps/${APP}/releases/v5/config/`);
+    expect((v4.body as { values: object }).values).toEqual({});
+    expect((v5.body as { values: object }).values).toEqual({ GREETING: 'hi' });
     expect((await admin.get(`/v2/apps/${APP}/releases/v9/config/`)).status).toBe(404);
   });
 });
