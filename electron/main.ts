@@ -45,15 +45,18 @@ async function refreshTray(): Promise<void> {
   const s = core.state;
   if (s.state !== 'ready') return tray?.update(s, []);
   try {
-    const res = await fetch(`${s.access.apiUrl}/v2/apps/?limit=100`, {
-      headers: { Authorization: `token ${s.access.token}` },
-    });
-    const body = (await res.json()) as { results?: { id: string }[] };
-    const apps: TrayApp[] = (body.results ?? []).map((a) => ({
+    const headers = { Authorization: `token ${s.access.token}` };
+    const [apps, info] = await Promise.all([
+      fetch(`${s.access.apiUrl}/v2/apps/?limit=100`, { headers }).then((r) => r.json()),
+      // The router's port as the core reports it now (a target may pick it at start).
+      fetch(`${s.access.apiUrl}/v2/desktop/info/`).then((r) => r.json()),
+    ]);
+    const routerPort = (info as { router_port?: number }).router_port ?? s.routerPort;
+    const list: TrayApp[] = ((apps as { results?: { id: string }[] }).results ?? []).map((a) => ({
       id: a.id,
-      url: `http://${a.id}.localhost:${s.routerPort}`,
+      url: `http://${a.id}.localhost:${routerPort}`,
     }));
-    tray?.update(s, apps);
+    tray?.update(s, list);
   } catch {
     tray?.update(s);
   }
