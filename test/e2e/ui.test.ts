@@ -299,6 +299,20 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     expect(((await api.get(`/v2/apps/${APP}/settings/`)).body as { maintenance: boolean }).maintenance).toBe(
       true,
     );
+    // A memory limit for the app's process type, saved through the config (a new release).
+    const type = (await page
+      .getByLabel(/^memory of /)
+      .first()
+      .getAttribute('aria-label'))!.slice('memory of '.length);
+    await page.getByLabel(`memory of ${type}`).fill('256M');
+    await page
+      .getByLabel(`memory of ${type}`)
+      .locator('xpath=ancestor::tr')
+      .getByRole('button', { name: 'Save' })
+      .click();
+    await page.getByText(`Saved the limits and checks of ${type}`).waitFor();
+    const limits = (await api.get(`/v2/apps/${APP}/config/`)).body as { memory: Record<string, string> };
+    expect(limits.memory[type]).toBe('256M');
     await screenshot(page, '13-settings');
   });
 

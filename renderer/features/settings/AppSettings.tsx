@@ -10,22 +10,26 @@ import { useAppSettings } from './store';
 /** Runs an action and keeps its outcome as a sentence. */
 function useAction() {
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
   const run = async (work: () => Promise<void>, done: string) => {
     setResult(null);
+    setBusy(true);
     try {
       await work();
       setResult({ ok: true, text: done });
     } catch (err) {
       setResult({ ok: false, text: messageOf(err) });
+    } finally {
+      setBusy(false);
     }
   };
-  return { result, run };
+  return { result, busy, run };
 }
 
 function Limits({ app, types }: { app: string; types: string[] }) {
   const { config, setLimit, setHealthcheck } = useAppSettings();
   const [edits, setEdits] = useState<Record<string, string>>({});
-  const { result, run } = useAction();
+  const { result, busy, run } = useAction();
   const field = (kind: string, type: string, saved: string) => (
     <input
       className="mono"
@@ -73,7 +77,9 @@ function Limits({ app, types }: { app: string; types: string[] }) {
                 <td>{field('cpu', t, config?.cpu[t] ?? '')}</td>
                 <td>{field('health', t, probePath(t))}</td>
                 <td>
-                  <Button onClick={() => void save(t)}>Save</Button>
+                  <Button busy={busy} onClick={() => void save(t)}>
+                    Save
+                  </Button>
                 </td>
               </tr>
             ))}
@@ -90,7 +96,7 @@ function Destroy({ app }: { app: string }) {
   const reload = useApps((s) => s.load);
   const go = useRoute((s) => s.go);
   const [confirm, setConfirm] = useState('');
-  const { result, run } = useAction();
+  const { result, busy, run } = useAction();
   return (
     <Section title="Destroy this app">
       <p className="muted">
@@ -105,6 +111,7 @@ function Destroy({ app }: { app: string }) {
         />
         <Button
           kind="danger"
+          busy={busy}
           disabled={confirm !== app}
           onClick={() =>
             void run(async () => {
