@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     ? ensureDesktopUser(core.controller, settings.home, core.apiUrl)
     : null;
   console.log(`Deis Desktop core ready: API ${core.apiUrl} (data in ${settings.home})`);
+  if (!parentPort) console.log(`The UI: open ${core.apiUrl}/ in a browser.`);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
