@@ -17,9 +17,12 @@ export function elapsed(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** The app's address on the local router, as Deis names it: `<app>.<domain>`. */
-export const appUrl = (app: string, routerPort: number): string =>
-  `http://${app}.localhost${routerPort === 80 ? '' : `:${routerPort}`}`;
+/**
+ * The app's address on the local router, as Deis names it: `<app>.<domain>`; null while no router
+ * listens (the core reports port 0).
+ */
+export const appUrl = (app: string, routerPort: number): string | null =>
+  routerPort ? `http://${app}.localhost${routerPort === 80 ? '' : `:${routerPort}`}` : null;
 
 export const gitRemote = (app: string, builderPort: number): string =>
   `ssh://git@127.0.0.1:${builderPort}/${app}.git`;

@@ -28,9 +28,13 @@ function AppRow({ s, routerPort }: { s: AppSummary; routerPort: number }) {
         <Badge tone={state.tone}>{state.label}</Badge>
       </td>
       <td>
-        <a href={url} target="_blank" rel="noreferrer" className="mono small">
-          {url}
-        </a>
+        {url ? (
+          <a href={url} target="_blank" rel="noreferrer" className="mono small">
+            {url}
+          </a>
+        ) : (
+          <span className="muted small">no router yet</span>
+        )}
       </td>
       <td className="mono small">{processesOf(s.app.structure)}</td>
       <td>

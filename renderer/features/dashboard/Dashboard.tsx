@@ -96,7 +96,15 @@ export function Dashboard() {
           )}
         </Fact>
         <Fact label="Builder (git push)">{info ? `ssh on 127.0.0.1:${info.builder_port}` : '…'}</Fact>
-        <Fact label="Router (apps)">{info ? `http://*.localhost:${info.router_port}` : '…'}</Fact>
+        <Fact label="Router (apps)">
+          {!info ? (
+            '…'
+          ) : info.router_port ? (
+            `http://*.localhost:${info.router_port}`
+          ) : (
+            <span className="muted">not running</span>
+          )}
+        </Fact>
         <Fact label="API">
           {info ? `Deis v${info.api_version} · platform ${info.platform_version}` : '…'}
         </Fact>

@@ -39,16 +39,20 @@ export function Overview({ app }: { app: string }) {
         <div className="fact">
           <div className="fact-label">URL</div>
           <div className="fact-value">
-            <a
-              href={url}
-              className="mono"
-              onClick={(e) => {
-                e.preventDefault();
-                openUrl(url);
-              }}
-            >
-              {url}
-            </a>
+            {url ? (
+              <a
+                href={url}
+                className="mono"
+                onClick={(e) => {
+                  e.preventDefault();
+                  openUrl(url);
+                }}
+              >
+                {url}
+              </a>
+            ) : (
+              <span className="muted">no router yet</span>
+            )}
           </div>
         </div>
         <div className="fact">
