@@ -7,10 +7,12 @@ import { createApiServer, listen } from './api/server';
 import { startBuilderService } from './builder/service';
 import { Controller } from './controller';
 import { Scheduler } from './controller/scheduler';
+import { dockerState } from './engine-state';
 import {
   DEFAULT_INSTANCE,
   DEFAULT_PLATFORM_DOMAIN,
   DEFAULT_ROUTER_BASE,
+  rendererDir,
   type CoreSettings,
 } from './settings';
 import { openStore } from './store/db';
@@ -59,7 +61,7 @@ export async function startCore(
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
 
-    const builder = await startBuilderService(controller, {
+    const { builder, folders } = await startBuilderService(controller, {
       home: settings.home,
       port: settings.builderPort,
       resources: settings.resources,
@@ -72,9 +74,11 @@ export async function startCore(
       get routerPort() {
         return target.routerPort || settings.routerPort;
       },
+      firstRun: () => controller.users.count() === 0,
+      docker: dockerState,
     };
     const server = createApiServer({
-      router: apiRouter(controller, desktop, scheduler),
+      router: apiRouter(controller, desktop, scheduler, { folders, ui: settings.ui ?? rendererDir() }),
       users: controller.users,
       log,
     });

@@ -19,6 +19,10 @@ export interface CoreSettings {
   routerBase?: string;
   /** DEIS_PLATFORM_DOMAIN: apps are served at `<app>.<domain>`. */
   platformDomain?: string;
+  /** The built renderer served at the API's root; found next to the code when absent. */
+  ui?: string;
+  /** Started by the desktop app: keep a `desktop` admin and its token file (DEIS_DESKTOP_USER=1). */
+  desktopUser?: boolean;
 }
 
 export const DEFAULT_INSTANCE = 'deis-desktop';
@@ -59,6 +63,18 @@ export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve('resources');
 }
 
+/** Finds the built renderer (`out/renderer`) from main/ under tsx or out/electron/; DEIS_UI_DIR overrides. */
+export function rendererDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DEIS_UI_DIR) return path.resolve(env.DEIS_UI_DIR);
+  let dir = import.meta.dirname;
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'out', 'renderer');
+    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve('out', 'renderer');
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings {
   return {
     home: path.resolve(env.DEIS_HOME || defaultHome(env)),
@@ -71,5 +87,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     instance: env.DEIS_INSTANCE || DEFAULT_INSTANCE,
     routerBase: env.DEIS_ROUTER_BASE || DEFAULT_ROUTER_BASE,
     platformDomain: env.DEIS_PLATFORM_DOMAIN || DEFAULT_PLATFORM_DOMAIN,
+    ui: rendererDir(env),
+    desktopUser: env.DEIS_DESKTOP_USER === '1',
   };
 }

@@ -36,6 +36,9 @@ if (bin && hasDisplay) {
       ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset): starting the headless core instead.'
       : 'No Electron binary is installed (npm ci without it, or it could not be downloaded): starting the headless core instead.',
   );
+  // The headless core serves the UI at its address: build it first if its sources changed.
+  const ui = spawnSync(process.execPath, ['scripts/build-renderer.mjs'], { stdio: 'inherit' });
+  if (ui.status !== 0) process.exit(ui.status ?? 1);
   // One process (no tsx wrapper), so signals and kill reach the core itself.
   run(process.execPath, ['--import', 'tsx', 'main/serve.ts']);
 }

@@ -1,4 +1,5 @@
 /** Assembles the API router from each resource's routes. */
+import type { FolderDeployer } from '../builder/deploy-folder';
 import type { Controller } from '../controller';
 import type { Scheduler } from '../controller/scheduler';
 import { Router } from './router';
@@ -8,6 +9,8 @@ import { desktopRoutes, type DesktopInfo } from './routes/desktop';
 import { podsRoutes } from './routes/pods';
 import { tasksRoutes } from './routes/tasks';
 import { runRoutes } from './routes/run';
+import { deployRoutes } from './routes/deploy';
+import { uiRoutes } from './routes/ui';
 import { buildsRoutes } from './routes/builds';
 import { configRoutes } from './routes/config';
 import { releasesRoutes } from './routes/releases';
@@ -17,7 +20,14 @@ import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
 import { settingsRoutes } from './routes/settings';
 
-export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler): Router {
+/** What the API serves beyond the controller: the folder deploys and the built UI. */
+export interface ApiExtras {
+  folders?: FolderDeployer;
+  /** The built renderer's folder. */
+  ui?: string;
+}
+
+export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, extras: ApiExtras = {}): Router {
   const r = new Router();
   r.add(
     '/healthz/?',
@@ -50,5 +60,8 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler): Ro
   settingsRoutes(r, c, s);
   keysRoutes(r, c);
   certsRoutes(r, c);
+  if (extras.folders) deployRoutes(r, extras.folders);
+  // Last: it answers every path the API does not.
+  uiRoutes(r, extras.ui);
   return r;
 }

@@ -31,7 +31,7 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
-  /** JSON-encoded unless `contentType` says otherwise and it is a string. */
+  /** JSON-encoded unless it is a Buffer (sent as is) or a string with a `contentType`. */
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;

@@ -184,6 +184,12 @@ function send(res: http.ServerResponse, response: ApiResponse): void {
     res.end();
     return;
   }
+  // Files (the UI's assets) go out as they are.
+  if (Buffer.isBuffer(response.body)) {
+    res.setHeader('Content-Type', response.contentType ?? 'application/octet-stream');
+    res.end(response.body);
+    return;
+  }
   if (response.contentType && typeof response.body === 'string') {
     res.setHeader('Content-Type', response.contentType);
     res.end(response.body);

@@ -29,7 +29,7 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
     gitHome: path.join(options.home, 'git'),
     hookScript,
     bridge,
-    locks: new PushLocks(),
+    locks: options.locks ?? new PushLocks(),
     build: options.build,
     log: options.log,
   };

@@ -4,6 +4,7 @@
  * stream back to the pusher. Any failure rejects the push with the reason in plain words.
  */
 import type { Controller } from '../controller';
+import type { TaskHandle } from '../controller/tasks';
 import { configData } from '../controller/config';
 import type { ImageBuilder } from './image-builder';
 import { BuildFailed, type BuildOutput } from './types';
@@ -30,9 +31,10 @@ export class PushHandler {
     private readonly images: ImageBuilder,
   ) {}
 
-  async handle(push: Push, pusher: BuildOutput): Promise<PushResult> {
+  /** `task`: one the caller already started (a folder deploy snapshots its files first). */
+  async handle(push: Push, pusher: BuildOutput, task?: TaskHandle): Promise<PushResult> {
     const c = this.controller;
-    const task = c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
+    task ??= c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
     const lines: string[] = [];
     const say = (line: string) => {
       lines.push(line);

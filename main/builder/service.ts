@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Controller } from '../controller';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { startBuilder, type Builder } from './index';
+import { FolderDeployer } from './deploy-folder';
 import { ImageBuilder } from './image-builder';
+import { PushLocks } from './locks';
 import { PushHandler } from './push';
 import { stackSettings } from './stack';
 import { BuildFailed } from './types';
@@ -22,7 +24,13 @@ export function buildpackDirs(resources: string, env: NodeJS.ProcessEnv = proces
   return [path.join(resources, 'buildpacks'), ...extra].filter((d) => fs.existsSync(d));
 }
 
-export async function startBuilderService(c: Controller, o: BuilderServiceOptions): Promise<Builder> {
+export interface BuilderService {
+  builder: Builder;
+  /** The desktop's "deploy a folder", under the same push locks as git pushes. */
+  folders: FolderDeployer;
+}
+
+export async function startBuilderService(c: Controller, o: BuilderServiceOptions): Promise<BuilderService> {
   const stack = stackSettings(o.resources);
   const images = new ImageBuilder(
     dockerEngine,
@@ -30,7 +38,10 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
     stack,
   );
   const pushes = new PushHandler(c, images);
-  return startBuilder({
+  const locks = new PushLocks();
+  const folders = new FolderDeployer(c, pushes, locks, { home: o.home, log: o.log });
+  const builder = await startBuilder({
+    locks,
     home: o.home,
     port: o.port,
     host: '127.0.0.1',
@@ -71,4 +82,5 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
       }
     },
   });
+  return { builder, folders };
 }

@@ -1,4 +1,5 @@
 /** The builder's seams: what the core injects (key lookup, authorization, build) and what a build sees and gives back. */
+import type { PushLocks } from './locks';
 import type { Procfile } from './procfile';
 
 /** Finds the user owning a public key; `fingerprintMd5` is `aa:bb:...` over the key blob, as Deis keys it. */
@@ -58,6 +59,8 @@ export interface BuilderOptions {
   authorize: Authorize;
   build: Build;
   log: (line: string) => void;
+  /** The apps' push locks, shared with other ways of pushing (the desktop's folder deploy). */
+  locks?: PushLocks;
 }
 
 export interface Builder {

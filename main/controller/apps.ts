@@ -16,9 +16,9 @@ export interface AppRow {
   updated: string;
 }
 
-export const APP_ID_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-export const APP_ID_MESSAGE =
-  'App name must start with an alphabetic character, cannot end with a hyphen and can only contain a-z (lowercase), 0-9 and hyphens.';
+// The rule lives in the contract so the UI can check a name as it is typed.
+import { APP_ID_MESSAGE, APP_ID_RE } from '../contract/apps';
+export { APP_ID_MESSAGE, APP_ID_RE };
 
 const SELECT_APP = 'SELECT apps.*, users.username AS owner FROM apps JOIN users ON users.id = apps.owner_id';
 

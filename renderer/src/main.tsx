@@ -1,14 +1,27 @@
-/** Renderer entry: a placeholder until the desktop UI issue lands. */
+/** Renderer entry: start the session (desktop token or stored login), then the login or the app. */
+import { useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
-import { API_VERSION } from '../../main/contract/objects';
+import { Login } from '../features/session/Login';
+import { useSession } from '../features/session/store';
+import { Spinner } from './ui/common';
+import { Shell } from './shell/Shell';
+import './styles.css';
 
-function App() {
-  return (
-    <main style={{ fontFamily: 'system-ui', padding: 32 }}>
-      <h1>Deis Desktop</h1>
-      <p>Deis Workflow API {API_VERSION} runs in the core. Use the deis CLI while the UI is being built.</p>
-    </main>
-  );
+function Root() {
+  const status = useSession((s) => s.status);
+  const start = useSession((s) => s.start);
+  useEffect(() => {
+    void start();
+  }, [start]);
+  if (status === 'starting')
+    return (
+      <div className="login">
+        <div className="muted">
+          <Spinner /> Connecting to the Deis Desktop core…
+        </div>
+      </div>
+    );
+  return status === 'signed-in' ? <Shell /> : <Login />;
 }
 
-createRoot(document.getElementById('root')!).render(<App />);
+createRoot(document.getElementById('root')!).render(<Root />);

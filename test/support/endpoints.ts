@@ -68,6 +68,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: '/v2/apps/{app}/config/', scope: 'app', body: { values: { FUZZ: 'yes' } } },
   { method: 'GET', path: '/v2/apps/{app}/releases/', scope: 'app' },
   { method: 'GET', path: '/v2/apps/{app}/releases/v1/', scope: 'app' },
+  { method: 'GET', path: '/v2/apps/{app}/releases/v1/config/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/releases/rollback/', scope: 'app', body: {} },
   { method: 'GET', path: '/v2/apps/{app}/builds/', scope: 'app' },
   {

@@ -5,6 +5,10 @@ import type { Router } from '../router';
 export interface DesktopInfo {
   builderPort: number;
   routerPort: number;
+  /** True until the first account exists: the UI then offers to create the administrator. */
+  firstRun?: () => boolean;
+  /** The Docker engine's state, when the core can ask it. */
+  docker?: () => Promise<{ state: string; version?: string; message?: string }>;
 }
 
 export function desktopRoutes(r: Router, info: DesktopInfo): void {
@@ -12,13 +16,15 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
   r.add(
     '/v2/desktop/info/?',
     {
-      GET: () => ({
+      GET: async () => ({
         status: 200,
         body: {
           api_version: API_VERSION,
           platform_version: PLATFORM_VERSION,
           builder_port: info.builderPort,
           router_port: info.routerPort,
+          first_run: info.firstRun?.() ?? false,
+          ...(info.docker ? { docker: await info.docker() } : {}),
         },
       }),
     },

@@ -1,0 +1,11 @@
+/** Request schema of the desktop extension POST /v2/desktop/apps/<id>/deploy/: deploy a local folder. */
+import { z } from 'zod';
+
+export const DeployFolderRequest = z.object({
+  path: z
+    .string({ error: 'This field is required.' })
+    .trim()
+    .min(1, 'This field may not be blank.')
+    .max(4096, 'Ensure this field has no more than 4096 characters.'),
+});
+export type DeployFolderRequest = z.infer<typeof DeployFolderRequest>;

@@ -1,0 +1,65 @@
+/** One app: its name, state and the tabs for everything about it. */
+import { ConfigEditor } from '../../features/config/ConfigEditor';
+import { Builds } from '../../features/builds/Builds';
+import { Domains } from '../../features/domains/Domains';
+import { Logs } from '../../features/logs/Logs';
+import { Overview } from '../../features/overview/Overview';
+import { Releases } from '../../features/releases/Releases';
+import { AppSettingsTab } from '../../features/settings/AppSettings';
+import { APP_TABS, hrefOf, type AppTab } from '../route';
+
+const LABELS: Record<AppTab, string> = {
+  overview: 'Overview',
+  releases: 'Releases',
+  config: 'Config',
+  logs: 'Logs',
+  builds: 'Builds',
+  domains: 'Domains',
+  settings: 'Settings',
+};
+
+function TabBody({ app, tab }: { app: string; tab: AppTab }) {
+  switch (tab) {
+    case 'overview':
+      return <Overview app={app} />;
+    case 'releases':
+      return <Releases app={app} />;
+    case 'config':
+      return <ConfigEditor app={app} />;
+    case 'logs':
+      return <Logs app={app} />;
+    case 'builds':
+      return <Builds app={app} />;
+    case 'domains':
+      return <Domains app={app} />;
+    case 'settings':
+      return <AppSettingsTab app={app} />;
+  }
+}
+
+export function AppPage({ app, tab }: { app: string; tab: AppTab }) {
+  return (
+    <div className="page">
+      <div className="crumbs">
+        <a href="#/apps">Apps</a> / <span>{app}</span>
+      </div>
+      <h1>{app}</h1>
+      <nav className="tabs" role="tablist">
+        {APP_TABS.map((t) => (
+          <a
+            key={t}
+            role="tab"
+            aria-selected={t === tab}
+            className={t === tab ? 'tab active' : 'tab'}
+            href={hrefOf({ page: 'app', app, tab: t })}
+          >
+            {LABELS[t]}
+          </a>
+        ))}
+      </nav>
+      <div className="tab-body" key={`${app}/${tab}`}>
+        <TabBody app={app} tab={tab} />
+      </div>
+    </div>
+  );
+}

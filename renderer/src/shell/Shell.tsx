@@ -1,0 +1,90 @@
+/** The signed-in window: a dark sidebar (pages, apps) and the page the hash names. */
+import { useEffect } from 'react';
+import { AppsList } from '../../features/apps/AppsList';
+import { useApps } from '../../features/apps/store';
+import { Dashboard } from '../../features/dashboard/Dashboard';
+import { Preferences } from '../../features/preferences/Preferences';
+import { useSession } from '../../features/session/store';
+import { useTasks } from '../../features/tasks/store';
+import { hrefOf, useRoute } from '../route';
+import { AppPage } from './AppPage';
+
+function Sidebar() {
+  const route = useRoute((s) => s.route);
+  const apps = useApps((s) => s.apps);
+  const user = useSession((s) => s.user);
+  const streaming = useTasks((s) => s.streaming);
+  const link = (href: string, label: string, active: boolean) => (
+    <a href={href} className={active ? 'nav active' : 'nav'}>
+      {label}
+    </a>
+  );
+  return (
+    <aside className="sidebar">
+      <div className="brand">
+        <span className="logo" aria-hidden="true" />
+        Deis Desktop
+      </div>
+      <nav>
+        {link('#/', 'Dashboard', route.page === 'dashboard')}
+        {link('#/apps', 'Apps', route.page === 'apps')}
+        <div className="nav-apps">
+          {apps.map(({ app }) => (
+            <a
+              key={app.id}
+              href={hrefOf({ page: 'app', app: app.id, tab: 'overview' })}
+              className={route.page === 'app' && route.app === app.id ? 'nav nav-app active' : 'nav nav-app'}
+            >
+              {app.id}
+            </a>
+          ))}
+        </div>
+        {link('#/preferences', 'Preferences', route.page === 'preferences')}
+      </nav>
+      <div className="sidebar-foot">
+        <span
+          className={streaming ? 'dot dot-ok' : 'dot'}
+          title={streaming ? 'Live events connected' : 'Connecting to live events'}
+        />
+        {user?.username}
+      </div>
+    </aside>
+  );
+}
+
+function Page() {
+  const route = useRoute((s) => s.route);
+  switch (route.page) {
+    case 'dashboard':
+      return <Dashboard />;
+    case 'apps':
+      return <AppsList />;
+    case 'app':
+      return <AppPage app={route.app} tab={route.tab} />;
+    case 'preferences':
+      return <Preferences />;
+  }
+}
+
+export function Shell() {
+  const connect = useTasks((s) => s.connect);
+  const disconnect = useTasks((s) => s.disconnect);
+  const loadApps = useApps((s) => s.load);
+  const finished = useTasks((s) => s.finished);
+  useEffect(() => {
+    connect();
+    return disconnect;
+  }, [connect, disconnect]);
+  // A build (from this window, a git push or the CLI) that ends changes the apps' releases.
+  useEffect(() => {
+    void loadApps();
+  }, [loadApps, finished]);
+  return (
+    <div className="shell">
+      <Sidebar />
+      <main className="main">
+        <Page />
+      </main>
+    </div>
+  );
+}
