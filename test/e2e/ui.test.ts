@@ -9,7 +9,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Api, startTestCore, type TestCore } from '../support/core';
+import { Api, type TestCore } from '../support/core';
+import { instanceName, removeInstance, startDockerCore } from '../support/run-stage';
 import { git, repoFromFixture } from '../support/git';
 import { Pusher } from '../support/push';
 import { dockerAvailable, ensureStackImage } from '../support/images';
@@ -26,14 +27,8 @@ const APP = 'e2e-web';
 const FOLDER = path.resolve('test/fixtures/apps/dockerfile-app');
 const DOCS = path.resolve('docs/screenshots');
 
-/**
- * Scaling and the app's URL need the real Docker target. The run stage's startTestCore takes it as an
- * option (its default is an in-memory target); the startTestCore before it ignores the argument.
- */
-const startCoreOnDocker = startTestCore as (options?: {
-  target?: 'docker';
-  instance?: string;
-}) => Promise<TestCore>;
+/** This run's own Docker network and router, removed afterwards. */
+const INSTANCE = instanceName('e2e');
 
 let t: TestCore;
 let browser: Browser;
@@ -65,7 +60,7 @@ describe.skipIf(!ready)('the UI in a browser', () => {
   beforeAll(async () => {
     buildUi();
     await ensureStackImage();
-    t = await startCoreOnDocker({ target: 'docker', instance: 'e2e-ui' });
+    t = await startDockerCore(INSTANCE);
     browser = await openBrowser();
     page = browser.page;
     page.setDefaultTimeout(15_000);
@@ -79,6 +74,7 @@ describe.skipIf(!ready)('the UI in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.stop();
+    await removeInstance(INSTANCE);
   });
 
   it('creates the administrator on first run and shows the dashboard', async () => {
