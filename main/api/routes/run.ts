@@ -12,6 +12,15 @@ import { APP } from './apps';
 /** Deis's LOG_LINES default. */
 const DEFAULT_LOG_LINES = 100;
 
+/** `?log_lines=N`: how many recent lines (Deis's default when absent). */
+function logLines(query: URLSearchParams): number {
+  const raw = query.get('log_lines');
+  const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
+  if (!Number.isInteger(count) || count < 0)
+    throw badRequest(`log_lines must be a whole number, not "${raw}".`);
+  return count;
+}
+
 export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add(`/v2/apps/${APP}/run/?`, {
     POST: async (req) => {
@@ -32,11 +41,7 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add(`/v2/apps/${APP}/logs/?`, {
     GET: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
-      const raw = req.query.get('log_lines');
-      const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
-      if (!Number.isInteger(count) || count < 0)
-        throw badRequest(`log_lines must be a whole number, not "${raw}".`);
-      const lines = await s.logs(app, count);
+      const lines = await s.logs(app, logLines(req.query));
       if (lines.length === 0) return { status: 204 };
       // Python's str() of the logger's bytes, which the original CLI unwraps (see pyBytesRepr).
       const body = pyBytesRepr(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'));
@@ -49,11 +54,8 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
     {
       GET: async (req) => {
         const app = c.apps.access(req.user, req.params[0]!, req.method);
-        const raw = req.query.get('log_lines');
-        const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
-        if (!Number.isInteger(count) || count < 0)
-          throw badRequest(`log_lines must be a whole number, not "${raw}".`);
-        return { status: 200, stream: logEvents(await s.logs(app, count), s.followLogs(app, req.signal)) };
+        const recent = await s.logs(app, logLines(req.query));
+        return { status: 200, stream: logEvents(recent, s.followLogs(app, req.signal)) };
       },
     },
     'user',
