@@ -35,9 +35,7 @@ export class PushHandler {
   async handle(push: Push, pusher: BuildOutput, task?: TaskHandle): Promise<PushResult> {
     const c = this.controller;
     task ??= c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
-    const lines: string[] = [];
     const say = (line: string) => {
-      lines.push(line);
       task.log(line);
       pusher.line(line);
     };
@@ -57,7 +55,8 @@ export class PushHandler {
         procfile: built.procfile,
         sha: push.sha,
         dockerfile: built.dockerfile ? 'true' : '',
-        log: lines.join('\n'),
+        // The task already holds every line said so far: that is the build's log.
+        log: task.lines.join('\n'),
       });
       say(`Done, ${push.app}:v${release.version} deployed to Deis Desktop`);
       say('');
