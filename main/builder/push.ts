@@ -46,7 +46,13 @@ export class PushHandler {
       say('Starting build... but first, coffee!');
       task.step('Building');
       const config = configData(c.configs.current(app)).values;
-      const built = await this.images.build({ ...push, config, output: { line: say } });
+      const built = await this.images.build({
+        ...push,
+        appUuid: app.uuid,
+        trusted: user.is_superuser === 1,
+        config,
+        output: { line: say },
+      });
       say('Build complete.');
       task.step('Releasing');
       say('Launching App...');

@@ -71,6 +71,13 @@ export interface Builder {
 
 export interface BuildSpec {
   app: string;
+  /** The app's uuid: caches and image labels are keyed by it, so a new app of the same name shares nothing. */
+  appUuid: string;
+  /**
+   * The pusher is an administrator (the desktop's own user): their builds may use any image of the
+   * local engine. Other users' builds may not use images built for another app.
+   */
+  trusted: boolean;
   /** Full commit sha being built. */
   sha: string;
   /** The app's bare git repository. */

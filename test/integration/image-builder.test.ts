@@ -8,6 +8,7 @@ import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
 import { BuildFailed, type BuildSpec } from '../../main/builder/types';
 import { bareFrom, git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 
 const hasDocker = await dockerAvailable();
@@ -28,7 +29,16 @@ function spec(
   const { dir, sha } = repoFromFixture(fixture);
   const repo = bareFrom(dir);
   const lines: string[] = [];
-  return { app, sha, repo, config, output: { line: (l) => lines.push(l) }, lines };
+  return {
+    app,
+    appUuid: randomUUID(),
+    trusted: true,
+    sha,
+    repo,
+    config,
+    output: { line: (l) => lines.push(l) },
+    lines,
+  };
 }
 
 /** Runs the image and asks it for `/` from inside, until it answers (a busy machine starts slowly). */
@@ -100,6 +110,8 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
     const lines: string[] = [];
     const s: BuildSpec = {
       app: 'bp-none',
+      appUuid: randomUUID(),
+      trusted: true,
       sha: git(dir, 'rev-parse', 'HEAD'),
       repo: bareFrom(dir),
       config: {},

@@ -3,6 +3,7 @@
  * instance, an app image built from a fixture by the real ImageBuilder, requests through the router,
  * steady load that counts failures, and cleanup of everything the instance created.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -46,6 +47,8 @@ export async function buildFixture(app: string, fixture: string) {
   const { dir, sha } = repoFromFixture(fixture);
   const built = await builder.build({
     app,
+    appUuid: randomUUID(),
+    trusted: true,
     sha,
     repo: bareFrom(dir),
     config: {},
