@@ -7,6 +7,11 @@ export const LABEL_ROLE = 'io.deis-desktop.role';
 export const LABEL_APP = 'io.deis-desktop.app';
 export const LABEL_TYPE = 'io.deis-desktop.type';
 export const LABEL_VERSION = 'io.deis-desktop.version';
+/**
+ * On images the builder made: the uuid of the app they were built for. A name can pass to a new app
+ * (and another core on the same engine may use the same names); a uuid never does.
+ */
+export const LABEL_APP_UUID = 'io.deis-desktop.app-uuid';
 
 export type Role = 'process' | 'run' | 'router' | 'network' | 'image';
 
