@@ -6,6 +6,8 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { BUILD_OUTPUT_MAX_BUFFERED } from '../contract/limits';
+import { capLine } from '../controller/tasks';
 import type { HookCall } from './prereceive';
 import type { BuildOutput, BuildResult } from './types';
 
@@ -110,9 +112,22 @@ export class HookBridge {
     registration.signal.addEventListener('abort', cut, { once: true });
     if (registration.signal.aborted) cut();
     const signal = AbortSignal.any([hookGone.signal, registration.signal]);
+    // A pusher that does not read (slow link, or on purpose) must not make the core buffer the build's
+    // output: past a bound, lines are skipped and counted, and the count is shown once it catches up.
+    let skipped = 0;
     const output: BuildOutput = {
       line: (text) => {
-        for (const l of String(text).split(/\r?\n/)) send({ line: l });
+        for (const l of String(text).split(/\r?\n/)) {
+          if (socket.writableLength > BUILD_OUTPUT_MAX_BUFFERED) {
+            skipped++;
+            continue;
+          }
+          if (skipped > 0) {
+            send({ line: `[... ${skipped} lines not shown while your connection caught up]` });
+            skipped = 0;
+          }
+          send({ line: capLine(l) });
+        }
       },
     };
     let result: BuildResult;
@@ -126,7 +141,7 @@ export class HookBridge {
     } finally {
       registration.signal.removeEventListener('abort', cut);
     }
-    if (!result.ok) output.line(result.reason);
+    if (!result.ok) send({ line: capLine(result.reason) });
     send({ done: true, ok: result.ok });
     socket.end();
   }
