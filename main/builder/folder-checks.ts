@@ -13,6 +13,7 @@ import { invalid } from '../contract/errors';
 import { isolatedGitEnv } from './snapshot';
 
 const MB = 1024 * 1024;
+const LSTAT_BATCH = 64;
 
 /** True when `inner` is `outer` or inside it (both real, absolute paths). */
 function within(inner: string, outer: string): boolean {
@@ -77,11 +78,16 @@ function dataFiles(home: string): Set<string> {
   return ids;
 }
 
-function tooBig(folder: string, files: number, bytes: number, complete: boolean): Error {
-  const more = complete ? '' : 'more than ';
+/** The limit a folder passed, with the numbers and what to do; counting stopped when it passed. */
+function tooBig(folder: string, files: number, bytes: number): Error {
+  const limit = `the limit is ${FOLDER_DEPLOY_MAX_FILES} files and ${FOLDER_DEPLOY_MAX_BYTES / MB} MB`;
+  const what =
+    files > FOLDER_DEPLOY_MAX_FILES
+      ? `more than ${FOLDER_DEPLOY_MAX_FILES} files to deploy`
+      : `more than ${FOLDER_DEPLOY_MAX_BYTES / MB} MB to deploy (${Math.ceil(bytes / MB)} MB in its first ${files} files)`;
   return invalid(
     'path',
-    `${folder} has ${more}${files} files and ${more}${Math.ceil(bytes / MB)} MB to deploy; the limit is ${FOLDER_DEPLOY_MAX_FILES} files and ${FOLDER_DEPLOY_MAX_BYTES / MB} MB. Add what the app does not need to run (dependencies, build output, data) to its .gitignore, or push the app with git.`,
+    `${folder} has ${what}; ${limit}. Add what the app does not need to run (dependencies, build output, data) to its .gitignore, or push the app with git.`,
   );
 }
 
@@ -118,18 +124,24 @@ export async function measureFolder(folder: string, home: string): Promise<{ fil
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
         const names = (rest + chunk.toString('utf8')).split('\0');
         rest = names.pop() ?? '';
-        for (const name of names) {
-          const st = await fs.promises.lstat(path.join(folder, name)).catch(() => undefined);
-          if (!st) continue;
-          if (own.has(`${st.dev}:${st.ino}`))
-            throw invalid(
-              'path',
-              `${folder} holds a file of Deis Desktop's own data (${name}), which must never be deployed.`,
-            );
-          files++;
-          bytes += st.isDirectory() ? 0 : st.size;
+        // A few at a time: lstat goes to libuv's threads, the event loop stays free.
+        for (let i = 0; i < names.length; i += LSTAT_BATCH) {
+          const batch = names.slice(i, i + LSTAT_BATCH);
+          const stats = await Promise.all(
+            batch.map((name) => fs.promises.lstat(path.join(folder, name)).catch(() => undefined)),
+          );
+          stats.forEach((st, j) => {
+            if (!st) return;
+            if (own.has(`${st.dev}:${st.ino}`))
+              throw invalid(
+                'path',
+                `${folder} holds a file of Deis Desktop's own data (${batch[j]}), which must never be deployed.`,
+              );
+            files++;
+            bytes += st.isDirectory() ? 0 : st.size;
+          });
           if (files > FOLDER_DEPLOY_MAX_FILES || bytes > FOLDER_DEPLOY_MAX_BYTES)
-            throw tooBig(folder, files, bytes, false);
+            throw tooBig(folder, files, bytes);
         }
       }
     } catch (err) {
@@ -138,7 +150,11 @@ export async function measureFolder(folder: string, home: string): Promise<{ fil
     }
     const code = await exited;
     if (failure) throw failure;
-    if (code !== 0) throw new Error(`git ls-files in ${folder} failed: ${stderr.trim() || `exit ${code}`}`);
+    if (code !== 0)
+      throw invalid(
+        'path',
+        `Deis Desktop could not list the files of ${folder}: ${stderr.trim() || `git exited ${code}`}`,
+      );
     return { files, bytes };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
