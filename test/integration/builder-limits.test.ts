@@ -16,6 +16,7 @@ import { repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
 import { PROBE_LIMIT_MS, whileProbing } from '../support/responsive';
+import { removeAppImages } from '../support/run-stage';
 import { push, startHarness, workTree, type Harness } from './builder-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -176,6 +177,7 @@ describe.skipIf(!hasDocker)('a flood of idle SSH connections against a real core
   afterAll(async () => {
     await t?.stop();
     pusher?.remove();
+    await removeAppImages(['flooded']);
   });
 
   const fds = () => fs.readdirSync('/proc/self/fd').length;

@@ -19,7 +19,7 @@ import { Api, startTestCore, type TestCore } from '../support/core';
 import { git, offlineBuildpackRepo, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
-import { freePort } from '../support/run-stage';
+import { freePort, removeAppImages } from '../support/run-stage';
 import { snapshot } from '../support/snapshot';
 
 const SECRET = 's3cret-token-4711';
@@ -49,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   pusher?.remove();
+  await removeAppImages(['bp-tag', 'bp-secret', 'bp-missing', 'bp-host', 'bp-legacy']);
   const docker = dockerEngine();
   for (const uuid of uuids) {
     const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_APP_UUID}=${uuid}`] } });

@@ -18,6 +18,7 @@ import { Api, startTestCore, type TestCore } from '../support/core';
 import { git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { PROBE_LIMIT_MS, whileProbing } from '../support/responsive';
+import { removeAppImages } from '../support/run-stage';
 import { snapshot } from '../support/snapshot';
 
 let t: TestCore;
@@ -75,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.stop();
+  await removeAppImages([APP]);
   for (const dir of temp) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -174,3 +174,14 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
   }
   throw new Error('condition not met in time');
 }
+
+/** Untags every `deis-desktop/<app>:*` image of these apps (an image left without tags goes). */
+export async function removeAppImages(apps: string[]): Promise<void> {
+  for (const image of await docker.listImages())
+    for (const tag of image.RepoTags ?? [])
+      if (apps.some((a) => tag.startsWith(`deis-desktop/${a}:`)))
+        await docker
+          .getImage(tag)
+          .remove({ noprune: false })
+          .catch(() => undefined);
+}
