@@ -93,14 +93,27 @@ export class HookBridge {
   }
 
   private async serve(socket: net.Socket, line: string): Promise<void> {
+    // Messages of one turn of the event loop go out as one write: a build printing thousands of lines
+    // at once costs one system call per burst, not one per line.
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      if (pending.length && !socket.destroyed) socket.write(pending.join(''));
+      pending = [];
+      pendingBytes = 0;
+    };
     const send = (message: object) => {
-      if (!socket.destroyed) socket.write(JSON.stringify(message) + '\n');
+      const text = JSON.stringify(message) + '\n';
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(text);
+      pendingBytes += text.length;
     };
     const call = parseCall(line);
     const registration = call && this.registrations.get(call.token);
     if (!call || !registration) {
       send({ line: 'This push is not known to the builder; push again.' });
       send({ done: true, ok: false });
+      flush();
       socket.end();
       return;
     }
@@ -118,7 +131,7 @@ export class HookBridge {
     const output: BuildOutput = {
       line: (text) => {
         for (const l of String(text).split(/\r?\n/)) {
-          if (socket.writableLength > BUILD_OUTPUT_MAX_BUFFERED) {
+          if (socket.writableLength + pendingBytes > BUILD_OUTPUT_MAX_BUFFERED) {
             skipped++;
             continue;
           }
@@ -143,6 +156,7 @@ export class HookBridge {
     }
     if (!result.ok) send({ line: capLine(result.reason) });
     send({ done: true, ok: result.ok });
+    flush();
     socket.end();
   }
 }
