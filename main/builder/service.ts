@@ -97,7 +97,11 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
     o.log,
   );
   await storage.sweepRepos((uuid) => c.apps.all().some((a) => a.uuid === uuid));
-  c.apps.onDestroyed((app) => storage.forget(app));
+  c.apps.onDestroyed(async (app) => {
+    // Tasks are kept by app name: their logs must not pass to the next app of the name either.
+    c.tasks.forgetApp(app.id);
+    await storage.forget(app);
+  });
 
   const folders = new FolderDeployer(c, pushes, locks, { home: o.home, reposDir, log: o.log });
   const builder = await startBuilder({

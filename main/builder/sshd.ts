@@ -126,13 +126,20 @@ export function createSshServer(options: SshdOptions): SshServer {
       }
       clients.add(client);
       let holders: string[] = [];
-      let attempts = 0;
+      // Like OpenSSH's MaxAuthTries: failed attempts count (a key the server does not know, a bad
+      // signature), not the client's first "none" or the key that works.
+      let failures = 0;
       client.on('authentication', (ctx) => {
-        if (++attempts > limits.maxAuthAttempts) {
+        if (failures >= limits.maxAuthAttempts) {
           ctx.reject([]);
           client.end();
           return;
         }
+        const reject = ctx.reject.bind(ctx);
+        ctx.reject = (...args: Parameters<typeof reject>) => {
+          if (ctx.method !== 'none') failures++;
+          reject(...args);
+        };
         void authenticate(ctx, options.lookupKey, log, (found) => (holders = found));
       });
       client.on('ready', () => {

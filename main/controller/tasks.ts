@@ -133,6 +133,8 @@ export class TaskHandle {
 
 export class Tasks {
   private readonly running = new Map<string, TaskHandle>();
+  /** Running tasks of destroyed apps: never shown, never kept. */
+  private readonly forgotten = new Set<string>();
   private readonly subscribers = new Set<(e: TaskEvent) => void>();
 
   constructor(private readonly store: Store) {
@@ -176,7 +178,20 @@ export class Tasks {
     return () => this.subscribers.delete(fn);
   }
 
+  /**
+   * Forgets every task of a destroyed app (its build logs with them): tasks are kept by app *name*,
+   * and the next app of that name, whoever owns it, must not see them. Tasks still running for it
+   * (a build the destroy did not wait for) go on unseen and are not kept when they end.
+   */
+  forgetApp(appId: string): void {
+    for (const h of this.running.values()) if (h.task.app === appId) this.forgotten.add(h.id);
+    this.store.tx(() => {
+      this.store.db.prepare('DELETE FROM tasks WHERE app_id = ?').run(appId);
+    });
+  }
+
   get(id: string): TaskWithLog | undefined {
+    if (this.forgotten.has(id)) return undefined;
     const live = this.running.get(id);
     if (live) return { ...live.task, log: live.lines };
     const row = this.store.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
@@ -195,6 +210,7 @@ export class Tasks {
   }
 
   private publish(e: TaskEvent): void {
+    if (this.forgotten.has(e.task.id)) return;
     for (const fn of this.subscribers) {
       try {
         fn(e);
@@ -206,6 +222,7 @@ export class Tasks {
 
   private persist(h: TaskHandle): void {
     this.running.delete(h.id);
+    if (this.forgotten.delete(h.id)) return;
     this.store.tx(() => {
       this.store.db
         .prepare('UPDATE tasks SET state = ?, steps = ?, log = ?, error = ?, finished = ? WHERE id = ?')

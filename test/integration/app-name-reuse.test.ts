@@ -135,6 +135,10 @@ describe.skipIf(!hasDocker)('the next owner of an app name', () => {
       expect.stringMatching(`^deis-desktop/${APP}:git-`),
     ]);
 
+    const aliceTasks = (await alice.get(`/v2/desktop/tasks/?app=${APP}`)).body as {
+      results: { id: string }[];
+    };
+    expect(aliceTasks.results.length).toBeGreaterThan(0);
     expect((await alice.delete(`/v2/apps/${APP}/`)).status).toBe(204);
     await expect(docker.getVolume(cacheVolume(instance, aliceUuid)).inspect()).rejects.toMatchObject({
       statusCode: 404,
@@ -142,8 +146,11 @@ describe.skipIf(!hasDocker)('the next owner of an app name', () => {
     expect(fs.existsSync(path.join(t.home, 'repos', `${aliceUuid}.git`))).toBe(false);
     expect(await docker.listImages({ filters: { label: [`${LABEL_APP_UUID}=${aliceUuid}`] } })).toEqual([]);
 
-    // Bob takes the name: the repository he can fetch is empty.
+    // Bob takes the name: the repository he can fetch is empty, and alice's builds' tasks (their logs) are gone.
     await create(bob, APP);
+    expect((await bob.get(`/v2/desktop/tasks/?app=${APP}`)).body).toMatchObject({ count: 0 });
+    for (const task of aliceTasks.results)
+      expect((await bob.get(`/v2/desktop/tasks/${task.id}/`)).status).toBe(404);
     const remote = await bobPush.run(['ls-remote', bobPush.remoteUrl(APP)]);
     expect(remote.code, remote.output).toBe(0);
     expect(remote.output.trim()).toBe('');

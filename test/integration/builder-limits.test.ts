@@ -130,10 +130,31 @@ describe('the builder SSH server with short limits', () => {
     expect(await until(sameCounts(h, 0, 0))).toBe(true);
   });
 
-  it('cuts off a client that offers key after key', async () => {
+  it('cuts off a client that offers key after key, but lets in one whose few wrong keys come first', async () => {
     const scan = Array.from({ length: 6 }, () => newEd25519Key());
     const { closed } = await handshakeOnly(h.builder.port, scan);
     expect(await within(closed, 5_000)).toBe(true);
+    // Two wrong keys (an agent's others), then the right one: within the 3 failures allowed.
+    const keys = [newEd25519Key(), newEd25519Key(), fs.readFileSync(h.keys.alice, 'utf8')];
+    const client = new ssh2.Client();
+    const ready = new Promise<boolean>((resolve) => {
+      client.once('ready', () => resolve(true));
+      client.once('close', () => resolve(false));
+      client.on('error', () => {});
+    });
+    let offered = 0;
+    client.connect({
+      host: '127.0.0.1',
+      port: h.builder.port,
+      username: 'git',
+      readyTimeout: 0,
+      authHandler: (_m, _p, next) => {
+        if (offered < keys.length) next({ type: 'publickey', username: 'git', key: keys[offered++]! });
+        else next(false as never);
+      },
+    });
+    expect(await ready).toBe(true);
+    client.end();
   });
 
   it('closes new connections at once beyond the cap of those not logged in, and beyond the total cap', async () => {
