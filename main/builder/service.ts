@@ -99,7 +99,7 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
   await storage.sweepRepos((uuid) => c.apps.all().some((a) => a.uuid === uuid));
   c.apps.onDestroyed(async (app) => {
     // Tasks are kept by app name: their logs must not pass to the next app of the name either.
-    c.tasks.forgetApp(app.id);
+    c.tasks.retireApp(app.id);
     await storage.forget(app);
   });
 

@@ -133,8 +133,6 @@ export class TaskHandle {
 
 export class Tasks {
   private readonly running = new Map<string, TaskHandle>();
-  /** Running tasks of destroyed apps: never shown, never kept. */
-  private readonly forgotten = new Set<string>();
   private readonly subscribers = new Set<(e: TaskEvent) => void>();
 
   constructor(private readonly store: Store) {
@@ -179,19 +177,21 @@ export class Tasks {
   }
 
   /**
-   * Forgets every task of a destroyed app (its build logs with them): tasks are kept by app *name*,
-   * and the next app of that name, whoever owns it, must not see them. Tasks still running for it
-   * (a build the destroy did not wait for) go on unseen and are not kept when they end.
+   * Detaches the tasks of a destroyed app from its name. Tasks are kept by app *name*, and a user sees
+   * an app's tasks (their build logs) by having access to the app of that name: the next app of the
+   * name, whoever owns it, must not see them. They stay in the history under `<name> (destroyed)`,
+   * which no app can be called, so only administrators see them; a task still running for the app
+   * (a build the destroy did not wait for) goes on under that name too.
    */
-  forgetApp(appId: string): void {
-    for (const h of this.running.values()) if (h.task.app === appId) this.forgotten.add(h.id);
+  retireApp(appId: string): void {
+    const retired = `${appId} (destroyed)`;
+    for (const h of this.running.values()) if (h.task.app === appId) h.task.app = retired;
     this.store.tx(() => {
-      this.store.db.prepare('DELETE FROM tasks WHERE app_id = ?').run(appId);
+      this.store.db.prepare('UPDATE tasks SET app_id = ? WHERE app_id = ?').run(retired, appId);
     });
   }
 
   get(id: string): TaskWithLog | undefined {
-    if (this.forgotten.has(id)) return undefined;
     const live = this.running.get(id);
     if (live) return { ...live.task, log: live.lines };
     const row = this.store.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
@@ -210,7 +210,6 @@ export class Tasks {
   }
 
   private publish(e: TaskEvent): void {
-    if (this.forgotten.has(e.task.id)) return;
     for (const fn of this.subscribers) {
       try {
         fn(e);
@@ -222,7 +221,6 @@ export class Tasks {
 
   private persist(h: TaskHandle): void {
     this.running.delete(h.id);
-    if (this.forgotten.delete(h.id)) return;
     this.store.tx(() => {
       this.store.db
         .prepare('UPDATE tasks SET state = ?, steps = ?, log = ?, error = ?, finished = ? WHERE id = ?')

@@ -146,11 +146,16 @@ describe.skipIf(!hasDocker)('the next owner of an app name', () => {
     expect(fs.existsSync(path.join(t.home, 'repos', `${aliceUuid}.git`))).toBe(false);
     expect(await docker.listImages({ filters: { label: [`${LABEL_APP_UUID}=${aliceUuid}`] } })).toEqual([]);
 
-    // Bob takes the name: the repository he can fetch is empty, and alice's builds' tasks (their logs) are gone.
+    // Bob takes the name: the repository he can fetch is empty, and alice's builds' tasks (their logs) are not his to see.
     await create(bob, APP);
     expect((await bob.get(`/v2/desktop/tasks/?app=${APP}`)).body).toMatchObject({ count: 0 });
-    for (const task of aliceTasks.results)
+    for (const task of aliceTasks.results) {
       expect((await bob.get(`/v2/desktop/tasks/${task.id}/`)).status).toBe(404);
+      // The desktop's administrator still has the history, under a name no app can have.
+      expect((await admin.get(`/v2/desktop/tasks/${task.id}/`)).body).toMatchObject({
+        app: `${APP} (destroyed)`,
+      });
+    }
     const remote = await bobPush.run(['ls-remote', bobPush.remoteUrl(APP)]);
     expect(remote.code, remote.output).toBe(0);
     expect(remote.output.trim()).toBe('');
