@@ -77,17 +77,21 @@ export class HookBridge {
     socket.on('error', () => {});
     socket.setEncoding('utf8');
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
-    let buffered = '';
+    // Only each new chunk is searched for the newline, so a long request costs one pass.
+    const chunks: string[] = [];
+    let length = 0;
     const onData = (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf('\n');
+      const end = chunk.indexOf('\n');
       if (end < 0) {
-        if (buffered.length > MAX_REQUEST) socket.destroy();
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length > MAX_REQUEST) socket.destroy();
         return;
       }
+      chunks.push(chunk.slice(0, end));
       socket.off('data', onData);
       socket.setTimeout(0);
-      void this.serve(socket, buffered.slice(0, end));
+      void this.serve(socket, chunks.join(''));
     };
     socket.on('data', onData);
   }
