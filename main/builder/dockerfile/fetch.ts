@@ -25,7 +25,8 @@ export class FetchRefused extends Error {
 const HOST_ONLY = new net.BlockList();
 HOST_ONLY.addSubnet('127.0.0.0', 8, 'ipv4');
 HOST_ONLY.addSubnet('0.0.0.0', 8, 'ipv4');
-HOST_ONLY.addSubnet('::', 104, 'ipv6'); // ::, ::1 and the IPv4-compatible forms of the above
+HOST_ONLY.addSubnet('::', 104, 'ipv6'); // ::, ::1 and the IPv4-compatible 0.x.x.x
+HOST_ONLY.addSubnet('::127.0.0.0', 104, 'ipv6'); // IPv4-compatible loopback
 HOST_ONLY.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 HOST_ONLY.addSubnet('::ffff:0.0.0.0', 104, 'ipv6');
 
