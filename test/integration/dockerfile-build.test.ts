@@ -81,7 +81,7 @@ function build(
   const { repo, sha } = commitOf(files);
   const lines: string[] = [];
   const spec: BuildSpec = {
-    app: opts.app ?? 'df-attacker',
+    app: opts.app ?? `df-attacker-${process.pid}`,
     appUuid: opts.appUuid ?? randomUUID(),
     trusted: opts.trusted ?? false,
     sha,
@@ -225,7 +225,7 @@ describe.skipIf(!hasDocker)('Dockerfile builds and the host', () => {
     const appUuid = randomUUID();
     const base = await build(
       { Dockerfile: `${FROM}ENV U=${secretUrl('127.0.0.1')}\nONBUILD ADD $U /x\n` },
-      { app: 'df-base', appUuid },
+      { app: `df-base-${process.pid}`, appUuid },
     ).run();
     // The base itself stores the trigger; building it fetched nothing.
     expect(loopback.hits).toEqual([]);
@@ -238,7 +238,7 @@ describe.skipIf(!hasDocker)('Dockerfile builds and the host', () => {
     );
     const envOnly = await build(
       { Dockerfile: `${FROM}ENV U=${secretUrl('localhost')}\n` },
-      { app: 'df-base2', appUuid },
+      { app: `df-base2-${process.pid}`, appUuid },
     ).run();
     await refused({ Dockerfile: `FROM ${envOnly}\nADD $U /x\n` }, LOOPBACK, { appUuid });
   }, 180_000);
@@ -274,7 +274,7 @@ describe.skipIf(!hasDocker)('Dockerfile builds and the host', () => {
           `ADD --chown=1000:1000 ${publicServer.base}/archive.tar local.tar /mixed/\n` +
           'COPY . /app/\n',
       },
-      { app: 'df-public' },
+      { app: `df-public-${process.pid}` },
     );
     const image = await run();
     expect(await fileIn(image, '/downloads/file.txt')).toEqual({
@@ -309,7 +309,7 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
     await ensureStackImage();
     victim = await build(
       { 'secret.txt': 'the victim app source\n', Dockerfile: `${FROM}COPY secret.txt /secret.txt\n` },
-      { app: 'df-victim', appUuid: victimUuid },
+      { app: `df-victim-${process.pid}`, appUuid: victimUuid },
     ).run();
     const info = await docker.getImage(victim).inspect();
     victimId = info.Id;
@@ -322,7 +322,7 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
     const labels = (await docker.getImage(victim).inspect()).Config.Labels;
     expect(labels).toMatchObject({
       [LABEL_APP_UUID]: victimUuid,
-      [LABEL_APP]: 'df-victim',
+      [LABEL_APP]: `df-victim-${process.pid}`,
       [LABEL_INSTANCE]: INSTANCE,
     });
   });
@@ -345,14 +345,14 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
   it("lets the app's own builds, and an administrator's, use it; stages and local bases work as before", async () => {
     const own = await build(
       { Dockerfile: `FROM ${victim}\nRUN cat /secret.txt\n` },
-      { app: 'df-victim', appUuid: victimUuid },
+      { app: `df-victim-${process.pid}`, appUuid: victimUuid },
     ).run();
     expect((await fileIn(own, '/secret.txt')).content).toBe('the victim app source\n');
     const admin = await build(
       {
         Dockerfile: `${FROM.trim()} AS base\nRUN echo staged > /s\nFROM ${victimId}\nCOPY --from=base /s /s\nCOPY --from=0 /s /t\n`,
       },
-      { app: 'df-admin', trusted: true },
+      { app: `df-admin-${process.pid}`, trusted: true },
     ).run();
     expect((await fileIn(admin, '/secret.txt')).content).toBe('the victim app source\n');
     expect((await fileIn(admin, '/t')).content).toBe('staged\n');
