@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { LABEL_APP, LABEL_APP_UUID, LABEL_INSTANCE } from '../../cluster/docker/labels';
 import type { BuildpackSettings } from '../../main/builder/buildpack-build';
+import { parseDockerfile, splitWords } from '../../main/builder/dockerfile/parse';
+import { processWord } from '../../main/builder/dockerfile/words';
 import { ImageBuilder } from '../../main/builder/image-builder';
 import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
 import type { BuildSpec } from '../../main/builder/types';
@@ -370,3 +372,44 @@ function tarFixture(): string {
   }
   return file;
 }
+
+describe.skipIf(!hasDocker)('our reading of a Dockerfile agrees with the engine', () => {
+  // Each case is a LABEL value: the engine substitutes it, we substitute it, and the two must agree.
+  const cases = [
+    '$A',
+    '${A}x',
+    '${U:-d}',
+    '${E:-d}',
+    '${A:+p}',
+    '${E:+p}',
+    '\\$A',
+    "'$A'",
+    '"$A b"',
+    '"q\\"\\$A\\x"',
+    '$A_b',
+    '${A:-${U:-z}}',
+    'a$',
+    '$1$A',
+    'http://$H:8$P/x',
+  ];
+  const vars = 'ENV A=http://h/a E= H=127.0.0.1 P=0\n';
+
+  for (const escape of ['\\', '`']) {
+    it(`substitutes as the engine does, with ${escape} as the escape character`, async () => {
+      const text =
+        (escape === '`' ? '# escape=`\n' : '') +
+        `${FROM}${vars}` +
+        cases.map((c, i) => `LABEL t${i}=${escape === '`' ? c.replaceAll('\\', '`') : c}\n`).join('');
+      const image = await build({ Dockerfile: text }, { app: `df-lex-${process.pid}` }).run();
+      const labels = (await docker.getImage(image).inspect()).Config.Labels;
+      const env: Record<string, string> = { A: 'http://h/a', E: '', H: '127.0.0.1', P: '0' };
+      const df = parseDockerfile(text);
+      for (const [i] of cases.entries()) {
+        const ins = df.instructions.find((x) => x.args.startsWith(`t${i}=`))!;
+        const raw = splitWords(ins.args, df.escape)[0]!.slice(`t${i}=`.length);
+        const ours = processWord(raw, (n) => (n in env ? env[n]! : null), df.escape, { left: 1e6 });
+        expect(ours, `case ${i}: ${raw}`).toEqual({ value: labels[`t${i}`] });
+      }
+    }, 120_000);
+  }
+});
