@@ -56,20 +56,14 @@ export interface Dockerfile {
 }
 
 // Go's unicode.IsSpace: ASCII white space, NEL, NBSP and the Unicode space separators.
-const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]/;
-const isSpace = (c: string) => GO_SPACE.test(c);
-export const trimLeftSpace = (s: string): string => {
-  let i = 0;
-  const chars = Array.from(s);
-  while (i < chars.length && isSpace(chars[i]!)) i++;
-  return chars.slice(i).join('');
-};
-export const trimSpace = (s: string): string => {
-  const chars = Array.from(trimLeftSpace(s));
-  let j = chars.length;
-  while (j > 0 && isSpace(chars[j - 1]!)) j--;
-  return chars.slice(0, j).join('');
-};
+const SPACES =
+  '\t\n\v\f\r \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000';
+const SPACE_SET = new Set(SPACES);
+const isSpace = (c: string) => SPACE_SET.has(c);
+const LEADING = new RegExp(`^[${SPACES}]+`);
+const TRAILING = new RegExp(`[${SPACES}]+$`);
+export const trimLeftSpace = (s: string): string => s.replace(LEADING, '');
+export const trimSpace = (s: string): string => s.replace(LEADING, '').replace(TRAILING, '');
 /** Docker's `[\t\v\f\r ]+` token separator. */
 const TOKEN_WS = /[\t\v\f\r ]+/;
 

@@ -98,6 +98,8 @@ const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 /** An app's own build, tagged before images carried the app's uuid. */
 const LEGACY_APP_TAG = /^deis-desktop\/[^:]+:git-[0-9a-f]{8}$/;
 export const UNNAMED = '__unnamed__';
+const BACKTICK_END = /`[ \t]*$/;
+const BACKSLASH_END = /\\[ \t]*$/;
 
 class Refused extends Error {}
 
@@ -148,7 +150,10 @@ class Planner {
     for (const ins of df.instructions)
       if (!KEYWORDS.has(ins.keyword)) refuse(`unknown instruction: ${upper(ins.keyword)}`, ins);
     let stage: Stage | undefined;
+    let n = 0;
     for (const ins of df.instructions) {
+      // Let the core answer others between slices of a long Dockerfile.
+      if (++n % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
       if (ins.keyword === 'from') {
         if (stage) this.stages.push(stage);
         stage = await this.from(ins);
@@ -402,7 +407,12 @@ class Planner {
           ins,
         );
       const owner = info.Config?.Labels?.[LABEL_APP_UUID];
-      const legacy = !owner && (info.RepoTags ?? []).some((t) => LEGACY_APP_TAG.test(t));
+      // Unlabelled (built before labels): an app image if asked for as one, or known by no other name.
+      const tags = info.RepoTags ?? [];
+      const legacy =
+        !owner &&
+        ((LEGACY_APP_TAG.test(ref) && !ref.startsWith(`deis-desktop/${this.ctx.app}:`)) ||
+          (tags.length > 0 && tags.every((t) => LEGACY_APP_TAG.test(t))));
       if ((owner && owner !== this.ctx.appUuid) || legacy)
         refuse(
           `${what} ${ref}: that image was built for another app; only an administrator's build may use it`,
@@ -504,7 +514,7 @@ class Planner {
 
   /** A line we hand the engine: it must stay one line, as we read it. */
   private line(text: string, ins: Instruction): string {
-    const continuation = this.df.escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
+    const continuation = this.df.escape === '`' ? BACKTICK_END : BACKSLASH_END;
     if (/[\r\n\0]/.test(text) || continuation.test(text))
       refuse(`${upper(ins.keyword)}: this line cannot be passed on safely; simplify it`, ins);
     if (Buffer.byteLength(text) > DOCKERFILE_MAX_LINE_BYTES)

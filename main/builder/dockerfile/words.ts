@@ -46,8 +46,12 @@ interface Part {
   unknown?: string;
 }
 
-const isLetter = (c: string) => /^\p{L}$/u.test(c);
-const isDigit = (c: string) => /^\p{Nd}$/u.test(c);
+const LETTER = /^\p{L}$/u;
+const DIGIT = /^\p{Nd}$/u;
+const ASCII_ALNUM = /^[A-Za-z0-9]$/;
+const isLetter = (c: string) =>
+  c < '\u0080' ? ASCII_ALNUM.test(c) && !(c >= '0' && c <= '9') : LETTER.test(c);
+const isDigit = (c: string) => (c < '\u0080' ? c >= '0' && c <= '9' : DIGIT.test(c));
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
 class ShellWord {
