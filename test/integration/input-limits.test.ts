@@ -344,6 +344,20 @@ describe('app settings', () => {
     );
   });
 
+  it('answers deeply nested booleans with a 400, not a stack overflow in the message', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    for (const [path, field] of [
+      ['settings', 'maintenance'],
+      ['settings', 'routable'],
+      ['tls', 'https_enforced'],
+    ] as const) {
+      const r = await refusedWhileProbing(() =>
+        owner.call('POST', `/v2/apps/st/${path}/`, `{"${field}": ${deep}}`),
+      );
+      expect(r.body).toEqual({ [field]: ['"[...]" is not a valid boolean.'] });
+    }
+  });
+
   it('answers deeply nested autoscale values with a 400, and refuses unknown process types', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     await refusedWhileProbing(() =>
