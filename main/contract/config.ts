@@ -104,46 +104,36 @@ export interface ConfigFieldLimits {
   /** What the entries are called in messages ("config values", "tags"). */
   noun: string;
   maxEntries: number;
-  maxKeyLength: number;
   /** In UTF-8 bytes. */
   maxValueBytes: number;
 }
-
-const KEY = MAX_CONFIG_KEY_LENGTH;
-// A tag key is a Kubernetes label key: a prefix of up to 253 characters, a slash and a name of 63.
-const TAG_KEY = 253 + 1 + 63;
 
 export const CONFIG_FIELD_LIMITS = {
   values: {
     noun: 'config values',
     maxEntries: MAX_CONFIG_VALUES,
-    maxKeyLength: KEY,
     maxValueBytes: MAX_CONFIG_VALUE_BYTES,
   },
   memory: {
     noun: 'memory limits',
     maxEntries: MAX_PROCESS_TYPE_ENTRIES,
-    maxKeyLength: KEY,
     maxValueBytes: MAX_RESOURCE_LIMIT_LENGTH,
   },
   cpu: {
     noun: 'CPU limits',
     maxEntries: MAX_PROCESS_TYPE_ENTRIES,
-    maxKeyLength: KEY,
     maxValueBytes: MAX_RESOURCE_LIMIT_LENGTH,
   },
-  // Tag values longer than 63 characters are refused by the tag rule, with its own message.
-  tags: { noun: 'tags', maxEntries: MAX_TAGS, maxKeyLength: TAG_KEY, maxValueBytes: KEY },
+  // Tag keys and values are at most 127 and 63 characters by their own rule, which says so.
+  tags: { noun: 'tags', maxEntries: MAX_TAGS, maxValueBytes: MAX_CONFIG_KEY_LENGTH },
   registry: {
     noun: 'registry settings',
     maxEntries: MAX_REGISTRY_ENTRIES,
-    maxKeyLength: KEY,
     maxValueBytes: MAX_REGISTRY_VALUE_BYTES,
   },
   healthcheck: {
     noun: 'health checks',
     maxEntries: MAX_PROCESS_TYPE_ENTRIES,
-    maxKeyLength: KEY,
     maxValueBytes: MAX_PROBE_BYTES,
   },
 } as const satisfies Record<string, ConfigFieldLimits>;
@@ -152,14 +142,14 @@ export const tooManyEntries = (limits: ConfigFieldLimits, count: number): string
   `An app can have at most ${limits.maxEntries} ${limits.noun}; this would make ${count}.`;
 
 const keyTooLong = (limits: ConfigFieldLimits, key: string) =>
-  `Keys of ${limits.noun} can be at most ${limits.maxKeyLength} characters long; ${key.slice(0, 20)}... has ${key.length}.`;
+  `Keys of ${limits.noun} can be at most ${MAX_CONFIG_KEY_LENGTH} characters long; ${key.slice(0, 20)}... has ${key.length}.`;
 
 /**
  * The size rules of one entry, checked before its own rule so no rule ever looks at a huge input.
  * Keys longer than any rule allows are refused here too.
  */
 function sizeProblem(limits: ConfigFieldLimits, key: string, value: string): string | undefined {
-  if (key.length > limits.maxKeyLength) return keyTooLong(limits, key);
+  if (key.length > MAX_CONFIG_KEY_LENGTH) return keyTooLong(limits, key);
   const bytes = utf8Length(value);
   if (bytes > limits.maxValueBytes)
     return `The value of ${key} is ${bytes} bytes; each of an app's ${limits.noun} can be at most ${formatBytes(limits.maxValueBytes)}.`;
@@ -178,20 +168,21 @@ function mapField(
   return dictField((dict): ConfigMapChange | Problem => {
     const entries = Object.entries(dict);
     if (entries.length > limits.maxEntries) return new Problem(tooManyEntries(limits, entries.length));
-    const out: ConfigMapChange = {};
+    // A Map, then fromEntries: a `__proto__` key stays a key instead of becoming a prototype.
+    const out = new Map<string, string | null>();
     for (const [k, raw] of entries) {
       if (raw === null) {
-        if (k.length > limits.maxKeyLength) return new Problem(keyTooLong(limits, k));
-        out[key(k)] = null;
+        if (k.length > MAX_CONFIG_KEY_LENGTH) return new Problem(keyTooLong(limits, k));
+        out.set(key(k), null);
         continue;
       }
       const value = pyStr(raw);
       if (value === undefined) return new Problem(VALUE_TYPE_MESSAGE);
       const problem = sizeProblem(limits, k, value) ?? rule(k, value);
       if (problem) return new Problem(problem);
-      out[key(k)] = value;
+      out.set(key(k), value);
     }
-    return out;
+    return Object.fromEntries(out);
   }, true);
 }
 

@@ -79,16 +79,17 @@ const labelField = dictField.transform((d, ctx): Record<string, string | null> =
     ctx.issues.push({ code: 'custom', input: d, message: tooManyLabels(entries.length) });
     return z.NEVER;
   }
-  const out: Record<string, string | null> = {};
+  // A Map, then fromEntries: a `__proto__` label stays a label instead of becoming a prototype.
+  const out = new Map<string, string | null>();
   for (const [k, v] of entries) {
     const problem = labelProblem(k, v);
     if (problem) {
       ctx.issues.push({ code: 'custom', input: d, message: problem });
       return z.NEVER;
     }
-    out[k] = v === null ? null : String(v);
+    out.set(k, v === null ? null : String(v));
   }
-  return out;
+  return Object.fromEntries(out);
 });
 
 /**

@@ -294,6 +294,20 @@ describe('config values', () => {
     );
   });
 
+  it('keeps __proto__ and constructor as plain keys, in config values and labels', async () => {
+    expect((await owner.post('/v2/apps/', { id: 'proto' })).status).toBe(201);
+    const body = '{"values": {"__proto__": "p", "constructor": "c"}}';
+    expect((await owner.call('POST', '/v2/apps/proto/config/', body)).status).toBe(201);
+    const values = ((await owner.get('/v2/apps/proto/config/')).body as { values: Record<string, string> })
+      .values;
+    expect([Object.hasOwn(values, '__proto__'), values.constructor]).toEqual([true, 'c']);
+    expect(Object.getOwnPropertyDescriptor(values, '__proto__')?.value).toBe('p');
+    const unset = '{"values": {"__proto__": null, "constructor": null}}';
+    expect((await owner.call('POST', '/v2/apps/proto/config/', unset)).status).toBe(201);
+    const label = await owner.call('POST', '/v2/apps/proto/settings/', '{"label": {"__proto__": "x"}}');
+    expect(label.text).toContain('"label":{"__proto__":"x"}');
+  });
+
   it('caps limits, tags and registry entries, and their values', async () => {
     const perType = (n: number, value: string) =>
       Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, value]));
