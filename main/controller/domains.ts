@@ -85,12 +85,10 @@ export class Domains {
     if (!checked.ok) throw invalid('domain', checked.message);
     const shown = requested.replace(/\.$/, '');
     return this.store.tx(() => {
-      const count = this.store.db
+      const { n } = this.store.db
         .prepare('SELECT COUNT(*) AS n FROM domains WHERE app_uuid = ?')
-        .get(app.uuid) as {
-        n: number;
-      };
-      if (count.n >= MAX_DOMAINS_PER_APP)
+        .get(app.uuid) as { n: number };
+      if (n >= MAX_DOMAINS_PER_APP)
         throw badRequest(
           `An app can have at most ${MAX_DOMAINS_PER_APP} domains; remove one before adding another.`,
         );
