@@ -14,6 +14,7 @@ import {
   type ReleaseSpec,
   type RestartSelector,
   type Routing,
+  type RunIo,
   type RunResult,
   type Target,
 } from '../target';
@@ -247,31 +248,14 @@ export class DockerTarget implements Target {
     return this.logStore.tail(app, options.lines);
   }
 
-  async *followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
-    const queue: string[] = [];
-    let wake: (() => void) | undefined;
-    const unsubscribe = this.logStore.subscribe(app, (line) => {
-      queue.push(line);
-      wake?.();
-    });
-    const onAbort = () => wake?.();
-    signal.addEventListener('abort', onAbort);
-    try {
-      while (!signal.aborted) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        while (queue.length) yield queue.shift()!;
-      }
-    } finally {
-      unsubscribe();
-      signal.removeEventListener('abort', onAbort);
-    }
+  followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
+    return this.logStore.follow(app, signal);
   }
 
-  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult> {
+  run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
     const ctx = this.context();
     this.logLine(release.app, `running \`${command}\` with v${release.version}`);
-    return runOnce(this.docker, this.options.instance, ctx.network, release, command, output);
+    return runOnce(this.docker, this.options.instance, ctx.network, release, command, io);
   }
 
   destroy(app: string): Promise<void> {
