@@ -17,7 +17,7 @@ import {
 } from '../../cluster/target';
 import type { AppRow } from './apps';
 import { configData } from './config';
-import { buildTypes, formationFor, parseScale, type Formation } from './formation';
+import { buildTypes, checkAppSize, formationFor, parseScale, type Formation } from './formation';
 import type { Controller } from '.';
 import type { ReleaseEvent, ReleaseRow } from './releases';
 import type { UserRow } from './users';
@@ -193,6 +193,7 @@ export class Scheduler {
     const spec = this.spec(app, release);
     const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile));
     const formation = { ...this.structure(app), ...counts };
+    checkAppSize(formation);
     await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));
     this.c.apps.setStructure(app, formation);
   }
