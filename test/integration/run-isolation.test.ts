@@ -23,6 +23,7 @@ import {
   pushBuild,
   removeImage,
   removeInstance,
+  sleep,
   viaRouter,
 } from '../support/run-stage';
 
@@ -40,6 +41,34 @@ const connectScript = (ip: string, port: number) =>
 /** An HTTP request from inside a container: `<status> <body>`. */
 const httpScript = (ip: string, host: string) =>
   `curl -s -m 5 -o /tmp/body -w '%{http_code} ' -H 'Host: ${host}' http://${ip}/; head -c 200 /tmp/body`;
+
+/** A UDP listener on port 9999 that appends what it gets to /tmp/udp. */
+const UDP_LISTENER = `node -e "require('dgram').createSocket('udp4').on('message', (m) => require('fs').appendFileSync('/tmp/udp', m + '\\n')).bind(9999)"`;
+
+/**
+ * An Ethernet frame written by hand (raw sockets need only the NET_RAW every container has): a UDP
+ * datagram for `ip`, sent to the router's MAC address, as if the router were a gateway to it.
+ */
+const rawUdpScript = (routerMac: string, ip: string) => `python3 - <<'PY'
+import socket, struct
+def checksum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+mac = lambda m: bytes(int(x, 16) for x in m.split(':'))
+own_mac = open('/sys/class/net/eth0/address').read().strip()
+own_ip = socket.gethostbyname(socket.gethostname())
+payload = b'forwarded'
+udp = struct.pack('!HHHH', 40000, 9999, 8 + len(payload), 0) + payload
+head = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                   socket.inet_aton(own_ip), socket.inet_aton('${ip}'))
+head = head[:10] + struct.pack('!H', checksum(head)) + head[12:]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+for _ in range(5):
+    s.send(mac('${routerMac}') + mac(own_mac) + b'\\x08\\x00' + head + udp)
+print('sent')
+PY`;
 
 describe.skipIf(!hasDocker)('apps are isolated from each other', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-iso-'));
@@ -97,6 +126,24 @@ describe.skipIf(!hasDocker)('apps are isolated from each other', () => {
     const nets = await appNetworks(docker, instance);
     expect(await inside(a, connectScript(routerAddress(nets.get(B)!), 80))).toBe('blocked');
     expect(await inside(a, connectScript(routerAddress(nets.get(A)!), 80))).toBe('reached');
+  }, 60_000);
+
+  it("does not pass on a raw packet an app sends to another app's process through the router", async () => {
+    const b = await web(B);
+    const netA = appNetworkName(instance, A);
+    const router = await docker.getContainer(`${instance}-router`).inspect();
+    const routerMac = router.NetworkSettings.Networks[netA]!.MacAddress;
+    // B writes down every datagram it gets on port 9999; one from itself shows the listener works.
+    await inside(
+      b,
+      `(${UDP_LISTENER}) >/dev/null 2>&1 & sleep 1; echo self > /dev/udp/127.0.0.1/9999; sleep 0.5`,
+    );
+    expect(await inside(b, 'cat /tmp/udp')).toBe('self');
+    // A one-off run of A (no extra privileges) sends B a datagram by way of the router's MAC address.
+    const r = await api.post(`/v2/apps/${A}/run`, { command: rawUdpScript(routerMac, b.ip) });
+    expect(r.body).toMatchObject({ exit_code: 0, output: 'sent\n' });
+    await sleep(1000);
+    expect(await inside(b, 'cat /tmp/udp')).toBe('self');
   }, 60_000);
 
   it("refuses a connection from one app's one-off run to another app's process", async () => {
