@@ -71,6 +71,7 @@ async function sendStream(res: http.ServerResponse, response: ApiResponse, strea
 
 /** Resolves when the response can take more, or when the client went away. */
 function drained(res: http.ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
