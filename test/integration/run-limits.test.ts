@@ -148,7 +148,12 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
     ((await api.get(`/v2/apps/${APP}/`)).body as { structure: unknown }).structure;
   const pods = async () => ((await api.get(`/v2/apps/${APP}/pods/`)).body as { count: number }).count;
   const runContainers = async () =>
-    (await docker.listContainers({ all: true, filters: { name: [`${APP}-run-`] } })).length;
+    (
+      await docker.listContainers({
+        all: true,
+        filters: { label: [`io.deis-desktop.instance=${instance}`], name: [`${APP}-run-`] },
+      })
+    ).length;
 
   beforeAll(async () => {
     built = await buildFixture(APP, 'run-app');
