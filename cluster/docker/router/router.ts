@@ -3,9 +3,10 @@
  * every app's network at the same fixed offset, which is how traffic reaches the apps (and how one
  * app reaches another: through the router, under the other app's whitelist and maintenance). It
  * forwards no packets between those networks. It restarts with dockerd, keeps its networks and its
- * last config and tables, so it serves while the core is stopped. nginx.conf is the same for every app (applied with `nginx -t` and a graceful reload when
- * it changes, which is once per router); apps, host names, settings and processes are tables the
- * Lua code reads, replaced without any reload (see lua.ts).
+ * last config and tables, so it serves while the core is stopped. nginx.conf is the same for every
+ * app (applied with `nginx -t` and a graceful reload when it changes, which is once per router);
+ * apps, host names, settings and processes are tables the Lua code reads, replaced without any
+ * reload (see lua.ts).
  */
 import type Docker from 'dockerode';
 import { execIn } from '../exec';
