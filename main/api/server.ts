@@ -63,9 +63,24 @@ async function sendStream(res: http.ServerResponse, response: ApiResponse, strea
   res.flushHeaders();
   for await (const chunk of stream) {
     if (res.destroyed) break;
-    res.write(chunk);
+    // A slow client makes the stream wait here instead of filling the socket's buffer without end.
+    if (!res.write(chunk)) await drained(res);
   }
   res.end();
+}
+
+/** Resolves when the response can take more, or when the client went away. */
+function drained(res: http.ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 async function dispatch(
