@@ -59,6 +59,5 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
       },
     },
     'user',
-    { tokenInQuery: true },
   );
 }
