@@ -32,12 +32,12 @@ export const API_REQUEST_TIMEOUT_MS = 30_000;
 /** Open connections to the API: the UI, CLIs and streams use a few dozen; beyond this new ones are closed. */
 export const API_MAX_CONNECTIONS = 512;
 /**
- * Password hashes computed at once (scrypt, ~16 MB and ~50 ms each on the libuv thread pool of 4):
- * two leave the pool to file and DNS work.
+ * Password hashes computed at once (scrypt: ~16 MB and 50-150 ms of a core each, on the thread pool),
+ * and never more than the machine's cores less one, so the API's own thread always has a core.
  */
 export const PASSWORD_HASHES_AT_ONCE = 2;
 /** Sign-ins waiting for a hash: about a second of work; more get a 429 at once instead of queueing. */
-export const PASSWORD_HASHES_WAITING = 32;
+export const PASSWORD_HASHES_WAITING = 16;
 /** Tokens (signed-in sessions) per user: each login issues one; past this the oldest is revoked. */
 export const TOKENS_PER_USER = 20;
 

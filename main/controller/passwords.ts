@@ -5,6 +5,7 @@
  * time nor the message says whether a username exists.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
 import { DeisError } from '../contract/errors';
 import { PASSWORD_HASHES_AT_ONCE, PASSWORD_HASHES_WAITING } from '../contract/limits';
 
@@ -30,10 +31,9 @@ export class PasswordHasher {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(
-    private readonly atOnce = PASSWORD_HASHES_AT_ONCE,
-    private readonly maxWaiting = PASSWORD_HASHES_WAITING,
-  ) {}
+  private readonly atOnce = Math.max(1, Math.min(PASSWORD_HASHES_AT_ONCE, os.availableParallelism() - 1));
+
+  constructor(private readonly maxWaiting = PASSWORD_HASHES_WAITING) {}
 
   /** Runs `work` in one of the slots, waiting for one or refusing (429) when too many wait. */
   private async inSlot<T>(work: () => Promise<T>): Promise<T> {
