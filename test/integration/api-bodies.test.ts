@@ -5,7 +5,6 @@
  * number of connections is capped — while /healthz keeps answering and streams keep streaming.
  * The core runs in its own process, so its memory is measured apart from the test's.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,6 +17,7 @@ import {
   API_MAX_CONNECTIONS,
 } from '../../main/contract/limits';
 import { Api } from '../support/core';
+import { counts, flood } from '../support/flood';
 import { detailOf, rawRequest } from '../support/http';
 import { PROBE_LIMIT_MS, whileProbing } from '../support/responsive';
 import { serve, type ServedCore } from '../support/serve';
@@ -74,31 +74,6 @@ const post = (p: string, headers: Record<string, string>) =>
     .join('') +
   '\r\n';
 
-/** `n` POSTs of `size` bytes without a token at once, from a child process; counts of status or error code. */
-function parallelBodies(url: string, n: number, size: number): Promise<Record<string, number>> {
-  const script = `
-    import http from 'node:http';
-    const [url, n, size] = [new URL(process.argv[1]), Number(process.argv[2]), Number(process.argv[3])];
-    const body = Buffer.alloc(size, 0x20);
-    const one = () => new Promise((resolve) => {
-      const headers = { 'Content-Type': 'application/json', 'Content-Length': String(size) };
-      const req = http.request({ host: url.hostname, port: url.port, path: '/v2/apps/', method: 'POST', headers, agent: false },
-        (res) => { res.resume(); res.on('end', () => resolve(String(res.statusCode))); });
-      req.on('error', (err) => resolve(err.code ?? 'error'));
-      req.end(body);
-    });
-    const counts = {};
-    for (const r of await Promise.all(Array.from({ length: n }, one))) counts[r] = (counts[r] ?? 0) + 1;
-    console.log(JSON.stringify(counts));`;
-  return new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', script, url, String(n), String(size)],
-      (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as Record<string, number>)),
-    ),
-  );
-}
-
 /** A JSON body for POST /v2/apps/ of exactly `size` bytes (the padding field is ignored). */
 function appBody(id: string, size: number): string {
   const prefix = `{"id":"${id}","pad":"`;
@@ -119,18 +94,27 @@ describe('a body from someone who may not send it', () => {
   it('150 parallel 8 MB bodies without a token: all refused, memory stays bounded, /healthz answers', async () => {
     const before = core.rss();
     // From another process, as an attacker would: the probes measure the core, not this process's sending.
-    const [counts, report] = await whileProbing(core.url, () => parallelBodies(core.url, 150, 8 * MiB));
+    const [replies, report] = await whileProbing(core.url, () =>
+      flood(core.url, {
+        method: 'POST',
+        path: '/v2/apps/',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(8 * MiB) },
+        bodySize: 8 * MiB,
+        count: 150,
+      }),
+    );
+    const n = counts(replies);
     const after = core.rss();
     console.log(
-      `150 × 8 MB unauthenticated bodies: ${JSON.stringify(counts)}; core rss ${(before / MiB).toFixed(0)} MiB → ` +
+      `150 × 8 MB unauthenticated bodies: ${JSON.stringify(n)}; core rss ${(before / MiB).toFixed(0)} MiB → ` +
         `${(after / MiB).toFixed(0)} MiB; slowest /healthz ${report.slowestMs} ms over ${report.probes} probes`,
     );
     // Each is answered 401, or (under this load) its connection was closed before the client read the answer.
     expect(
-      Object.keys(counts).every((k) => ['401', 'EPIPE', 'ECONNRESET'].includes(k)),
-      JSON.stringify(counts),
+      Object.keys(n).every((k) => ['401', 'EPIPE', 'ECONNRESET'].includes(k)),
+      JSON.stringify(n),
     ).toBe(true);
-    expect(counts['401']).toBeGreaterThan(0);
+    expect(n['401']).toBeGreaterThan(0);
     expect(report.slowestMs).toBeLessThan(PROBE_LIMIT_MS);
   }, 120_000);
 

@@ -61,15 +61,15 @@ describe.skipIf(!hasDocker)('a store created in this start', () => {
       home,
       log: (line) => lines.push(line),
     });
-    expect(first.core.controller.store.fresh).toBe(true);
     expect(await exists(id)).toBe(true);
+    expect(first.core.controller.store.fresh).toBe(true);
     expect(lines).toContain('target: a new store: left 1 unknown processes alone');
     await first.core.stop();
 
     // The same store again: it is not new, and "ghost" is none of its apps.
     const second = await startDockerCore(INSTANCE, home);
-    expect(second.core.controller.store.fresh).toBe(false);
     expect(await exists(id)).toBe(false);
+    expect(second.core.controller.store.fresh).toBe(false);
     await second.core.stop();
   }, 300_000);
 });
