@@ -62,7 +62,9 @@ export async function startCore(
   try {
     const store = openStore(path.join(settings.home, 'deis.db'));
     stops.push(() => store.close());
-    const controller = new Controller(store);
+    const controller = new Controller(store, {
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    });
 
     const target = createTarget({
       kind: settings.target ?? 'docker',

@@ -1,7 +1,7 @@
 /** Turns a pushed commit into a runnable image: a Dockerfile at the root means a Docker build, else buildpacks. */
 import type Docker from 'dockerode';
 import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
-import { dockerfileBuild } from './dockerfile-build';
+import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
 import { hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
 import { ensureStack, type StackSettings } from './stack';
@@ -21,7 +21,7 @@ export class ImageBuilder {
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
-      const image = await dockerfileBuild(this.engine(), spec);
+      const image = await dockerfileBuild(this.engine(), spec, this.settings as DockerfileSettings);
       return { image, procfile: own ?? {}, dockerfile: true };
     }
     if (this.stack) await ensureStack(this.engine(), this.stack, spec.output);
