@@ -1,11 +1,12 @@
 /**
  * Request bodies, read only once the request may proceed (after the Host, Origin and token checks):
- * a size limit per request, a budget of body bytes in flight across all requests, a nesting limit,
- * and the knowledge of whether a refused body is still on the wire (then the connection is closed
- * rather than read to the end).
+ * a size limit per request, a budget of body bytes in flight across all requests, and the knowledge
+ * of whether a refused body is still on the wire (then the connection is closed rather than read to
+ * the end). V8 parses JSON without recursion, so depth is bounded by the size limit here; the fields
+ * that take nested JSON refuse deep nesting with their own message (Controller inputs).
  */
 import type http from 'node:http';
-import { API_DRAIN_LIMIT, API_JSON_MAX_DEPTH } from '../contract/limits';
+import { API_DRAIN_LIMIT } from '../contract/limits';
 import { DeisError } from '../contract/errors';
 
 const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
@@ -139,34 +140,11 @@ export class RequestBody {
   }
 }
 
-/** Whether arrays and objects in `raw` nest deeper than `max` (strings are skipped; one pass). */
-export function nestsDeeper(raw: Buffer, max = API_JSON_MAX_DEPTH): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!;
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
-
 /** The JSON in a body; `undefined` for an empty one. */
 export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
   const text = raw.toString('utf8');
   if (text.trim() === '') return undefined;
-  if (nestsDeeper(raw))
-    throw new DeisError(
-      'bad_request',
-      `JSON parse error - arrays and objects may nest at most ${API_JSON_MAX_DEPTH} deep.`,
-    );
   try {
     return JSON.parse(text);
   } catch (err) {

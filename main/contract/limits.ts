@@ -23,8 +23,6 @@ export const API_BODY_LIMIT = 2 * 1024 * 1024;
 export const API_BODY_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 /** A refused body up to this size is read and dropped so the connection stays usable; a bigger one closes it. */
 export const API_DRAIN_LIMIT = 64 * 1024;
-/** Nesting of arrays and objects in a body: Deis's deepest (a healthcheck's HTTP headers) has 7; deeper is an attack on parsers. */
-export const API_JSON_MAX_DEPTH = 32;
 /** Time to send a request's headers: a client on loopback needs milliseconds; slow ones hold a connection. */
 export const API_HEADERS_TIMEOUT_MS = 10_000;
 /** Time to send a whole request (headers and body); answers (deploys, streams) may take as long as they need. */

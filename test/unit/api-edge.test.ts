@@ -1,6 +1,5 @@
-/** The edge's rules on their own: which Host, Origin, Sec-Fetch-Site and Content-Type pass, and JSON nesting. */
+/** The edge's rules on their own: which Host, Origin, Sec-Fetch-Site and Content-Type pass. */
 import { describe, expect, it } from 'vitest';
-import { nestsDeeper } from '../../main/api/body';
 import { checkContentType, checkHost, checkOrigin, coreHostNames } from '../../main/api/edge';
 import { DeisError } from '../../main/contract/errors';
 
@@ -85,15 +84,5 @@ describe('Content-Type', () => {
     [{ 'transfer-encoding': 'chunked', 'content-type': 'application/json' }, 'ok'],
   ] as const)('%o → %s', (headers, want) => {
     expect(outcome(() => checkContentType(headers))).toBe(want);
-  });
-});
-
-describe('JSON nesting', () => {
-  it('counts arrays and objects, not brackets inside strings', () => {
-    expect(nestsDeeper(Buffer.from('{"a":[1,{"b":[]}]}'), 4)).toBe(false);
-    expect(nestsDeeper(Buffer.from('{"a":[1,{"b":[]}]}'), 3)).toBe(true);
-    expect(nestsDeeper(Buffer.from(`{"a":"${'['.repeat(100)}"}`), 2)).toBe(false);
-    expect(nestsDeeper(Buffer.from(`{"a":"\\"${'['.repeat(100)}"}`), 2)).toBe(false);
-    expect(nestsDeeper(Buffer.from(`{"a":"\\\\",${'['.repeat(5)}`), 3)).toBe(true);
   });
 });
