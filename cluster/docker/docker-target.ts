@@ -49,6 +49,8 @@ export interface DockerTargetOptions {
   routerBase: string;
   /** Bare app names are served as `<app>.<platformDomain>`. */
   platformDomain: string;
+  /** Leave containers that belong to no known app: the store is new and knows none yet. */
+  keepOrphans?: boolean;
   docker?: Docker;
 }
 
@@ -130,7 +132,7 @@ export class DockerTarget implements Target {
     this.liveness ??= new LivenessWatcher(this.docker, instance, this.ctx.reach, (app, message) =>
       this.logLine(app, message),
     );
-    await this.adopt(apps, router);
+    await this.adopt(apps, router, progress);
     await this.follower.watch();
     const failures: string[] = [];
     await Promise.all(
@@ -147,7 +149,7 @@ export class DockerTarget implements Target {
   }
 
   /** Takes over what a previous core left: routes as they were, log streams, and no orphans. */
-  private async adopt(apps: DesiredApp[], router: Router): Promise<void> {
+  private async adopt(apps: DesiredApp[], router: Router, progress: Progress): Promise<void> {
     const known = new Map(apps.map((a) => [a.release.app, a]));
     for (const a of apps) this.routing.set(a.release.app, a.routing);
     const procs = await listProcs(this.docker, this.options.instance);
@@ -155,13 +157,17 @@ export class DockerTarget implements Target {
     const serving = router.backends();
     for (const app of known.keys()) this.rotation.set(app, serving.get(app) ?? []);
     const orphans = procs.filter((p) => !known.has(p.app));
-    await Promise.all(orphans.map((p) => stopProc(this.docker, p, 0)));
+    // A new store knows no apps yet: what runs may be another store's, so nothing is removed.
+    const keep = this.options.keepOrphans === true;
+    if (keep)
+      progress({ kind: 'step', message: `a new store: left ${orphans.length} unknown processes alone` });
+    await Promise.all((keep ? [] : orphans).map((p) => stopProc(this.docker, p, 0)));
     const runs = await this.docker.listContainers({
       all: true,
       filters: roleFilter(this.options.instance, 'run'),
     });
     await Promise.all(
-      runs.map((r) =>
+      (keep ? [] : runs).map((r) =>
         this.docker
           .getContainer(r.Id)
           .remove({ force: true })

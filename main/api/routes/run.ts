@@ -65,6 +65,5 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
       },
     },
     'user',
-    { tokenInQuery: true },
   );
 }
