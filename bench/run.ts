@@ -91,12 +91,14 @@ async function main(): Promise<void> {
     );
     await api.post(`/v2/apps/${APP}/scale/`, { web: 1 });
     const [proc] = await docker.listContainers({ filters: { label: [`io.deis-desktop.app=${APP}`] } });
-    const appIp = Object.values(proc!.NetworkSettings.Networks)[0]!.IPAddress;
+    // The app's own network: only the router and the app's containers reach its processes.
+    const [appNet, appEndpoint] = Object.entries(proc!.NetworkSettings.Networks)[0]!;
+    const appIp = appEndpoint.IPAddress;
     const router = await docker.getContainer(`${INSTANCE}-router`).inspect();
-    const routerIp = router.NetworkSettings.Networks[INSTANCE]!.IPAddress;
+    const routerIp = router.NetworkSettings.Networks[appNet]!.IPAddress;
     const nginx = await startPlainNginx(
       router.Config.Image,
-      INSTANCE,
+      appNet,
       `${INSTANCE}-plain-nginx`,
       `${appIp}:5000`,
     );
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
       };
       const runs: Record<string, ReturnType<typeof wrk>[]> = { direct: [], nginx: [], router: [] };
       for (const name of ['direct', 'nginx', 'router', 'router', 'nginx', 'direct'] as const)
-        runs[name]!.push(wrk(INSTANCE, urls[name], host, SECONDS));
+        runs[name]!.push(wrk(appNet, urls[name], host, SECONDS));
       const mean = (list: ReturnType<typeof wrk>[]) => ({
         requestsPerSecond: list.reduce((n, r) => n + r.requestsPerSecond, 0) / list.length,
         p99Ms: list.reduce((n, r) => n + r.p99Ms, 0) / list.length,

@@ -17,6 +17,8 @@ export interface TargetSettings {
   /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
   routerBase: string;
   platformDomain: string;
+  /** Leave containers of the instance that belong to no known app (the store is new). */
+  keepOrphans?: boolean;
 }
 
 /** A target, and the port its router answers on once it is ready (0 until then, or when it has none). */

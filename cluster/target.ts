@@ -63,7 +63,19 @@ export interface RestartSelector {
 
 export interface RunResult {
   exitCode: number;
+  /** The end of the output (at most MAX_RUN_OUTPUT_CHARS characters, after a line saying what was dropped). */
   output: string;
+}
+
+/** Where a one-off command's output goes as it comes, and when to stop it. */
+export interface RunIo {
+  /**
+   * Receives every piece of output in order. When it returns a promise, the command's output is
+   * held back (and the command waits on its writes) until the promise resolves.
+   */
+  output?: (text: string) => void | Promise<void>;
+  /** Aborting kills the command (the client went away). */
+  signal?: AbortSignal;
 }
 
 /** What a target reports while it works; shown as task progress and controller log lines. */
@@ -134,10 +146,10 @@ export interface Target {
   /** Follows new log lines until the signal aborts. */
   followLogs(app: string, signal: AbortSignal): AsyncIterable<string>;
   /**
-   * A one-off process of the release with its environment; returns its output and exit code, and
-   * hands the output to `output` as it comes when asked to.
+   * A one-off process of the release with its environment; returns the end of its output and its
+   * exit code, and hands every piece of output to `io.output` as it comes when asked to.
    */
-  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult>;
+  run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult>;
   /** Removes everything of the app: processes, routes, logs. */
   destroy(app: string): Promise<void>;
   /** Where the image a release names would come from, and for a local image which app it was built for. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
+import { loadOrCreateHostKey } from './builder/hostkey';
 import { startBuilderService } from './builder/service';
 import { Controller } from './controller';
 import { Scheduler } from './controller/scheduler';
@@ -33,11 +34,26 @@ export interface Core {
   stop(): Promise<void>;
 }
 
+/**
+ * DEIS_HOME holds the store, keys, repositories and logs: only its owner may enter it, whatever mode
+ * it had. (Files are made private one by one too; the process umask is left alone, build contexts
+ * need their modes.)
+ */
+function privateHome(home: string, log: (line: string) => void): void {
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const mode = fs.statSync(home).mode & 0o777;
+  if (mode === 0o700) return;
+  fs.chmodSync(home, 0o700);
+  log(`core: ${home} was mode ${mode.toString(8)}; made it 0700 (it holds the store and keys)`);
+}
+
 export async function startCore(
   settings: CoreSettings,
   log: (line: string) => void = console.log,
 ): Promise<Core> {
-  fs.mkdirSync(settings.home, { recursive: true, mode: 0o700 });
+  privateHome(settings.home, log);
+  // A damaged host key stops the core before the store is opened (or made): nothing has changed yet.
+  loadOrCreateHostKey(path.join(settings.home, 'builder'));
   // Everything started so far, stopped in reverse order on shutdown or when a later step fails.
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -46,7 +62,9 @@ export async function startCore(
   try {
     const store = openStore(path.join(settings.home, 'deis.db'));
     stops.push(() => store.close());
-    const controller = new Controller(store);
+    const controller = new Controller(store, {
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    });
 
     const target = createTarget({
       kind: settings.target ?? 'docker',
@@ -55,6 +73,9 @@ export async function startCore(
       routerPort: settings.routerPort,
       routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+      // A store made in this start knows no apps, so every container of the instance would look
+      // like an orphan: they may be another store's, and are left alone.
+      keepOrphans: store.fresh,
     });
     const scheduler = new Scheduler(controller, target);
     controller.releases.onRelease(scheduler.onRelease);
@@ -83,6 +104,7 @@ export async function startCore(
     const server = createApiServer({
       router: apiRouter(controller, desktop, scheduler, { folders, ui: settings.ui ?? rendererDir() }),
       users: controller.users,
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       log,
     });
     const apiPort = await listen(server, settings.apiPort, settings.host).catch(

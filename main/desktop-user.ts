@@ -15,7 +15,7 @@ export const CLI_PROFILE_FILE = 'deis-profile.json';
 /** Writes `text` to `file` readable by the owner only, atomically. */
 function writePrivate(file: string, text: string): void {
   const temp = `${file}.${randomBytes(4).toString('hex')}`;
-  fs.writeFileSync(temp, text, { mode: 0o600 });
+  fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
   fs.renameSync(temp, file);
 }
 
@@ -26,17 +26,31 @@ export interface DesktopAccess {
   cliProfile: string;
 }
 
-export function ensureDesktopUser(c: Controller, home: string, apiUrl: string): DesktopAccess {
+/** The token the last start left in the file, if it still belongs to `userId` (the store keeps only hashes). */
+function previousToken(c: Controller, file: string, userId: number): string | undefined {
+  let token: string;
+  try {
+    token = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return token && c.users.byToken(token)?.id === userId ? token : undefined;
+}
+
+export async function ensureDesktopUser(c: Controller, home: string, apiUrl: string): Promise<DesktopAccess> {
   let user = c.users.byName(DESKTOP_USERNAME);
   if (!user) {
     const admin = c.users.list().find((u) => u.is_superuser);
     // Nobody signs in with this password: the desktop uses the token; `deis auth:passwd` can set one.
     const input = { username: DESKTOP_USERNAME, password: randomBytes(24).toString('hex'), email: '' };
-    c.users.register(input, admin);
+    await c.users.register(input, admin);
     user = c.users.setSuperuser(DESKTOP_USERNAME, true);
   }
   const tokenFile = path.join(home, TOKEN_FILE);
-  writePrivate(tokenFile, `${user.token}\n`);
+  // The same token across starts while it is valid (the window and the CLI profile keep working);
+  // a new one when it was revoked (auth:regenerate) or the file is gone.
+  const token = previousToken(c, tokenFile, user.id) ?? c.users.issueToken(user);
+  writePrivate(tokenFile, `${token}\n`);
   const cliProfile = path.join(home, CLI_PROFILE_FILE);
   writePrivate(
     cliProfile,
@@ -44,9 +58,9 @@ export function ensureDesktopUser(c: Controller, home: string, apiUrl: string): 
       username: DESKTOP_USERNAME,
       ssl_verify: false,
       controller: apiUrl,
-      token: user.token,
+      token,
       response_limit: 0,
     }),
   );
-  return { username: DESKTOP_USERNAME, token: user.token, tokenFile, cliProfile };
+  return { username: DESKTOP_USERNAME, token, tokenFile, cliProfile };
 }

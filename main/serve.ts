@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const settings = readSettings();
   const core = await startCore(settings);
   const desktop = settings.desktopUser
-    ? ensureDesktopUser(core.controller, settings.home, core.apiUrl)
+    ? await ensureDesktopUser(core.controller, settings.home, core.apiUrl)
     : null;
   console.log(`Deis Desktop core ready: API ${core.apiUrl} (data in ${settings.home})`);
   if (!parentPort) console.log(`The UI: open ${core.apiUrl}/ in a browser.`);

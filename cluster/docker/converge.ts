@@ -3,11 +3,14 @@
  * wait until it is ready, point the router at the new set, wait until the processes that left the
  * set have answered the requests they were given, and only then stop them (SIGTERM, SIGKILL after
  * the grace period). If anything new fails, the new processes go and the old ones keep serving.
+ * Processes on another network than their app's (left by a version where apps shared one) count
+ * as old: they are replaced the same way, so moving them to their app's network drops nothing.
  */
 import type Docker from 'dockerode';
+import { MAX_PROCESSES_PER_APP, MAX_PROCESSES_PER_TYPE } from '../../main/contract/limits';
 import type { DesiredApp, Progress, RestartSelector } from '../target';
 import { TargetError } from '../target';
-import type { AddressPool } from './network';
+import type { AddressPool, Network } from './network';
 import { appPort, routedType } from './process-spec';
 import { listProcs, startProc, stopProc, type Proc } from './processes';
 import { waitReady, type NetworkReach } from './readiness';
@@ -15,7 +18,8 @@ import { waitReady, type NetworkReach } from './readiness';
 export interface ConvergeContext {
   docker: Docker;
   instance: string;
-  network: string;
+  /** The app's own network, made and joined by the router on first use. */
+  network(app: string): Promise<Network>;
   pool: AddressPool;
   reach: NetworkReach;
   /** Names of processes not ready yet (shown as `starting`). */
@@ -28,6 +32,9 @@ export interface ConvergeContext {
   drained(peers: string[], ms: number): Promise<void>;
   log(app: string, message: string): void;
 }
+
+/** New processes started (and waited for) at once; more wait for a turn, so a big scale-up stays gentle. */
+const STARTS_AT_ONCE = 8;
 
 export interface ConvergeOptions {
   restart?: RestartSelector;
@@ -72,7 +79,9 @@ export async function converge(
   const { release, formation } = desired;
   const app = release.app;
   if (!release.image) return;
+  checkSize(app, formation);
   const port = appPort(release, await exposedPort(ctx.docker, release.image));
+  const net = await ctx.network(app);
   const grace = graceSeconds(release.values);
   const routed = routedType(Object.keys(formation).filter((t) => (formation[t] ?? 0) > 0));
   const existing = await listProcs(ctx.docker, ctx.instance, app);
@@ -87,6 +96,7 @@ export async function converge(
         p.type === type &&
         p.state === 'running' &&
         p.port === port &&
+        p.network === net.name &&
         !selected(p, options.restart),
     );
     kept.push(...same.slice(0, count));
@@ -107,36 +117,42 @@ export async function converge(
   const unproven = kept.filter((p) => p.type === routed && !serving.has(`${p.ip}:${p.port}`));
 
   const started: Proc[] = [];
+  // The first failure gives up on the others at once (their waits end), and all new ones go.
+  const giveUp = new AbortController();
+  const startOne = async (type: string) => {
+    if (giveUp.signal.aborted) return;
+    const ip = await ctx.pool.take(net);
+    try {
+      const proc = await startProc(ctx.docker, {
+        release,
+        type,
+        port,
+        ip,
+        network: net.name,
+        instance: ctx.instance,
+        graceSeconds: grace,
+      });
+      started.push(proc);
+      ctx.starting.add(proc.name);
+      options.progress({ kind: 'process', name: proc.name, type, state: 'starting' });
+      await waitReady(ctx.docker, proc, { ...readiness(type), signal: giveUp.signal });
+      ctx.starting.delete(proc.name);
+      options.progress({ kind: 'process', name: proc.name, type, state: 'up' });
+    } finally {
+      ctx.pool.release(ip);
+    }
+  };
   try {
     if (missing.length)
       options.progress({
         kind: 'step',
         message: `Starting ${missing.length} process(es) of v${release.version}`,
       });
-    await Promise.all([
-      ...unproven.map((p) => waitReady(ctx.docker, p, { ...readiness(p.type), adopted: true })),
-      ...missing.map(async (type) => {
-        const ip = await ctx.pool.take();
-        try {
-          const proc = await startProc(ctx.docker, {
-            release,
-            type,
-            port,
-            ip,
-            network: ctx.network,
-            instance: ctx.instance,
-            graceSeconds: grace,
-          });
-          started.push(proc);
-          ctx.starting.add(proc.name);
-          options.progress({ kind: 'process', name: proc.name, type, state: 'starting' });
-          await waitReady(ctx.docker, proc, readiness(type));
-          ctx.starting.delete(proc.name);
-          options.progress({ kind: 'process', name: proc.name, type, state: 'up' });
-        } finally {
-          ctx.pool.release(ip);
-        }
-      }),
+    await allOrNothing(giveUp, [
+      ...unproven.map(
+        (p) => () => waitReady(ctx.docker, p, { ...readiness(p.type), adopted: true, signal: giveUp.signal }),
+      ),
+      ...missing.map((type) => () => startOne(type)),
     ]);
   } catch (err) {
     for (const p of started) ctx.starting.delete(p.name);
@@ -167,4 +183,44 @@ export async function converge(
       .join(', ');
     ctx.log(app, `v${release.version} running: ${summary || 'no processes'}`);
   }
+}
+
+/** A formation this target will not run, whoever asks (the API refuses it before it gets here). */
+function checkSize(app: string, formation: Record<string, number>): void {
+  let total = 0;
+  for (const [type, count] of Object.entries(formation)) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > MAX_PROCESSES_PER_TYPE)
+      throw new TargetError(
+        'invalid',
+        `${app} cannot run ${count} ${type} processes: a type may have 0 to ${MAX_PROCESSES_PER_TYPE}.`,
+      );
+    total += count;
+  }
+  if (total > MAX_PROCESSES_PER_APP)
+    throw new TargetError(
+      'invalid',
+      `${app} cannot run ${total} processes: an app may have at most ${MAX_PROCESSES_PER_APP}.`,
+    );
+}
+
+/**
+ * Runs the jobs, STARTS_AT_ONCE at a time; the first failure aborts `giveUp` (the jobs running then
+ * end soon after), the jobs not started yet are skipped, and it is thrown once every job has ended.
+ */
+async function allOrNothing(giveUp: AbortController, jobs: (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < jobs.length && !failure) {
+      const job = jobs[next++]!;
+      try {
+        await job();
+      } catch (err) {
+        failure ??= { err };
+        giveUp.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STARTS_AT_ONCE, jobs.length) }, worker));
+  if (failure) throw failure.err;
 }

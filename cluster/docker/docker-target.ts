@@ -1,6 +1,6 @@
 /**
- * The local Docker engine as a target: processes are labelled containers on one network with the
- * router. Operations on one app run one at a time; different apps converge in parallel.
+ * The local Docker engine as a target: processes are labelled containers on their app's own network,
+ * which the router joins. Operations on one app run one at a time; different apps converge in parallel.
  */
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -15,6 +15,7 @@ import {
   type ReleaseSpec,
   type RestartSelector,
   type Routing,
+  type RunIo,
   type RunResult,
   type Target,
 } from '../target';
@@ -24,7 +25,14 @@ import { LABEL_APP_UUID, roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
 import { LogStore } from './log-store';
-import { AddressPool, ensureNetwork } from './network';
+import {
+  AddressPool,
+  appNetworks,
+  ensureAppNetwork,
+  ensureHomeNetwork,
+  removeAppNetwork,
+  type Network,
+} from './network';
 import { listProcs, stopProc } from './processes';
 import { detectReach } from './readiness';
 import type { RouteEntry } from './router/config';
@@ -42,6 +50,8 @@ export interface DockerTargetOptions {
   routerBase: string;
   /** Bare app names are served as `<app>.<platformDomain>`. */
   platformDomain: string;
+  /** Leave containers that belong to no known app: the store is new and knows none yet. */
+  keepOrphans?: boolean;
   docker?: Docker;
 }
 
@@ -56,6 +66,8 @@ export class DockerTarget implements Target {
   private readonly rotation = new Map<string, string[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly starting = new Set<string>();
+  /** Each app's network, once it is there and the router is on it. */
+  private readonly networks = new Map<string, Promise<Network>>();
 
   constructor(private readonly options: DockerTargetOptions) {
     this.logStore = new LogStore(path.join(options.home, 'logs'));
@@ -70,6 +82,7 @@ export class DockerTarget implements Target {
     return (this.logFollower ??= new LogFollower(this.docker, this.options.instance, this.logStore));
   }
 
+  /** The router's home network (in earlier versions, the one network of every process). */
   get networkName(): string {
     return this.options.instance;
   }
@@ -90,7 +103,7 @@ export class DockerTarget implements Target {
       throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
     }
     const { instance } = this.options;
-    const network = await ensureNetwork(this.docker, this.networkName, instance);
+    const network = await ensureHomeNetwork(this.docker, this.networkName, instance);
     const router = new Router(this.docker, {
       instance,
       name: this.routerName,
@@ -101,11 +114,12 @@ export class DockerTarget implements Target {
     });
     await router.ensure(progress);
     this.router = router;
+    this.networks.clear();
     this.ctx = {
       docker: this.docker,
       instance,
-      network: network.name,
-      pool: new AddressPool(this.docker, network),
+      network: (app) => this.appNetwork(app),
+      pool: new AddressPool(this.docker),
       reach: await detectReach(router.address, this.routerName),
       starting: this.starting,
       serving: (app) => new Set(this.rotation.get(app) ?? []),
@@ -119,7 +133,7 @@ export class DockerTarget implements Target {
     this.liveness ??= new LivenessWatcher(this.docker, instance, this.ctx.reach, (app, message) =>
       this.logLine(app, message),
     );
-    await this.adopt(apps, router);
+    await this.adopt(apps, router, progress);
     await this.follower.watch();
     const failures: string[] = [];
     await Promise.all(
@@ -136,7 +150,7 @@ export class DockerTarget implements Target {
   }
 
   /** Takes over what a previous core left: routes as they were, log streams, and no orphans. */
-  private async adopt(apps: DesiredApp[], router: Router): Promise<void> {
+  private async adopt(apps: DesiredApp[], router: Router, progress: Progress): Promise<void> {
     const known = new Map(apps.map((a) => [a.release.app, a]));
     for (const a of apps) this.routing.set(a.release.app, a.routing);
     const procs = await listProcs(this.docker, this.options.instance);
@@ -144,24 +158,53 @@ export class DockerTarget implements Target {
     const serving = router.backends();
     for (const app of known.keys()) this.rotation.set(app, serving.get(app) ?? []);
     const orphans = procs.filter((p) => !known.has(p.app));
-    await Promise.all(orphans.map((p) => stopProc(this.docker, p, 0)));
+    // A new store knows no apps yet: what runs may be another store's, so nothing is removed.
+    const keep = this.options.keepOrphans === true;
+    if (keep)
+      progress({ kind: 'step', message: `a new store: left ${orphans.length} unknown processes alone` });
+    await Promise.all((keep ? [] : orphans).map((p) => stopProc(this.docker, p, 0)));
     const runs = await this.docker.listContainers({
       all: true,
       filters: roleFilter(this.options.instance, 'run'),
     });
     await Promise.all(
-      runs.map((r) =>
+      (keep ? [] : runs).map((r) =>
         this.docker
           .getContainer(r.Id)
           .remove({ force: true })
           .catch(() => undefined),
       ),
     );
+    await this.forgetOrphanNetworks(known);
     for (const p of procs)
       if (known.has(p.app) && p.state === 'running') {
         const since = this.logStore.lastWrite(p.app);
         await this.follower.follow(p.id, p.name, p.app, since ? Math.floor(since / 1000) : undefined);
       }
+  }
+
+  /** Networks of apps this core does not know, once nothing of theirs is left on them. */
+  private async forgetOrphanNetworks(known: Map<string, DesiredApp>): Promise<void> {
+    for (const [app, net] of await appNetworks(this.docker, this.options.instance))
+      if (!known.has(app)) await removeAppNetwork(this.docker, net, this.routerName);
+  }
+
+  /** The app's network, made and joined by the router the first time the app runs something. */
+  private appNetwork(app: string): Promise<Network> {
+    let net = this.networks.get(app);
+    if (!net) {
+      net = (async () => {
+        const made = await ensureAppNetwork(this.docker, this.options.instance, app);
+        if (!this.router) throw new TargetError('unavailable', 'The router is not ready yet.');
+        await this.router.attach(made);
+        return made;
+      })();
+      this.networks.set(app, net);
+      net.catch(() => {
+        if (this.networks.get(app) === net) this.networks.delete(app);
+      });
+    }
+    return net;
   }
 
   private routes(): RouteEntry[] {
@@ -248,31 +291,15 @@ export class DockerTarget implements Target {
     return this.logStore.tail(app, options.lines);
   }
 
-  async *followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
-    const queue: string[] = [];
-    let wake: (() => void) | undefined;
-    const unsubscribe = this.logStore.subscribe(app, (line) => {
-      queue.push(line);
-      wake?.();
-    });
-    const onAbort = () => wake?.();
-    signal.addEventListener('abort', onAbort);
-    try {
-      while (!signal.aborted) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        while (queue.length) yield queue.shift()!;
-      }
-    } finally {
-      unsubscribe();
-      signal.removeEventListener('abort', onAbort);
-    }
+  followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
+    return this.logStore.follow(app, signal);
   }
 
-  run(release: ReleaseSpec, command: string, output?: (text: string) => void): Promise<RunResult> {
-    const ctx = this.context();
+  async run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
+    this.context();
+    const net = await this.appNetwork(release.app);
     this.logLine(release.app, `running \`${command}\` with v${release.version}`);
-    return runOnce(this.docker, this.options.instance, ctx.network, release, command, output);
+    return runOnce(this.docker, this.options.instance, net.name, release, command, io);
   }
 
   destroy(app: string): Promise<void> {
@@ -284,6 +311,23 @@ export class DockerTarget implements Target {
       if (this.router) await this.router.apply(this.routes());
       const procs = await listProcs(this.docker, this.options.instance, app);
       await Promise.all(procs.map((p) => stopProc(this.docker, p, 0)));
+      const runs = await this.docker.listContainers({
+        all: true,
+        filters: roleFilter(this.options.instance, 'run', app),
+      });
+      await Promise.all(
+        runs.map((r) =>
+          this.docker
+            .getContainer(r.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      );
+      const net = await this.networks.get(app)?.catch(() => undefined);
+      this.networks.delete(app);
+      const nets = await appNetworks(this.docker, this.options.instance);
+      const own = nets.get(app) ?? net;
+      if (own) await removeAppNetwork(this.docker, own, this.routerName);
       this.logStore.remove(app);
     });
   }

@@ -26,22 +26,5 @@ export async function imageExists(docker: Docker, ref: string): Promise<boolean>
   }
 }
 
-/** Splits a docker multiplexed (non-TTY) stream's payload handling into line callbacks per stream. */
-export function lineSplitter(onLine: (line: string) => void): {
-  write(chunk: Buffer | string): void;
-  end(): void;
-} {
-  let rest = '';
-  return {
-    write(chunk) {
-      rest += chunk.toString();
-      const lines = rest.split(/\r?\n|\r(?!\n)/);
-      rest = lines.pop() ?? '';
-      for (const l of lines) onLine(l);
-    },
-    end() {
-      if (rest !== '') onLine(rest);
-      rest = '';
-    },
-  };
-}
+/** Builds and processes split their output with it. */
+export { lineSplitter } from './lines';

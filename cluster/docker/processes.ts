@@ -13,6 +13,8 @@ export interface Proc {
   app: string;
   type: string;
   version: number;
+  /** The network it is on, and its address there. */
+  network: string;
   ip: string;
   port: number;
   /** Docker's state: running, restarting, exited, created... */
@@ -34,13 +36,14 @@ export interface ProcessPlan {
 export async function listProcs(docker: Docker, instance: string, app?: string): Promise<Proc[]> {
   const list = await docker.listContainers({ all: true, filters: roleFilter(instance, 'process', app) });
   return list.map((c) => {
-    const net = Object.values(c.NetworkSettings?.Networks ?? {})[0];
+    const [network, net] = Object.entries(c.NetworkSettings?.Networks ?? {})[0] ?? ['', undefined];
     return {
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       app: c.Labels[LABEL_APP] ?? '',
       type: c.Labels[LABEL_TYPE] ?? '',
       version: Number(c.Labels[LABEL_VERSION] ?? 0),
+      network,
       ip: net?.IPAMConfig?.IPv4Address || net?.IPAddress || '',
       port: Number(c.Labels[LABEL_PORT] ?? 0),
       state: c.State,
@@ -105,6 +108,7 @@ export async function startProc(docker: Docker, plan: ProcessPlan): Promise<Proc
     app: release.app,
     type,
     version: release.version,
+    network: plan.network,
     ip: plan.ip,
     port: plan.port,
     state: 'running',

@@ -26,9 +26,22 @@ export interface ReadinessOptions {
   reach: NetworkReach;
   /** A process that ran before (adopted): restarts before this check do not count against it. */
   adopted?: boolean;
+  /** Aborted when the wait no longer matters (another new process failed). */
+  signal?: AbortSignal;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
+}
 
 function tcpDirect(ip: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -110,10 +123,11 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
   const needed = o.probe?.successThreshold ?? 1;
   // Without a probe, a process that is not routed counts as started once it survived a moment.
   const settleMs = !o.probe && !o.routed ? 1000 : 0;
-  if (o.probe?.initialDelaySeconds) await sleep(o.probe.initialDelaySeconds * 1000);
+  if (o.probe?.initialDelaySeconds) await sleep(o.probe.initialDelaySeconds * 1000, o.signal);
   let successes = 0;
   let restarts: number | undefined = o.adopted ? undefined : 0;
   for (;;) {
+    if (o.signal?.aborted) throw new TargetError('not_ready', `${proc.name}: no longer waited for`);
     const info = await docker.getContainer(proc.id).inspect();
     restarts ??= info.RestartCount;
     if (!info.State.Running || info.State.Restarting || info.RestartCount > restarts) {
@@ -133,6 +147,6 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
         `${proc.name} was not ready within ${Math.round(o.timeoutMs / 1000)} seconds`,
         await lastLines(docker, proc.id),
       );
-    await sleep(Math.min(period, Math.max(50, deadline - Date.now())));
+    await sleep(Math.min(period, Math.max(50, deadline - Date.now())), o.signal);
   }
 }

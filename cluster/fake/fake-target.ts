@@ -10,6 +10,7 @@ import type {
   ReleaseSpec,
   RestartSelector,
   Routing,
+  RunIo,
   RunResult,
   Target,
 } from '../target';
@@ -71,7 +72,7 @@ export class FakeTarget implements Target {
 
   async *followLogs(): AsyncIterable<string> {}
 
-  async run(_release: ReleaseSpec, _command: string, _output?: (text: string) => void): Promise<RunResult> {
+  async run(_release: ReleaseSpec, _command: string, _io?: RunIo): Promise<RunResult> {
     return { exitCode: 0, output: '' };
   }
 

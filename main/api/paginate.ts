@@ -1,4 +1,7 @@
-/** DRF LimitOffsetPagination: `?limit=&offset=` → `{count, next, previous, results}`. */
+/**
+ * DRF LimitOffsetPagination: `?limit=&offset=` → `{count, next, previous, results}`. The links start
+ * with the core's own URL (`req.origin`), never the request's Host, which a client chooses.
+ */
 import type { Paginated } from '../contract/objects';
 import type { ApiRequest } from './router';
 

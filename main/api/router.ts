@@ -23,7 +23,7 @@ export interface ApiRequest {
   body: unknown;
   /** The authenticated user; set on every 'user' route. */
   user: UserRow;
-  /** `http://host` as the client addressed us, for pagination links. */
+  /** The core's own URL (`http://127.0.0.1:<port>`), for pagination links; never the request's Host. */
   origin: string;
   /** Aborted when the client goes away (for long waits and streams). */
   signal: AbortSignal;
@@ -45,8 +45,6 @@ export interface Route {
   pattern: RegExp;
   handlers: Partial<Record<Method, Handler>>;
   auth: RouteAuth;
-  /** Also accept the token as `?token=` (EventSource cannot send headers). */
-  tokenInQuery: boolean;
 }
 
 export interface Match {
@@ -57,19 +55,12 @@ export interface Match {
 export class Router {
   readonly routes: Route[] = [];
 
-  /** Adds a route. `path` is a regex source anchored for you, e.g. `/v2/apps/([a-z0-9-]+)/?`. */
-  add(
-    path: string,
-    handlers: Partial<Record<Method, Handler>>,
-    auth: RouteAuth = 'user',
-    options: { tokenInQuery?: boolean } = {},
-  ): this {
-    this.routes.push({
-      pattern: new RegExp(`^${path}$`),
-      handlers,
-      auth,
-      tokenInQuery: !!options.tokenInQuery,
-    });
+  /**
+   * Adds a route. `path` is a regex source anchored for you, e.g. `/v2/apps/([a-z0-9-]+)/?`. Tokens
+   * travel only in the Authorization header, never in a URL (URLs end up in logs and histories).
+   */
+  add(path: string, handlers: Partial<Record<Method, Handler>>, auth: RouteAuth = 'user'): this {
+    this.routes.push({ pattern: new RegExp(`^${path}$`), handlers, auth });
     return this;
   }
 

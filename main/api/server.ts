@@ -1,32 +1,70 @@
 /**
- * The HTTP server of the Deis v2 API: parses requests, authenticates, dispatches to the router and
- * renders every error in the Deis body shapes with the API version headers. Bad input never yields a
- * 500; a bug is logged in full and answered with DRF's generic `{"detail":"Server Error"}`.
+ * The HTTP server of the Deis v2 API. Each request passes the edge in this order, and nothing is read
+ * or done before it passes: the Host names this core, no foreign web page sent it, the route exists,
+ * the token is valid (a 'user' route answers 401 before its body is read), the body is JSON, within
+ * its size limit and the budget of body bytes in flight. Then it is dispatched to the router, and
+ * every error is rendered in the Deis body shapes with the API version headers. Bad input never yields
+ * a 500; a bug is logged in full and answered with DRF's generic `{"detail":"Server Error"}`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeisError, notFoundDetail, unauthenticated } from '../contract/errors';
+import {
+  API_ANONYMOUS_BODY_LIMIT,
+  API_BODY_BYTES_IN_FLIGHT,
+  API_BODY_LIMIT,
+  API_HEADERS_TIMEOUT_MS,
+  API_MAX_CONNECTIONS,
+  API_REQUEST_TIMEOUT_MS,
+} from '../contract/limits';
 import { API_VERSION, PLATFORM_VERSION } from '../contract/objects';
 import type { UserRow, Users } from '../controller/users';
+import { BodyBudget, parseJson, RequestBody } from './body';
+import { checkContentType, checkHost, checkOrigin, coreHostNames, ownUrl, type CoreAddress } from './edge';
 import type { ApiRequest, ApiResponse, Router } from './router';
-
-const MAX_BODY = 8 * 1024 * 1024;
 
 export interface ApiServerOptions {
   router: Router;
   users: Users;
+  /** DEIS_PLATFORM_DOMAIN: the core also answers to `deis.<domain>`. */
+  platformDomain?: string;
   log?: (line: string) => void;
 }
 
+interface Edge {
+  options: ApiServerOptions;
+  budget: BodyBudget;
+  address: () => CoreAddress;
+}
+
 export function createApiServer(options: ApiServerOptions): http.Server {
-  const server = http.createServer((req, res) => {
-    handle(options, req, res).catch((err: unknown) => {
+  const names = coreHostNames(options.platformDomain);
+  const edge: Edge = {
+    options,
+    budget: new BodyBudget(API_BODY_BYTES_IN_FLIGHT),
+    // The port is known once the server listens (tests ask for port 0).
+    address: () => ({ names, port: (server.address() as AddressInfo | null)?.port ?? 0 }),
+  };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(edge, req, res).catch((err: unknown) => {
       options.log?.(`api: failed to answer ${req.method} ${req.url}: ${String(err)}`);
       if (!res.headersSent) send(res, { status: 500, body: { detail: 'Server Error' } });
       else res.destroy();
     });
-  });
+  };
+  const server = http.createServer(
+    {
+      headersTimeout: API_HEADERS_TIMEOUT_MS,
+      requestTimeout: API_REQUEST_TIMEOUT_MS,
+      // How often Node looks for requests past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: 1_000,
+    },
+    onRequest,
+  );
+  // "Expect: 100-continue" comes here too: the body is asked for only once the request may proceed.
+  server.on('checkContinue', onRequest);
   server.keepAliveTimeout = 65_000;
+  server.maxConnections = API_MAX_CONNECTIONS;
   return server;
 }
 
@@ -40,15 +78,21 @@ export function listen(server: http.Server, port: number, host = '127.0.0.1'): P
   });
 }
 
-async function handle(options: ApiServerOptions, req: http.IncomingMessage, res: http.ServerResponse) {
+async function handle(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse) {
   const abort = new AbortController();
-  res.on('close', () => abort.abort());
+  const body = new RequestBody(req, res, edge.budget);
+  res.on('close', () => {
+    abort.abort();
+    body.release();
+  });
   let response: ApiResponse;
   try {
-    response = await dispatch(options, req, abort.signal);
+    response = await dispatch(edge, req, body, abort.signal);
   } catch (err) {
-    response = errorResponse(err, options.log, req);
+    response = errorResponse(err, edge.options.log, req);
   }
+  // A refused body still on the wire is not read to its end: the connection goes instead.
+  if (body.mustClose) response = { ...response, headers: { ...response.headers, Connection: 'close' } };
   if (response.stream) await sendStream(res, response, response.stream);
   else send(res, response);
 }
@@ -63,32 +107,49 @@ async function sendStream(res: http.ServerResponse, response: ApiResponse, strea
   res.flushHeaders();
   for await (const chunk of stream) {
     if (res.destroyed) break;
-    res.write(chunk);
+    // A slow client makes the stream wait here instead of filling the socket's buffer without end.
+    if (!res.write(chunk)) await drained(res);
   }
   res.end();
 }
 
+/** Resolves when the response can take more, or when the client went away. */
+function drained(res: http.ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 async function dispatch(
-  options: ApiServerOptions,
+  edge: Edge,
   req: http.IncomingMessage,
+  body: RequestBody,
   signal: AbortSignal,
 ): Promise<ApiResponse> {
+  const address = edge.address();
+  checkHost(req.headers, address);
+  checkOrigin(req.headers, address);
   const url = parseUrl(req.url ?? '/');
-  const match = options.router.match(url.pathname);
-  // Drain the body before answering so keep-alive connections stay usable.
-  const raw = await readBody(req);
+  const { router, users } = edge.options;
+  const match = router.match(url.pathname);
   if (!match) throw notFoundDetail();
 
   const method = (req.method ?? 'GET').toUpperCase();
   let user: UserRow | undefined;
-  if (match.route.auth === 'user') {
-    const queryToken = match.route.tokenInQuery ? url.searchParams.get('token') : null;
-    const header = req.headers.authorization ?? (queryToken ? `token ${queryToken}` : undefined);
-    user = authenticate(options.users, header);
-  } else if (match.route.auth === 'none' && req.headers.authorization)
-    user = options.users.byToken(tokenOf(req.headers.authorization) ?? '');
+  if (match.route.auth === 'user') user = authenticate(users, req.headers.authorization);
+  else if (req.headers.authorization) user = users.byToken(tokenOf(req.headers.authorization) ?? '');
+  const handler = router.handler(match, method);
 
-  const handler = options.router.handler(match, method);
+  checkContentType(req.headers);
+  // Anyone may call a public route (register, login), so what they may send is small.
+  const raw = await body.read(user ? API_BODY_LIMIT : API_ANONYMOUS_BODY_LIMIT);
   const request: ApiRequest = {
     method,
     path: url.pathname,
@@ -97,7 +158,7 @@ async function dispatch(
     headers: req.headers,
     body: parseJson(raw),
     user: user as UserRow,
-    origin: `http://${req.headers.host ?? '127.0.0.1'}`,
+    origin: ownUrl(address),
     signal,
   };
   return handler(request);
@@ -130,35 +191,6 @@ function authenticate(users: Users, header: string | undefined): UserRow {
   return user;
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) reject(new DeisError('payload_too_large', 'Request body is too large.'));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  const text = raw.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DeisError('bad_request', `JSON parse error - ${(err as Error).message}`);
-  }
-}
-
 function errorResponse(
   err: unknown,
   log: ((line: string) => void) | undefined,
@@ -167,6 +199,7 @@ function errorResponse(
   if (err instanceof DeisError) {
     const headers: Record<string, string> = {};
     if (err.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Token';
+    if (err.code === 'too_many_requests' || err.code === 'unavailable') headers['Retry-After'] = '1';
     return { status: err.status, body: err.body(), headers };
   }
   log?.(

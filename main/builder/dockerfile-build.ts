@@ -1,32 +1,188 @@
-/** DockerfileBuild: `docker build` of the pushed commit with the local engine, streaming its output. */
+/**
+ * DockerfileBuild: `docker build` of the pushed commit with the local engine, streaming its output.
+ *
+ * The engine runs on the host: an `ADD <url>` it fetched itself could reach the host's loopback (the
+ * core's API, the users' local services), and a FROM or COPY --from could read any image of the
+ * engine. So the Dockerfile is read and checked first (dockerfile/plan.ts), URLs are fetched by the
+ * core with every connection's peer checked (dockerfile/fetch.ts) into a small image of their own,
+ * and the engine builds a rewritten Dockerfile in which images are pinned by ID and downloads are
+ * copied from that image — the engine itself fetches nothing.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { lineSplitter } from '../../cluster/docker/engine';
+import { LABEL_APP_UUID, labelsFor } from '../../cluster/docker/labels';
+import { DOCKERFILE_REMOTE_MAX_BYTES } from '../contract/limits';
+import { fetchRemote, FetchRefused, shownUrl } from './dockerfile/fetch';
+import { planBuild, UNNAMED, type Downloads } from './dockerfile/plan';
+import { readDockerfile } from './dockerfile/source';
+import { replaceFile, tarOf, type Entry } from './dockerfile/tar';
 import { archive } from './git';
 import { BuildFailed, imageTag, type BuildSpec } from './types';
+
+/** What Dockerfile builds read of the builder's settings. */
+export interface DockerfileSettings {
+  /** The core's instance name, put on the images as LABEL_INSTANCE; 'deis-desktop' when not given. */
+  instance?: string;
+}
 
 interface BuildMessage {
   stream?: string;
   status?: string;
   error?: string;
   errorDetail?: { message?: string };
+  aux?: { ID?: string };
 }
 
-export async function dockerfileBuild(docker: Docker, spec: BuildSpec): Promise<string> {
-  const tag = imageTag(spec.app, spec.sha);
-  const options: Record<string, unknown> = { t: tag, pull: false, rm: true, forcerm: true };
-  if (spec.config.DEIS_DISABLE_CACHE) options.nocache = true;
-  // Deis passes config as build args only when asked, since values may be secrets.
-  if (spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED) options.buildargs = spec.config;
-  if (spec.signal) options.abortSignal = spec.signal;
+const NAME_NOT_COPYABLE = /[*?[\\]|^\.\.?$/;
 
+export async function dockerfileBuild(
+  docker: Docker,
+  spec: BuildSpec,
+  settings: DockerfileSettings = {},
+): Promise<string> {
+  const tag = imageTag(spec.app, spec.sha);
+  const instance = (spec as { instance?: string }).instance ?? settings.instance ?? 'deis-desktop';
+  // Deis passes config as build args only when asked, since values may be secrets.
+  const buildArgs = spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED ? spec.config : {};
+
+  const text = await readDockerfile(spec, spec.sha);
+  const plan = await planBuild(text, {
+    docker,
+    app: spec.app,
+    appUuid: spec.appUuid,
+    instance,
+    trusted: spec.trusted,
+    buildArgs,
+    say: (l) => spec.output.line(l),
+    signal: spec.signal,
+  });
+
+  let fetchImage = '';
+  const downloads: Downloads = new Map();
+  const work = plan.remotes.length > 0 ? fs.mkdtempSync(path.join(os.tmpdir(), 'deis-add-')) : undefined;
+  try {
+    if (work) {
+      const entries: (Entry & { source?: string })[] = [];
+      const budget = { left: DOCKERFILE_REMOTE_MAX_BYTES };
+      for (const remote of plan.remotes) {
+        const shown = shownUrl(remote.url);
+        spec.output.line(`-----> Fetching ${shown} (ADD)`);
+        let got;
+        try {
+          got = await fetchRemote(remote.url, work, { budget, signal: spec.signal, index: remote.id });
+        } catch (err) {
+          if (err instanceof FetchRefused) throw new BuildFailed(`ADD ${shown} was refused: ${err.message}.`);
+          throw err;
+        }
+        const name = got.name || UNNAMED;
+        if (NAME_NOT_COPYABLE.test(name))
+          throw new BuildFailed(
+            `ADD ${shown}: the file name ${JSON.stringify(name)} is not supported; add it under another URL.`,
+          );
+        downloads.set(remote.id, name);
+        entries.push({ name: `f/${remote.id}/`, mode: 0o755, size: 0, mtime: new Date(0), type: 'dir' });
+        entries.push({
+          name: `f/${remote.id}/${name}`,
+          mode: 0o600,
+          size: got.size,
+          mtime: got.mtime,
+          type: 'file',
+          source: got.file,
+        });
+      }
+      fetchImage = await buildFetchImage(docker, spec, instance, entries);
+    }
+
+    const dockerfile = plan.render(downloads, fetchImage);
+    const options: Record<string, unknown> = {
+      t: tag,
+      pull: false,
+      rm: true,
+      forcerm: true,
+      dockerfile: 'Dockerfile',
+    };
+    if (spec.config.DEIS_DISABLE_CACHE) options.nocache = true;
+    if (spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED) options.buildargs = spec.config;
+    if (spec.signal) options.abortSignal = spec.signal;
+    const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
+    const failure = await runBuild(docker, context, options, (l) => spec.output.line(l));
+    if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
+    return tag;
+  } finally {
+    if (fetchImage)
+      await docker
+        .getImage(fetchImage)
+        .remove({ force: true })
+        .catch(() => undefined);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Builds the image holding the downloads (`/<id>/<name>`, mode 0600, owned by root); returns its ID. */
+async function buildFetchImage(
+  docker: Docker,
+  spec: BuildSpec,
+  instance: string,
+  entries: (Entry & { source?: string })[],
+): Promise<string> {
+  const dockerfile = Buffer.from('FROM scratch\nCOPY f /\n');
+  const context = tarOf([
+    {
+      name: 'Dockerfile',
+      mode: 0o644,
+      size: dockerfile.length,
+      mtime: new Date(0),
+      type: 'file',
+      content: dockerfile,
+    },
+    { name: 'f/', mode: 0o755, size: 0, mtime: new Date(0), type: 'dir' },
+    ...entries,
+  ]);
+  const options: Record<string, unknown> = {
+    pull: false,
+    rm: true,
+    forcerm: true,
+    labels: labelsFor(instance, 'image', { [LABEL_APP_UUID]: spec.appUuid }),
+  };
+  if (spec.signal) options.abortSignal = spec.signal;
+  let id = '';
+  // Its steps are ours, not the app's: they are not shown to the pusher.
+  const failure = await runBuild(
+    docker,
+    context,
+    options,
+    () => {},
+    (m) => {
+      if (m.aux?.ID) id = m.aux.ID;
+    },
+  );
+  if (failure !== undefined || !id)
+    throw new BuildFailed(
+      `The downloaded ADD files could not be prepared for the build: ${failure?.trim() ?? 'no image'}`,
+    );
+  return id;
+}
+
+/** Runs one engine build, streaming its output lines to the pusher; resolves with its error, if any. */
+async function runBuild(
+  docker: Docker,
+  context: Readable,
+  options: Record<string, unknown>,
+  say: (line: string) => void,
+  onMessage?: (m: BuildMessage) => void,
+): Promise<string | undefined> {
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(archive(spec, spec.sha), options);
+    stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, options);
   } catch (err) {
     throw new BuildFailed(`The Docker engine refused the build: ${(err as Error).message}`);
   }
-  const lines = lineSplitter((l) => spec.output.line(l));
-  const failure = await new Promise<string | undefined>((resolve, reject) => {
+  const lines = lineSplitter(say);
+  return new Promise<string | undefined>((resolve, reject) => {
     let error: string | undefined;
     docker.modem.followProgress(
       stream,
@@ -36,12 +192,11 @@ export async function dockerfileBuild(docker: Docker, spec: BuildSpec): Promise<
         else resolve(error);
       },
       (msg: BuildMessage) => {
+        onMessage?.(msg);
         if (msg.stream) lines.write(msg.stream);
         else if (msg.status) lines.write(`${msg.status}\n`);
         if (msg.error) error = msg.errorDetail?.message ?? msg.error;
       },
     );
   });
-  if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
-  return tag;
 }

@@ -2,12 +2,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import ssh2 from 'ssh2';
+
+// ssh2 is CommonJS; its named exports are not visible to Node's ESM loader.
+const { utils } = ssh2;
+
+/** The builder's host key file under `dir`. */
+export const hostKeyFile = (dir: string): string => path.join(dir, 'ssh_host_key');
+
+/**
+ * A key file that is there but unreadable as a private key stops the core: making a new one would
+ * change the host key every user's known_hosts holds, and the file may be one a backup can restore.
+ */
+function checked(file: string, text: string): string {
+  const parsed = utils.parseKey(text);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key === undefined || key instanceof Error || !key.isPrivateKey())
+    throw new Error(
+      `The builder's SSH host key ${file} is damaged (${key instanceof Error ? key.message : 'not a private key'}); ` +
+        'the core stopped without changing it. Restore it from a backup, or move it away to have a new key made ' +
+        '(git clients will then warn that the host key changed).',
+    );
+  // Only the owner may read it, whatever mode it was given before.
+  if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+  return text;
+}
 
 /** Reads `<dir>/ssh_host_key`, creating it (OpenSSH format, mode 0600) the first time. */
 export function loadOrCreateHostKey(dir: string): string {
-  const file = path.join(dir, 'ssh_host_key');
+  const file = hostKeyFile(dir);
   try {
-    return fs.readFileSync(file, 'utf8');
+    return checked(file, fs.readFileSync(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -18,7 +43,7 @@ export function loadOrCreateHostKey(dir: string): string {
     fs.writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return fs.readFileSync(file, 'utf8');
+    return checked(file, fs.readFileSync(file, 'utf8'));
   }
   return key;
 }

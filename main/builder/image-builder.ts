@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import { parseBuildpackUrl, redact } from '../contract/buildpack-url';
 import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
-import { dockerfileBuild } from './dockerfile-build';
+import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
 import { hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
 import { ensureStack, type StackSettings } from './stack';
@@ -38,7 +38,8 @@ export class ImageBuilder {
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
-      const image = await dockerfileBuild(this.engine(), spec);
+      const settings: DockerfileSettings = { instance: this.settings.instance };
+      const image = await dockerfileBuild(this.engine(), spec, settings);
       return { image, imageId: await this.builtId(image, spec), procfile: own ?? {}, dockerfile: true };
     }
     if (this.stack) await ensureStack(this.engine(), this.stack, spec.output);

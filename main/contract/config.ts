@@ -5,8 +5,19 @@
  */
 import { z } from 'zod';
 import { PROCTYPE_MESSAGE, PROCTYPE_RE } from './builds';
-import { dictField, isDict, notADict, Problem, type Dict } from './fields';
+import { dictField, formatBytes, isDict, notADict, Problem, utf8Length, type Dict } from './fields';
 import { DEFAULT_HEALTHCHECK_TYPE, probesProblem, PROBE_KINDS, type ProbeKind } from './healthcheck';
+import {
+  MAX_CONFIG_KEY_LENGTH,
+  MAX_CONFIG_VALUE_BYTES,
+  MAX_CONFIG_VALUES,
+  MAX_PROBE_BYTES,
+  MAX_PROCESS_TYPE_ENTRIES,
+  MAX_REGISTRY_ENTRIES,
+  MAX_REGISTRY_VALUE_BYTES,
+  MAX_RESOURCE_LIMIT_LENGTH,
+  MAX_TAGS,
+} from './limits';
 import type { Probe } from './objects';
 import { pyStr } from './python';
 
@@ -88,23 +99,101 @@ export function tagProblem(key: string, value: string): string | undefined {
 export const registryProblem = (key: string): string | undefined =>
   CONFIG_KEY_RE.test(key) ? undefined : CONFIG_KEY_MESSAGE;
 
-/** A string-map field whose entries are checked by `rule`; null entries are removals and unchecked. */
-function mapField(rule: (key: string, value: string) => string | undefined, key = (k: string) => k) {
+/** How many entries each config field may hold, and how long its keys and values may be. */
+export interface ConfigFieldLimits {
+  /** What the entries are called in messages ("config values", "tags"). */
+  noun: string;
+  maxEntries: number;
+  /** In UTF-8 bytes. */
+  maxValueBytes: number;
+}
+
+export const CONFIG_FIELD_LIMITS = {
+  values: {
+    noun: 'config values',
+    maxEntries: MAX_CONFIG_VALUES,
+    maxValueBytes: MAX_CONFIG_VALUE_BYTES,
+  },
+  memory: {
+    noun: 'memory limits',
+    maxEntries: MAX_PROCESS_TYPE_ENTRIES,
+    maxValueBytes: MAX_RESOURCE_LIMIT_LENGTH,
+  },
+  cpu: {
+    noun: 'CPU limits',
+    maxEntries: MAX_PROCESS_TYPE_ENTRIES,
+    maxValueBytes: MAX_RESOURCE_LIMIT_LENGTH,
+  },
+  // Tag keys and values are at most 127 and 63 characters by their own rule, which says so.
+  tags: { noun: 'tags', maxEntries: MAX_TAGS, maxValueBytes: MAX_CONFIG_KEY_LENGTH },
+  registry: {
+    noun: 'registry settings',
+    maxEntries: MAX_REGISTRY_ENTRIES,
+    maxValueBytes: MAX_REGISTRY_VALUE_BYTES,
+  },
+  healthcheck: {
+    noun: 'health checks',
+    maxEntries: MAX_PROCESS_TYPE_ENTRIES,
+    maxValueBytes: MAX_PROBE_BYTES,
+  },
+} as const satisfies Record<string, ConfigFieldLimits>;
+
+export const tooManyEntries = (limits: ConfigFieldLimits, count: number): string =>
+  `An app can have at most ${limits.maxEntries} ${limits.noun}; this would make ${count}.`;
+
+const keyTooLong = (limits: ConfigFieldLimits, key: string) =>
+  `Keys of ${limits.noun} can be at most ${MAX_CONFIG_KEY_LENGTH} characters long; ${key.slice(0, 20)}... has ${key.length}.`;
+
+/**
+ * The size rules of one entry, checked before its own rule so no rule ever looks at a huge input.
+ * Keys longer than any rule allows are refused here too.
+ */
+function sizeProblem(limits: ConfigFieldLimits, key: string, value: string): string | undefined {
+  if (key.length > MAX_CONFIG_KEY_LENGTH) return keyTooLong(limits, key);
+  const bytes = utf8Length(value);
+  if (bytes > limits.maxValueBytes)
+    return `The value of ${key} is ${bytes} bytes; each of an app's ${limits.noun} can be at most ${formatBytes(limits.maxValueBytes)}.`;
+  return undefined;
+}
+
+/**
+ * A string-map field whose entries are checked by `rule`; null entries are removals and unchecked.
+ * The number of entries is checked first, so a request with 100,000 keys is refused at once.
+ */
+function mapField(
+  limits: ConfigFieldLimits,
+  rule: (key: string, value: string) => string | undefined,
+  key = (k: string) => k,
+) {
   return dictField((dict): ConfigMapChange | Problem => {
-    const out: ConfigMapChange = {};
-    for (const [k, raw] of Object.entries(dict)) {
+    const entries = Object.entries(dict);
+    if (entries.length > limits.maxEntries) return new Problem(tooManyEntries(limits, entries.length));
+    // A Map, then fromEntries: a `__proto__` key stays a key instead of becoming a prototype.
+    const out = new Map<string, string | null>();
+    for (const [k, raw] of entries) {
       if (raw === null) {
-        out[key(k)] = null;
+        if (k.length > MAX_CONFIG_KEY_LENGTH) return new Problem(keyTooLong(limits, k));
+        out.set(key(k), null);
         continue;
       }
       const value = pyStr(raw);
       if (value === undefined) return new Problem(VALUE_TYPE_MESSAGE);
-      const problem = rule(k, value);
+      const problem = sizeProblem(limits, k, value) ?? rule(k, value);
       if (problem) return new Problem(problem);
-      out[key(k)] = value;
+      out.set(key(k), value);
     }
-    return out;
+    return Object.fromEntries(out);
   }, true);
+}
+
+/**
+ * A health check's process type: `web/cmd` (the routable one), a Procfile type, or empty (how
+ * controllers before per-type checks keyed the default).
+ */
+function healthcheckTypeProblem(type: string): string | undefined {
+  if (type === '' || type === DEFAULT_HEALTHCHECK_TYPE) return undefined;
+  if (type.length > MAX_CONFIG_KEY_LENGTH || !PROCTYPE_RE.test(type)) return PROCTYPE_MESSAGE;
+  return undefined;
 }
 
 /**
@@ -113,8 +202,13 @@ function mapField(rule: (key: string, value: string) => string | undefined, key 
  */
 export function parseHealthcheck(dict: Dict): HealthcheckChange | Problem {
   const byType = PROBE_KINDS.some((k) => k in dict) ? { [DEFAULT_HEALTHCHECK_TYPE]: dict } : dict;
+  const types = Object.entries(byType);
+  const limits = CONFIG_FIELD_LIMITS.healthcheck;
+  if (types.length > limits.maxEntries) return new Problem(tooManyEntries(limits, types.length));
   const out: HealthcheckChange = {};
-  for (const [type, probes] of Object.entries(byType)) {
+  for (const [type, probes] of types) {
+    const typeProblem = healthcheckTypeProblem(type);
+    if (typeProblem) return new Problem(typeProblem);
     if (probes === null) {
       out[type] = null;
       continue;
@@ -128,12 +222,12 @@ export function parseHealthcheck(dict: Dict): HealthcheckChange | Problem {
 }
 
 export const SetConfigRequest = z.object({
-  values: mapField(configValueProblem).optional(),
-  memory: mapField(memoryProblem).optional(),
-  cpu: mapField(cpuProblem).optional(),
-  tags: mapField(tagProblem).optional(),
+  values: mapField(CONFIG_FIELD_LIMITS.values, configValueProblem).optional(),
+  memory: mapField(CONFIG_FIELD_LIMITS.memory, memoryProblem).optional(),
+  cpu: mapField(CONFIG_FIELD_LIMITS.cpu, cpuProblem).optional(),
+  tags: mapField(CONFIG_FIELD_LIMITS.tags, tagProblem).optional(),
   // Deis lower-cases registry keys (`Username` and `username` are the same setting).
-  registry: mapField(registryProblem, (k) => k.toLowerCase()).optional(),
+  registry: mapField(CONFIG_FIELD_LIMITS.registry, registryProblem, (k) => k.toLowerCase()).optional(),
   healthcheck: dictField(parseHealthcheck, true).optional(),
 });
 export type SetConfigRequest = z.infer<typeof SetConfigRequest>;

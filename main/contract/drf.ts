@@ -1,5 +1,6 @@
 /** Django REST framework's field rules as zod schemas, so request errors read like the Deis controller's. */
 import { z } from 'zod';
+import { jsonForMessage } from './fields';
 
 const notNull = (message: string) => ({
   error: (issue: { input?: unknown }) => (issue.input === null ? 'This field may not be null.' : message),
@@ -35,7 +36,9 @@ export const nullBooleanField = z.unknown().transform((v, ctx): boolean | null =
   if (TRUE_VALUES.has(v)) return true;
   if (FALSE_VALUES.has(v)) return false;
   if (NULL_VALUES.has(v)) return null;
-  ctx.issues.push({ code: 'custom', input: v, message: `"${String(v)}" is not a valid boolean.` });
+  // String() of a list joins it recursively: a list nested 100,000 deep would overflow the stack.
+  const shown = typeof v === 'object' && v !== null ? jsonForMessage(v) : String(v);
+  ctx.issues.push({ code: 'custom', input: v, message: `"${shown}" is not a valid boolean.` });
   return z.NEVER;
 });
 

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, shape: 'detail' },
   conflict: { status: 409, shape: 'detail' },
   unprocessable: { status: 422, shape: 'detail' },
+  too_many_requests: { status: 429, shape: 'detail' },
   unavailable: { status: 503, shape: 'detail' },
   internal: { status: 500, shape: 'detail' },
 } as const satisfies Record<string, { status: number; shape: ErrorShape }>;

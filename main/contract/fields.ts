@@ -41,3 +41,49 @@ export function dictField<T>(check: (dict: Dict) => T | Problem, jsonText = fals
     return z.NEVER;
   });
 }
+
+/** The UTF-8 length of a string, without encoding it. */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      // A surrogate pair is one 4-byte character.
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** "64 KiB", "1 MiB", "300 bytes": a limit as a person reads it. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+/**
+ * Whether a parsed JSON value nests deeper than `max` levels (a scalar is 0, `{}` or `[]` is 1).
+ * Iterative, so a value nested 100,000 deep is measured without using the call stack; everything
+ * else that walks JSON (repr, canonical forms, JSON.stringify) is recursive and runs only after this.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** JSON text of a value for a message: short, and safe for values of any depth. */
+export function jsonForMessage(value: unknown, maxLength = 200): string {
+  if (nestedDeeperThan(value, 8)) return Array.isArray(value) ? '[...]' : '{...}';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > maxLength ? `${text.slice(0, maxLength)}...` : text;
+}

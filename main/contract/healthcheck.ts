@@ -3,6 +3,8 @@
  * probe, only `livenessProbe`/`readinessProbe` keys, and liveness `successThreshold` fixed at 1.
  * Messages follow Python's jsonschema so the CLI prints what Deis printed.
  */
+import { formatBytes, nestedDeeperThan, utf8Length } from './fields';
+import { MAX_PROBE_BYTES, MAX_PROBE_DEPTH } from './limits';
 import type { Probe } from './objects';
 import { pyRepr } from './python';
 
@@ -99,6 +101,19 @@ function violation(value: unknown, schema: Schema): string | undefined {
 }
 
 /**
+ * Whether a probe is small and shallow enough to look at: every check after this one (the schema,
+ * the repr in its message, the summary's comparison) walks it recursively.
+ */
+function probeSizeProblem(kind: string, probe: unknown): string | undefined {
+  if (nestedDeeperThan(probe, MAX_PROBE_DEPTH))
+    return `The ${kind} nests deeper than ${MAX_PROBE_DEPTH} levels; a probe is a flat Kubernetes object.`;
+  const bytes = utf8Length(JSON.stringify(probe));
+  if (bytes > MAX_PROBE_BYTES)
+    return `The ${kind} is ${bytes} bytes of JSON; a probe can be at most ${formatBytes(MAX_PROBE_BYTES)}.`;
+  return undefined;
+}
+
+/**
  * What is wrong with the health checks of one proc type (`{livenessProbe?, readinessProbe?}`, a
  * `null` probe meaning "remove it"), or undefined when they are valid.
  */
@@ -107,6 +122,8 @@ export function probesProblem(probes: Record<string, unknown>): string | undefin
     if (probe === null) continue;
     if (!(PROBE_KINDS as readonly string[]).includes(kind))
       return 'Healthcheck keys must be either livenessProbe or readinessProbe';
+    const tooBig = probeSizeProblem(kind, probe);
+    if (tooBig) return tooBig;
     const problem = violation(probe, PROBE_SCHEMA);
     if (problem) return `could not validate ${pyRepr(probe)}: ${problem}`;
   }

@@ -9,7 +9,35 @@
 // API edge: requests, bodies, logins.
 // ---------------------------------------------------------------------------------------------
 
-// (API edge limits go here.)
+/** Bytes of a JSON body from a caller who is not signed in (register, login): a few short fields. */
+export const API_ANONYMOUS_BODY_LIMIT = 16 * 1024;
+/**
+ * Bytes of any other JSON body: an app's whole config may be 1 MiB (Controller inputs) and a
+ * certificate with its chain and key a few hundred KiB; twice that leaves room for JSON escaping.
+ */
+export const API_BODY_LIMIT = 2 * 1024 * 1024;
+/**
+ * Body bytes being received across all requests at once: eight bodies of the largest size. A parsed
+ * body can take ~20× its size in memory, so this keeps a burst of big requests to a few hundred MB.
+ */
+export const API_BODY_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+/** A refused body up to this size is read and dropped so the connection stays usable; a bigger one closes it. */
+export const API_DRAIN_LIMIT = 64 * 1024;
+/** Time to send a request's headers: a client on loopback needs milliseconds; slow ones hold a connection. */
+export const API_HEADERS_TIMEOUT_MS = 10_000;
+/** Time to send a whole request (headers and body); answers (deploys, streams) may take as long as they need. */
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+/** Open connections to the API: the UI, CLIs and streams use a few dozen; beyond this new ones are closed. */
+export const API_MAX_CONNECTIONS = 512;
+/**
+ * Password hashes computed at once (scrypt: ~16 MB and 50-150 ms of a core each, on the thread pool),
+ * and never more than the machine's cores less one, so the API's own thread always has a core.
+ */
+export const PASSWORD_HASHES_AT_ONCE = 2;
+/** Sign-ins waiting for a hash: about a second of work; more get a 429 at once instead of queueing. */
+export const PASSWORD_HASHES_WAITING = 16;
+/** Tokens (signed-in sessions) per user: each login issues one; past this the oldest is revoked. */
+export const TOKENS_PER_USER = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Builder: pushes, folder deploys, the SSH server, build output.
@@ -45,14 +73,133 @@ export const BUILD_OUTPUT_MAX_BUFFERED = 1024 * 1024;
 /** Characters of BUILDPACK_URL: real git URLs are a few hundred at most. */
 export const BUILDPACK_URL_MAX = 2048;
 
+// Dockerfile builds
+/**
+ * A Dockerfile is read and checked whole before the build: real ones are a few KiB, and checking
+ * 256 KiB takes the core well under a second (a 1 MiB one took 1.6 s).
+ */
+export const DOCKERFILE_MAX_BYTES = 256 * 1024;
+/** The Docker engine's own line limit (Go's bufio.MaxScanTokenSize - 1); longer lines fail there too. */
+export const DOCKERFILE_MAX_LINE_BYTES = 65_535;
+/** Symlinks followed to find the Dockerfile in the pushed tree (Linux follows at most 40). */
+export const DOCKERFILE_MAX_SYMLINK_HOPS = 40;
+/** Characters all variable substitutions of one build may produce: `ENV A=$A$A` doubles at each line. */
+export const DOCKERFILE_MAX_EXPANDED_CHARS = 16 * 1024 * 1024;
+/** Distinct images (FROM, COPY --from, ONBUILD) one build may look up or pull: each is a call to the engine. */
+export const DOCKERFILE_MAX_IMAGES = 32;
+/** `ADD <url>` sources one build may fetch: each is a download the core makes on the build's behalf. */
+export const DOCKERFILE_MAX_REMOTE_FILES = 32;
+/** Bytes all `ADD <url>` downloads of one build may total: they sit on disk until the build ends. */
+export const DOCKERFILE_REMOTE_MAX_BYTES = 1024 * 1024 * 1024;
+/** Redirects followed per `ADD <url>`, as Go's HTTP client (which the engine used) follows. */
+export const DOCKERFILE_REMOTE_MAX_REDIRECTS = 10;
+/** Time to connect (and finish TLS) for one `ADD <url>` hop. */
+export const DOCKERFILE_REMOTE_CONNECT_TIMEOUT_MS = 30_000;
+/** A download that sends nothing for this long is given up. */
+export const DOCKERFILE_REMOTE_IDLE_TIMEOUT_MS = 60_000;
+/** One `ADD <url>` download, redirects included, may take at most this long. */
+export const DOCKERFILE_REMOTE_TOTAL_TIMEOUT_MS = 10 * 60_000;
+/** A tar extended header (long path names) is buffered to be read; git writes a few hundred bytes. */
+export const DOCKERFILE_TAR_HEADER_MAX_BYTES = 64 * 1024;
+
 // ---------------------------------------------------------------------------------------------
 // Run stage: processes, one-off output, logs.
 // ---------------------------------------------------------------------------------------------
 
-// (Run stage limits go here.)
+/** Processes of one type: more than 50 of one type on one machine is almost certainly a typo (`web=500`). */
+export const MAX_PROCESSES_PER_TYPE = 50;
+/**
+ * Processes of one app, all types together: a deploy runs the old and the new ones side by side, and
+ * 2 × 100 fits the 221 fixed addresses of the app's own /24 network (see cluster/docker/network.ts).
+ */
+export const MAX_PROCESSES_PER_APP = 100;
+/** Process types named in one scale request: more than any Procfile has; refused before any is read. */
+export const MAX_SCALE_TYPES = 50;
+/** One-off commands of one app at once: each is a container, and they share the app's 30 dynamic addresses. */
+export const MAX_RUNS_PER_APP = 10;
+/** One-off commands of all apps at once: each is a container on this machine. */
+export const MAX_RUNS = 30;
+/**
+ * Characters of output kept for the JSON answer of `POST /v2/apps/<app>/run` (the last ones; a marker
+ * says how many came before). The streaming run sends every byte as it comes instead.
+ */
+export const MAX_RUN_OUTPUT_CHARS = 1024 * 1024;
+/** A log or build line: a longer one is cut here with a marker (Docker's own log entries are 16 KiB). */
+export const MAX_LINE_CHARS = 16 * 1024;
+/** Marks a line cut at MAX_LINE_CHARS. */
+export const LINE_CUT_MARKER = ` [line cut: longer than ${MAX_LINE_CHARS} characters]`;
+/** `?log_lines=` of a logs request: more than the log store of an app keeps. */
+export const MAX_LOG_LINES = 10_000;
+/** Bytes of one app's log file before it rotates into `.1`: at most twice this on disk per app. */
+export const MAX_LOG_FILE_BYTES = 2 * 1024 * 1024;
+/**
+ * Characters waiting for one slow event-stream client: past this, log lines are skipped (with a
+ * marker saying how many), a task-event client is dropped (it reconnects and asks for the state),
+ * and a run's output waits (the command itself is held until the client reads).
+ */
+export const MAX_STREAM_BACKLOG_CHARS = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Controller inputs: config, domains, whitelist, keys, certificates.
 // ---------------------------------------------------------------------------------------------
 
-// (Controller input limits go here.)
+// Apps, users' shares of them, and collaborators. The router keeps every app's host names and
+// whitelist in one 8 MB shared-memory table; the numbers below keep its worst case (100 apps × (50
+// names of 253 characters + 500 networks)) near 4 MB, so no app's entries can push out another's.
+
+/** Every app is containers, a git repository, images and a build cache on this one machine; a desktop or a small team's core runs tens. */
+export const MAX_APPS = 100;
+/** Apps a user who is not an administrator may own: a teammate's share, so one account cannot fill the core (the desktop's own admin is held only by MAX_APPS). */
+export const MAX_APPS_PER_USER = 25;
+/** Collaborators of one app: a small team shares an app with a handful of people. */
+export const MAX_COLLABORATORS_PER_APP = 50;
+
+// Domains and certificates.
+
+/** Host names of one app, its default name included: production, www, a wildcard or two, and room for previews. */
+export const MAX_DOMAINS_PER_APP = 50;
+/** A domain as typed: a host name is at most 253 characters, plus a trailing dot (its Unicode form is never longer than its A-label). */
+export const MAX_DOMAIN_INPUT_LENGTH = 254;
+/** Certificates one user may upload: one per name they serve over HTTPS, with room to rotate. */
+export const MAX_CERTS_PER_USER = 100;
+/** A certificate's PEM text: a leaf and its chain are a few kilobytes each; 64 KiB is a chain of twenty. */
+export const MAX_CERT_PEM_BYTES = 64 * 1024;
+/** A private key's PEM text: an 8192-bit RSA key is about 6.5 KB. */
+export const MAX_KEY_PEM_BYTES = 16 * 1024;
+
+// Router settings of an app.
+
+/** Whitelist entries of one app: the router checks each request against every entry, one by one; offices, VPNs and a CDN's ranges are tens of networks. */
+export const MAX_WHITELIST_ENTRIES = 500;
+/** App labels: a few notes about an app (team, tier, repository). */
+export const MAX_APP_LABELS = 50;
+/** A label's name: the length of a Kubernetes label name, should labels ever be applied as such. */
+export const MAX_LABEL_KEY_LENGTH = 63;
+/** A label's value: free text such as a repository URL. */
+export const MAX_LABEL_VALUE_LENGTH = 256;
+/** Entries keyed by process type (memory, cpu, healthcheck, autoscale): a Procfile has a handful of types. */
+export const MAX_PROCESS_TYPE_ENTRIES = 64;
+
+// Config: every change stores a full copy of it in a new, immutable release, so the total is also
+// what each release can cost the store.
+
+/** An app's whole config (values, limits, tags, registry, health checks) as stored: it must fit one Kubernetes Secret, whose limit is 1 MiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Config values (environment variables) of one app: apps use tens. */
+export const MAX_CONFIG_VALUES = 1000;
+/** One config value: 64 KiB fits a PEM bundle or a JSON credential, and stays well under the 128 KiB Linux allows for one environment variable. */
+export const MAX_CONFIG_VALUE_BYTES = 64 * 1024;
+/** A config key (values, registry): a Kubernetes Secret's keys are at most 253 characters. */
+export const MAX_CONFIG_KEY_LENGTH = 253;
+/** A memory or CPU limit, such as `512M/1G` or `250m`. */
+export const MAX_RESOURCE_LIMIT_LENGTH = 32;
+/** Tags (Kubernetes node selectors): a handful of node labels. */
+export const MAX_TAGS = 32;
+/** Registry settings: a user name, a password and perhaps a host name. */
+export const MAX_REGISTRY_ENTRIES = 16;
+/** A registry setting's value: a registry password can be a whole JSON key (about 2.5 KB). */
+export const MAX_REGISTRY_VALUE_BYTES = 8 * 1024;
+/** One health check probe as JSON: a command or a few headers. */
+export const MAX_PROBE_BYTES = 16 * 1024;
+/** Nesting of a probe: its deepest field, `httpGet.httpHeaders[].value`, is 4 levels below it. */
+export const MAX_PROBE_DEPTH = 8;

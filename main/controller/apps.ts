@@ -1,8 +1,10 @@
 /** Apps: creation (with v1 release, config, settings, TLS and default domain), access, transfer, destroy. */
 import type { App } from '../contract/objects';
-import { conflict, forbidden, invalid, notFound } from '../contract/errors';
+import { badRequest, conflict, forbidden, invalid, notFound } from '../contract/errors';
+import { MAX_APPS, MAX_APPS_PER_USER } from '../contract/limits';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
+import { hostName } from './domain-name';
 import { randomAppName } from './names';
 import type { UserRow } from './users';
 
@@ -46,7 +48,11 @@ export type AppDestroyed = (app: AppRow) => Promise<void>;
 export class Apps {
   private readonly destroyedListeners = new Set<AppDestroyed>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** In stored form: an app `x` is served at `x.<platformDomain>`. */
+    private readonly platformDomain: string,
+  ) {}
 
   /** `fn` runs after each app is destroyed (it logs its own failures); returns how to stop. */
   onDestroyed(fn: AppDestroyed): () => void {
@@ -76,6 +82,20 @@ export class Apps {
     throw forbidden();
   }
 
+  /** Whether `user` may change the app (owners, collaborators, admins): add domains to it, for one. */
+  mayChange(user: UserRow, app: AppRow): boolean {
+    return user.is_superuser === 1 || app.owner_id === user.id || this.isCollaborator(app, user);
+  }
+
+  mayChangeUuid(user: UserRow, appUuid: string): boolean {
+    if (user.is_superuser) return true;
+    return !!this.store.db
+      .prepare(
+        'SELECT 1 FROM apps WHERE uuid = ? AND (owner_id = ? OR uuid IN (SELECT app_uuid FROM app_perms WHERE user_id = ?))',
+      )
+      .get(appUuid, user.id, user.id);
+  }
+
   /** Every app, for the target's reconciliation on start. */
   all(): AppRow[] {
     return this.store.db.prepare(`${SELECT_APP} ORDER BY apps.id`).all() as AppRow[];
@@ -91,13 +111,38 @@ export class Apps {
       .all(user.id, user.id) as AppRow[];
   }
 
+  /** Refuses a new app for `user` when the core, or a user who is not an admin, has the most allowed. */
+  private checkAppCount(user: UserRow): void {
+    const count = (sql: string, ...args: unknown[]) =>
+      (this.store.db.prepare(sql).get(...args) as { n: number }).n;
+    if (count('SELECT COUNT(*) AS n FROM apps') >= MAX_APPS)
+      throw badRequest(
+        `This Deis has ${MAX_APPS} apps, the most it allows; destroy an app before creating another.`,
+      );
+    if (
+      !user.is_superuser &&
+      count('SELECT COUNT(*) AS n FROM apps WHERE owner_id = ?', user.id) >= MAX_APPS_PER_USER
+    )
+      throw badRequest(
+        `You own ${MAX_APPS_PER_USER} apps, the most a user may own; destroy one before creating another.`,
+      );
+  }
+
   create(user: UserRow, requested: string | undefined): AppRow {
     return this.store.tx(() => {
+      this.checkAppCount(user);
       const id = requested ?? this.unusedRandomName();
       if (id.length > 63) throw invalid('id', 'Ensure this field has no more than 63 characters.');
       if (!APP_ID_RE.test(id)) throw invalid('id', APP_ID_MESSAGE);
       if (reservedNames().includes(id)) throw invalid('id', `${id} is a reserved name.`);
       if (this.find(id)) throw invalid('id', 'Application with this id already exists.');
+      // An administrator may have given the app's host name to another app before it existed.
+      const host = hostName(id, this.platformDomain);
+      if (this.store.db.prepare('SELECT 1 FROM domains WHERE domain IN (?, ?)').get(id, host))
+        throw invalid(
+          'id',
+          `The domain ${host} is already in use by another app; choose another name for this app.`,
+        );
       const now = timestamp();
       const app = uuid();
       const db = this.store.db;
@@ -121,8 +166,6 @@ export class Apps {
         now,
         now,
       );
-      if (db.prepare('SELECT 1 FROM domains WHERE domain = ?').get(id))
-        throw conflict(`The domain ${id} is already in use by another app`);
       db.prepare(
         'INSERT INTO domains (app_uuid, owner_id, domain, created, updated) VALUES (?, ?, ?, ?, ?)',
       ).run(app, user.id, id, now, now);
@@ -133,7 +176,10 @@ export class Apps {
   private unusedRandomName(): string {
     for (let i = 0; i < 100; i++) {
       const name = randomAppName();
-      if (!this.find(name) && !reservedNames().includes(name)) return name;
+      const taken = this.store.db
+        .prepare('SELECT 1 FROM domains WHERE domain IN (?, ?)')
+        .get(name, hostName(name, this.platformDomain));
+      if (!this.find(name) && !reservedNames().includes(name) && !taken) return name;
     }
     throw conflict('Could not find a free random app name; give the app a name.');
   }
@@ -142,6 +188,14 @@ export class Apps {
   transfer(user: UserRow, app: AppRow, newOwner: UserRow): void {
     if (!user.is_superuser && app.owner_id !== user.id) throw forbidden();
     this.store.tx(() => {
+      // A gift cannot take someone past the share of apps a user may own.
+      const owned = this.store.db
+        .prepare('SELECT COUNT(*) AS n FROM apps WHERE owner_id = ?')
+        .get(newOwner.id) as { n: number };
+      if (!newOwner.is_superuser && newOwner.id !== app.owner_id && owned.n >= MAX_APPS_PER_USER)
+        throw badRequest(
+          `${newOwner.username} owns ${MAX_APPS_PER_USER} apps, the most a user may own; they must destroy one first.`,
+        );
       this.store.db
         .prepare('UPDATE apps SET owner_id = ?, updated = ? WHERE uuid = ?')
         .run(newOwner.id, timestamp(), app.uuid);

@@ -6,7 +6,8 @@
  */
 import type { Certificate } from '../contract/objects';
 import type { CertRequest } from '../contract/certs';
-import { conflict, invalid, notFound, notFoundDetail } from '../contract/errors';
+import { badRequest, conflict, invalid, notFound, notFoundDetail } from '../contract/errors';
+import { MAX_CERTS_PER_USER } from '../contract/limits';
 import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
 import type { Apps } from './apps';
@@ -84,10 +85,12 @@ export class Certs {
   }
 
   add(user: UserRow, input: CertRequest): CertRow {
+    this.checkCount(user);
     const read = readCertificate(input.certificate, input.key);
     if (!read.ok) throw invalid(read.field, read.message);
     return this.store.tx(() => {
       const db = this.store.db;
+      this.checkCount(user);
       if (db.prepare('SELECT 1 FROM certificates WHERE name = ?').get(input.name))
         throw invalid('name', 'certificate with this name already exists.');
       const now = timestamp();
@@ -114,6 +117,17 @@ export class Certs {
         );
       return db.prepare(`${SELECT_CERT} WHERE certificates.id = ?`).get(info.lastInsertRowid) as CertRow;
     });
+  }
+
+  /** Checked before the certificate is parsed, and again where it is stored. */
+  private checkCount(user: UserRow): void {
+    const { n } = this.store.db
+      .prepare('SELECT COUNT(*) AS n FROM certificates WHERE owner_id = ?')
+      .get(user.id) as { n: number };
+    if (n >= MAX_CERTS_PER_USER)
+      throw badRequest(
+        `You have ${MAX_CERTS_PER_USER} certificates, the most a user may have; remove one before adding another.`,
+      );
   }
 
   /** Deletes a certificate; its domains lose it (the schema sets their certificate to NULL). */

@@ -4,7 +4,14 @@
  * and a private registry needs PORT. Pure: no store, so the rules are easy to test.
  */
 import { badRequest, unprocessable } from '../contract/errors';
-import type { ConfigMapChange, HealthcheckChange } from '../contract/config';
+import {
+  CONFIG_FIELD_LIMITS,
+  tooManyEntries,
+  type ConfigMapChange,
+  type HealthcheckChange,
+} from '../contract/config';
+import { formatBytes, utf8Length } from '../contract/fields';
+import { MAX_CONFIG_BYTES } from '../contract/limits';
 import { DEFAULT_HEALTHCHECK_TYPE, PROBE_KINDS, type ProbeKind } from '../contract/healthcheck';
 import type { Healthchecks, Probe } from '../contract/objects';
 
@@ -41,14 +48,14 @@ export const emptyConfig = (): ConfigData => ({
 // Deis merges in this order, which decides which missing key is reported first.
 const MAP_FIELDS = ['cpu', 'memory', 'tags', 'registry', 'values'] as const;
 
+/** A Map, so that every key (`__proto__` and `constructor` too) is only ever data. */
 function mergeMap(field: string, previous: StringMap, change: ConfigMapChange | undefined): StringMap {
-  const data = { ...previous };
+  const data = new Map(Object.entries(previous));
   for (const [key, value] of Object.entries(change ?? {})) {
-    if (value !== null) data[key] = value;
-    else if (key in data) delete data[key];
-    else throw unprocessable(`${key} does not exist under ${field}`);
+    if (value !== null) data.set(key, value);
+    else if (!data.delete(key)) throw unprocessable(`${key} does not exist under ${field}`);
   }
-  return data;
+  return Object.fromEntries(data);
 }
 
 /** Health checks stored by old controllers sit at the top level; they belong to `web/cmd`. */
@@ -64,14 +71,14 @@ function mergeHealthchecks(previous: Healthchecks, change: HealthcheckChange | u
   const missing = (type: string) => unprocessable(`${type} does not exist under healthcheck`);
   for (const [type, probes] of Object.entries(change ?? {})) {
     if (probes === null) {
-      if (!(type in data)) throw missing(type);
+      if (!Object.hasOwn(data, type)) throw missing(type);
       delete data[type];
       continue;
     }
     for (const [kind, probe] of Object.entries(probes) as [ProbeKind, Probe | null][]) {
-      const existing = data[type];
+      const existing = Object.hasOwn(data, type) ? data[type] : undefined;
       if (probe !== null) data[type] = { ...existing, [kind]: probe };
-      else if (existing && kind in existing) delete existing[kind];
+      else if (existing && Object.hasOwn(existing, kind)) delete existing[kind];
       else throw missing(type);
     }
   }
@@ -107,6 +114,27 @@ function migrateLegacyHealthcheck(config: ConfigData): ConfigData {
   return { ...config, values, healthcheck };
 }
 
+/**
+ * What a config may hold once a change is merged: the request was checked on its own, and these
+ * are its totals with everything already set. Each release stores a full copy of its config, so
+ * MAX_CONFIG_BYTES is also the most a release can add to the store.
+ */
+export function checkConfigLimits(config: ConfigData): void {
+  for (const field of [...MAP_FIELDS, 'healthcheck'] as const) {
+    const count = Object.keys(config[field]).length;
+    const limits = CONFIG_FIELD_LIMITS[field];
+    if (count > limits.maxEntries) throw badRequest(tooManyEntries(limits, count));
+  }
+  const bytes = [...MAP_FIELDS, 'healthcheck' as const].reduce(
+    (sum, field) => sum + utf8Length(JSON.stringify(config[field])),
+    0,
+  );
+  if (bytes > MAX_CONFIG_BYTES)
+    throw badRequest(
+      `This change would make the app's config ${bytes} bytes; an app's whole config can be at most ${formatBytes(MAX_CONFIG_BYTES)}.`,
+    );
+}
+
 /** The config that results from applying `change` to `previous`; throws 422/400 like Deis. */
 export function mergeConfig(previous: ConfigData, change: ConfigChange): ConfigData {
   const merged = { ...previous };
@@ -115,5 +143,6 @@ export function mergeConfig(previous: ConfigData, change: ConfigChange): ConfigD
   const config = migrateLegacyHealthcheck(merged);
   if (Object.keys(config.registry).length > 0 && config.values.PORT === undefined)
     throw badRequest('PORT needs to be set in the config when using a private registry');
+  checkConfigLimits(config);
   return config;
 }

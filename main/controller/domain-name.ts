@@ -5,6 +5,7 @@
  * are case-insensitive and `Foo.com` next to `foo.com` could only confuse the router.
  */
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { MAX_DOMAIN_INPUT_LENGTH } from '../contract/limits';
 
 export type DomainCheck = { ok: true; domain: string } | { ok: false; message: string };
 
@@ -69,6 +70,9 @@ function toALabel(label: string): string {
 
 /** Checks a requested domain and returns the form to store (ASCII, lower-case). */
 export function checkDomain(raw: string): DomainCheck {
+  // Checked first, so IDNA never sees a long input (an A-label is never shorter than its U-label).
+  if (raw.length > MAX_DOMAIN_INPUT_LENGTH)
+    return { ok: false, message: 'Hostname must be 253 characters or less.' };
   const value = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   if (value === '*') return { ok: false, message: "Hostname can't only be a wildcard" };
   const labels = value.split('.');
@@ -95,3 +99,64 @@ export function domainLookupKey(raw: string): string {
   const checked = checkDomain(raw.toLowerCase());
   return checked.ok ? checked.domain : raw;
 }
+
+/** The platform domain (DEIS_PLATFORM_DOMAIN) in the form domains are stored in. */
+export function platformDomainKey(raw: string): string {
+  const checked = checkDomain(raw.toLowerCase());
+  return checked.ok ? checked.domain : raw.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * The host name the router serves a stored domain at: a bare name (the app id, or any name
+ * without a dot) is `<name>.<platform domain>`, anything else is served as stored.
+ */
+export const hostName = (stored: string, platformDomain: string): string =>
+  stored.includes('.') ? stored : `${stored}.${platformDomain}`;
+
+/** The stored spellings of a host name: itself and, for `<name>.<platform domain>`, the bare name. */
+export function storedForms(host: string, platformDomain: string): string[] {
+  const suffix = `.${platformDomain}`;
+  if (!host.endsWith(suffix)) return [host];
+  const rest = host.slice(0, -suffix.length);
+  return rest.includes('.') ? [host] : [host, rest];
+}
+
+/**
+ * The wildcards that would catch `name` in the router (for a wildcard name, those that contain
+ * it), nearest first: `a.b.example.com` → `*.b.example.com`, `*.example.com`, `*.com`.
+ */
+export function coveringWildcards(name: string): string[] {
+  const labels = name.split('.');
+  const out: string[] = [];
+  for (let i = 1; i < labels.length; i++) {
+    const wildcard = `*.${labels.slice(i).join('.')}`;
+    if (wildcard !== name) out.push(wildcard);
+  }
+  return out;
+}
+
+/**
+ * Where a host name stands relative to the platform domain, which decides who may claim it:
+ * - `platform`: the platform domain itself, or a wildcard covering all of it (`*.localhost`, or
+ *   `*.example.com` for `apps.example.com`): only administrators;
+ * - `app`: a name at or under `<app>.<platform domain>`: it belongs to the app of that name,
+ *   whether or not that app exists yet;
+ * - `outside`: any other name.
+ */
+export type PlatformPlace = { kind: 'platform' } | { kind: 'app'; app: string } | { kind: 'outside' };
+
+export function platformPlace(host: string, platformDomain: string): PlatformPlace {
+  if (host === platformDomain) return { kind: 'platform' };
+  if (host.startsWith('*.')) {
+    const covered = host.slice(2);
+    if (covered === platformDomain || platformDomain.endsWith(`.${covered}`)) return { kind: 'platform' };
+  }
+  const suffix = `.${platformDomain}`;
+  if (!host.endsWith(suffix)) return { kind: 'outside' };
+  const labels = host.slice(0, -suffix.length).split('.');
+  return { kind: 'app', app: labels[labels.length - 1]! };
+}
+
+/** A wildcard for a whole top-level domain (`*.com`, `*.test`), which covers everyone's names. */
+export const isTopLevelWildcard = (name: string): boolean =>
+  name.startsWith('*.') && !name.slice(2).includes('.');

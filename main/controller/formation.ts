@@ -3,6 +3,7 @@
  * new build does to an existing structure, and which scale requests are valid. Pure.
  */
 import { badRequest } from '../contract/errors';
+import { MAX_PROCESSES_PER_APP, MAX_PROCESSES_PER_TYPE, MAX_SCALE_TYPES } from '../contract/limits';
 import { PROCESS_TYPE_RE } from '../contract/pods';
 import type { Procfile } from '../contract/objects';
 
@@ -46,22 +47,50 @@ export function formationFor(
   return next;
 }
 
-/** Checks a scale request against the build and returns the counts as integers. */
+/** A user's text in a message: at most 40 characters of it. */
+const shown = (raw: string) => (raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
+
+/**
+ * Checks a scale request against the build and the limits, before anything runs, and returns the
+ * counts as integers: each a whole number (Deis's int(): digits, an optional sign, spaces around)
+ * from 0 to MAX_PROCESSES_PER_TYPE, for at most MAX_SCALE_TYPES types the build has.
+ */
 export function parseScale(body: Record<string, number | string>, types: string[]): Formation {
+  const entries = Object.entries(body);
+  if (entries.length > MAX_SCALE_TYPES)
+    throw badRequest(
+      `Invalid scaling format: ${entries.length} process types in one request; scale at most ${MAX_SCALE_TYPES} at once.`,
+    );
   const counts: Formation = {};
-  for (const [type, raw] of Object.entries(body)) {
-    const count = typeof raw === 'number' ? raw : /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  for (const [type, raw] of entries) {
+    const count =
+      typeof raw === 'number' ? raw : raw.length <= 40 && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(count))
-      throw badRequest(`Invalid scaling format: invalid literal for int() with base 10: '${String(raw)}'`);
+      throw badRequest(
+        `Invalid scaling format: invalid literal for int() with base 10: '${shown(String(raw))}'`,
+      );
     if (!PROCESS_TYPE_RE.test(type))
       throw badRequest(
-        `Invalid scaling format: ${type} is not a valid process type: it must contain only lowercase letters, digits and hyphens`,
+        `Invalid scaling format: ${shown(type)} is not a valid process type: it must contain only lowercase letters, digits and hyphens`,
       );
     if (count < 0) throw badRequest('Invalid scaling format: Must be greater than or equal to zero');
+    if (count > MAX_PROCESSES_PER_TYPE)
+      throw badRequest(
+        `Cannot scale ${type} to ${count} processes: a process type may run at most ${MAX_PROCESSES_PER_TYPE} on Deis Desktop.`,
+      );
     counts[type] = count;
   }
   for (const type of Object.keys(counts))
     if (type !== 'cmd' && !types.includes(type))
-      throw badRequest(`Container type ${type} does not exist in application`);
+      throw badRequest(`Container type ${shown(type)} does not exist in application`);
   return counts;
+}
+
+/** Refuses a formation with more processes in all than an app may run. */
+export function checkAppSize(formation: Formation): void {
+  const total = Object.values(formation).reduce((sum, n) => sum + n, 0);
+  if (total > MAX_PROCESSES_PER_APP)
+    throw badRequest(
+      `Cannot scale to ${total} processes in all: an app may run at most ${MAX_PROCESSES_PER_APP} on Deis Desktop.`,
+    );
 }

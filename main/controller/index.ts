@@ -1,10 +1,12 @@
 /** The controller: the domain services, created once and shared by the API, the builder and the UI. */
+import { DEFAULT_PLATFORM_DOMAIN } from '../settings';
 import type { Store } from '../store/db';
 import { Apps } from './apps';
 import { Builds } from './builds';
 import { Configs } from './config';
 import { Releases } from './releases';
 import { Certs } from './certs';
+import { platformDomainKey } from './domain-name';
 import { Domains } from './domains';
 import { Keys } from './keys';
 import { Perms } from './perms';
@@ -29,13 +31,18 @@ export class Controller {
   readonly certs: Certs;
   readonly tasks: Tasks;
 
-  constructor(readonly store: Store) {
+  /** `platformDomain`: apps are served at `<app>.<platformDomain>` (DEIS_PLATFORM_DOMAIN). */
+  constructor(
+    readonly store: Store,
+    options: { platformDomain?: string } = {},
+  ) {
+    const platformDomain = platformDomainKey(options.platformDomain ?? DEFAULT_PLATFORM_DOMAIN);
     this.users = new Users(store);
-    this.apps = new Apps(store);
+    this.apps = new Apps(store, platformDomain);
     this.releases = new Releases(store);
     this.configs = new Configs(store, this.releases);
     this.builds = new Builds(store, this.releases);
-    this.domains = new Domains(store);
+    this.domains = new Domains(store, this.apps, platformDomain);
     this.keys = new Keys(store);
     this.perms = new Perms(store, this.apps, this.users);
     this.settings = new Settings(store);

@@ -2,7 +2,8 @@
  * Sharing an app with collaborators. Anyone with access may list them; only the owner or an admin
  * may add one; the owner, an admin or the collaborator themself may remove one (Deis's AppPermsViewSet).
  */
-import { forbidden, notFound } from '../contract/errors';
+import { badRequest, forbidden, notFound } from '../contract/errors';
+import { MAX_COLLABORATORS_PER_APP } from '../contract/limits';
 import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
 import type { AppRow, Apps } from './apps';
@@ -34,9 +35,20 @@ export class Perms {
     // The owner already has every right; a row for them would list the owner as a collaborator.
     if (user.id === app.owner_id) return;
     this.store.tx(() => {
-      this.store.db
-        .prepare('INSERT OR IGNORE INTO app_perms (app_uuid, user_id, created) VALUES (?, ?, ?)')
-        .run(app.uuid, user.id, timestamp());
+      const db = this.store.db;
+      if (this.apps.isCollaborator(app, user)) return;
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM app_perms WHERE app_uuid = ?').get(app.uuid) as {
+        n: number;
+      };
+      if (n >= MAX_COLLABORATORS_PER_APP)
+        throw badRequest(
+          `An app can be shared with at most ${MAX_COLLABORATORS_PER_APP} users; remove a collaborator before adding another.`,
+        );
+      db.prepare('INSERT INTO app_perms (app_uuid, user_id, created) VALUES (?, ?, ?)').run(
+        app.uuid,
+        user.id,
+        timestamp(),
+      );
     });
   }
 

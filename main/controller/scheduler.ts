@@ -3,19 +3,21 @@
  * what a target should run, deploys every new release, and answers scale, ps, restart, run and logs.
  * A release that cannot be deployed is marked failed and the request that cut it fails with the reason.
  */
-import { badRequest, DeisError } from '../contract/errors';
-import type { Pod } from '../contract/pods';
+import { badRequest, conflict, DeisError } from '../contract/errors';
+import { MAX_RUNS, MAX_RUNS_PER_APP } from '../contract/limits';
+import type { Pod, RunResponse } from '../contract/pods';
 import {
   TargetError,
   type DesiredApp,
   type ReleaseSpec,
   type RestartSelector,
   type Routing,
+  type RunIo,
   type Target,
 } from '../../cluster/target';
 import type { AppRow } from './apps';
 import { configData } from './config';
-import { buildTypes, formationFor, parseScale, type Formation } from './formation';
+import { buildTypes, checkAppSize, formationFor, parseScale, type Formation } from './formation';
 import type { Controller } from '.';
 import type { ReleaseEvent, ReleaseRow } from './releases';
 import type { UserRow } from './users';
@@ -30,6 +32,9 @@ export class Scheduler {
   private retry: NodeJS.Timeout | undefined;
   private attempt: Promise<void> | undefined;
   private stopped = false;
+  /** One-off commands running now, per app id. */
+  private readonly runs = new Map<string, number>();
+  private runsInAll = 0;
 
   constructor(
     private readonly c: Controller,
@@ -188,6 +193,7 @@ export class Scheduler {
     const spec = this.spec(app, release);
     const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile));
     const formation = { ...this.structure(app), ...counts };
+    checkAppSize(formation);
     await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));
     this.c.apps.setStructure(app, formation);
   }
@@ -218,16 +224,42 @@ export class Scheduler {
       throw badRequest('No build associated with this release to run this command');
   }
 
-  async run(
-    app: AppRow,
-    _user: UserRow,
-    command: string,
-    output?: (text: string) => void,
-  ): Promise<{ exit_code: number; output: string }> {
+  /**
+   * Runs a one-off command: refused at once (not in the promise, so the API can still answer with a
+   * status) when the app has no build or too many commands run already; then resolves with the end
+   * of its output and its exit code, while `io.output` gets every piece as it comes.
+   */
+  run(app: AppRow, _user: UserRow, command: string, io: RunIo = {}): Promise<RunResponse> {
     this.checkRunnable(app);
+    const done = this.takeRunSlot(app);
     const release = this.c.releases.current(app);
-    const result = await this.guard(() => this.target.run(this.spec(app, release), command, output));
-    return { exit_code: result.exitCode, output: result.output };
+    return this.guard(() => this.target.run(this.spec(app, release), command, io))
+      .then((result) => ({ exit_code: result.exitCode, output: result.output }))
+      .finally(done);
+  }
+
+  /** Counts a one-off command in, or refuses it (409) when its app or the core runs the most already. */
+  private takeRunSlot(app: AppRow): () => void {
+    const mine = this.runs.get(app.id) ?? 0;
+    if (mine >= MAX_RUNS_PER_APP)
+      throw conflict(
+        `${app.id} already runs ${MAX_RUNS_PER_APP} one-off commands; wait until one of them finishes.`,
+      );
+    if (this.runsInAll >= MAX_RUNS)
+      throw conflict(
+        `Deis Desktop already runs ${MAX_RUNS} one-off commands; wait until one of them finishes.`,
+      );
+    this.runs.set(app.id, mine + 1);
+    this.runsInAll++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.runsInAll--;
+      const left = (this.runs.get(app.id) ?? 1) - 1;
+      if (left > 0) this.runs.set(app.id, left);
+      else this.runs.delete(app.id);
+    };
   }
 
   logs(app: AppRow, lines: number): Promise<string[]> {

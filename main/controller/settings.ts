@@ -4,7 +4,9 @@
  * nothing is refused with 409 so the CLI can say so.
  */
 import type { AppSettings, Autoscale } from '../contract/objects';
-import { conflict, unprocessable } from '../contract/errors';
+import { badRequest, conflict, unprocessable } from '../contract/errors';
+import { MAX_APP_LABELS, MAX_PROCESS_TYPE_ENTRIES, MAX_WHITELIST_ENTRIES } from '../contract/limits';
+import { tooManyAutoscalers, tooManyLabels, tooManyWhitelisted } from '../contract/settings';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import type { AppRow } from './apps';
@@ -73,13 +75,13 @@ function mergeMap<T>(
   change: Record<string, T | null>,
   what: string,
 ): Record<string, T> {
-  const next = { ...old };
+  // A Map, so that every key (`__proto__` and `constructor` too) is only ever data.
+  const next = new Map(Object.entries(old));
   for (const [k, v] of Object.entries(change)) {
-    if (v !== null) next[k] = v;
-    else if (k in next) delete next[k];
-    else throw unprocessable(`${k} does not exist under ${what}`);
+    if (v !== null) next.set(k, v);
+    else if (!next.delete(k)) throw unprocessable(`${k} does not exist under ${what}`);
   }
-  return next;
+  return Object.fromEntries(next);
 }
 
 /** JSON with object keys sorted, so `{min, max}` and `{max, min}` compare equal. */
@@ -93,7 +95,22 @@ function canonical(v: unknown): string {
 }
 
 const sameJson = (a: unknown, b: unknown) => canonical(a) === canonical(b);
-const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+/** Same members, in one pass each (lists of hundreds are compared on every change). */
+function sameSet(a: string[], b: string[]): boolean {
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return inA.size === inB.size && [...inA].every((x) => inB.has(x));
+}
+
+/** The limits on what the settings may hold once a change is merged (the request was checked alone). */
+function checkCounts(next: SettingsValues): void {
+  if (next.whitelist.length > MAX_WHITELIST_ENTRIES)
+    throw badRequest(tooManyWhitelisted(next.whitelist.length));
+  const labels = Object.keys(next.label).length;
+  if (labels > MAX_APP_LABELS) throw badRequest(tooManyLabels(labels));
+  const autoscalers = Object.keys(next.autoscale).length;
+  if (autoscalers > MAX_PROCESS_TYPE_ENTRIES) throw badRequest(tooManyAutoscalers(autoscalers));
+}
 
 export class Settings {
   constructor(private readonly store: Store) {}
@@ -119,6 +136,7 @@ export class Settings {
         autoscale: change.autoscale ? mergeMap(old.autoscale, change.autoscale, 'autoscale') : old.autoscale,
         label: change.label ? mergeMap(old.label, change.label, 'label') : old.label,
       };
+      checkCounts(next);
       const changed =
         next.maintenance !== old.maintenance ||
         next.routable !== old.routable ||

@@ -24,10 +24,12 @@ function canonical(value: unknown): string {
 /** Keys added, changed and deleted going from `older` to `newer`, each list sorted. */
 export function dictDiff(newer: Record<string, unknown>, older: Record<string, unknown>): DictDiff {
   const keys = (o: Record<string, unknown>) => Object.keys(o).sort();
+  // Own keys only: `constructor` or `__proto__` are config keys like any other.
+  const has = Object.hasOwn;
   return {
-    added: keys(newer).filter((k) => !(k in older)),
-    changed: keys(newer).filter((k) => k in older && canonical(newer[k]) !== canonical(older[k])),
-    deleted: keys(older).filter((k) => !(k in newer)),
+    added: keys(newer).filter((k) => !has(older, k)),
+    changed: keys(newer).filter((k) => has(older, k) && canonical(newer[k]) !== canonical(older[k])),
+    deleted: keys(older).filter((k) => !has(newer, k)),
   };
 }
 

@@ -1,9 +1,16 @@
-/** Users, passwords and API tokens. The first user to register becomes the administrator. */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+/**
+ * Users, passwords and API tokens. The first user to register becomes the administrator. Tokens are
+ * kept only as SHA-256 hashes (they are 160 random bits, so a hash cannot be searched back): each
+ * login issues a new one, so several sessions work side by side, up to TOKENS_PER_USER, past which the
+ * oldest is revoked.
+ */
+import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../contract/objects';
 import { conflict, forbidden, invalid, notFound, unauthenticated } from '../contract/errors';
+import { TOKENS_PER_USER } from '../contract/limits';
 import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
+import { PasswordHasher } from './passwords';
 
 export interface UserRow {
   id: number;
@@ -17,26 +24,14 @@ export interface UserRow {
   is_active: number;
   last_login: string | null;
   date_joined: string;
-  token: string;
 }
 
 export type RegistrationMode = 'enabled' | 'admin_only' | 'disabled';
 
 export const newToken = (): string => randomBytes(20).toString('hex');
 
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32);
-  return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
-}
-
-export function checkPassword(password: string, stored: string): boolean {
-  const [scheme, saltHex, hashHex] = stored.split('$');
-  if (scheme !== 'scrypt' || !saltHex || !hashHex) return false;
-  const expected = Buffer.from(hashHex, 'hex');
-  const actual = scryptSync(password, Buffer.from(saltHex, 'hex'), expected.length);
-  return timingSafeEqual(actual, expected);
-}
+/** What the store keeps of a token. */
+export const tokenHash = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export function userJson(u: UserRow): User {
   return {
@@ -55,11 +50,34 @@ export function userJson(u: UserRow): User {
 }
 
 export class Users {
+  readonly passwords = new PasswordHasher();
+
   constructor(private readonly store: Store) {}
 
+  /** The active user a token belongs to. */
   byToken(token: string): UserRow | undefined {
-    return this.store.db.prepare('SELECT * FROM users WHERE token = ? AND is_active = 1').get(token) as
-      UserRow | undefined;
+    return this.store.db
+      .prepare(
+        'SELECT users.* FROM tokens JOIN users ON users.id = tokens.user_id WHERE tokens.hash = ? AND users.is_active = 1',
+      )
+      .get(tokenHash(token)) as UserRow | undefined;
+  }
+
+  /** A new token for `user` (a session); past TOKENS_PER_USER the oldest of theirs is revoked. */
+  issueToken(user: UserRow): string {
+    const token = newToken();
+    this.store.tx(() => {
+      const db = this.store.db;
+      db.prepare('INSERT INTO tokens (user_id, hash, created) VALUES (?, ?, ?)').run(
+        user.id,
+        tokenHash(token),
+        timestamp(),
+      );
+      db.prepare(
+        'DELETE FROM tokens WHERE user_id = ? AND id NOT IN (SELECT id FROM tokens WHERE user_id = ? ORDER BY id DESC LIMIT ?)',
+      ).run(user.id, user.id, TOKENS_PER_USER);
+    });
+    return token;
   }
 
   byName(username: string): UserRow | undefined {
@@ -90,86 +108,100 @@ export class Users {
     return mode === 'enabled' || mode === 'disabled' ? mode : 'admin_only';
   }
 
+  /** Refuses a registration the mode does not allow: `admin_only` lets only an administrator register others. */
+  private mayRegister(actor: UserRow | undefined): void {
+    if (this.count() === 0) return;
+    const mode = this.registrationMode();
+    if (mode === 'disabled') throw forbidden('User registration is disabled');
+    if (mode === 'admin_only' && !actor?.is_superuser)
+      throw forbidden('You do not have permission to perform this action.');
+  }
+
   /**
-   * Registers a user. The first one becomes superuser; after that the registration mode decides:
-   * `admin_only` lets only an administrator (`actor`) register others.
+   * Registers a user. The first one becomes superuser; after that the registration mode decides.
+   * No token is made: the client logs in for one, as Deis's CLI does.
    */
-  register(
+  async register(
     input: { username: string; password: string; email: string; first_name?: string; last_name?: string },
     actor: UserRow | undefined,
-  ): UserRow {
+  ): Promise<UserRow> {
+    // Refused before the password is hashed (that work is the scarce part), and again in the
+    // transaction, where a registration that raced this one has become visible.
+    this.mayRegister(actor);
+    if (this.byName(input.username)) throw invalid('username', 'A user with that username already exists.');
+    const passwordHash = await this.passwords.hash(input.password);
     return this.store.tx(() => {
       const first = this.count() === 0;
-      if (!first) {
-        const mode = this.registrationMode();
-        if (mode === 'disabled') throw forbidden('User registration is disabled');
-        if (mode === 'admin_only' && !actor?.is_superuser)
-          throw forbidden('You do not have permission to perform this action.');
-      }
+      this.mayRegister(actor);
       if (this.byName(input.username)) throw invalid('username', 'A user with that username already exists.');
-      const now = timestamp();
       const info = this.store.db
         .prepare(
-          `INSERT INTO users (username, email, first_name, last_name, password_hash, is_superuser, is_staff, date_joined, token)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO users (username, email, first_name, last_name, password_hash, is_superuser, is_staff, date_joined)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.username,
           input.email,
           input.first_name ?? '',
           input.last_name ?? '',
-          hashPassword(input.password),
+          passwordHash,
           first ? 1 : 0,
           first ? 1 : 0,
-          now,
-          newToken(),
+          timestamp(),
         );
       return this.store.db.prepare('SELECT * FROM users WHERE id = ?').get(info.lastInsertRowid) as UserRow;
     });
   }
 
-  /** Checks credentials and records the login; returns the user's token. */
-  login(username: string, password: string): string {
-    const u = this.byName(username);
-    if (!u || !u.is_active || !checkPassword(password, u.password_hash))
+  /**
+   * Checks credentials, records the login and issues a new token. An unknown or inactive user costs
+   * the same hash and gets the same answer as a wrong password.
+   */
+  async login(username: string, password: string): Promise<string> {
+    const found = this.byName(username);
+    const u = found?.is_active ? found : undefined;
+    if (!(await this.passwords.check(password, u?.password_hash)) || !u)
       throw invalid('non_field_errors', 'Unable to log in with provided credentials.');
     this.store.tx(() => {
       this.store.db.prepare('UPDATE users SET last_login = ? WHERE id = ?').run(timestamp(), u.id);
     });
-    return u.token;
+    return this.issueToken(u);
   }
 
   /** Changes a password: users give their current one; an admin may set anyone's without it. */
-  passwd(actor: UserRow, input: { username?: string; password?: string; new_password: string }): void {
+  async passwd(
+    actor: UserRow,
+    input: { username?: string; password?: string; new_password: string },
+  ): Promise<void> {
     const target = input.username ? this.get(input.username) : actor;
     const adminForOther = actor.is_superuser === 1 && target.id !== actor.id;
     if (target.id !== actor.id && !actor.is_superuser) throw forbidden();
     if (!adminForOther) {
       if (input.password === undefined) throw invalid('password', 'This field is required.');
-      if (!checkPassword(input.password, target.password_hash))
+      if (!(await this.passwords.check(input.password, target.password_hash)))
         throw unauthenticated('Current password does not match');
     }
+    const passwordHash = await this.passwords.hash(input.new_password);
     this.store.tx(() => {
-      this.store.db
-        .prepare('UPDATE users SET password_hash = ? WHERE id = ?')
-        .run(hashPassword(input.new_password), target.id);
+      this.store.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(passwordHash, target.id);
     });
   }
 
-  /** Regenerates one user's token (self, or anyone for an admin) or, with `all`, everyone's. */
+  /**
+   * Revokes every token of one user (self, or anyone for an admin) and returns a new one; with `all`
+   * (admins), revokes everyone's, the caller's too, and returns "" as Deis did: all must log in again.
+   */
   regenerateToken(actor: UserRow, input: { username?: string; all?: boolean }): string {
     if ((input.all || (input.username && input.username !== actor.username)) && !actor.is_superuser)
       throw forbidden();
+    if (input.all) {
+      this.store.tx(() => this.store.db.prepare('DELETE FROM tokens').run());
+      return '';
+    }
+    const target = input.username ? this.get(input.username) : actor;
     return this.store.tx(() => {
-      if (input.all) {
-        for (const u of this.list())
-          this.store.db.prepare('UPDATE users SET token = ? WHERE id = ?').run(newToken(), u.id);
-        return '';
-      }
-      const target = input.username ? this.get(input.username) : actor;
-      const token = newToken();
-      this.store.db.prepare('UPDATE users SET token = ? WHERE id = ?').run(token, target.id);
-      return token;
+      this.store.db.prepare('DELETE FROM tokens WHERE user_id = ?').run(target.id);
+      return this.issueToken(target);
     });
   }
 

@@ -197,6 +197,45 @@ CREATE INDEX tasks_app ON tasks(app_id, created);
 `,
   },
   {
+    // Tokens are kept as SHA-256 hashes, one row per session (each login issues one), so a copy of the
+    // store gives no one a way in. Clients that are logged in stay logged in: their token's hash is
+    // carried over. users is rebuilt without its token column (SQLite cannot drop a UNIQUE column);
+    // migrations run with foreign keys off, so the tables that refer to users keep their rows, and
+    // users keeps its AUTOINCREMENT counter so a deleted user's id is never given out again.
+    version: 5,
+    name: 'tokens: hashed, several per user',
+    sql: `
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hash TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL
+);
+CREATE INDEX tokens_user ON tokens(user_id, id);
+INSERT INTO tokens (user_id, hash, created) SELECT id, sha256_hex(token), date_joined FROM users ORDER BY id;
+
+CREATE TABLE users_v5 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  username TEXT NOT NULL UNIQUE,
+  email TEXT NOT NULL DEFAULT '',
+  first_name TEXT NOT NULL DEFAULT '',
+  last_name TEXT NOT NULL DEFAULT '',
+  password_hash TEXT NOT NULL,
+  is_superuser INTEGER NOT NULL DEFAULT 0,
+  is_staff INTEGER NOT NULL DEFAULT 0,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  last_login TEXT,
+  date_joined TEXT NOT NULL
+);
+INSERT INTO users_v5 (id, username, email, first_name, last_name, password_hash, is_superuser, is_staff, is_active, last_login, date_joined)
+  SELECT id, username, email, first_name, last_name, password_hash, is_superuser, is_staff, is_active, last_login, date_joined FROM users;
+DELETE FROM sqlite_sequence WHERE name = 'users_v5';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'users_v5', seq FROM sqlite_sequence WHERE name = 'users';
+DROP TABLE users;
+ALTER TABLE users_v5 RENAME TO users;
+`,
+  },
+  {
     // Issue 8. A public key is public: when it was unique across users, whoever registered someone
     // else's key first locked its owner out and had the owner's pushes attributed to them. Key
     // material is now unique per user only; the builder decides among a key's holders per push.

@@ -133,7 +133,8 @@ describe('deis apps and git remotes against a real core', () => {
       }
       const upstream = http.request(
         new URL(req.url ?? '/', t.url),
-        { method: req.method, headers: req.headers },
+        // As a reverse proxy must: the core answers only to its own names (Host).
+        { method: req.method, headers: { ...req.headers, host: new URL(t.url).host } },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);

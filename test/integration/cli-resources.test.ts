@@ -243,3 +243,13 @@ describe('deis info and ps against a real core (pods endpoints)', () => {
     expect((await user.run(['ps', '-a', app])).stdout).toMatch(new RegExp(`^=== ${app} Processes\\n`));
   });
 });
+
+describe('deis logs beyond the run stage limits', () => {
+  it('says why a --lines beyond what a log keeps is refused, instead of "no log messages"', async () => {
+    const logs = await user.run(['logs', '-n', '50000', '-a', app]);
+    expect(logs).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('log_lines must be a whole number from 0 to 10000'),
+    });
+  });
+});

@@ -14,13 +14,13 @@ afterEach(async () => {
 describe('the desktop user', () => {
   it('is an administrator whose token the shell can read, and stays the same across starts', async () => {
     t = await startTestCore();
-    const first = ensureDesktopUser(t.core.controller, t.home, t.url);
+    const first = await ensureDesktopUser(t.core.controller, t.home, t.url);
     expect(fs.statSync(first.tokenFile).mode & 0o777).toBe(0o600);
     expect(fs.statSync(first.cliProfile).mode & 0o777).toBe(0o600);
     const token = fs.readFileSync(first.tokenFile, 'utf8').trim();
     const me = await new Api(t.url, token).get('/v2/auth/whoami/');
     expect(me.body).toMatchObject({ username: 'desktop', is_superuser: true });
-    expect(ensureDesktopUser(t.core.controller, t.home, t.url).token).toBe(token);
+    expect((await ensureDesktopUser(t.core.controller, t.home, t.url)).token).toBe(token);
 
     const profile = JSON.parse(fs.readFileSync(first.cliProfile, 'utf8')) as Record<string, unknown>;
     expect(profile).toMatchObject({ controller: t.url, token, username: 'desktop' });
@@ -30,7 +30,7 @@ describe('the desktop user', () => {
   it('is made an administrator too when someone registered first', async () => {
     t = await startTestCore();
     const admin = await new Api(t.url).register('alice');
-    ensureDesktopUser(t.core.controller, t.home, t.url);
+    await ensureDesktopUser(t.core.controller, t.home, t.url);
     const users = (await admin.get('/v2/users/')).body as {
       results: { username: string; is_superuser: boolean }[];
     };

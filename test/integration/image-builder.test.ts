@@ -65,8 +65,10 @@ async function runImage(image: string, cmd?: string[]): Promise<string> {
 }
 
 describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
+  let stackId = '';
   beforeAll(async () => {
     await ensureStackImage();
+    stackId = (await docker.getImage(DEFAULT_STACK_IMAGE).inspect()).Id;
   }, 600_000);
   afterAll(async () => {
     for (const image of made)
@@ -91,7 +93,11 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
       dockerfile: true,
       procfile: {},
     });
-    expect(s.lines.join('\n')).toMatch(/Step 1\/4 : FROM deis-desktop\/stack:bookworm/);
+    // The engine builds the checked Dockerfile: the base pinned by ID, the app's labels added last.
+    expect(s.lines).toContain(
+      `-----> FROM deis-desktop/stack:bookworm: the local image ${stackId.slice(0, 19)}`,
+    );
+    expect(s.lines.join('\n')).toMatch(new RegExp(`Step 1/5 : FROM ${stackId}\n`));
     expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
   }, 300_000);
 

@@ -118,7 +118,12 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
       procfile: {},
     });
     const log = await owner.get(`/v2/apps/push-docker/builds/${String(builds.results[0]!.uuid)}/log`);
-    expect(log.text).toContain('Step 1/4 : FROM deis-desktop/stack:bookworm');
+    // The engine builds the checked Dockerfile: the base pinned by the ID it was checked as.
+    const stack = await dockerEngine().getImage('deis-desktop/stack:bookworm').inspect();
+    expect(log.text).toContain(
+      `-----> FROM deis-desktop/stack:bookworm: the local image ${stack.Id.slice(0, 19)}`,
+    );
+    expect(log.text).toContain(`Step 1/5 : FROM ${stack.Id}`);
   }, 300_000);
 
   it('builds a buildpack app from BUILDPACK_URL with web and worker, and the second push uses the cache', async () => {

@@ -26,6 +26,8 @@ if (!hasDocker) console.warn('run-deploy tests skipped: no Docker engine answers
 const instance = instanceName('deploy');
 const APP = 'rd-app';
 const HOST = `${APP}.localhost`;
+/** This file's containers of the app (other test files may run an app of the same name). */
+const ours = [`io.deis-desktop.instance=${instance}`, `io.deis-desktop.app=${APP}`];
 
 interface PodList {
   count: number;
@@ -181,7 +183,10 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toEqual({ exit_code: 7, output: 'Hello rd-app v5\n' });
-    const leftovers = await docker.listContainers({ all: true, filters: { name: [`${APP}-run-`] } });
+    const leftovers = await docker.listContainers({
+      all: true,
+      filters: { label: [`io.deis-desktop.instance=${instance}`], name: [`${APP}-run-`] },
+    });
     expect(leftovers).toHaveLength(0);
   }, 60_000);
 
@@ -340,7 +345,7 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
   it('applies memory and cpu limits per process type', async () => {
     const r = await api.post(`/v2/apps/${APP}/config/`, { memory: { web: '64M' }, cpu: { web: '500m' } });
     expect(r.status, r.text).toBe(201);
-    const [web] = await docker.listContainers({ filters: { label: [`io.deis-desktop.app=${APP}`] } });
+    const [web] = await docker.listContainers({ filters: { label: ours } });
     const info = await docker.getContainer(web!.Id).inspect();
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(500_000_000);
@@ -379,7 +384,7 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect((await get()).status).toBe(404);
     const left = await docker.listContainers({
       all: true,
-      filters: { label: [`io.deis-desktop.app=${APP}`] },
+      filters: { label: ours },
     });
     expect(left).toHaveLength(0);
   }, 60_000);

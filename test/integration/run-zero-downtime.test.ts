@@ -31,7 +31,10 @@ const APP = 'zd-app';
 const HOST = `${APP}.localhost`;
 
 async function appContainers(): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`io.deis-desktop.app=${APP}`] } });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`io.deis-desktop.instance=${instance}`, `io.deis-desktop.app=${APP}`] },
+  });
   return list.map((c) => `${c.Names[0]!.slice(1)} ${c.State}`).sort();
 }
 

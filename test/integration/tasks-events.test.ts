@@ -20,7 +20,10 @@ afterAll(() => t.stop());
 /** Reads server-sent events until `until` says stop. */
 async function collect(api: Api, until: (events: TaskEvent[]) => boolean, during: () => Promise<void>) {
   const abort = new AbortController();
-  const res = await fetch(`${api.url}/v2/desktop/events?token=${api.token}`, { signal: abort.signal });
+  const res = await fetch(`${api.url}/v2/desktop/events`, {
+    headers: { Authorization: `token ${api.token}` },
+    signal: abort.signal,
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events: TaskEvent[] = [];
@@ -100,8 +103,10 @@ describe('tasks on the event stream', () => {
     });
   });
 
-  it('refuses the event stream without a token', async () => {
+  it('refuses the event stream without a token, and a token in the URL (it would end up in logs)', async () => {
     const r = await new Api(t.url).get('/v2/desktop/events');
     expect(r.status).toBe(401);
+    const inUrl = await new Api(t.url).get(`/v2/desktop/events?token=${owner.token}`);
+    expect(inUrl.status).toBe(401);
   });
 });

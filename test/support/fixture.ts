@@ -10,6 +10,9 @@ export type Role = 'anonymous' | 'stranger' | 'collaborator' | 'owner' | 'admin'
 export const ROLES: Role[] = ['anonymous', 'stranger', 'collaborator', 'owner', 'admin'];
 
 export class Cast {
+  /** The last case's app and certificate, removed when the next case is made. */
+  private previous: { app: string; cert: string } | undefined;
+
   private constructor(
     readonly base: Api,
     readonly clients: Record<Role, Api>,
@@ -33,9 +36,19 @@ export class Cast {
     this.clients[role].token = (r.body as { token: string }).token;
   }
 
-  /** Creates case `n`'s objects and returns the values of the catalogue's placeholders. */
+  /**
+   * Creates case `n`'s objects and returns the values of the catalogue's placeholders. The case
+   * before is removed first (it may already be gone), so a sweep of hundreds of cases stays within
+   * the apps and certificates one user may have.
+   */
   async makeCase(n: number): Promise<Record<string, string>> {
     const { owner, admin } = this.clients;
+    if (this.previous) {
+      // Through an admin: the case may have transferred its app to another user.
+      await admin.delete(`/v2/apps/${this.previous.app}/`);
+      await owner.delete(`/v2/certs/${this.previous.cert}`);
+    }
+    this.previous = { app: `case-${n}`, cert: `cert-${n}` };
     const must = async (p: Promise<Reply>, what: string) => {
       const r = await p;
       if (r.status >= 300) throw new Error(`fixture: ${what}: ${r.status} ${r.text}`);

@@ -136,7 +136,7 @@ export class Load {
   }
 }
 
-/** Removes every container and the network of a test instance (cached images stay). */
+/** Removes every container and network of a test instance (cached images stay). */
 export async function removeInstance(instance: string): Promise<void> {
   const list = await docker.listContainers({
     all: true,
@@ -150,10 +150,12 @@ export async function removeInstance(instance: string): Promise<void> {
         .catch(() => undefined),
     ),
   );
-  await docker
-    .getNetwork(instance)
-    .remove()
-    .catch(() => undefined);
+  const networks = await docker.listNetworks({ filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
+  for (const name of new Set([instance, ...networks.map((n) => n.Name)]))
+    await docker
+      .getNetwork(name)
+      .remove()
+      .catch(() => undefined);
 }
 
 export async function removeImage(image: string): Promise<void> {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SetConfigRequest } from '../../main/contract/config';
 import { parseBody } from '../../main/api/validate';
 import { DeisError } from '../../main/contract/errors';
+import { jsonForMessage, nestedDeeperThan, utf8Length } from '../../main/contract/fields';
+import { MAX_CONFIG_KEY_LENGTH, MAX_CONFIG_VALUES } from '../../main/contract/limits';
 
 /** The DRF field errors a config POST body gets, or the parsed change. */
 function errors(body: unknown): Record<string, string[]> {
@@ -156,5 +158,48 @@ describe('registry', () => {
       password: 'p',
     });
     expect(errors({ registry: { 'user-name': 'u' } })).toEqual({ registry: [KEY_MESSAGE] });
+  });
+});
+
+describe('config limits', () => {
+  it('counts entries before looking at any of them', () => {
+    const values = Object.fromEntries(
+      Array.from({ length: MAX_CONFIG_VALUES + 1 }, (_, i) => [`${i}bad key`, 'x']),
+    );
+    expect(errors({ values })).toEqual({
+      values: [
+        `An app can have at most ${MAX_CONFIG_VALUES} config values; this would make ${MAX_CONFIG_VALUES + 1}.`,
+      ],
+    });
+  });
+
+  it('bounds keys and values before their own rules, so no rule sees a huge input', () => {
+    const key = `A${'x'.repeat(MAX_CONFIG_KEY_LENGTH)}`;
+    expect(errors({ values: { [key]: null } }).values?.[0]).toMatch(
+      /^Keys of config values can be at most 253/,
+    );
+    expect(errors({ registry: { password: 'p'.repeat(8 * 1024 + 1) } })).toEqual({
+      registry: [
+        "The value of password is 8193 bytes; each of an app's registry settings can be at most 8 KiB.",
+      ],
+    });
+  });
+});
+
+describe('the helpers the limits use', () => {
+  it('measures UTF-8 bytes without encoding', () => {
+    for (const s of ['', 'abc', 'é', '€', '😀', 'a😀é€', '\ud800'])
+      expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
+  });
+
+  it('measures nesting without recursion', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(nestedDeeperThan(deep, 8)).toBe(true);
+    expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
+    expect(nestedDeeperThan({ a: [{ b: {} }] }, 3)).toBe(true);
+    expect(nestedDeeperThan('text', 0)).toBe(false);
+    expect(jsonForMessage(deep)).toBe('[...]');
+    expect(jsonForMessage('x'.repeat(500))).toHaveLength(203);
   });
 });

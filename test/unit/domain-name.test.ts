@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkDomain, domainLookupKey } from '../../main/controller/domain-name';
+import {
+  checkDomain,
+  coveringWildcards,
+  domainLookupKey,
+  hostName,
+  isTopLevelWildcard,
+  platformDomainKey,
+  platformPlace,
+  storedForms,
+} from '../../main/controller/domain-name';
 
 const ok = (raw: string) => {
   const r = checkDomain(raw);
@@ -71,5 +80,59 @@ describe('domain names', () => {
   it('looks domains up by their stored form, and keeps invalid input as it is', () => {
     expect(domainLookupKey('Bücher.Example.')).toBe('xn--bcher-kva.example');
     expect(domainLookupKey('not valid_')).toBe('not valid_');
+  });
+});
+
+describe('who a host name belongs to', () => {
+  it('serves bare names under the platform domain, and knows both stored spellings of them', () => {
+    expect(hostName('shop', 'localhost')).toBe('shop.localhost');
+    expect(hostName('shop.example.com', 'localhost')).toBe('shop.example.com');
+    expect(storedForms('shop.localhost', 'localhost')).toEqual(['shop.localhost', 'shop']);
+    expect(storedForms('a.shop.localhost', 'localhost')).toEqual(['a.shop.localhost']);
+    expect(storedForms('shop.apps.example.com', 'apps.example.com')).toEqual([
+      'shop.apps.example.com',
+      'shop',
+    ]);
+    expect(storedForms('shop.example.com', 'localhost')).toEqual(['shop.example.com']);
+  });
+
+  it('normalizes the platform domain as domains are stored', () => {
+    expect(platformDomainKey('LocalHost.')).toBe('localhost');
+    expect(platformDomainKey('Apps.Example.COM')).toBe('apps.example.com');
+  });
+
+  it('lists the wildcards the router would try for a name, nearest first', () => {
+    expect(coveringWildcards('a.b.example.com')).toEqual(['*.b.example.com', '*.example.com', '*.com']);
+    expect(coveringWildcards('*.b.example.com')).toEqual(['*.example.com', '*.com']);
+    expect(coveringWildcards('localhost')).toEqual([]);
+  });
+
+  it('gives names under the platform domain to the app named just left of it', () => {
+    expect(platformPlace('shop.localhost', 'localhost')).toEqual({ kind: 'app', app: 'shop' });
+    expect(platformPlace('a.b.shop.localhost', 'localhost')).toEqual({ kind: 'app', app: 'shop' });
+    expect(platformPlace('*.shop.localhost', 'localhost')).toEqual({ kind: 'app', app: 'shop' });
+    expect(platformPlace('shop.apps.example.com', 'apps.example.com')).toEqual({ kind: 'app', app: 'shop' });
+    expect(platformPlace('shop.example.com', 'localhost')).toEqual({ kind: 'outside' });
+    // A name that merely ends like the platform domain is not under it.
+    expect(platformPlace('shoplocalhost', 'localhost')).toEqual({ kind: 'outside' });
+  });
+
+  it('keeps the platform domain and wildcards over it for administrators', () => {
+    expect(platformPlace('*.localhost', 'localhost')).toEqual({ kind: 'platform' });
+    expect(platformPlace('apps.example.com', 'apps.example.com')).toEqual({ kind: 'platform' });
+    expect(platformPlace('*.apps.example.com', 'apps.example.com')).toEqual({ kind: 'platform' });
+    expect(platformPlace('*.example.com', 'apps.example.com')).toEqual({ kind: 'platform' });
+    expect(platformPlace('*.com', 'apps.example.com')).toEqual({ kind: 'platform' });
+    expect(platformPlace('*.other.com', 'apps.example.com')).toEqual({ kind: 'outside' });
+  });
+
+  it('tells wildcards over a whole top-level domain', () => {
+    expect(isTopLevelWildcard('*.com')).toBe(true);
+    expect(isTopLevelWildcard('*.example.com')).toBe(false);
+    expect(isTopLevelWildcard('example.com')).toBe(false);
+  });
+
+  it('refuses over-long input before converting it', () => {
+    expect(message('ü'.repeat(100_000))).toBe('Hostname must be 253 characters or less.');
   });
 });

@@ -1,6 +1,6 @@
 /** Formation rules: the default scale of a first deploy, new builds over a structure, scale requests. */
 import { describe, expect, it } from 'vitest';
-import { defaultFormation, formationFor, parseScale } from '../../main/controller/formation';
+import { checkAppSize, defaultFormation, formationFor, parseScale } from '../../main/controller/formation';
 import { DeisError } from '../../main/contract/errors';
 
 describe('default formation (Deis: web:1, cmd:1 for Dockerfile and image builds)', () => {
@@ -61,5 +61,27 @@ describe('scale requests', () => {
     );
     expect(message(() => parseScale({ web: 1.5 }, types))).toMatch(/^400 Invalid scaling format/);
     expect(message(() => parseScale({ Web_1: 1 }, types))).toMatch(/^400 Invalid scaling format/);
+  });
+  it('refuses counts beyond the limits per type and per app, and too many types at once', () => {
+    expect(parseScale({ web: 50 }, types)).toEqual({ web: 50 });
+    expect(message(() => parseScale({ web: 51 }, types))).toBe(
+      '400 Cannot scale web to 51 processes: a process type may run at most 50 on Deis Desktop.',
+    );
+    expect(message(() => parseScale({ web: 2_000_000_000 }, types))).toMatch(
+      /^400 Cannot scale web to 2000000000/,
+    );
+    expect(message(() => parseScale({ web: 1e3 }, types))).toMatch(/^400 Cannot scale web to 1000 /);
+    expect(message(() => parseScale({ web: Infinity }, types))).toMatch(/invalid literal .*'Infinity'/);
+    expect(message(() => parseScale({ web: '1e3' }, types))).toMatch(/invalid literal .*'1e3'/);
+    expect(message(() => parseScale({ web: '12abc' }, types))).toMatch(/invalid literal .*'12abc'/);
+    expect(message(() => parseScale({ web: '9'.repeat(1e5) }, types))).toBe(
+      `400 Invalid scaling format: invalid literal for int() with base 10: '${'9'.repeat(40)}…'`,
+    );
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 0]));
+    expect(message(() => parseScale(many, types))).toMatch(/^400 Invalid scaling format: 51 process types/);
+    expect(message(() => checkAppSize({ web: 50, worker: 50 }))).toBe('no error');
+    expect(message(() => checkAppSize({ web: 50, worker: 50, cmd: 1 }))).toBe(
+      '400 Cannot scale to 101 processes in all: an app may run at most 100 on Deis Desktop.',
+    );
   });
 });

@@ -10,9 +10,9 @@ let c: Controller;
 let user: UserRow;
 let app: AppRow;
 
-beforeEach(() => {
+beforeEach(async () => {
   c = new Controller(openStore(':memory:'));
-  user = c.users.register({ username: 'alice', password: 'pw', email: '' }, undefined);
+  user = await c.users.register({ username: 'alice', password: 'pw', email: '' }, undefined);
   app = c.apps.create(user, 'demo');
 });
 

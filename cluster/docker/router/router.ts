@@ -1,14 +1,17 @@
 /**
- * The router container: nginx on the shared network, publishing only 127.0.0.1:<router port>. It
- * restarts with dockerd and keeps its last config and tables, so it serves while the core is
- * stopped. nginx.conf is the same for every app (applied with `nginx -t` and a graceful reload when
- * it changes, which is once per router); apps, host names, settings and processes are tables the
- * Lua code reads, replaced without any reload (see lua.ts).
+ * The router container: nginx on its home network, publishing only 127.0.0.1:<router port>, and on
+ * every app's network at the same fixed offset, which is how traffic reaches the apps (and how one
+ * app reaches another: through the router, under the other app's whitelist and maintenance). It
+ * forwards no packets between those networks. It restarts with dockerd, keeps its networks and its
+ * last config and tables, so it serves while the core is stopped. nginx.conf is the same for every
+ * app (applied with `nginx -t` and a graceful reload when it changes, which is once per router);
+ * apps, host names, settings and processes are tables the Lua code reads, replaced without any
+ * reload (see lua.ts).
  */
 import type Docker from 'dockerode';
 import { execIn } from '../exec';
 import { labelsFor } from '../labels';
-import { routerAddress, type SharedNetwork } from '../network';
+import { appNetworks, routerAddress, type Network } from '../network';
 import { tarOf } from '../tar';
 import { TargetError, type Progress } from '../../target';
 import { renderBackends, renderRouterConfig, renderRoutes, STATUS_PORT, type RouteEntry } from './config';
@@ -19,13 +22,16 @@ export interface RouterOptions {
   instance: string;
   /** Container name. */
   name: string;
-  network: SharedNetwork;
+  /** Its home network: where its port is published. */
+  network: Network;
   /** DEIS_ROUTER_BASE: the Debian image nginx is installed on. */
   base: string;
   /** DEIS_ROUTER_PORT on 127.0.0.1; 0 lets Docker choose one. */
   port: number;
   platformDomain: string;
 }
+
+const NO_FORWARDING = ['net.ipv4.ip_forward', '0'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,6 +70,8 @@ export class Router {
       await this.create(image);
       await this.forgetOldImages(image);
     }
+    for (const net of (await appNetworks(this.docker, this.options.instance)).values())
+      await this.attach(net);
     const info = await this.inspect();
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
     this.publicPort = Number(binding?.HostPort ?? 0);
@@ -77,6 +85,25 @@ export class Router {
     this.appliedConfig = generation ? config.split(generation).join('0') : config;
     this.appliedRoutes = await read(`${STATE_DIR}/routes.txt`);
     this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
+  }
+
+  /** Connects the router to an app's network at its fixed address there (once). */
+  async attach(net: Network): Promise<void> {
+    const address = routerAddress(net);
+    const current = (await this.inspect())?.NetworkSettings.Networks[net.name];
+    if (current?.IPAMConfig?.IPv4Address === address) return;
+    const network = this.docker.getNetwork(net.name);
+    if (current) await network.disconnect({ Container: this.options.name, Force: true });
+    try {
+      await network.connect({
+        Container: this.options.name,
+        EndpointConfig: { IPAMConfig: { IPv4Address: address } },
+      });
+    } catch (err) {
+      // Another attach of the same network got there first.
+      const now = (await this.inspect())?.NetworkSettings.Networks[net.name];
+      if (now?.IPAMConfig?.IPv4Address !== address) throw err;
+    }
   }
 
   /** What the router serves now: app → `ip:port`s (as the last core left it, right after `ensure`). */
@@ -106,7 +133,14 @@ export class Router {
     const binding = info.HostConfig.PortBindings?.['80/tcp']?.[0] as { HostPort?: string } | undefined;
     const onNet =
       info.NetworkSettings.Networks[this.options.network.name]?.IPAMConfig?.IPv4Address === this.address;
-    return info.Config.Image === image && onNet && (wanted === undefined || binding?.HostPort === wanted);
+    // A router made before apps had networks of their own may forward packets between them.
+    const forwards = info.HostConfig.Sysctls?.[NO_FORWARDING[0]] !== NO_FORWARDING[1];
+    return (
+      info.Config.Image === image &&
+      onNet &&
+      !forwards &&
+      (wanted === undefined || binding?.HostPort === wanted)
+    );
   }
 
   private async inspect(): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -130,6 +164,8 @@ export class Router {
           '80/tcp': [{ HostIp: '127.0.0.1', HostPort: this.options.port ? String(this.options.port) : '' }],
         },
         NetworkMode: this.options.network.name,
+        // It proxies HTTP; it must never route a packet from one app's network to another's.
+        Sysctls: { [NO_FORWARDING[0]]: NO_FORWARDING[1] },
       },
       NetworkingConfig: {
         EndpointsConfig: { [this.options.network.name]: { IPAMConfig: { IPv4Address: this.address } } },

@@ -22,9 +22,9 @@ export function authRoutes(r: Router, c: Controller): void {
   r.add(
     '/v2/auth/register/?',
     {
-      POST: (req) => {
+      POST: async (req) => {
         const input = parseBody(RegisterRequest, req.body);
-        const user = c.users.register(input, req.user);
+        const user = await c.users.register(input, req.user);
         return { status: 201, body: userJson(user) };
       },
     },
@@ -34,17 +34,17 @@ export function authRoutes(r: Router, c: Controller): void {
   r.add(
     '/v2/auth/login/',
     {
-      POST: (req) => {
+      POST: async (req) => {
         const input = parseBody(LoginRequest, req.body);
-        return { status: 200, body: { token: c.users.login(input.username, input.password) } };
+        return { status: 200, body: { token: await c.users.login(input.username, input.password) } };
       },
     },
     'none',
   );
   r.add('/v2/auth/whoami/?', { GET: (req) => ({ status: 200, body: userJson(req.user) }) });
   r.add('/v2/auth/passwd/?', {
-    POST: (req) => {
-      c.users.passwd(req.user, parseBody(PasswdRequest, req.body));
+    POST: async (req) => {
+      await c.users.passwd(req.user, parseBody(PasswdRequest, req.body));
       return { status: 200, body: { status: 'password set' } };
     },
   });

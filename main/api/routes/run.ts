@@ -1,23 +1,26 @@
 /** /v2/apps/<id>/run (one-off commands) and /v2/apps/<id>/logs, and their streaming desktop forms. */
 import { badRequest } from '../../contract/errors';
+import { MAX_LOG_LINES } from '../../contract/limits';
 import { RunRequest } from '../../contract/pods';
 import { pyBytesRepr } from '../../contract/python';
 import type { Controller } from '../../controller';
 import type { Scheduler } from '../../controller/scheduler';
 import type { Router } from '../router';
-import { logEvents, runEvents } from '../sse';
+import { logEvents, runChannel } from '../sse';
 import { parseBody } from '../validate';
 import { APP } from './apps';
 
 /** Deis's LOG_LINES default. */
 const DEFAULT_LOG_LINES = 100;
 
-/** `?log_lines=N`: how many recent lines (Deis's default when absent). */
+/** `?log_lines=N`: how many recent lines (Deis's default when absent), at most MAX_LOG_LINES. */
 function logLines(query: URLSearchParams): number {
   const raw = query.get('log_lines');
-  const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : Number(raw);
-  if (!Number.isInteger(count) || count < 0)
-    throw badRequest(`log_lines must be a whole number, not "${raw}".`);
+  const count = raw === null || raw === '' ? DEFAULT_LOG_LINES : /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(count) || count > MAX_LOG_LINES) {
+    const shown = raw !== null && raw.length > 20 ? `${raw.slice(0, 20)}…` : raw;
+    throw badRequest(`log_lines must be a whole number from 0 to ${MAX_LOG_LINES}, not "${shown}".`);
+  }
   return count;
 }
 
@@ -26,7 +29,8 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
     POST: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { command } = parseBody(RunRequest, req.body);
-      return { status: 200, body: await s.run(app, req.user, command) };
+      // The client going away kills the command.
+      return { status: 200, body: await s.run(app, req.user, command, { signal: req.signal }) };
     },
   });
   // Desktop extension: the same, with the output streamed as it comes (see sse.ts for the events).
@@ -34,8 +38,10 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
     POST: (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { command } = parseBody(RunRequest, req.body);
-      s.checkRunnable(app);
-      return { status: 200, stream: runEvents((output) => s.run(app, req.user, command, output)) };
+      // Every byte of output, as fast as this client reads it: a slow client holds the command back.
+      const channel = runChannel();
+      const done = s.run(app, req.user, command, { output: channel.output, signal: req.signal });
+      return { status: 200, stream: channel.events(done) };
     },
   });
   r.add(`/v2/apps/${APP}/logs/?`, {
@@ -59,6 +65,5 @@ export function runRoutes(r: Router, c: Controller, s: Scheduler): void {
       },
     },
     'user',
-    { tokenInQuery: true },
   );
 }

@@ -52,8 +52,9 @@ export const appsLogs: Command = {
     try {
       body = (await ctx.client().request('GET', path)).body;
     } catch (err) {
-      // Deis shows its "no log messages" help for any failure; who and which app stay precise here.
-      if (err instanceof ApiError && ![401, 403, 404].includes(err.status)) throw new CliError(NO_LOGS);
+      // Deis shows its "no log messages" help for any failure; who, which app and a refused
+      // --lines (more than the log keeps) stay precise here.
+      if (err instanceof ApiError && ![400, 401, 403, 404].includes(err.status)) throw new CliError(NO_LOGS);
       throw err;
     }
     const entries = logLines(body);

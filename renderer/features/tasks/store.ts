@@ -5,7 +5,7 @@
 import { create } from 'zustand';
 import type { Task } from '../../../main/contract/tasks';
 import { page, TaskEventSchema, TaskSchema, TaskWithLogSchema } from '../../../main/contract/responses';
-import { currentToken, get, messageOf } from '../../src/api';
+import { ApiError, currentToken, follow, get, messageOf } from '../../src/api';
 import { notify } from '../../src/native';
 
 interface TasksState {
@@ -24,7 +24,11 @@ interface TasksState {
   watch(id: string): Promise<void>;
 }
 
-let source: EventSource | null = null;
+/** Aborts the stream being read; null when not connected. */
+let stream: AbortController | null = null;
+
+/** How long to wait before following the stream again after it ended or failed. */
+const RECONNECT_MS = 3000;
 
 export const useTasks = create<TasksState>((set, getState) => {
   const upsert = (task: Task) =>
@@ -42,13 +46,17 @@ export const useTasks = create<TasksState>((set, getState) => {
     error: null,
 
     connect() {
-      const token = currentToken();
-      if (source || !token) return;
-      source = new EventSource(`/v2/desktop/events?token=${encodeURIComponent(token)}`);
-      source.onopen = () => set({ streaming: true });
-      source.onerror = () => set({ streaming: false });
-      const onEvent = (e: MessageEvent<string>) => {
-        const parsed = TaskEventSchema.safeParse(JSON.parse(e.data));
+      if (stream || !currentToken()) return;
+      const abort = new AbortController();
+      stream = abort;
+      const onData = (data: string) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(data);
+        } catch {
+          return;
+        }
+        const parsed = TaskEventSchema.safeParse(json);
         if (!parsed.success) return;
         const event = parsed.data;
         upsert(event.task);
@@ -61,13 +69,33 @@ export const useTasks = create<TasksState>((set, getState) => {
         if (event.type === 'task.succeeded' || event.type === 'task.failed')
           set((s) => ({ finished: s.finished + 1 }));
       };
-      for (const type of ['task.started', 'task.step', 'task.log', 'task.succeeded', 'task.failed'])
-        source.addEventListener(type, onEvent as EventListener);
+      // The token goes in the Authorization header (EventSource could only put it in the URL), so
+      // the stream is read with fetch, and followed again whenever it ends, until disconnect().
+      const loop = async () => {
+        while (!abort.signal.aborted) {
+          try {
+            await follow(
+              '/v2/desktop/events/',
+              { onOpen: () => set({ streaming: true }), onData },
+              abort.signal,
+            );
+          } catch (err) {
+            // A revoked token: the session store signs out; nothing to follow until signed in again.
+            if (err instanceof ApiError && err.status === 401) {
+              if (stream === abort) stream = null;
+              break;
+            }
+          }
+          set({ streaming: false });
+          if (!abort.signal.aborted) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+        }
+      };
+      void loop();
     },
 
     disconnect() {
-      source?.close();
-      source = null;
+      stream?.abort();
+      stream = null;
       set({ streaming: false });
     },
 
