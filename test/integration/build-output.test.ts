@@ -67,7 +67,7 @@ describe.skipIf(!hasDocker)('a build that prints too much', () => {
       expect(log[0]).toMatch(
         /^\[\.\.\. \d+ earlier lines dropped: a log keeps its last 10000 lines and 2 MB\]$/,
       );
-      expect(log.some((l) => /^x{4096} \[\.\.\. 95904 more characters cut\]$/.test(l))).toBe(true);
+      expect(log.some((l) => /^x{4096} \[\.\.\. \d+ more characters cut\]$/.test(l))).toBe(true);
       expect(log.some((l) => l.startsWith('last line '))).toBe(true);
       expect(Math.max(...log.map((l) => l.length))).toBeLessThan(BUILD_LOG_MAX_LINE + 100);
     }
