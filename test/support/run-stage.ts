@@ -156,6 +156,13 @@ export async function removeInstance(instance: string): Promise<void> {
       .getNetwork(name)
       .remove()
       .catch(() => undefined);
+  // Build caches are labelled with the instance too.
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
+  for (const v of Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
 }
 
 export async function removeImage(image: string): Promise<void> {
