@@ -115,6 +115,15 @@ export class TargetError extends Error {
   }
 }
 
+/** What a target would run for an image reference. */
+export type ImageOrigin =
+  /** An image of the engine the target runs on; `appUuid`: the app the builder made it for, if any. */
+  | { kind: 'local'; id: string; appUuid: string | undefined }
+  /** The engine has no such image (and the target never pulls). */
+  | { kind: 'missing' }
+  /** The target pulls images from a registry as named: there is no local image to speak of. */
+  | { kind: 'registry' };
+
 export interface LogOptions {
   /** How many of the most recent lines. */
   lines: number;
@@ -143,6 +152,8 @@ export interface Target {
   run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult>;
   /** Removes everything of the app: processes, routes, logs. */
   destroy(app: string): Promise<void>;
+  /** Where the image a release names would come from, and for a local image which app it was built for. */
+  inspectImage(ref: string): Promise<ImageOrigin>;
   /** Lets go of the engine (stops following logs) and leaves everything running. */
   close(): Promise<void>;
 }

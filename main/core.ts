@@ -79,6 +79,8 @@ export async function startCore(
     });
     const scheduler = new Scheduler(controller, target);
     controller.releases.onRelease(scheduler.onRelease);
+    // `deis pull` asks the target which app a local image was built for.
+    controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
 
@@ -86,6 +88,7 @@ export async function startCore(
       home: settings.home,
       port: settings.builderPort,
       resources: settings.resources,
+      instance: settings.instance ?? DEFAULT_INSTANCE,
       log,
     });
     stops.push(() => builder.stop());

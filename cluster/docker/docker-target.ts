@@ -8,6 +8,7 @@ import {
   noProgress,
   TargetError,
   type DesiredApp,
+  type ImageOrigin,
   type LogOptions,
   type ProcessInfo,
   type Progress,
@@ -20,7 +21,7 @@ import {
 } from '../target';
 import { converge, type ConvergeContext } from './converge';
 import { dockerEngine } from './engine';
-import { roleFilter } from './labels';
+import { LABEL_APP_UUID, roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
 import { LogStore } from './log-store';
@@ -329,6 +330,20 @@ export class DockerTarget implements Target {
       if (own) await removeAppNetwork(this.docker, own, this.routerName);
       this.logStore.remove(app);
     });
+  }
+
+  /** The engine's image by that reference (never pulled) and the app uuid the builder labelled it with. */
+  async inspectImage(ref: string): Promise<ImageOrigin> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(ref).inspect();
+    } catch (err) {
+      // 404: no such image; 400: not even a valid reference.
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 400) return { kind: 'missing' };
+      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
+    }
+    return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
   }
 
   async close(): Promise<void> {

@@ -25,13 +25,14 @@ function parseBlob(blob: Buffer): ParsedKey | undefined {
 /**
  * Answers one authentication attempt. A client first asks whether a key would do (no signature): we
  * say yes for known keys without logging anyone in. Only a valid signature over the session data logs
- * in, and `onLogin` learns the user before the client can open a session.
+ * in, and `onLogin` learns the key's holders (the users who registered it) before the client can open
+ * a session; which of them the push is for is decided per app (Authorize).
  */
 export async function authenticate(
   ctx: AuthContext,
   lookupKey: LookupKey,
   log: (line: string) => void,
-  onLogin: (username: string) => void,
+  onLogin: (holders: string[]) => void,
 ): Promise<void> {
   if (ctx.method !== 'publickey') {
     ctx.reject(['publickey']);
@@ -42,14 +43,14 @@ export async function authenticate(
     ctx.reject(['publickey']);
     return;
   }
-  let found: { username: string } | undefined;
+  let holders: string[] = [];
   try {
     // The key type comes from the blob: ctx.key.algo may name a signature algorithm (rsa-sha2-256).
-    found = await lookupKey(fingerprintMd5(ctx.key.data), key.type, ctx.key.data);
+    holders = await lookupKey(fingerprintMd5(ctx.key.data), key.type, ctx.key.data);
   } catch (err) {
     log(`builder: key lookup failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
-  if (!found) {
+  if (holders.length === 0) {
     ctx.reject(['publickey']);
     return;
   }
@@ -61,6 +62,6 @@ export async function authenticate(
     ctx.reject(['publickey']);
     return;
   }
-  onLogin(found.username);
+  onLogin(holders);
   ctx.accept();
 }

@@ -6,6 +6,8 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { BUILD_OUTPUT_MAX_BUFFERED } from '../contract/limits';
+import { capLine } from '../controller/tasks';
 import type { HookCall } from './prereceive';
 import type { BuildOutput, BuildResult } from './types';
 
@@ -75,30 +77,47 @@ export class HookBridge {
     socket.on('error', () => {});
     socket.setEncoding('utf8');
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
-    let buffered = '';
+    // Only each new chunk is searched for the newline, so a long request costs one pass.
+    const chunks: string[] = [];
+    let length = 0;
     const onData = (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf('\n');
+      const end = chunk.indexOf('\n');
       if (end < 0) {
-        if (buffered.length > MAX_REQUEST) socket.destroy();
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length > MAX_REQUEST) socket.destroy();
         return;
       }
+      chunks.push(chunk.slice(0, end));
       socket.off('data', onData);
       socket.setTimeout(0);
-      void this.serve(socket, buffered.slice(0, end));
+      void this.serve(socket, chunks.join(''));
     };
     socket.on('data', onData);
   }
 
   private async serve(socket: net.Socket, line: string): Promise<void> {
+    // Messages of one turn of the event loop go out as one write: a build printing thousands of lines
+    // at once costs one system call per burst, not one per line.
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      if (pending.length && !socket.destroyed) socket.write(pending.join(''));
+      pending = [];
+      pendingBytes = 0;
+    };
     const send = (message: object) => {
-      if (!socket.destroyed) socket.write(JSON.stringify(message) + '\n');
+      const text = JSON.stringify(message) + '\n';
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(text);
+      pendingBytes += text.length;
     };
     const call = parseCall(line);
     const registration = call && this.registrations.get(call.token);
     if (!call || !registration) {
       send({ line: 'This push is not known to the builder; push again.' });
       send({ done: true, ok: false });
+      flush();
       socket.end();
       return;
     }
@@ -110,9 +129,22 @@ export class HookBridge {
     registration.signal.addEventListener('abort', cut, { once: true });
     if (registration.signal.aborted) cut();
     const signal = AbortSignal.any([hookGone.signal, registration.signal]);
+    // A pusher that does not read (slow link, or on purpose) must not make the core buffer the build's
+    // output: past a bound, lines are skipped and counted, and the count is shown once it catches up.
+    let skipped = 0;
     const output: BuildOutput = {
       line: (text) => {
-        for (const l of String(text).split(/\r?\n/)) send({ line: l });
+        for (const l of String(text).split(/\r?\n/)) {
+          if (socket.writableLength + pendingBytes > BUILD_OUTPUT_MAX_BUFFERED) {
+            skipped++;
+            continue;
+          }
+          if (skipped > 0) {
+            send({ line: `[... ${skipped} lines not shown while your connection caught up]` });
+            skipped = 0;
+          }
+          send({ line: capLine(l) });
+        }
       },
     };
     let result: BuildResult;
@@ -126,8 +158,9 @@ export class HookBridge {
     } finally {
       registration.signal.removeEventListener('abort', cut);
     }
-    if (!result.ok) output.line(result.reason);
+    if (!result.ok) send({ line: capLine(result.reason) });
     send({ done: true, ok: result.ok });
+    flush();
     socket.end();
   }
 }

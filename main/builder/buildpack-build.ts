@@ -2,30 +2,66 @@
  * BuildpackBuild: compiles the pushed commit with the Heroku buildpack API inside a container of the
  * stack image, with a per-app cache volume, then commits that container as the app's runnable image.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { imageExists, lineSplitter } from '../../cluster/docker/engine';
+import { LABEL_APP, LABEL_APP_UUID, LABEL_INSTANCE, LABEL_ROLE } from '../../cluster/docker/labels';
+import { parseBuildpackUrl, type BuildpackSource } from '../contract/buildpack-url';
 import { archive, readFileAt } from './git';
 import { parseProcfile, releaseProcessTypes, type Procfile } from './procfile';
-import { BUILD_SCRIPT, NO_BUILDPACK_EXIT, RUNNER_INIT } from './scripts';
+import { BUILD_SCRIPT, FETCH_FAILED_EXIT, NO_BUILDPACK_EXIT, RUNNER_INIT } from './scripts';
 import { firstFileOfTar } from './tar';
 import { BuildFailed, imageTag, shortSha, type BuildSpec, type BuiltImage } from './types';
-
-const run = promisify(execFile);
 
 export interface BuildpackSettings {
   /** Image the build runs in; the result is this image plus the compiled app. */
   stackImage: string;
   /** Folders whose subfolders are buildpacks, tried in order (bundled first, then configured). */
   buildpackDirs: string[];
+  /** DEIS_INSTANCE: caches and images are marked with it, so cores sharing an engine never share them. */
+  instance: string;
 }
 
-export const cacheVolume = (app: string): string => `deis-cache-${app}`;
+/**
+ * The app's build cache: per instance and app *uuid*, never per name, so neither another core on the
+ * engine nor the next owner of a name gets it (it would run their code with the cache's contents).
+ */
+export const cacheVolume = (instance: string, appUuid: string): string => `deis-cache-${instance}-${appUuid}`;
+
+/** Labels of what a build of the app makes (cache volume, build container, image). */
+export function buildLabels(
+  settings: BuildpackSettings,
+  spec: BuildSpec,
+  role: string,
+): Record<string, string> {
+  return {
+    [LABEL_INSTANCE]: settings.instance,
+    [LABEL_ROLE]: role,
+    [LABEL_APP]: spec.app,
+    [LABEL_APP_UUID]: spec.appUuid,
+  };
+}
+
+/** BUILDPACK_URL of the build's config, checked again (it may have been stored before the rules). */
+export function buildpackSource(spec: BuildSpec): BuildpackSource | undefined {
+  const url = spec.config.BUILDPACK_URL;
+  if (!url) return undefined;
+  const parsed = parseBuildpackUrl(url);
+  if (typeof parsed === 'string')
+    throw new BuildFailed(`${parsed} Change it with: deis config:set BUILDPACK_URL=<url>`);
+  return parsed;
+}
+
+/** Deis's SSH_KEY (base64 of a private key, as its CLI sends it, or the key itself), or undefined. */
+function sshKey(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const text = value.includes('PRIVATE KEY') ? value : Buffer.from(value, 'base64').toString('utf8');
+  return text.includes('PRIVATE KEY-----') ? `${text.trim()}\n` : undefined;
+}
 
 export async function buildpackBuild(
   docker: Docker,
@@ -36,24 +72,36 @@ export async function buildpackBuild(
     throw new BuildFailed(
       `The stack image ${settings.stackImage} is not in the local Docker engine; build or pull it, or set DEIS_STACK_IMAGE.`,
     );
+  const source = buildpackSource(spec);
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-stage-'));
   let container: Docker.Container | undefined;
   try {
-    await stage(staging, spec, settings);
+    stage(staging, spec, settings, source);
     const useCache = !spec.config.DEIS_DISABLE_CACHE;
+    const cache = cacheVolume(settings.instance, spec.appUuid);
+    if (useCache) await docker.createVolume({ Name: cache, Labels: buildLabels(settings, spec, 'cache') });
+    const env = [
+      `STACK=${settings.stackImage}`,
+      `SOURCE_VERSION=${spec.sha}`,
+      'HOME=/app',
+      `DEIS_APP=${spec.app}`,
+    ];
+    if (source) {
+      spec.output.line(`-----> Fetching buildpack ${source.masked}`);
+      env.push(
+        `DEIS_BUILDPACK_REPO=${source.repo}`,
+        `DEIS_BUILDPACK_REF=${source.ref ?? ''}`,
+        `DEIS_BUILDPACK_TRANSPORT=${source.transport}`,
+      );
+    }
     container = await docker.createContainer({
       Image: settings.stackImage,
       Cmd: ['bash', '/tmp/deis/build.sh'],
       User: 'root',
       WorkingDir: '/app',
-      Env: [
-        `STACK=${settings.stackImage}`,
-        `SOURCE_VERSION=${spec.sha}`,
-        'HOME=/app',
-        `DEIS_APP=${spec.app}`,
-      ],
-      Labels: { 'io.deis.desktop.app': spec.app, 'io.deis.desktop.role': 'build' },
-      HostConfig: useCache ? { Binds: [`${cacheVolume(spec.app)}:/tmp/cache`] } : {},
+      Env: env,
+      Labels: buildLabels(settings, spec, 'build'),
+      HostConfig: useCache ? { Binds: [`${cache}:/tmp/cache`] } : {},
     });
     await container.putArchive(archive(spec, spec.sha, 'app/'), { path: '/' });
     await container.putArchive(tarOf(staging), { path: '/' });
@@ -61,19 +109,25 @@ export async function buildpackBuild(
     const exitCode = await runStreaming(docker, container, spec);
     if (exitCode === NO_BUILDPACK_EXIT)
       throw new BuildFailed('No buildpack recognised this app: add a Dockerfile or set BUILDPACK_URL.');
+    if (exitCode === FETCH_FAILED_EXIT && source)
+      throw new BuildFailed(`Could not fetch the buildpack ${source.masked}; the lines above say why.`);
     if (exitCode !== 0)
       throw new BuildFailed(`The buildpack failed to compile the app (exit code ${exitCode}).`);
 
     const procfile = await processTypes(container, spec);
     await writeProcfile(container, procfile, staging);
     const [repo, tag] = splitTag(imageTag(spec.app, spec.sha));
-    await container.commit({
+    // Labelled with the app's uuid and instance: only this app's releases may use it without an admin.
+    const labels = Object.entries(buildLabels(settings, spec, 'image')).map(
+      ([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`,
+    );
+    const committed = (await container.commit({
       repo,
       tag,
       comment: `Deis Desktop build of ${spec.app} at ${shortSha(spec.sha)}`,
-      changes: ['WORKDIR /app', 'ENV HOME=/app', 'ENTRYPOINT ["/runner/init"]', 'CMD ["web"]'],
-    });
-    return { image: `${repo}:${tag}`, procfile, dockerfile: false };
+      changes: ['WORKDIR /app', 'ENV HOME=/app', 'ENTRYPOINT ["/runner/init"]', 'CMD ["web"]', ...labels],
+    })) as { Id?: string };
+    return { image: `${repo}:${tag}`, imageId: committed.Id ?? '', procfile, dockerfile: false };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
     await container?.remove({ force: true }).catch(() => undefined);
@@ -81,7 +135,12 @@ export async function buildpackBuild(
 }
 
 /** The staging tree copied to `/` in the build container: driver, env, buildpacks, runner. */
-async function stage(dir: string, spec: BuildSpec, settings: BuildpackSettings): Promise<void> {
+function stage(
+  dir: string,
+  spec: BuildSpec,
+  settings: BuildpackSettings,
+  source: BuildpackSource | undefined,
+): void {
   const deis = path.join(dir, 'tmp', 'deis');
   fs.mkdirSync(path.join(deis, 'env'), { recursive: true });
   fs.mkdirSync(path.join(deis, 'buildpacks'), { recursive: true });
@@ -95,9 +154,10 @@ async function stage(dir: string, spec: BuildSpec, settings: BuildpackSettings):
   const helpers = settings.buildpackDirs.map((d) => path.join(d, 'env.sh')).find((f) => fs.existsSync(f));
   if (helpers) fs.copyFileSync(helpers, path.join(deis, 'buildpacks', 'env.sh'));
 
-  const url = spec.config.BUILDPACK_URL;
-  if (url) {
-    await cloneBuildpack(url, path.join(deis, 'buildpacks', 'custom'), spec);
+  if (source) {
+    // The build driver fetches it inside the container; SSH_KEY, if any, is its key for SSH URLs.
+    const key = sshKey(spec.config.SSH_KEY);
+    if (key) fs.writeFileSync(path.join(deis, 'ssh_key'), key, { mode: 0o600 });
     return;
   }
   let n = 0;
@@ -111,26 +171,6 @@ async function stage(dir: string, spec: BuildSpec, settings: BuildpackSettings):
       });
     }
   }
-}
-
-/** Fetches BUILDPACK_URL (`<git url>[#<ref>]`) on the host, so private and local URLs work too. */
-async function cloneBuildpack(url: string, dest: string, spec: BuildSpec): Promise<void> {
-  const [repo, ref] = url.split('#', 2) as [string, string | undefined];
-  spec.output.line(`-----> Fetching buildpack ${url}`);
-  try {
-    const shallow = ['clone', '--quiet', '--depth', '1', ...(ref ? ['--branch', ref] : []), repo, dest];
-    await run('git', shallow).catch(async () => {
-      // A ref that is a commit sha cannot be cloned shallowly: clone fully and check it out.
-      fs.rmSync(dest, { recursive: true, force: true });
-      await run('git', ['clone', '--quiet', repo, dest]);
-      if (ref) await run('git', ['-C', dest, 'checkout', '--quiet', ref]);
-    });
-  } catch (err) {
-    throw new BuildFailed(
-      `Could not fetch the buildpack ${url}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
-    );
-  }
-  fs.rmSync(path.join(dest, '.git'), { recursive: true, force: true });
 }
 
 function tarOf(dir: string): NodeJS.ReadableStream {

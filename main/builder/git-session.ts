@@ -10,19 +10,23 @@ import type { GitService } from './command';
 import { HOOK_ENV } from './hook-script';
 import type { PushLocks } from './locks';
 import { buildPush } from './prereceive';
-import { ensureRepo, installPreReceiveHook } from './repo';
+import { ensureRepo, installPreReceiveHook, removeStaleQuarantines } from './repo';
 import type { Build } from './types';
 
 export interface GitRequest {
   service: GitService;
   app: string;
+  /** The app's uuid when the request was authorized: it names the repository. */
+  appUuid: string;
+  /** The user the request is for (of the holders of the key the client logged in with). */
   user: string;
   /** The client's GIT_PROTOCOL (e.g. `version=2`), passed on so fetches can use protocol v2. */
   gitProtocol: string | undefined;
 }
 
 export interface GitSessionDeps {
-  gitHome: string;
+  /** `<home>/repos`: the repositories, one per app uuid. */
+  reposDir: string;
   hookScript: string;
   bridge: HookBridge;
   locks: PushLocks;
@@ -134,12 +138,23 @@ export async function serveGit(
   let token: string | undefined;
   let building: Promise<unknown> = Promise.resolve();
   try {
-    const repo = await ensureRepo(deps.gitHome, app);
+    const repo = await ensureRepo(deps.reposDir, request.appUuid);
     const env: Record<string, string> = {};
     if (request.gitProtocol) env.GIT_PROTOCOL = request.gitProtocol;
     if (service === 'git-receive-pack') {
+      // We hold the push lock, so no git-receive-pack runs here: a quarantine left in the repo is one
+      // whose push was killed (the core or git stopped hard), and its objects were never accepted.
+      const stale = removeStaleQuarantines(repo);
+      if (stale.length) deps.log(`builder: removed ${stale.join(', ')} of a killed push to ${app}`);
       installPreReceiveHook(repo);
-      const context = { app, user: request.user, repo, build: deps.build, log: deps.log };
+      const context = {
+        app,
+        appUuid: request.appUuid,
+        user: request.user,
+        repo,
+        build: deps.build,
+        log: deps.log,
+      };
       token = deps.bridge.register((call, output, signal) => {
         const result = buildPush(call, output, signal, context);
         building = result.catch(() => {});

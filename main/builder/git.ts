@@ -22,19 +22,19 @@ function git(r: RepoRef, args: string[]): Promise<{ code: number; stdout: Buffer
 
 /** The file's content at `sha`, or undefined when the commit has no such file. */
 export async function readFileAt(repo: RepoRef, sha: string, file: string): Promise<string | undefined> {
-  const r = await git(repo, ['cat-file', 'blob', `${sha}:${file}`]);
+  const r = await git(repo, ['cat-file', 'blob', '--end-of-options', `${sha}:${file}`]);
   return r.code === 0 ? r.stdout.toString('utf8') : undefined;
 }
 
 export async function hasFileAt(repo: RepoRef, sha: string, file: string): Promise<boolean> {
-  return (await git(repo, ['cat-file', '-e', `${sha}:${file}`])).code === 0;
+  return (await git(repo, ['cat-file', '-e', '--end-of-options', `${sha}:${file}`])).code === 0;
 }
 
 /** A tar stream of the commit's tree (`git archive`), optionally under a directory prefix. */
 export function archive(repo: RepoRef, sha: string, prefix?: string): Readable {
   const args = ['--git-dir', repo.repo, 'archive', '--format=tar'];
   if (prefix) args.push(`--prefix=${prefix}`);
-  const child = spawn('git', [...args, sha], {
+  const child = spawn('git', [...args, '--end-of-options', sha], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: repo.repo,
     env: envOf(repo),

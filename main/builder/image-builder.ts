@@ -1,5 +1,7 @@
 /** Turns a pushed commit into a runnable image: a Dockerfile at the root means a Docker build, else buildpacks. */
 import type Docker from 'dockerode';
+import { LABEL_APP_UUID } from '../../cluster/docker/labels';
+import { parseBuildpackUrl, redact } from '../contract/buildpack-url';
 import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
 import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
 import { hasFileAt, readFileAt } from './git';
@@ -16,17 +18,50 @@ export class ImageBuilder {
     private readonly stack?: StackSettings,
   ) {}
 
-  async build(spec: BuildSpec): Promise<BuiltImage> {
+  async build(input: BuildSpec): Promise<BuiltImage> {
+    // Credentials in BUILDPACK_URL never reach the pusher, the task log or the store, whoever prints them.
+    const parsed = input.config.BUILDPACK_URL ? parseBuildpackUrl(input.config.BUILDPACK_URL) : undefined;
+    const secrets = parsed && typeof parsed !== 'string' ? parsed.secrets : [];
+    const spec: BuildSpec = secrets.length
+      ? { ...input, output: { line: (l) => input.output.line(redact(l, secrets)) } }
+      : input;
+    try {
+      return await this.buildImage(spec);
+    } catch (err) {
+      if (err instanceof Error && secrets.length) err.message = redact(err.message, secrets);
+      throw err;
+    }
+  }
+
+  private async buildImage(spec: BuildSpec): Promise<BuiltImage> {
     // Read the Procfile first: an invalid one fails the push before any slow work.
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
-      const image = await dockerfileBuild(this.engine(), spec, this.settings as DockerfileSettings);
-      return { image, procfile: own ?? {}, dockerfile: true };
+      const settings: DockerfileSettings = { instance: this.settings.instance };
+      const image = await dockerfileBuild(this.engine(), spec, settings);
+      return { image, imageId: await this.builtId(image, spec), procfile: own ?? {}, dockerfile: true };
     }
     if (this.stack) await ensureStack(this.engine(), this.stack, spec.output);
     const built = await buildpackBuild(this.engine(), spec, this.settings);
     return own ? { ...built, procfile: own } : built;
+  }
+
+  /**
+   * The ID of the image a Dockerfile build just tagged. The tag is a name another core on the engine
+   * could move; an image labelled for another app means it did, and the build must not use it.
+   */
+  private async builtId(tag: string, spec: BuildSpec): Promise<string> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.engine().getImage(tag).inspect();
+    } catch {
+      throw new BuildFailed(`The image ${tag} disappeared right after its build; push again.`);
+    }
+    const owner = info.Config?.Labels?.[LABEL_APP_UUID];
+    if (owner && owner !== spec.appUuid)
+      throw new BuildFailed(`The tag ${tag} was moved to another image during the build; push again.`);
+    return info.Id;
   }
 
   private async ownProcfile(spec: BuildSpec): Promise<Procfile | undefined> {

@@ -7,6 +7,7 @@ import { serveGit } from './git-session';
 import { PRE_RECEIVE_JS } from './hook-script';
 import { loadOrCreateHostKey } from './hostkey';
 import { PushLocks } from './locks';
+import { removeStaleQuarantines, repoKeys, repoPath, REPOS_DIR } from './repo';
 import { createSshServer } from './sshd';
 import type { Builder, BuilderOptions } from './types';
 
@@ -21,23 +22,31 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
   const hookScript = path.join(builderDir, 'pre-receive.cjs');
   fs.writeFileSync(hookScript, PRE_RECEIVE_JS);
 
+  const reposDir = path.join(options.home, REPOS_DIR);
+  // Nothing pushes yet: what a killed push left in any repo can go.
+  for (const key of repoKeys(reposDir)) {
+    const stale = removeStaleQuarantines(repoPath(reposDir, key));
+    if (stale.length) options.log(`builder: removed ${stale.join(', ')} of a killed push to ${key}.git`);
+  }
+
   const bridge = new HookBridge(options.log);
   await bridge.listen();
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
   const deps = {
-    gitHome: path.join(options.home, 'git'),
+    reposDir,
     hookScript,
     bridge,
     locks: options.locks ?? new PushLocks(),
     build: options.build,
     log: options.log,
   };
-  const { server, connections } = createSshServer({
+  const { server, closeAll, counts } = createSshServer({
     hostKey,
     lookupKey: options.lookupKey,
     authorize: options.authorize,
     log: options.log,
+    limits: options.limits,
     serveGit: (channel, request) => {
       const work = serveGit(channel, request, deps, stopping.signal);
       running.add(work);
@@ -66,11 +75,12 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
   let stopped: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,
+    connections: counts,
     stop: () =>
       (stopped ??= (async () => {
         stopping.abort();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const client of connections) client.end();
+        closeAll();
         await Promise.all(running);
         await bridge.close();
         // A client that ignores our disconnect must not hold up the core's shutdown.

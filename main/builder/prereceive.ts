@@ -13,6 +13,7 @@ export interface HookCall {
 
 export interface PushContext {
   app: string;
+  appUuid: string;
   user: string;
   repo: string;
   build: Build;
@@ -67,7 +68,14 @@ export async function buildPush(
     let result: BuildResult;
     try {
       result = await ctx.build(
-        { ...update, app: ctx.app, user: ctx.user, repo: { path: ctx.repo, env }, signal },
+        {
+          ...update,
+          app: ctx.app,
+          appUuid: ctx.appUuid,
+          user: ctx.user,
+          repo: { path: ctx.repo, env },
+          signal,
+        },
         output,
       );
     } catch (err) {

@@ -11,6 +11,8 @@ import { BuildFailed, type BuildOutput } from './types';
 
 export interface Push {
   app: string;
+  /** The app's uuid when the push began: a new app that took the name since gets nothing of it. */
+  appUuid: string;
   username: string;
   /** Full sha of the pushed commit. */
   sha: string;
@@ -31,20 +33,25 @@ export class PushHandler {
     private readonly images: ImageBuilder,
   ) {}
 
-  /** `task`: one the caller already started (a folder deploy snapshots its files first). */
+  /**
+   * `task`: one the caller already started (a folder deploy snapshots its files first); the caller
+   * then ends it, once everything it does after the push is done too. A task of our own we end here.
+   */
   async handle(push: Push, pusher: BuildOutput, task?: TaskHandle): Promise<PushResult> {
     const c = this.controller;
-    task ??= c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
+    const own = !task;
+    const t = task ?? c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
     const say = (line: string) => {
-      task.log(line);
+      t.log(line);
       pusher.line(line);
     };
     try {
       const app = c.apps.find(push.app);
       const user = c.users.byName(push.username);
-      if (!app || !user) throw new BuildFailed(`The app ${push.app} no longer exists.`);
+      if (!app || app.uuid !== push.appUuid || !user)
+        throw new BuildFailed(`The app ${push.app} no longer exists.`);
       say('Starting build... but first, coffee!');
-      task.step('Building');
+      t.step('Building');
       const config = configData(c.configs.current(app)).values;
       const built = await this.images.build({
         ...push,
@@ -54,24 +61,25 @@ export class PushHandler {
         output: { line: say },
       });
       say('Build complete.');
-      task.step('Releasing');
+      t.step('Releasing');
       say('Launching App...');
       const { release } = await c.builds.create(app, user, {
         image: built.image,
+        imageId: built.imageId,
         procfile: built.procfile,
         sha: push.sha,
         dockerfile: built.dockerfile ? 'true' : '',
-        // The task already holds every line said so far: that is the build's log.
-        log: task.lines.join('\n'),
+        // The task already holds every line said so far (its bounded tail): that is the build's log.
+        log: t.lines.join('\n'),
       });
       say(`Done, ${push.app}:v${release.version} deployed to Deis Desktop`);
       say('');
       say("Use 'deis open' to view this application in your browser");
-      task.succeed();
+      if (own) t.succeed();
       return { version: release.version };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      task.fail(reason);
+      if (own) t.fail(reason);
       throw err instanceof BuildFailed ? err : new BuildFailed(reason);
     }
   }

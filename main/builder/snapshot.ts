@@ -5,6 +5,7 @@
  * written (git never adds a path named .git), and its .gitignore is honoured, so node_modules stays out.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -38,12 +39,28 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Git with only `extra` and none of the machine's or user's git config: no filter drivers, filesystem
+ * monitor, hooks or global excludes of theirs run against (or decide about) the folder; the folder's
+ * own .gitignore files still apply.
+ */
+export function isolatedGitEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...cleanEnv(),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: os.devNull,
+    GIT_CONFIG_PARAMETERS: "'core.fsmonitor'='false' 'core.hooksPath'='/dev/null'",
+    ...extra,
+  };
+}
+
 /** Commits the folder's files on top of the previous deploy and returns the commit's sha. */
 export async function snapshotFolder(o: SnapshotOptions): Promise<string> {
   fs.mkdirSync(o.scratch, { recursive: true, mode: 0o700 });
   const index = path.join(o.scratch, `index-${randomBytes(6).toString('hex')}`);
-  const env: NodeJS.ProcessEnv = {
-    ...cleanEnv(),
+  // Symlinks in the folder are committed as links (their target's path), never followed: a link
+  // to /etc/shadow or to DEIS_HOME deploys a dangling link, not the file.
+  const env = isolatedGitEnv({
     GIT_DIR: o.repo,
     GIT_WORK_TREE: o.folder,
     GIT_INDEX_FILE: index,
@@ -51,16 +68,14 @@ export async function snapshotFolder(o: SnapshotOptions): Promise<string> {
     GIT_AUTHOR_EMAIL: o.author.email,
     GIT_COMMITTER_NAME: o.author.name,
     GIT_COMMITTER_EMAIL: o.author.email,
-    // No filesystem monitor or hooks of the user's config run against their folder.
-    GIT_CONFIG_PARAMETERS: "'core.fsmonitor'='false' 'core.hooksPath'='/dev/null'",
-  };
+  });
   try {
     await git(['add', '--all', '--', '.'], env, o.folder);
     const tree = await git(['write-tree'], env, o.folder);
     const parent = await git(['rev-parse', '--verify', '--quiet', DEPLOY_REF], env, o.folder).catch(() => '');
-    const args = ['commit-tree', tree, '-m', o.message];
+    const args = ['commit-tree', '-m', o.message];
     if (parent) args.push('-p', parent);
-    return await git(args, env, o.folder);
+    return await git([...args, '--end-of-options', tree], env, o.folder);
   } finally {
     fs.rmSync(index, { force: true });
   }
@@ -68,5 +83,5 @@ export async function snapshotFolder(o: SnapshotOptions): Promise<string> {
 
 /** Records a deployed commit so its objects stay and the next deploy builds on it. */
 export async function recordDeploy(repo: string, sha: string): Promise<void> {
-  await git(['--git-dir', repo, 'update-ref', DEPLOY_REF, sha], cleanEnv(), repo);
+  await git(['--git-dir', repo, 'update-ref', '--end-of-options', DEPLOY_REF, sha], cleanEnv(), repo);
 }

@@ -1,19 +1,28 @@
 /** The builder's seams: what the core injects (key lookup, authorization, build) and what a build sees and gives back. */
 import type { PushLocks } from './locks';
+import type { SshLimits } from './sshd';
 import type { Procfile } from './procfile';
 
-/** Finds the user owning a public key; `fingerprintMd5` is `aa:bb:...` over the key blob, as Deis keys it. */
+/**
+ * The users who registered a public key, earliest first (empty: nobody); `fingerprintMd5` is
+ * `aa:bb:...` over the key blob, as Deis keys it. A public key is public, so several users may have
+ * registered the same one; only the holder of the private key can log in with it.
+ */
 export type LookupKey = (
   fingerprintMd5: string,
   keyType: string,
   keyData: Buffer,
-) => { username: string } | undefined | Promise<{ username: string } | undefined>;
+) => string[] | Promise<string[]>;
 
-/** May `username` push to (or fetch from) `app`? The core answers for owners and collaborators. */
-export type Authorize = (
-  username: string,
-  app: string,
-) => 'ok' | 'no-app' | 'forbidden' | Promise<'ok' | 'no-app' | 'forbidden'>;
+export type Verdict =
+  /** `user`: the holder the push or fetch is for; `appUuid` names the app's repository. */
+  { kind: 'ok'; user: string; appUuid: string } | { kind: 'no-app' } | { kind: 'forbidden' };
+
+/**
+ * May one of `holders` (the users who registered the key the client logged in with) push to (or
+ * fetch from) `app`, and for which of them? The core answers for owners, collaborators and admins.
+ */
+export type Authorize = (holders: string[], app: string) => Verdict | Promise<Verdict>;
 
 /** One pushed branch, as git's pre-receive hook reports it. */
 export interface RefUpdate {
@@ -25,6 +34,8 @@ export interface RefUpdate {
 
 export interface BuildRequest extends RefUpdate {
   app: string;
+  /** The app's uuid when the push was authorized: a push must never build into a new app of the same name. */
+  appUuid: string;
   user: string;
   repo: {
     /** The app's bare repository. */
@@ -50,7 +61,7 @@ export type BuildResult = { ok: true } | { ok: false; reason: string };
 export type Build = (request: BuildRequest, output: BuildOutput) => Promise<BuildResult>;
 
 export interface BuilderOptions {
-  /** DEIS_HOME: the host key lives in `<home>/builder`, the repos in `<home>/git`. */
+  /** DEIS_HOME: the host key lives in `<home>/builder`, the repos in `<home>/repos`. */
   home: string;
   /** 0 picks a free port; the started builder reports the real one. */
   port: number;
@@ -61,10 +72,14 @@ export interface BuilderOptions {
   log: (line: string) => void;
   /** The apps' push locks, shared with other ways of pushing (the desktop's folder deploy). */
   locks?: PushLocks;
+  /** The SSH server's limits (contract/limits.ts); tests shorten the times. */
+  limits?: Partial<SshLimits>;
 }
 
 export interface Builder {
   port: number;
+  /** SSH connections open right now, and how many of them are not logged in yet. */
+  connections(): { open: number; unauthenticated: number };
   /** Closes the SSH server and the hook bridge, drops connections and kills every git child. */
   stop(): Promise<void>;
 }
@@ -92,6 +107,8 @@ export interface BuildSpec {
 
 export interface BuiltImage {
   image: string;
+  /** The image's ID (`sha256:...`): releases run exactly this, whatever happens to the tag later. */
+  imageId: string;
   procfile: Procfile;
   dockerfile: boolean;
 }

@@ -42,12 +42,23 @@ export function reservedNames(): string[] {
     .filter(Boolean);
 }
 
+/** Work to do once an app is gone, by whoever keeps things of it outside the store (the builder). */
+export type AppDestroyed = (app: AppRow) => Promise<void>;
+
 export class Apps {
+  private readonly destroyedListeners = new Set<AppDestroyed>();
+
   constructor(
     private readonly store: Store,
     /** In stored form: an app `x` is served at `x.<platformDomain>`. */
     private readonly platformDomain: string,
   ) {}
+
+  /** `fn` runs after each app is destroyed (it logs its own failures); returns how to stop. */
+  onDestroyed(fn: AppDestroyed): () => void {
+    this.destroyedListeners.add(fn);
+    return () => this.destroyedListeners.delete(fn);
+  }
 
   find(id: string): AppRow | undefined {
     return this.store.db.prepare(`${SELECT_APP} WHERE apps.id = ?`).get(id) as AppRow | undefined;
@@ -195,10 +206,15 @@ export class Apps {
     });
   }
 
-  destroy(app: AppRow): void {
+  /**
+   * Removes the app from the store, then lets listeners remove what else it had (its repository,
+   * build cache and images), so nothing of it passes to a new app of the same name.
+   */
+  async destroy(app: AppRow): Promise<void> {
     this.store.tx(() => {
       this.store.db.prepare('DELETE FROM apps WHERE uuid = ?').run(app.uuid);
     });
+    for (const fn of this.destroyedListeners) await fn(app).catch(() => undefined);
   }
 
   setStructure(app: AppRow, structure: Record<string, number>): void {

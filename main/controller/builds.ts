@@ -2,8 +2,9 @@
  * Builds: an image and its Procfile, from `deis pull` or a git push. Each build cuts a release with
  * the current config; `create` is the one entry point for the API and the builder alike.
  */
+import type { ImageOrigin } from '../../cluster/target';
 import { procfileProblem } from '../contract/builds';
-import { invalid, notFound } from '../contract/errors';
+import { DeisError, forbidden, invalid, notFound } from '../contract/errors';
 import type { Build, Procfile } from '../contract/objects';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
@@ -19,6 +20,8 @@ export interface BuildRow {
   /** The owner's username. */
   owner: string;
   image: string;
+  /** The image's ID when it was built or admitted (empty when unknown): what releases run. */
+  image_id: string;
   sha: string;
   /** JSON text. */
   procfile: string;
@@ -30,6 +33,8 @@ export interface BuildRow {
 export interface NewBuild {
   /** Image reference (`deis pull`), or what the builder produced. */
   image: string;
+  /** The image's ID (see `admitImage` and the builder); releases run it rather than the tag. */
+  imageId?: string;
   procfile?: Procfile;
   /** The git commit of a push (Deis keeps 8 characters; summaries show 7). Empty for images. */
   sha?: string;
@@ -56,11 +61,47 @@ export function buildJson(row: BuildRow, appId: string): Build {
   };
 }
 
+/** Asks the target where an image would come from (see Target.inspectImage). */
+export type ImageOrigins = (ref: string) => Promise<ImageOrigin>;
+
 export class Builds {
+  private origins: ImageOrigins | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly releases: Releases,
   ) {}
+
+  /** Wires the target that answers `admitImage`'s question; without one only admins may pull images. */
+  useImageOrigins(origins: ImageOrigins): void {
+    this.origins = origins;
+  }
+
+  /**
+   * May `user` release `image` (`deis pull`) in `app`? A local image holds the code of whatever it
+   * was built from, so a non-admin may only release images the builder made for this very app (its
+   * uuid, not its name, which a destroyed app hands on); administrators (the desktop's own user) may
+   * release any. A missing image gets the same answer as a foreign one: no oracle of what exists.
+   * Returns the image's ID, which the build records, so the release runs exactly that image.
+   */
+  async admitImage(app: AppRow, user: UserRow, image: string): Promise<string> {
+    let origin: ImageOrigin | undefined;
+    try {
+      origin = this.origins ? await this.origins(image) : undefined;
+    } catch (err) {
+      if (user.is_superuser) return '';
+      throw new DeisError(
+        'unavailable',
+        `Deis Desktop cannot check the image ${image} now (${(err as Error).message}); try again when Docker answers.`,
+      );
+    }
+    if (user.is_superuser) return origin?.kind === 'local' ? origin.id : '';
+    if (origin?.kind === 'registry') return '';
+    if (origin?.kind === 'local' && origin.appUuid === app.uuid) return origin.id;
+    throw forbidden(
+      `Only an administrator may release an image of the local Docker engine that was not built for ${app.id}; push the app's code with git instead.`,
+    );
+  }
 
   /** Newest first. */
   list(app: AppRow): BuildRow[] {
@@ -103,13 +144,14 @@ export class Builds {
       const id = uuid();
       this.store.db
         .prepare(
-          'INSERT INTO builds (uuid, app_uuid, owner_id, image, sha, procfile, dockerfile, log, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO builds (uuid, app_uuid, owner_id, image, image_id, sha, procfile, dockerfile, log, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(
           id,
           app.uuid,
           user.id,
           input.image,
+          input.imageId ?? '',
           input.sha ?? '',
           JSON.stringify(procfile),
           input.dockerfile ?? '',

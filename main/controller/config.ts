@@ -7,6 +7,7 @@ import type { Config, Healthchecks } from '../contract/objects';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import type { AppRow } from './apps';
+import { checkBuildConfig } from './build-config';
 import { mergeConfig, normalizeHealthchecks, type ConfigChange, type ConfigData } from './config-merge';
 import type { ReleaseRow, Releases } from './releases';
 import { configChanges, joinSummary } from './summary';
@@ -89,6 +90,7 @@ export class Configs {
     user: UserRow,
     change: ConfigChange,
   ): Promise<{ config: ConfigRow; release: ReleaseRow }> {
+    checkBuildConfig(change.values);
     const result = this.store.tx(() => {
       const base = this.releases.current(app);
       const previous = configData(this.get(base.config_uuid));

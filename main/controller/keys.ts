@@ -1,4 +1,9 @@
-/** SSH public keys: each user's own, and the fingerprint lookup the builder authenticates pushes with. */
+/**
+ * SSH public keys: each user's own, and the fingerprint lookup the builder authenticates pushes with.
+ * A public key is public, so anyone can paste anyone's: key material is unique per user only, and
+ * registering someone else's key gains nothing (pushing needs the private key, and the builder
+ * attributes a push to the holder with the strongest claim on the app, see builder/service.ts).
+ */
 import type { Key } from '../contract/objects';
 import { invalid, notFound } from '../contract/errors';
 import type { Store } from '../store/db';
@@ -57,11 +62,12 @@ export class Keys {
       const db = this.store.db;
       if (db.prepare('SELECT 1 FROM keys WHERE owner_id = ? AND id = ?').get(user.id, input.id))
         throw invalid('id', 'SSH Key with this Id already exists.');
-      // The same key material under another comment is still the same key.
+      // The same key material under another comment is still the same key. Only the caller's own
+      // keys count: another user having registered it first must not lock its owner out.
       if (
         db
-          .prepare('SELECT 1 FROM keys WHERE public = ? OR fingerprint = ?')
-          .get(input.public, checked.fingerprint)
+          .prepare('SELECT 1 FROM keys WHERE owner_id = ? AND (public = ? OR fingerprint = ?)')
+          .get(user.id, input.public, checked.fingerprint)
       )
         throw invalid('public', 'Public Key is already in use');
       const now = timestamp();
@@ -80,10 +86,13 @@ export class Keys {
     });
   }
 
-  /** The key with this MD5 fingerprint and its owner, for the builder's SSH authentication. */
-  byFingerprint(fingerprint: string): KeyRow | undefined {
+  /**
+   * Every registration of the key with this MD5 fingerprint, earliest first: the users who hold it,
+   * for the builder's SSH authentication.
+   */
+  holders(fingerprint: string): KeyRow[] {
     return this.store.db
-      .prepare(`${SELECT_KEY} WHERE keys.fingerprint = ?`)
-      .get(normalizeFingerprint(fingerprint)) as KeyRow | undefined;
+      .prepare(`${SELECT_KEY} WHERE keys.fingerprint = ? ORDER BY keys.created, keys.rowid`)
+      .all(normalizeFingerprint(fingerprint)) as KeyRow[];
   }
 }

@@ -47,7 +47,7 @@ export class Scheduler {
     return {
       app: app.id,
       version: release.version,
-      image: build?.image ?? null,
+      image: build ? build.image_id || build.image : null,
       procfile: build ? (JSON.parse(build.procfile) as Record<string, string>) : {},
       dockerfile: build ? isDocker(build) : false,
       sha: build?.sha ?? '',

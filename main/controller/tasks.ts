@@ -4,12 +4,61 @@
  * Finished tasks are kept in the store so a build's log can be read later.
  */
 import { randomUUID } from 'node:crypto';
+import { BUILD_LOG_MAX_BYTES, BUILD_LOG_MAX_LINE, BUILD_LOG_MAX_LINES } from '../contract/limits';
 import type { Task, TaskEvent, TaskStep, TaskWithLog } from '../contract/tasks';
 import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
 
-/** Lines kept per task; a runaway build log keeps its head and its tail. */
-const MAX_LINES = 20_000;
+/** One log line of at most BUILD_LOG_MAX_LINE characters; a longer one is cut, saying by how much. */
+export function capLine(line: string): string {
+  if (line.length <= BUILD_LOG_MAX_LINE) return line;
+  return `${line.slice(0, BUILD_LOG_MAX_LINE)} [... ${line.length - BUILD_LOG_MAX_LINE} more characters cut]`;
+}
+
+/**
+ * The tail of a log: the last BUILD_LOG_MAX_LINES lines within BUILD_LOG_MAX_BYTES, each capped, and
+ * how many earlier lines were dropped. Adding a line costs the same however long the log has run.
+ */
+export class TailLog {
+  private kept: string[] = [];
+  private first = 0;
+  private bytes = 0;
+  dropped = 0;
+
+  push(text: string): string {
+    const line = capLine(text);
+    this.kept.push(line);
+    this.bytes += Buffer.byteLength(line) + 1;
+    while (
+      this.kept.length - this.first > 1 &&
+      (this.size > BUILD_LOG_MAX_LINES || this.bytes > BUILD_LOG_MAX_BYTES)
+    ) {
+      this.bytes -= Buffer.byteLength(this.kept[this.first]!) + 1;
+      this.kept[this.first++] = '';
+      this.dropped++;
+    }
+    // Forget dropped lines now and then, so the array does not grow without end.
+    if (this.first > 4096 && this.first * 2 > this.kept.length) {
+      this.kept = this.kept.slice(this.first);
+      this.first = 0;
+    }
+    return line;
+  }
+
+  get size(): number {
+    return this.kept.length - this.first;
+  }
+
+  /** The kept lines, after a line saying how many were dropped when any were. */
+  lines(): string[] {
+    const tail = this.kept.slice(this.first);
+    if (this.dropped === 0) return tail;
+    return [
+      `[... ${this.dropped} earlier lines dropped: a log keeps its last ${BUILD_LOG_MAX_LINES} lines and ${BUILD_LOG_MAX_BYTES / 1024 / 1024} MB]`,
+      ...tail,
+    ];
+  }
+}
 
 interface TaskRow {
   id: string;
@@ -25,7 +74,7 @@ interface TaskRow {
 }
 
 export class TaskHandle {
-  readonly lines: string[] = [];
+  private readonly log_ = new TailLog();
   private stepStarted = 0;
 
   constructor(
@@ -38,10 +87,14 @@ export class TaskHandle {
     return this.task.id;
   }
 
-  log(line: string): void {
-    if (this.lines.length >= MAX_LINES) this.lines.splice(MAX_LINES / 2, 1);
-    this.lines.push(line);
+  log(text: string): void {
+    const line = this.log_.push(text);
     this.emit({ type: 'task.log', task: this.task, line });
+  }
+
+  /** The log so far: its last lines, bounded (see TailLog). */
+  get lines(): string[] {
+    return this.log_.lines();
   }
 
   /** Starts a named step, closing the previous one with its elapsed time. */
@@ -123,9 +176,24 @@ export class Tasks {
     return () => this.subscribers.delete(fn);
   }
 
+  /**
+   * Detaches the tasks of a destroyed app from its name. Tasks are kept by app *name*, and a user sees
+   * an app's tasks (their build logs) by having access to the app of that name: the next app of the
+   * name, whoever owns it, must not see them. They stay in the history under `<name> (destroyed)`,
+   * which no app can be called, so only administrators see them; a task still running for the app
+   * (a build the destroy did not wait for) goes on under that name too.
+   */
+  retireApp(appId: string): void {
+    const retired = `${appId} (destroyed)`;
+    for (const h of this.running.values()) if (h.task.app === appId) h.task.app = retired;
+    this.store.tx(() => {
+      this.store.db.prepare('UPDATE tasks SET app_id = ? WHERE app_id = ?').run(retired, appId);
+    });
+  }
+
   get(id: string): TaskWithLog | undefined {
     const live = this.running.get(id);
-    if (live) return { ...live.task, log: [...live.lines] };
+    if (live) return { ...live.task, log: live.lines };
     const row = this.store.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
     return row ? { ...taskOf(row), log: row.log === '' ? [] : row.log.split('\n') } : undefined;
   }

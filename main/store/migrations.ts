@@ -235,4 +235,32 @@ DROP TABLE users;
 ALTER TABLE users_v5 RENAME TO users;
 `,
   },
+  {
+    // Issue 8. A public key is public: when it was unique across users, whoever registered someone
+    // else's key first locked its owner out and had the owner's pushes attributed to them. Key
+    // material is now unique per user only; the builder decides among a key's holders per push.
+    // Builds record the image ID they were made or admitted with, so a release runs exactly that
+    // image even if its tag (a name another core, or the next owner of an app name, can reuse) moves.
+    version: 6,
+    name: 'keys: material unique per user; builds: image id',
+    sql: `
+CREATE TABLE keys_v6 (
+  uuid TEXT PRIMARY KEY,
+  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  public TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  UNIQUE (owner_id, id),
+  UNIQUE (owner_id, fingerprint)
+);
+INSERT INTO keys_v6 (uuid, owner_id, id, public, fingerprint, created, updated)
+  SELECT uuid, owner_id, id, public, fingerprint, created, updated FROM keys ORDER BY created, rowid;
+DROP TABLE keys;
+ALTER TABLE keys_v6 RENAME TO keys;
+CREATE INDEX keys_fingerprint ON keys(fingerprint, created);
+ALTER TABLE builds ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+`,
+  },
 ];

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startBuilder, type Build, type Builder, type BuildRequest } from '../../main/builder';
+import type { SshLimits } from '../../main/builder/sshd';
 
 export interface Harness {
   dir: string;
@@ -69,7 +70,7 @@ function md5Fingerprint(pubFile: string): string {
   return /MD5:([0-9a-f:]+)/.exec(out)![1]!;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { limits?: Partial<SshLimits> } = {}): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-builder-'));
   const home = path.join(dir, 'home');
   const keys = {} as Harness['keys'];
@@ -89,8 +90,15 @@ export async function startHarness(): Promise<Harness> {
       home,
       port: 0,
       host: '127.0.0.1',
-      lookupKey: (fp) => (users.has(fp) ? { username: users.get(fp)! } : undefined),
-      authorize: (user, app) => (!OWNERS[app] ? 'no-app' : OWNERS[app] === user ? 'ok' : 'forbidden'),
+      lookupKey: (fp) => (users.has(fp) ? [users.get(fp)!] : []),
+      // The harness names each app's repository after the app (the core uses the app's uuid).
+      authorize: (holders, app) =>
+        !OWNERS[app]
+          ? { kind: 'no-app' }
+          : holders.includes(OWNERS[app])
+            ? { kind: 'ok', user: OWNERS[app], appUuid: app }
+            : { kind: 'forbidden' },
+      limits: options.limits,
       build: fakeBuild(builds),
       log: (line) => log.push(line),
     });
@@ -168,7 +176,7 @@ export function builderRef(h: Harness, app: string, ref = 'refs/heads/main'): st
   try {
     return execFileSync(
       'git',
-      ['--git-dir', path.join(h.home, 'git', `${app}.git`), 'rev-parse', '-q', '--verify', ref],
+      ['--git-dir', path.join(h.home, 'repos', `${app}.git`), 'rev-parse', '-q', '--verify', ref],
       {
         encoding: 'utf8',
       },

@@ -70,7 +70,7 @@ describe('the builder SSH server', () => {
 
   it('still builds when git config points hooks elsewhere (core.hooksPath)', async () => {
     // Users set core.hooksPath globally for their own tooling; git would then skip our pre-receive.
-    const repo = path.join(h.home, 'git', 'alpha.git');
+    const repo = path.join(h.home, 'repos', 'alpha.git');
     execFileSync('git', ['--git-dir', repo, 'config', 'core.hooksPath', path.join(h.dir, 'no-hooks')]);
     try {
       const dir = await clone(h, 'alpha');
@@ -120,7 +120,7 @@ describe('the builder SSH server', () => {
     const r = await push(h, dir, 'ghost').done;
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('App "ghost" does not exist. Create it with: deis apps:create ghost');
-    expect(fs.existsSync(path.join(h.home, 'git', 'ghost.git'))).toBe(false);
+    expect(fs.existsSync(path.join(h.home, 'repos', 'ghost.git'))).toBe(false);
   });
 
   it('refuses a shell, other commands and repo paths outside the apps', async () => {

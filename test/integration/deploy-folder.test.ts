@@ -19,6 +19,7 @@ if (!hasDocker) console.warn('deploy-folder tests skipped: no Docker engine answ
 let t: TestCore;
 let admin: Api;
 let folder: string;
+let repo: string;
 const APP = 'folder-app';
 
 async function finished(id: string): Promise<Task & { log: string[] }> {
@@ -36,7 +37,9 @@ describe.skipIf(!hasDocker)('deploying a folder', () => {
     await ensureStackImage();
     t = await startTestCore();
     admin = await new Api(t.url).register('admin');
-    expect((await admin.post('/v2/apps/', { id: APP })).status).toBe(201);
+    const created = await admin.post('/v2/apps/', { id: APP });
+    expect(created.status).toBe(201);
+    repo = path.join(t.home, 'repos', `${(created.body as { uuid: string }).uuid}.git`);
     folder = repoFromFixture('dockerfile-app').dir;
     fs.writeFileSync(path.join(folder, '.gitignore'), 'secret.txt\n');
     fs.writeFileSync(path.join(folder, 'secret.txt'), 'not for the image');
@@ -80,7 +83,6 @@ describe.skipIf(!hasDocker)('deploying a folder', () => {
     expect(git(folder, 'rev-parse', 'HEAD')).toBe(head);
     expect(git(folder, 'status', '--porcelain', '--ignored')).toBe(status);
 
-    const repo = path.join(t.home, 'git', `${APP}.git`);
     const files = git(repo, 'ls-tree', '--name-only', DEPLOY_REF).split('\n');
     expect(files.sort()).toEqual(['.gitignore', 'Dockerfile', 'server.js']);
   }, 180_000);
@@ -90,7 +92,6 @@ describe.skipIf(!hasDocker)('deploying a folder', () => {
     const r = await admin.post(`/v2/desktop/apps/${APP}/deploy/`, { path: folder });
     const task = await finished((r.body as Task).id);
     expect(task.state, task.error ?? '').toBe('succeeded');
-    const repo = path.join(t.home, 'git', `${APP}.git`);
     expect(git(repo, 'rev-list', '--count', DEPLOY_REF)).toBe('2');
   }, 180_000);
 

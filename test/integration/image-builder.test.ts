@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
-import { cacheVolume } from '../../main/builder/buildpack-build';
+import { LABEL_INSTANCE } from '../../cluster/docker/labels';
 import { ImageBuilder } from '../../main/builder/image-builder';
 import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
 import { BuildFailed, type BuildSpec } from '../../main/builder/types';
@@ -15,9 +15,11 @@ const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('image-builder tests skipped: no Docker engine answers (start dockerd).');
 
 const docker = dockerEngine();
+const INSTANCE = `dd-test-ib-${process.pid}`;
 const builder = new ImageBuilder(() => docker, {
   stackImage: DEFAULT_STACK_IMAGE,
   buildpackDirs: [path.resolve('resources/buildpacks')],
+  instance: INSTANCE,
 });
 const made: string[] = [];
 
@@ -74,10 +76,12 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
         .getImage(image)
         .remove({ force: true })
         .catch(() => undefined);
-    await docker
-      .getVolume(cacheVolume('bp-node'))
-      .remove()
-      .catch(() => undefined);
+    const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
+    for (const v of Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
   });
 
   it('builds a Dockerfile app into <app>:git-<sha8> that serves', async () => {

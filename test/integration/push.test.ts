@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
-import { cacheVolume } from '../../main/builder/buildpack-build';
+import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import { Api, startTestCore, type TestCore } from '../support/core';
+import { startBuildpackServer, type BuildpackServer } from '../support/buildpack-server';
 import { git, offlineBuildpackRepo, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
@@ -21,7 +22,9 @@ let owner: Api;
 let other: Api;
 let pusher: Pusher;
 let buildpackRepo: string;
+let server: BuildpackServer;
 const apps: string[] = [];
+const uuids: string[] = [];
 
 function commit(dir: string, message: string, allowEmpty = false): string {
   git(dir, 'add', '-A');
@@ -44,6 +47,7 @@ async function createApp(id: string, config?: Record<string, string>): Promise<v
   const r = await owner.post('/v2/apps/', { id });
   expect(r.status, r.text).toBe(201);
   apps.push(id);
+  uuids.push((r.body as { uuid: string }).uuid);
   if (config) expect((await owner.post(`/v2/apps/${id}/config/`, { values: config })).status).toBe(201);
 }
 
@@ -63,13 +67,15 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
     other = await base.register('other', 'secret-pw', admin);
     pusher = new Pusher(t.core.builderPort, 'owner');
     await pusher.addKeyTo(owner);
-    // BUILDPACK_URL takes a git URL: make the offline test buildpack one.
-    buildpackRepo = offlineBuildpackRepo();
+    // BUILDPACK_URL takes a git URL: serve the offline test buildpack from a git server container.
+    server = await startBuildpackServer('push', { 'offline-python': offlineBuildpackRepo() });
+    buildpackRepo = server.gitUrl('offline-python');
   }, 600_000);
 
   afterAll(async () => {
     await t?.stop();
     pusher?.remove();
+    await server?.stop();
     const docker = dockerEngine();
     const images = await docker.listImages();
     for (const image of images)
@@ -79,11 +85,14 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
             .getImage(tag)
             .remove({ force: true })
             .catch(() => {});
-    for (const a of apps)
-      await docker
-        .getVolume(cacheVolume(a))
-        .remove()
-        .catch(() => {});
+    for (const uuid of uuids) {
+      const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_APP_UUID}=${uuid}`] } });
+      for (const v of Volumes ?? [])
+        await docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => {});
+    }
   });
 
   it('builds a Dockerfile app, records the build and cuts v2 with the pusher and sha', async () => {

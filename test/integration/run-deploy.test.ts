@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listProcs } from '../../cluster/docker/processes';
 import { waitReady } from '../../cluster/docker/readiness';
-import { cacheVolume } from '../../main/builder/buildpack-build';
 import type { TestCore } from '../support/core';
 import { Api } from '../support/core';
 import { dockerAvailable } from '../support/images';
@@ -337,7 +336,7 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     } finally {
       await removeImage(bp.image);
       await docker
-        .getVolume(cacheVolume('rd-bp'))
+        .getVolume(bp.cache)
         .remove()
         .catch(() => undefined);
     }

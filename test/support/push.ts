@@ -76,6 +76,18 @@ export class Pusher {
     });
   }
 
+  /** Runs git with this pusher's key (e.g. `ls-remote`, `clone`), in `cwd`. */
+  run(args: string[], cwd = this.dir): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', args, { cwd, env: this.env() });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, output }));
+    });
+  }
+
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { LABEL_INSTANCE } from '../../cluster/docker/labels';
+import { cacheVolume } from '../../main/builder/buildpack-build';
 import { ImageBuilder } from '../../main/builder/image-builder';
 import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
 import { Api, startTestCore, type TestCore } from './core';
@@ -37,24 +38,32 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Builds a fixture app with the real builder, as a push would; returns its image and Procfile. */
+/** The instance builds of fixtures are marked with (their cache volumes are named after it). */
+export const BUILD_INSTANCE = instanceName('build');
+
+/**
+ * Builds a fixture app with the real builder, as a push would; returns its image, Procfile, and the
+ * build cache volume to remove afterwards.
+ */
 export async function buildFixture(app: string, fixture: string) {
   await ensureStackImage();
   const builder = new ImageBuilder(() => docker, {
     stackImage: DEFAULT_STACK_IMAGE,
     buildpackDirs: [path.resolve('resources/buildpacks')],
+    instance: BUILD_INSTANCE,
   });
   const { dir, sha } = repoFromFixture(fixture);
+  const appUuid = randomUUID();
   const built = await builder.build({
     app,
-    appUuid: randomUUID(),
+    appUuid,
     trusted: true,
     sha,
     repo: bareFrom(dir),
     config: {},
     output: { line: () => {} },
   });
-  return { ...built, sha };
+  return { ...built, sha, appUuid, cache: cacheVolume(BUILD_INSTANCE, appUuid) };
 }
 
 /** POST /builds/ as the builder hook would: the image, its Procfile and the Dockerfile marker. */
@@ -147,6 +156,13 @@ export async function removeInstance(instance: string): Promise<void> {
       .getNetwork(name)
       .remove()
       .catch(() => undefined);
+  // Build caches are labelled with the instance too.
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL_INSTANCE}=${instance}`] } });
+  for (const v of Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
 }
 
 export async function removeImage(image: string): Promise<void> {
@@ -166,4 +182,15 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
     await sleep(200);
   }
   throw new Error('condition not met in time');
+}
+
+/** Untags every `deis-desktop/<app>:*` image of these apps (an image left without tags goes). */
+export async function removeAppImages(apps: string[]): Promise<void> {
+  for (const image of await docker.listImages())
+    for (const tag of image.RepoTags ?? [])
+      if (apps.some((a) => tag.startsWith(`deis-desktop/${a}:`)))
+        await docker
+          .getImage(tag)
+          .remove({ noprune: false })
+          .catch(() => undefined);
 }

@@ -18,7 +18,7 @@ function attempt(fields: Record<string, unknown>) {
 }
 
 const lookupAlice = vi.fn((fp: string, type: string) =>
-  fp === fingerprintMd5(blob) && type === 'ssh-ed25519' ? { username: 'alice' } : undefined,
+  fp === fingerprintMd5(blob) && type === 'ssh-ed25519' ? ['alice'] : [],
 );
 
 async function run(ctx: AuthContext) {
@@ -35,7 +35,7 @@ describe('builder authentication', () => {
       signature: key.sign(sessionData),
     });
     const onLogin = await run(ctx);
-    expect(onLogin).toHaveBeenCalledWith('alice');
+    expect(onLogin).toHaveBeenCalledWith(['alice']);
     expect(ctx.accept).toHaveBeenCalled();
   });
 

@@ -10,8 +10,8 @@ afterEach(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('migration 3 (keys)', () => {
-  it('keeps existing keys and scopes key ids to their owner', () => {
+describe('migrations 3 and 6 (keys)', () => {
+  it('keep existing keys, scope key ids and key material to their owner', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-mig-'));
     const file = path.join(dir, 'deis.db');
     const v1 = openStore(
@@ -36,10 +36,14 @@ describe('migration 3 (keys)', () => {
     const insert = store.db.prepare("INSERT INTO keys VALUES (?, ?, 'laptop', ?, ?, 't', 't')");
     insert.run('u2', b, 'ssh-ed25519 BBBB b', 'cc:dd');
     expect(() => insert.run('u3', a, 'ssh-ed25519 CCCC a', 'ee:ff')).toThrow(/UNIQUE/);
+    // A public key is public: another user may register the same material (issue 8), its owner twice not.
+    store.db
+      .prepare("INSERT INTO keys VALUES ('u4', ?, 'desk', 'ssh-ed25519 AAAA a', 'aa:bb', 't', 't')")
+      .run(b);
     expect(() =>
       store.db
-        .prepare("INSERT INTO keys VALUES ('u4', ?, 'desk', 'ssh-ed25519 DDDD b', 'aa:bb', 't', 't')")
-        .run(b),
+        .prepare("INSERT INTO keys VALUES ('u5', ?, 'desk', 'ssh-ed25519 AAAA a', 'aa:bb', 't', 't')")
+        .run(a),
     ).toThrow(/UNIQUE/);
     store.close();
   });

@@ -30,9 +30,10 @@ export function appsRoutes(r: Router, c: Controller, s: Scheduler): void {
     },
     DELETE: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
-      // Processes and routes go first, so nothing keeps serving an app that no longer exists.
+      // Processes and routes go first, so nothing keeps serving an app that no longer exists; its
+      // repository, build cache and images go with it (builder), so a new app of the name gets none.
       await s.destroy(app);
-      c.apps.destroy(app);
+      await c.apps.destroy(app);
       return { status: 204 };
     },
   });

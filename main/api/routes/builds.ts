@@ -22,7 +22,8 @@ export function buildsRoutes(r: Router, c: Controller): void {
     POST: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { image, procfile } = parseBody(CreateBuildRequest, req.body);
-      const { build } = await c.builds.create(app, req.user, { image, procfile });
+      const imageId = await c.builds.admitImage(app, req.user, image);
+      const { build } = await c.builds.create(app, req.user, { image, imageId, procfile });
       return { status: 201, body: buildJson(build, app.id) };
     },
   });

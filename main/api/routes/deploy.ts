@@ -7,9 +7,11 @@ import { APP } from './apps';
 
 export function deployRoutes(r: Router, folders: FolderDeployer): void {
   r.add(`/v2/desktop/apps/${APP}/deploy/?`, {
-    POST: (req) => {
+    POST: async (req) => {
+      // Who first: anyone but an administrator is refused before the path is even read.
+      folders.authorize(req.user);
       const { path } = parseBody(DeployFolderRequest, req.body);
-      return { status: 202, body: folders.deploy(req.user, req.params[0]!, path) };
+      return { status: 202, body: await folders.deploy(req.user, req.params[0]!, path) };
     },
   });
 }
