@@ -34,7 +34,8 @@ export class LogStore {
     } catch {
       /* no file yet */
     }
-    fs.appendFileSync(file, clean.map((l) => `${l}\n`).join(''));
+    // An app's output may hold secrets: readable by the core's user only, whatever DEIS_HOME's mode.
+    fs.appendFileSync(file, clean.map((l) => `${l}\n`).join(''), { mode: 0o600 });
     for (const line of clean) this.events.emit(app, line);
   }
 

@@ -1,0 +1,72 @@
+/**
+ * The core's copy of process output survives Docker's log rotation: an app that writes tens of MB
+ * faster than they are read (Docker's json-file follow then stalls for good) still gets every later
+ * line into its log, with a line saying output may be missing; a quiet app gets no such line.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LogFollower } from '../../cluster/docker/log-follower';
+import { LogStore } from '../../cluster/docker/log-store';
+import { BASE_IMAGE, dockerAvailable } from '../support/images';
+import { docker, instanceName } from '../support/run-stage';
+
+const hasDocker = await dockerAvailable();
+if (!hasDocker) console.warn('log-follower tests skipped: no Docker engine answers (start dockerd).');
+
+const instance = instanceName('logfollow');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-logs-'));
+const store = new LogStore(dir);
+// A short watchdog period keeps the test quick; the core uses a few seconds.
+const follower = new LogFollower(docker, instance, store, 1000);
+
+/** Runs `script` in a container logging as the target's processes do, following it from its start; the log's last lines once `last` arrived (or after a minute). */
+async function runLogged(app: string, script: string, last: string): Promise<string[]> {
+  const container = await docker.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ['bash', '-c', script],
+    HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } } },
+  });
+  try {
+    await container.start();
+    await follower.follow(container.id, 'p', app, Math.floor(Date.now() / 1000) - 1);
+    await container.wait();
+    for (let i = 0; i < 300 && store.tail(app, 1)[0] !== last; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    return store.tail(app, 5);
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+describe.skipIf(!hasDocker)("following a process's output", () => {
+  afterAll(() => {
+    follower.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the lines written after 40 MB without a newline', async () => {
+    const tail = await runLogged(
+      'flat',
+      "sleep 1; head -c 40000000 /dev/zero | tr '\\0' x; sleep 3; printf '\\nnoise done\\n'; sleep 4",
+      'p -- noise done',
+    );
+    expect(tail.at(-1)).toBe('p -- noise done');
+  }, 120_000);
+
+  it('keeps the lines written after 40 MB of lines', async () => {
+    const tail = await runLogged(
+      'lines',
+      "sleep 1; head -c 40000000 /dev/zero | tr '\\0' x | fold -w 100; sleep 3; printf '\\nnoise done\\n'; sleep 4",
+      'p -- noise done',
+    );
+    expect(tail.at(-1)).toBe('p -- noise done');
+  }, 120_000);
+
+  it('adds nothing to a quiet app', async () => {
+    const tail = await runLogged('quiet', 'for i in 1 2 3; do echo quiet $i; sleep 1; done', 'p -- quiet 3');
+    expect(tail).toEqual(['p -- quiet 1', 'p -- quiet 2', 'p -- quiet 3']);
+    expect((fs.statSync(store.file('quiet')).mode & 0o777).toString(8)).toBe('600');
+  }, 60_000);
+});
