@@ -124,6 +124,9 @@ export type ImageOrigin =
   /** The target pulls images from a registry as named: there is no local image to speak of. */
   | { kind: 'registry' };
 
+/** The labels of one node apps may run on (Kubernetes: a node's labels; Docker: the engine's). */
+export type NodeLabels = Record<string, string>;
+
 export interface LogOptions {
   /** How many of the most recent lines. */
   lines: number;
@@ -154,6 +157,8 @@ export interface Target {
   destroy(app: string): Promise<void>;
   /** Where the image a release names would come from, and for a local image which app it was built for. */
   inspectImage(ref: string): Promise<ImageOrigin>;
+  /** The labels of every node an app may be placed on, for `deis tags:set` to be checked against. */
+  nodeLabels(): Promise<NodeLabels[]>;
   /** Lets go of the engine (stops following logs) and leaves everything running. */
   close(): Promise<void>;
 }

@@ -81,6 +81,8 @@ export async function startCore(
     controller.releases.onRelease(scheduler.onRelease);
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
+    // `deis tags:set` is checked against the labels of the target's nodes.
+    controller.configs.useNodeLabels(() => target.nodeLabels());
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
 

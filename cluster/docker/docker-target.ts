@@ -10,6 +10,7 @@ import {
   type DesiredApp,
   type ImageOrigin,
   type LogOptions,
+  type NodeLabels,
   type ProcessInfo,
   type Progress,
   type ReleaseSpec,
@@ -54,6 +55,9 @@ export interface DockerTargetOptions {
   keepOrphans?: boolean;
   docker?: Docker;
 }
+
+/** Docker reports the kernel's machine name; Kubernetes nodes name the architecture as Go does. */
+const GO_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', i686: '386' };
 
 export class DockerTarget implements Target {
   private dockerClient: Docker | undefined;
@@ -344,6 +348,29 @@ export class DockerTarget implements Target {
       throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
     }
     return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
+  }
+
+  /**
+   * One node: the engine. Its labels are the daemon's own (`dockerd --label k=v`, as `docker info`
+   * lists them) plus the well-known ones a Kubernetes node carries (hostname, os, arch), so a tag
+   * such as `kubernetes.io/os=linux` means the same on every target.
+   */
+  async nodeLabels(): Promise<NodeLabels[]> {
+    let info: { Name?: string; OSType?: string; Architecture?: string; Labels?: string[] | null };
+    try {
+      info = (await this.docker.info()) as typeof info;
+    } catch (err) {
+      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
+    }
+    const labels: NodeLabels = {};
+    if (info.Name) labels['kubernetes.io/hostname'] = info.Name;
+    if (info.OSType) labels['kubernetes.io/os'] = info.OSType;
+    if (info.Architecture) labels['kubernetes.io/arch'] = GO_ARCH[info.Architecture] ?? info.Architecture;
+    for (const entry of info.Labels ?? []) {
+      const at = entry.indexOf('=');
+      if (at > 0) labels[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    return [labels];
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import type {
   DesiredApp,
   ImageOrigin,
   LogOptions,
+  NodeLabels,
   ProcessInfo,
   ReleaseSpec,
   RestartSelector,
@@ -83,6 +84,11 @@ export class FakeTarget implements Target {
    */
   async inspectImage(_ref: string): Promise<ImageOrigin> {
     return { kind: 'registry' };
+  }
+
+  /** One pretend node, labelled like a small Kubernetes node with an SSD. */
+  async nodeLabels(): Promise<NodeLabels[]> {
+    return [{ 'kubernetes.io/hostname': 'fake', 'kubernetes.io/os': 'linux', disk: 'ssd' }];
   }
 
   async destroy(app: string): Promise<void> {

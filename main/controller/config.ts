@@ -2,7 +2,8 @@
  * Config: the environment, limits, tags, registry credentials and health checks of an app. Configs
  * are immutable rows; a change merges onto the current release's config and cuts a new release.
  */
-import { conflict, notFound } from '../contract/errors';
+import type { NodeLabels } from '../../cluster/target';
+import { badRequest, conflict, DeisError, notFound } from '../contract/errors';
 import type { Config, Healthchecks } from '../contract/objects';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
@@ -63,7 +64,38 @@ export function configJson(row: ConfigRow, appId: string): Config {
   };
 }
 
+/** Asks the target for the labels of the nodes apps may run on (see Target.nodeLabels). */
+export type NodeLabelSource = () => Promise<NodeLabels[]>;
+
+/**
+ * Deis's check of `tags:set`: the app's tags, all of them, must select at least one node, else the
+ * app could never be placed. The message names the tags and, when some were set before, the new
+ * ones that broke it, word for word as Deis (its CLI keys on "No nodes matched the provided labels").
+ */
+export function checkTags(
+  tags: Record<string, string>,
+  previous: Record<string, string>,
+  nodes: NodeLabels[],
+): void {
+  const wanted = Object.entries(tags);
+  if (wanted.length === 0) return;
+  if (nodes.some((node) => wanted.every(([k, v]) => Object.hasOwn(node, k) && node[k] === v))) return;
+  const labels = wanted.map(([k, v]) => `${k}=${v}`);
+  let message = `No nodes matched the provided labels: ${labels.join(', ')}`;
+  const old = new Set(Object.entries(previous).map(([k, v]) => `${k}=${v}`));
+  const added = labels.filter((l) => !old.has(l));
+  if (old.size > 0 && added.length > 0) message += ` - Addition of ${added.join(', ')} is the cause`;
+  throw badRequest(message);
+}
+
 export class Configs {
+  private nodes: NodeLabelSource | undefined;
+
+  /** Wires the target whose nodes tags are checked against; without one, tags are not checked. */
+  useNodeLabels(source: NodeLabelSource): void {
+    this.nodes = source;
+  }
+
   constructor(
     private readonly store: Store,
     private readonly releases: Releases,
@@ -91,6 +123,7 @@ export class Configs {
     change: ConfigChange,
   ): Promise<{ config: ConfigRow; release: ReleaseRow }> {
     checkBuildConfig(change.values);
+    if (change.tags && this.nodes) await this.checkTagsOnNodes(app, change);
     const result = this.store.tx(() => {
       const base = this.releases.current(app);
       const previous = configData(this.get(base.config_uuid));
@@ -107,6 +140,23 @@ export class Configs {
     });
     await this.releases.announce({ app, release: result.release, cause: 'config' });
     return result;
+  }
+
+  /** Tags are checked against the nodes before anything is stored (the merge is redone in the transaction). */
+  private async checkTagsOnNodes(app: AppRow, change: ConfigChange): Promise<void> {
+    const previous = configData(this.current(app));
+    const next = mergeConfig(previous, change);
+    if (Object.keys(next.tags).length === 0) return;
+    let nodes: NodeLabels[];
+    try {
+      nodes = await this.nodes!();
+    } catch (err) {
+      throw new DeisError(
+        'unavailable',
+        `Tags cannot be checked against the nodes now (${(err as Error).message}); try again when the target answers.`,
+      );
+    }
+    checkTags(next.tags, previous.tags, nodes);
   }
 
   private insert(app: AppRow, user: UserRow, data: ConfigData): ConfigRow {
