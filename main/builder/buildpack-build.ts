@@ -87,7 +87,7 @@ export async function buildpackBuild(
       `DEIS_APP=${spec.app}`,
     ];
     if (source) {
-      spec.output.line(`-----> Fetching buildpack ${source.masked}`);
+      spec.output.line(`-----> Fetching custom buildpack ${source.masked}`);
       env.push(
         `DEIS_BUILDPACK_REPO=${source.repo}`,
         `DEIS_BUILDPACK_REF=${source.ref ?? ''}`,
@@ -112,7 +112,10 @@ export async function buildpackBuild(
     if (exitCode === FETCH_FAILED_EXIT && source)
       throw new BuildFailed(`Could not fetch the buildpack ${source.masked}; the lines above say why.`);
     if (exitCode !== 0)
-      throw new BuildFailed(`The buildpack failed to compile the app (exit code ${exitCode}).`);
+      // Deis's words (its e2e suite and users' scripts look for them), then ours.
+      throw new BuildFailed(
+        `Build exited with code ${exitCode}, stopping build. The buildpack failed to compile the app; the lines above say why.`,
+      );
 
     const procfile = await processTypes(container, spec);
     await writeProcfile(container, procfile, staging);

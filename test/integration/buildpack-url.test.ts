@@ -16,7 +16,7 @@ import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import type { Task } from '../../main/contract/tasks';
 import { startBuildpackServer, type BuildpackServer } from '../support/buildpack-server';
 import { Api, startTestCore, type TestCore } from '../support/core';
-import { git, offlineBuildpackRepo, repoFromFixture } from '../support/git';
+import { git, offlineBuildpackRepo, repoFromFixture, repoFromFolder } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
 import { freePort, removeAppImages } from '../support/run-stage';
@@ -128,6 +128,7 @@ const hasDocker = await dockerAvailable();
 describe.skipIf(!hasDocker)('a buildpack fetched over a real URL', () => {
   let server: BuildpackServer;
   let buildpack: string;
+  let epicFail: string;
   let commitSha: string;
   let work: string;
   let hostDaemon: ChildProcess | undefined;
@@ -140,14 +141,15 @@ describe.skipIf(!hasDocker)('a buildpack fetched over a real URL', () => {
     // Later commits break the buildpack: only the tag and the commit above build.
     fs.writeFileSync(path.join(buildpack, 'bin', 'detect'), '#!/bin/sh\nexit 1\n');
     git(buildpack, '-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qam', 'broken detect');
-    server = await startBuildpackServer('url', { 'offline-python': buildpack });
+    epicFail = repoFromFolder(path.resolve('test/fixtures/buildpacks/epic-fail')).dir;
+    server = await startBuildpackServer('url', { 'offline-python': buildpack, 'epic-fail': epicFail });
     work = repoFromFixture('python-app').dir;
   }, 600_000);
 
   afterAll(async () => {
     await server?.stop();
     if (hostDaemon?.pid) process.kill(hostDaemon.pid, 'SIGTERM');
-    for (const dir of [buildpack, work]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [buildpack, epicFail, work]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function pushWith(app: string, url: string) {
@@ -173,8 +175,18 @@ describe.skipIf(!hasDocker)('a buildpack fetched over a real URL', () => {
   it('builds from a tag over git://', async () => {
     const r = await pushWith('bp-tag', `${server.gitUrl('offline-python')}#v1`);
     expect(r.code, r.output).toBe(0);
-    expect(r.remote).toContain(`-----> Fetching buildpack ${server.gitUrl('offline-python')}#v1`);
+    expect(r.remote).toContain(`-----> Fetching custom buildpack ${server.gitUrl('offline-python')}#v1`);
     expect(r.remote).toContain('-----> Python (offline) app detected');
+  }, 300_000);
+
+  it("rejects a push whose buildpack fails to compile, in Deis's words", async () => {
+    const r = await pushWith('bp-epic-fail', server.gitUrl('epic-fail'));
+    expect(r.code).not.toBe(0);
+    // What Deis's e2e suite waits for, in this order.
+    expect(r.output).toMatch(/-----> Fetching custom buildpack[^]*exited with code 1, stopping build/);
+    expect(r.output).toContain('-----> Epic fail app detected');
+    // v1 and the config change that set BUILDPACK_URL: the failed build cut none.
+    expect((await alice.get('/v2/apps/bp-epic-fail/releases/')).body).toMatchObject({ count: 2 });
   }, 300_000);
 
   it('builds from a commit over http:// with credentials, which are never shown or kept', async () => {
@@ -182,7 +194,7 @@ describe.skipIf(!hasDocker)('a buildpack fetched over a real URL', () => {
     const r = await pushWith('bp-secret', url);
     expect(r.code, r.output).toBe(0);
     expect(r.remote).toContain(
-      `-----> Fetching buildpack http://***@${server.ip}:8000/offline-python.git#${commitSha}`,
+      `-----> Fetching custom buildpack http://***@${server.ip}:8000/offline-python.git#${commitSha}`,
     );
     expect(r.remote).toContain('-----> Python (offline) app detected');
     expect(r.output).not.toContain(SECRET);
