@@ -14,6 +14,9 @@ export interface TargetSettings {
   instance: string;
   home: string;
   routerPort: number;
+  /** DEIS_ROUTER_TLS_PORT (0: any free port), and whether it is only the default. */
+  routerTlsPort?: number;
+  routerTlsPortDefault?: boolean;
   /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
   routerBase: string;
   platformDomain: string;
@@ -22,12 +25,16 @@ export interface TargetSettings {
 }
 
 /** A target, and the port its router answers on once it is ready (0 until then, or when it has none). */
-export type RunningTarget = Target & { readonly routerPort: number };
+export type RunningTarget = Target & { readonly routerPort: number; readonly routerTlsPort?: number };
 
 export function createTarget(settings: TargetSettings): RunningTarget {
   switch (settings.kind) {
     case 'docker':
-      return new DockerTarget(settings);
+      return new DockerTarget({
+        ...settings,
+        tlsPort: settings.routerTlsPort,
+        tlsPortFlexible: settings.routerTlsPortDefault,
+      });
     case 'fake':
       return new FakeTarget();
   }

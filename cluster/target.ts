@@ -35,6 +35,17 @@ export interface Routing {
   maintenance: boolean;
   /** Addresses or networks allowed; empty allows everyone. */
   whitelist: string[];
+  /** `deis tls:enable`: plain HTTP is answered with a 301 to HTTPS. */
+  httpsOnly?: boolean;
+  /** Certificates attached to the app's domains (`deis certs:attach`), one entry per host name. */
+  certificates?: HostCertificate[];
+}
+
+/** A certificate a host name is served with over HTTPS: PEM of the leaf and its chain, and its key. */
+export interface HostCertificate {
+  host: string;
+  certificate: string;
+  key: string;
 }
 
 /** What should run for one app. */

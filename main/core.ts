@@ -71,6 +71,8 @@ export async function startCore(
       instance: settings.instance ?? DEFAULT_INSTANCE,
       home: settings.home,
       routerPort: settings.routerPort,
+      routerTlsPort: settings.routerTlsPort,
+      routerTlsPortDefault: settings.routerTlsPortDefault,
       routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       // A store made in this start knows no apps, so every container of the instance would look

@@ -10,6 +10,10 @@ export interface CoreSettings {
   apiPort: number;
   builderPort: number;
   routerPort: number;
+  /** DEIS_ROUTER_TLS_PORT: the router's HTTPS port (0: any free port; unset in tests). */
+  routerTlsPort?: number;
+  /** DEIS_ROUTER_TLS_PORT was not set: when the default is taken, another port is used. */
+  routerTlsPortDefault?: boolean;
   host: '127.0.0.1';
   /** DEIS_TARGET: where apps run (`docker`, or `fake` for API tests without an engine). */
   target?: 'docker' | 'fake';
@@ -29,7 +33,7 @@ export const DEFAULT_INSTANCE = 'deis-desktop';
 export const DEFAULT_ROUTER_BASE = 'debian:bookworm-slim';
 export const DEFAULT_PLATFORM_DOMAIN = 'localhost';
 
-export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080 } as const;
+export const DEFAULT_PORTS = { api: 8765, builder: 2222, router: 8080, routerTls: 8443 } as const;
 
 /** The per-user app-data folder, where Electron's `userData` would also be. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -82,6 +86,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     apiPort: port(env, 'DEIS_API_PORT', DEFAULT_PORTS.api),
     builderPort: port(env, 'DEIS_BUILDER_PORT', DEFAULT_PORTS.builder),
     routerPort: port(env, 'DEIS_ROUTER_PORT', DEFAULT_PORTS.router),
+    routerTlsPort: port(env, 'DEIS_ROUTER_TLS_PORT', DEFAULT_PORTS.routerTls),
+    routerTlsPortDefault: !env.DEIS_ROUTER_TLS_PORT,
     host: '127.0.0.1',
     target: env.DEIS_TARGET === 'fake' ? 'fake' : 'docker',
     instance: env.DEIS_INSTANCE || DEFAULT_INSTANCE,

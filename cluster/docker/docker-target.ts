@@ -20,6 +20,7 @@ import {
   type RunResult,
   type Target,
 } from '../target';
+import { LocalAuthority } from '../../main/tls/authority';
 import { converge, type ConvergeContext } from './converge';
 import { dockerEngine } from './engine';
 import { LABEL_APP_UUID, roleFilter } from './labels';
@@ -53,6 +54,12 @@ export interface DockerTargetOptions {
   platformDomain: string;
   /** Leave containers that belong to no known app: the store is new and knows none yet. */
   keepOrphans?: boolean;
+  /** DEIS_ROUTER_TLS_PORT: the router's HTTPS port on 127.0.0.1 (0: any free port). */
+  tlsPort?: number;
+  /** The HTTPS port is the default, not the user's choice: another is fine when it is taken. */
+  tlsPortFlexible?: boolean;
+  /** Issues the certificates of `<app>.<platform domain>`; made in `DEIS_HOME/tls` when not given. */
+  authority?: LocalAuthority;
   docker?: Docker;
 }
 
@@ -100,6 +107,11 @@ export class DockerTarget implements Target {
     return this.router?.publicPort ?? 0;
   }
 
+  /** The port the router answers HTTPS on, on 127.0.0.1. */
+  get routerTlsPort(): number {
+    return this.router?.tlsPublicPort ?? 0;
+  }
+
   async ensureReady(apps: DesiredApp[], progress: Progress = noProgress): Promise<void> {
     try {
       await this.docker.ping();
@@ -108,13 +120,22 @@ export class DockerTarget implements Target {
     }
     const { instance } = this.options;
     const network = await ensureHomeNetwork(this.docker, this.networkName, instance);
+    const { platformDomain } = this.options;
+    const authority = (this.options.authority ??= LocalAuthority.open(
+      path.join(this.options.home, 'tls'),
+      platformDomain,
+    ));
     const router = new Router(this.docker, {
       instance,
       name: this.routerName,
       network,
       base: this.options.routerBase,
       port: this.options.routerPort,
-      platformDomain: this.options.platformDomain,
+      tlsPort: this.options.tlsPort ?? 0,
+      tlsPortFlexible: this.options.tlsPortFlexible,
+      platformDomain,
+      localCertificates: (host) => (authority.covers(host) ? authority.leaf(host) : undefined),
+      fallbackCertificate: authority.leaf(platformDomain),
     });
     await router.ensure(progress);
     this.router = router;

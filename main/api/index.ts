@@ -59,7 +59,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   permsRoutes(r, c);
   settingsRoutes(r, c, s);
   keysRoutes(r, c);
-  certsRoutes(r, c);
+  certsRoutes(r, c, s);
   if (extras.folders) deployRoutes(r, extras.folders);
   // Last: it answers every path the API does not.
   uiRoutes(r, extras.ui);

@@ -130,11 +130,26 @@ export class Certs {
       );
   }
 
-  /** Deletes a certificate; its domains lose it (the schema sets their certificate to NULL). */
-  remove(user: UserRow, name: string): void {
-    this.store.tx(() => {
+  /** The PEM of a certificate and its key, for the router (never for an API answer). */
+  pem(id: number): { certificate: string; key: string } | undefined {
+    return this.store.db.prepare('SELECT certificate, key FROM certificates WHERE id = ?').get(id) as
+      { certificate: string; key: string } | undefined;
+  }
+
+  /**
+   * Deletes a certificate; its domains lose it (the schema sets their certificate to NULL).
+   * Returns the apps whose domains it served, for the router to follow.
+   */
+  remove(user: UserRow, name: string): string[] {
+    return this.store.tx(() => {
       const cert = this.get(user, name);
+      const apps = this.store.db
+        .prepare(
+          'SELECT DISTINCT apps.id AS app FROM domains JOIN apps ON apps.uuid = domains.app_uuid WHERE certificate_id = ?',
+        )
+        .all(cert.id) as { app: string }[];
       this.store.db.prepare('DELETE FROM certificates WHERE id = ?').run(cert.id);
+      return apps.map((a) => a.app);
     });
   }
 
@@ -146,19 +161,22 @@ export class Certs {
     return row;
   }
 
-  attach(user: UserRow, name: string, domain: string): void {
-    this.store.tx(() => {
+  /** Attaches; returns the domain's app, for the router to follow. */
+  attach(user: UserRow, name: string, domain: string): string {
+    return this.store.tx(() => {
       const cert = this.get(user, name);
       const row = this.usableDomain(user, domain);
       if (row.certificate_id !== null) throw conflict('Domain already has a certificate attached to it');
       this.store.db
         .prepare('UPDATE domains SET certificate_id = ?, updated = ? WHERE id = ?')
         .run(cert.id, timestamp(), row.id);
+      return row.app;
     });
   }
 
-  detach(user: UserRow, name: string, domain: string): void {
-    this.store.tx(() => {
+  /** Detaches; returns the domain's app, for the router to follow. */
+  detach(user: UserRow, name: string, domain: string): string {
+    return this.store.tx(() => {
       const cert = this.get(user, name);
       const row = this.usableDomain(user, domain);
       // Deis cleared whatever certificate the domain had; only this one's attachment is ours to remove.
@@ -167,6 +185,7 @@ export class Certs {
       this.store.db
         .prepare('UPDATE domains SET certificate_id = NULL, updated = ? WHERE id = ?')
         .run(timestamp(), row.id);
+      return row.app;
     });
   }
 }

@@ -62,11 +62,17 @@ export class Scheduler {
 
   routing(app: AppRow): Routing {
     const settings = this.c.settings.latest(app);
+    const domains = this.c.domains.list(app);
     return {
-      domains: this.c.domains.list(app).map((d) => d.domain),
+      domains: domains.map((d) => d.domain),
       routable: settings.routable === 1,
       maintenance: settings.maintenance === 1,
       whitelist: JSON.parse(settings.whitelist) as string[],
+      httpsOnly: this.c.tls.latest(app).https_enforced === 1,
+      certificates: domains.flatMap((d) => {
+        const cert = d.certificate_id === null ? undefined : this.c.certs.pem(d.certificate_id);
+        return cert ? [{ host: d.domain, ...cert }] : [];
+      }),
     };
   }
 

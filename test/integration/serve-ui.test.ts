@@ -27,6 +27,7 @@ describe('npm run serve', () => {
         DEIS_API_PORT: '0',
         DEIS_BUILDER_PORT: '0',
         DEIS_ROUTER_PORT: '0',
+        DEIS_ROUTER_TLS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

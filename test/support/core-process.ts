@@ -29,6 +29,7 @@ export function startCoreProcess(o: CoreProcessOptions): Promise<CoreProcess> {
       DEIS_INSTANCE: o.instance,
       DEIS_API_PORT: String(o.apiPort),
       DEIS_ROUTER_PORT: String(o.routerPort),
+      DEIS_ROUTER_TLS_PORT: '0',
       DEIS_BUILDER_PORT: '0',
       DEIS_ROUTER_BASE: o.routerBase,
       DEIS_TARGET: 'docker',

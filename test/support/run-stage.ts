@@ -5,8 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import type tls from 'node:tls';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { LABEL_INSTANCE } from '../../cluster/docker/labels';
 import { cacheVolume } from '../../main/builder/buildpack-build';
@@ -106,6 +108,51 @@ export function viaRouter(
   });
 }
 
+const tlsAgents = new Map<string, https.Agent>();
+
+/**
+ * One HTTPS request through the router's TLS port, asking for `host` by SNI and checking the
+ * certificate it gets against `ca` (PEM) for that name, as a browser that trusts `ca` would.
+ */
+export function viaRouterTls(
+  port: number,
+  host: string,
+  ca: string,
+  urlPath = '/',
+  timeoutMs = 10_000,
+  /** A new connection (a new handshake) rather than one kept alive from an earlier request. */
+  fresh = false,
+): Promise<RouterReply & { issuer: string }> {
+  const key = `${host}\0${ca}`;
+  let agent = tlsAgents.get(key);
+  if (!agent) tlsAgents.set(key, (agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca })));
+  if (fresh) agent = new https.Agent({ keepAlive: false, ca });
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        servername: host,
+        headers: { Host: host },
+        agent,
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const issuer = String((res.socket as tls.TLSSocket).getPeerCertificate().issuer?.CN ?? '');
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), issuer }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
 /** Steady load: `workers` loops of sequential requests until stopped; every non-200 counts as failed. */
 export class Load {
   ok = 0;
@@ -114,11 +161,16 @@ export class Load {
   private running = true;
   private readonly loops: Promise<void>[];
 
-  constructor(port: number, host: string, workers = 4) {
+  constructor(
+    port: number,
+    host: string,
+    workers = 4,
+    request: (port: number, host: string) => Promise<RouterReply> = viaRouter,
+  ) {
     this.loops = Array.from({ length: workers }, async () => {
       while (this.running) {
         try {
-          const r = await viaRouter(port, host);
+          const r = await request(port, host);
           if (r.status === 200) {
             this.ok++;
             this.bodies.add(r.body.split(' on ')[0]!);

@@ -31,6 +31,7 @@ export function serve(home: string, env: Record<string, string> = {}): Promise<S
       DEIS_API_PORT: '0',
       DEIS_BUILDER_PORT: '0',
       DEIS_ROUTER_PORT: '0',
+      DEIS_ROUTER_TLS_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

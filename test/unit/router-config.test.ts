@@ -4,6 +4,7 @@ import {
   hostNames,
   renderBackends,
   renderRouterConfig,
+  renderCerts,
   renderRoutes,
   type RouteEntry,
 } from '../../cluster/docker/router/config';
@@ -29,18 +30,18 @@ describe('router', () => {
       '*.demo.test',
     ]);
     expect(render([route({ domains: ['demo', 'WWW.Demo.test', '*.demo.test'] })])).toBe(
-      'app:demo 0 -\nhost:demo.localhost demo\nhost:www.demo.test demo\nhost:*.demo.test demo\n',
+      'tls:port 0\napp:demo 0 - 0\nhost:demo.localhost demo\nhost:www.demo.test demo\nhost:*.demo.test demo\n',
     );
   });
 
   it('has one nginx.conf for every app, so no app change reloads nginx', () => {
-    const conf = renderRouterConfig({ publicPort: 8080, generation: 7 });
+    const conf = renderRouterConfig({ publicPort: 8080, tlsPublicPort: 8443, generation: 7 });
     expect(conf).not.toContain('demo');
     expect(conf).toContain("access_by_lua_block { require('deis_router').route() }");
   });
 
   it('forwards the client facts, with the port clients use', () => {
-    const text = renderRouterConfig({ publicPort: 8080, generation: 7 });
+    const text = renderRouterConfig({ publicPort: 8080, tlsPublicPort: 8443, generation: 7 });
     expect(text).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
     expect(text).toContain('proxy_set_header X-Forwarded-Proto $scheme;');
     expect(text).toContain('proxy_set_header X-Forwarded-Port 8080;');
@@ -48,9 +49,46 @@ describe('router', () => {
 
   it('carries maintenance and the whitelist per app, and leaves out apps that are not routable', () => {
     expect(render([route({ maintenance: true, whitelist: ['10.0.0.0/8', '1.2.3.4'] })])).toMatch(
-      /^app:demo 1 10\.0\.0\.0\/8,1\.2\.3\.4\n/,
+      /^tls:port 0\napp:demo 1 10\.0\.0\.0\/8,1\.2\.3\.4 0\n/,
     );
-    expect(render([route({ routable: false })])).toBe('');
+    expect(render([route({ routable: false })])).toBe('tls:port 0\n');
+    expect(renderRoutes([route({ httpsOnly: true })], 'localhost', 8443)).toMatch(
+      /^tls:port 8443\napp:demo 0 - 1\n/,
+    );
+  });
+
+  it('serves attached certificates for their names and local leaves for the platform domain', () => {
+    const pair = (n: string) => ({ certificate: `CERT ${n}`, key: `KEY ${n}` });
+    const table = renderCerts(
+      [
+        route({
+          domains: ['demo', 'www.demo.test', '*.demo.test', 'bare.demo.test'],
+          certificates: [
+            { host: 'www.demo.test', ...pair('www') },
+            { host: '*.demo.test', ...pair('wild') },
+          ],
+        }),
+        route({ app: 'hidden', domains: ['hidden'], routable: false }),
+      ],
+      'localhost',
+      (host) => (host.endsWith('.localhost') ? pair(host) : undefined),
+    );
+    const lines = table.trim().split('\n');
+    const pems = new Map(
+      lines
+        .filter((l) => l.startsWith('pem:'))
+        .map((l) => {
+          const [id, b64] = l.slice(4).split(' ');
+          return [id!, Buffer.from(b64!, 'base64').toString()];
+        }),
+    );
+    const hosts = new Map(
+      lines.filter((l) => l.startsWith('host:')).map((l) => l.slice(5).split(' ') as [string, string]),
+    );
+    expect([...hosts.keys()].sort()).toEqual(['*.demo.test', 'demo.localhost', 'www.demo.test']);
+    expect(pems.get(hosts.get('www.demo.test')!)).toBe('CERT www\nKEY www\n');
+    expect(pems.get(hosts.get('*.demo.test')!)).toBe('CERT wild\nKEY wild\n');
+    expect(pems.get(hosts.get('demo.localhost')!)).toBe('CERT demo.localhost\nKEY demo.localhost\n');
   });
 
   it('lists the processes of each app in the backends table', () => {

@@ -1,8 +1,10 @@
 /**
  * What the router is told. nginx.conf is the same for every app and is applied once per router
- * (and when this file changes); apps, host names, settings and processes are tables the Lua code
- * reads on every request (see lua.ts), replaced without a reload. Pure.
+ * (and when this file changes); apps, host names, settings, processes and certificates are tables
+ * the Lua code reads on every request or handshake (see lua.ts), replaced without a reload. Pure.
  */
+import { createHash } from 'node:crypto';
+import type { HostCertificate } from '../../target';
 
 export interface RouteEntry {
   app: string;
@@ -13,11 +15,20 @@ export interface RouteEntry {
   maintenance: boolean;
   routable: boolean;
   whitelist: string[];
+  /** Plain HTTP is redirected to HTTPS (tls:enable). */
+  httpsOnly?: boolean;
+  /** Certificates attached to the app's host names. */
+  certificates?: HostCertificate[];
 }
+
+/** A leaf (and key) the local certificate authority issues for a host name it covers, or nothing. */
+export type LocalCertificates = (host: string) => { certificate: string; key: string } | undefined;
 
 export interface RouterConfigInput {
   /** The port clients use on the host (X-Forwarded-Port). */
   publicPort: number;
+  /** The HTTPS port clients use on the host. */
+  tlsPublicPort: number;
   /** Written into the status endpoint, so the core can see that a reload took effect. */
   generation: number;
 }
@@ -34,6 +45,35 @@ const PAGE_404 =
 
 export function hostNames(domains: string[], platformDomain: string): string[] {
   return domains.map((d) => (d.includes('.') ? d : `${d}.${platformDomain}`));
+}
+
+/** The certificate (and key) nginx starts with; written by the core next to nginx.conf. */
+export const FALLBACK_CERT = '/etc/nginx/fallback.pem';
+
+/** What both listeners do with a request; `port` is the one clients used on the host. */
+function appLocations(port: number): string {
+  return `    location / {
+      access_by_lua_block { require('deis_router').route() }
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port ${port};
+      proxy_pass http://deis_backends;
+    }
+    location @unknown {
+      default_type text/html;
+      return 404 ${quoted(PAGE_404)};
+    }
+    location @maintenance {
+      default_type text/html;
+      return 503 ${quoted(PAGE_MAINTENANCE)};
+    }
+    location @unavailable {
+      default_type text/html;
+      return 503 ${quoted(PAGE_503)};
+    }`;
 }
 
 /** Quotes a string for nginx. */
@@ -61,16 +101,11 @@ http {
   lua_shared_dict deis_routes 8m;
   lua_shared_dict deis_backends 8m;
   lua_shared_dict deis_inflight 4m;
+  lua_shared_dict deis_certs 16m;
   init_by_lua_block { require('deis_router').load() }
   log_by_lua_block { require('deis_router').done() }
 
   proxy_http_version 1.1;
-  proxy_set_header Connection "";
-  proxy_set_header Host $http_host;
-  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-  proxy_set_header X-Forwarded-Proto $scheme;
-  proxy_set_header X-Forwarded-Host $host;
-  proxy_set_header X-Forwarded-Port ${input.publicPort};
   proxy_buffering off;
   proxy_connect_timeout 5s;
   proxy_read_timeout 1200s;
@@ -91,44 +126,77 @@ http {
     location = /generation { return 200 '${input.generation}'; }
     location = /routes { content_by_lua_block { require('deis_router').update('routes') } }
     location = /backends { content_by_lua_block { require('deis_router').update('backends') } }
+    location = /certs { content_by_lua_block { require('deis_router').update('certs') } }
     location = /inflight { content_by_lua_block { require('deis_router').count() } }
   }
   server {
     listen 80 default_server;
     server_name _;
-    location / {
-      access_by_lua_block { require('deis_router').route() }
-      proxy_pass http://deis_backends;
-    }
-    location @unknown {
-      default_type text/html;
-      return 404 ${quoted(PAGE_404)};
-    }
-    location @maintenance {
-      default_type text/html;
-      return 503 ${quoted(PAGE_MAINTENANCE)};
-    }
-    location @unavailable {
-      default_type text/html;
-      return 503 ${quoted(PAGE_503)};
-    }
+${appLocations(input.publicPort)}
+  }
+  server {
+    listen 443 ssl default_server;
+    server_name _;
+    # Only until the Lua below picks the host's own certificate (an unknown host keeps this one).
+    ssl_certificate ${FALLBACK_CERT};
+    ssl_certificate_key ${FALLBACK_CERT};
+    ssl_certificate_by_lua_block { require('deis_router').certificate() }
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:deis_tls:4m;
+    ssl_session_timeout 1h;
+${appLocations(input.tlsPublicPort)}
   }
 }
 `;
 }
 
 /**
- * The routes table: `app:<app> <maintenance 0|1> <whitelist,...|->` per routable app, then
+ * The routes table: `tls:port <n>` (where redirects to HTTPS go), then
+ * `app:<app> <maintenance 0|1> <whitelist,...|-> <https only 0|1>` per routable app, then
  * `host:<name> <app>` per host name (bare domains under the platform domain, lowercased as nginx's
  * $host is).
  */
-export function renderRoutes(routes: RouteEntry[], platformDomain: string): string {
+export function renderRoutes(routes: RouteEntry[], platformDomain: string, tlsPort = 0): string {
   const routed = [...routes].filter((r) => r.routable).sort((a, b) => (a.app < b.app ? -1 : 1));
-  const apps = routed.map((r) => `app:${r.app} ${r.maintenance ? 1 : 0} ${r.whitelist.join(',') || '-'}\n`);
+  const apps = routed.map(
+    (r) => `app:${r.app} ${r.maintenance ? 1 : 0} ${r.whitelist.join(',') || '-'} ${r.httpsOnly ? 1 : 0}\n`,
+  );
   const hosts = routed.flatMap((r) =>
     hostNames(r.domains, platformDomain).map((h) => `host:${h.toLowerCase()} ${r.app}\n`),
   );
-  return [...apps, ...hosts].join('');
+  return [`tls:port ${tlsPort}\n`, ...apps, ...hosts].join('');
+}
+
+/**
+ * The certificates table: `pem:<id> <base64 of certificate chain and key>` once per certificate,
+ * and `host:<name> <id>` per host name it serves: an attached certificate, else (for a name under the
+ * platform domain) a leaf of the local certificate authority. Names are lowercased as SNI is matched.
+ */
+export function renderCerts(routes: RouteEntry[], platformDomain: string, local?: LocalCertificates): string {
+  const pems = new Map<string, string>();
+  const hosts = new Map<string, string>();
+  const add = (host: string, pair: { certificate: string; key: string }) => {
+    const pem = `${pair.certificate.trim()}\n${pair.key.trim()}\n`;
+    const id = createHash('sha256').update(pem).digest('hex').slice(0, 16);
+    pems.set(id, Buffer.from(pem).toString('base64'));
+    hosts.set(host, id);
+  };
+  const routed = [...routes].filter((r) => r.routable).sort((a, b) => (a.app < b.app ? -1 : 1));
+  for (const r of routed) {
+    const attached = new Map((r.certificates ?? []).map((c) => [c.host.toLowerCase(), c]));
+    for (const stored of r.domains) {
+      const host = hostNames([stored], platformDomain)[0]!.toLowerCase();
+      const cert = attached.get(stored.toLowerCase()) ?? attached.get(host);
+      if (cert) add(host, cert);
+      else if (!host.startsWith('*.')) {
+        const leaf = local?.(host);
+        if (leaf) add(host, leaf);
+      }
+    }
+  }
+  const lines = [...pems].map(([id, b64]) => `pem:${id} ${b64}\n`);
+  for (const [host, id] of [...hosts].sort()) lines.push(`host:${host} ${id}\n`);
+  return lines.join('');
 }
 
 /** The backends table: one `app ip:port ...` line per app that has processes in rotation. */

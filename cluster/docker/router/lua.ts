@@ -17,6 +17,7 @@ local balancer = require("ngx.balancer")
 local routes = ngx.shared.deis_routes
 local backends = ngx.shared.deis_backends
 local inflight = ngx.shared.deis_inflight
+local certs = ngx.shared.deis_certs
 local DIR = "${STATE_DIR}"
 local M = {}
 local turn = {}
@@ -60,6 +61,7 @@ end
 function M.load()
   replace(routes, read("routes.txt"))
   replace(backends, read("backends.txt"))
+  if certs then replace(certs, read("certs.txt")) end
 end
 
 -- Parsed lists are kept per worker until the table's text for the app changes.
@@ -146,13 +148,20 @@ local function app_of(host)
   return app
 end
 
--- access_by_lua: 404 unknown host, 403 outside the whitelist, 503 maintenance or nothing ready.
+-- access_by_lua: 404 unknown host, 403 outside the whitelist, 301 to HTTPS for tls:enable,
+-- 503 maintenance or nothing ready.
 function M.route()
   local app = app_of(ngx.var.host)
   if not app then return ngx.exec("@unknown") end
-  local maintenance, whitelist = (routes:get("app:" .. app) or "0 -"):match("^(%d) (%S+)$")
+  local maintenance, whitelist, https_only =
+    (routes:get("app:" .. app) or "0 - 0"):match("^(%d) (%S+) ?(%d?)$")
   if whitelist and whitelist ~= "-" and not allowed(ngx.var.remote_addr, whitelist) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
+  end
+  if https_only == "1" and ngx.var.scheme == "http" then
+    local port = routes:get("tls:port") or "443"
+    local suffix = (port == "443" or port == "0") and "" or (":" .. port)
+    return ngx.redirect("https://" .. ngx.var.host .. suffix .. ngx.var.request_uri, 301)
   end
   if maintenance == "1" then return ngx.exec("@maintenance") end
   if not peers_of(app) then return ngx.exec("@unavailable") end
@@ -190,11 +199,64 @@ function M.done()
   if peer then inflight:incr(peer, -1, 0) end
 end
 
--- PUT /routes and PUT /backends: replace a whole table.
+-- ssl_certificate_by_lua: the certificate of the name the client asked for (SNI): the exact
+-- name, else the nearest "*.suffix" wildcard; an unknown name keeps the fallback certificate.
+-- Parsed certificates are kept per worker until the table's text for them changes.
+local ssl = require("ngx.ssl")
+local parsed_certs, parsed_count = {}, 0
+local function cert_id(host)
+  local id = certs:get("host:" .. host)
+  local rest = host
+  while not id do
+    local dot = rest:find(".", 1, true)
+    if not dot then return nil end
+    rest = rest:sub(dot + 1)
+    id = certs:get("host:*." .. rest)
+  end
+  return id
+end
+
+function M.certificate()
+  local name = ssl.server_name()
+  if not name then return end
+  local id = cert_id(name:lower())
+  if not id then return end
+  local cached = parsed_certs[id]
+  if not cached then
+    local b64 = certs:get("pem:" .. id)
+    local pem = b64 and ngx.decode_base64(b64)
+    if not pem then return end
+    local chain, err = ssl.parse_pem_cert(pem)
+    local key, kerr = ssl.parse_pem_priv_key(pem)
+    if not chain or not key then
+      ngx.log(ngx.ERR, "deis: certificate ", id, " unusable: ", err or kerr)
+      return
+    end
+    cached = { chain = chain, key = key }
+    -- Ids name contents, so an entry is never stale; replaced certificates only take room.
+    if parsed_count >= 1000 then parsed_certs, parsed_count = {}, 0 end
+    parsed_certs[id] = cached
+    parsed_count = parsed_count + 1
+  end
+  ssl.clear_certs()
+  local ok, err = ssl.set_cert(cached.chain)
+  if ok then ok, err = ssl.set_priv_key(cached.key) end
+  if not ok then ngx.log(ngx.ERR, "deis: cannot serve certificate ", id, ": ", err) end
+end
+
+-- PUT /routes, /backends and /certs: replace a whole table.
+local tables = { routes = routes, backends = backends, certs = certs }
 function M.update(name)
   ngx.req.read_body()
-  local body = ngx.req.get_body_data() or ""
-  replace(name == "routes" and routes or backends, body)
+  local body = ngx.req.get_body_data()
+  if not body then
+    -- A body larger than the buffer went to a file.
+    local file = ngx.req.get_body_file()
+    local f = file and io.open(file, "r")
+    body = f and f:read("*a") or ""
+    if f then f:close() end
+  end
+  replace(tables[name], body)
   write(name .. ".txt", body)
   ngx.say("ok")
 end

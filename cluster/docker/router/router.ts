@@ -14,7 +14,16 @@ import { labelsFor } from '../labels';
 import { appNetworks, routerAddress, type Network } from '../network';
 import { tarOf } from '../tar';
 import { TargetError, type Progress } from '../../target';
-import { renderBackends, renderRouterConfig, renderRoutes, STATUS_PORT, type RouteEntry } from './config';
+import {
+  FALLBACK_CERT,
+  renderBackends,
+  renderCerts,
+  renderRouterConfig,
+  renderRoutes,
+  STATUS_PORT,
+  type LocalCertificates,
+  type RouteEntry,
+} from './config';
 import { ensureRouterImage } from './image';
 import { STATE_DIR } from './lua';
 
@@ -28,7 +37,15 @@ export interface RouterOptions {
   base: string;
   /** DEIS_ROUTER_PORT on 127.0.0.1; 0 lets Docker choose one. */
   port: number;
+  /** DEIS_ROUTER_TLS_PORT on 127.0.0.1 for HTTPS; 0 lets Docker choose one. */
+  tlsPort: number;
+  /** The HTTPS port was not asked for by the user: when it is taken, Docker picks another. */
+  tlsPortFlexible?: boolean;
   platformDomain: string;
+  /** Leaves of the local certificate authority for names under the platform domain. */
+  localCertificates?: LocalCertificates;
+  /** What nginx serves to a name it has no certificate for (and needs to start at all). */
+  fallbackCertificate: { certificate: string; key: string };
 }
 
 const NO_FORWARDING = ['net.ipv4.ip_forward', '0'] as const;
@@ -38,10 +55,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Router {
   /** The port clients reach the router on. */
   publicPort = 0;
+  /** The HTTPS port clients reach the router on. */
+  tlsPublicPort = 0;
   private generation = Date.now();
   private appliedConfig = '';
   private appliedRoutes = '';
   private appliedBackends = '';
+  private appliedCerts = '';
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private latest: RouteEntry[] = [];
@@ -75,6 +95,7 @@ export class Router {
     const info = await this.inspect();
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
     this.publicPort = Number(binding?.HostPort ?? 0);
+    this.tlsPublicPort = Number(info?.NetworkSettings.Ports['443/tcp']?.[0]?.HostPort ?? 0);
     // A router that was already running keeps what the core before us told it; knowing that
     // spares work (and, for nginx.conf, a reload) when nothing changed meanwhile.
     const read = async (file: string) =>
@@ -85,6 +106,7 @@ export class Router {
     this.appliedConfig = generation ? config.split(generation).join('0') : config;
     this.appliedRoutes = await read(`${STATE_DIR}/routes.txt`);
     this.appliedBackends = await read(`${STATE_DIR}/backends.txt`);
+    this.appliedCerts = await read(`${STATE_DIR}/certs.txt`);
   }
 
   /** Connects the router to an app's network at its fixed address there (once). */
@@ -131,6 +153,9 @@ export class Router {
   private fits(info: Docker.ContainerInspectInfo, image: string): boolean {
     const wanted = this.options.port ? String(this.options.port) : undefined;
     const binding = info.HostConfig.PortBindings?.['80/tcp']?.[0] as { HostPort?: string } | undefined;
+    const tls = info.HostConfig.PortBindings?.['443/tcp']?.[0] as { HostPort?: string } | undefined;
+    const tlsWanted =
+      this.options.tlsPort && !this.options.tlsPortFlexible ? String(this.options.tlsPort) : undefined;
     const onNet =
       info.NetworkSettings.Networks[this.options.network.name]?.IPAMConfig?.IPv4Address === this.address;
     // A router made before apps had networks of their own may forward packets between them.
@@ -139,7 +164,10 @@ export class Router {
       info.Config.Image === image &&
       onNet &&
       !forwards &&
-      (wanted === undefined || binding?.HostPort === wanted)
+      (wanted === undefined || binding?.HostPort === wanted) &&
+      // Routers made before HTTPS publish no TLS port.
+      tls !== undefined &&
+      (tlsWanted === undefined || tls.HostPort === tlsWanted)
     );
   }
 
@@ -153,15 +181,31 @@ export class Router {
   }
 
   private async create(image: string): Promise<void> {
+    const tlsPort = this.options.tlsPort ? String(this.options.tlsPort) : '';
+    try {
+      await this.createWith(image, tlsPort);
+    } catch (err) {
+      // The default HTTPS port is taken (another program, another core): any free port will do.
+      if (
+        !(err instanceof TargetError && err.message.includes(`Port ${tlsPort} `)) ||
+        !this.options.tlsPortFlexible
+      )
+        throw err;
+      await this.createWith(image, '');
+    }
+  }
+
+  private async createWith(image: string, tlsPort: string): Promise<void> {
     const c = await this.docker.createContainer({
       name: this.options.name,
       Image: image,
       Labels: labelsFor(this.options.instance, 'router'),
-      ExposedPorts: { '80/tcp': {} },
+      ExposedPorts: { '80/tcp': {}, '443/tcp': {} },
       HostConfig: {
         RestartPolicy: { Name: 'unless-stopped' },
         PortBindings: {
           '80/tcp': [{ HostIp: '127.0.0.1', HostPort: this.options.port ? String(this.options.port) : '' }],
+          '443/tcp': [{ HostIp: '127.0.0.1', HostPort: tlsPort }],
         },
         NetworkMode: this.options.network.name,
         // It proxies HTTP; it must never route a packet from one app's network to another's.
@@ -176,11 +220,18 @@ export class Router {
     } catch (err) {
       await c.remove({ force: true }).catch(() => undefined);
       const message = String((err as Error).message);
-      if (/address already in use|port is already allocated/i.test(message))
+      if (/address already in use|port is already allocated/i.test(message)) {
+        // Docker names the port it could not bind: say which of the two it was.
+        if (tlsPort && message.includes(`:${tlsPort}`))
+          throw new TargetError(
+            'setup',
+            `Port ${tlsPort} is in use by another program; set DEIS_ROUTER_TLS_PORT to a free port.`,
+          );
         throw new TargetError(
           'setup',
           `Port ${this.options.port} is in use by another program; set DEIS_ROUTER_PORT to a free port.`,
         );
+      }
       throw err;
     }
   }
@@ -207,12 +258,24 @@ export class Router {
   }
 
   private async applyNow(routes: RouteEntry[]): Promise<void> {
-    const config = renderRouterConfig({ publicPort: this.publicPort, generation: 0 });
+    const ports = { publicPort: this.publicPort, tlsPublicPort: this.tlsPublicPort };
+    const config = renderRouterConfig({ ...ports, generation: 0 });
     if (config !== this.appliedConfig) {
       const generation = ++this.generation;
-      const text = renderRouterConfig({ publicPort: this.publicPort, generation });
+      const text = renderRouterConfig({ ...ports, generation });
       const container = this.docker.getContainer(this.options.name);
-      await container.putArchive(tarOf([{ name: 'next.conf', content: text }]), { path: '/etc/nginx' });
+      const fallback = this.options.fallbackCertificate;
+      await container.putArchive(
+        tarOf([
+          { name: 'next.conf', content: text },
+          {
+            name: FALLBACK_CERT.slice('/etc/nginx/'.length),
+            content: `${fallback.certificate.trim()}\n${fallback.key.trim()}\n`,
+            mode: 0o600,
+          },
+        ]),
+        { path: '/etc/nginx' },
+      );
       const result = await execIn(this.docker, this.options.name, [
         'sh',
         '-c',
@@ -223,8 +286,14 @@ export class Router {
       await this.waitForGeneration(generation);
       this.appliedConfig = config;
     }
-    // Routes before backends: a new app's host names exist before its processes get traffic.
-    const table = renderRoutes(routes, this.options.platformDomain);
+    // Certificates, then routes, then backends: a new app's name has its certificate before it is
+    // routed, and is routed before its processes get traffic.
+    const certs = renderCerts(routes, this.options.platformDomain, this.options.localCertificates);
+    if (certs !== this.appliedCerts) {
+      await this.put('certs', certs);
+      this.appliedCerts = certs;
+    }
+    const table = renderRoutes(routes, this.options.platformDomain, this.tlsPublicPort);
     if (table !== this.appliedRoutes) {
       await this.put('routes', table);
       this.appliedRoutes = table;
@@ -237,7 +306,7 @@ export class Router {
   }
 
   /** Replaces one of the router's tables through its status endpoint, from inside its container. */
-  private async put(table: 'routes' | 'backends', body: string): Promise<void> {
+  private async put(table: 'routes' | 'backends' | 'certs', body: string): Promise<void> {
     const r = await execIn(
       this.docker,
       this.options.name,

@@ -47,10 +47,12 @@ export function settingsRoutes(r: Router, c: Controller, s: Scheduler): void {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       return { status: 200, body: tlsJson(c.tls.latest(app)) };
     },
-    POST: (req) => {
+    POST: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { https_enforced } = parseBody(TlsRequest, req.body);
-      return { status: 201, body: tlsJson(c.tls.update(req.user, app, https_enforced)) };
+      const updated = c.tls.update(req.user, app, https_enforced);
+      await s.reroute(app);
+      return { status: 201, body: tlsJson(updated) };
     },
   });
 }
