@@ -2,6 +2,7 @@
  * Picks the target releases run on: the local Docker engine (the default), or an in-memory fake for
  * tests of the API that need no engine (DEIS_TARGET=fake). Kubernetes targets join here.
  */
+import type { LocalAuthority } from '../main/tls/authority';
 import { DockerTarget } from './docker/docker-target';
 import { FakeTarget } from './fake/fake-target';
 import type { Target } from './target';
@@ -20,6 +21,8 @@ export interface TargetSettings {
   /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
   routerBase: string;
   platformDomain: string;
+  /** The local certificate authority for HTTPS on names under the platform domain. */
+  authority?: LocalAuthority;
   /** Leave containers of the instance that belong to no known app (the store is new). */
   keepOrphans?: boolean;
 }

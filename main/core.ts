@@ -1,6 +1,7 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { LocalAuthority } from './tls/authority';
 import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
@@ -66,7 +67,14 @@ export async function startCore(
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
     });
 
+    // The local certificate authority behind HTTPS on every <app>.<platform domain>: made once,
+    // kept in DEIS_HOME; a damaged one stops the core here, naming its files.
+    const authority = LocalAuthority.open(
+      path.join(settings.home, 'tls'),
+      settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    );
     const target = createTarget({
+      authority,
       kind: settings.target ?? 'docker',
       instance: settings.instance ?? DEFAULT_INSTANCE,
       home: settings.home,
@@ -102,6 +110,15 @@ export async function startCore(
       get routerPort() {
         return target.routerPort || settings.routerPort;
       },
+      get routerTlsPort() {
+        return target.routerTlsPort || settings.routerTlsPort || 0;
+      },
+      authority: () => ({
+        path: authority.certificatePath,
+        fingerprint: authority.fingerprint,
+        certificate: authority.certificate,
+        domain: authority.domain,
+      }),
       firstRun: () => controller.users.count() === 0,
       docker: dockerState,
     };

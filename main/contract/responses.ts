@@ -137,6 +137,7 @@ export const DesktopInfoSchema = z.object({
   platform_version: z.string(),
   builder_port: z.number(),
   router_port: z.number(),
+  router_tls_port: z.number().default(0),
   first_run: z.boolean().default(false),
   docker: z
     .object({ state: z.string(), version: z.string().optional(), message: z.string().optional() })
@@ -146,6 +147,15 @@ export const DesktopInfoSchema = z.object({
     .optional(),
 });
 export type DesktopInfo = z.infer<typeof DesktopInfoSchema>;
+
+/** GET /v2/desktop/tls/authority/: the local certificate authority's root, to trust it. */
+export const AuthoritySchema = z.object({
+  path: z.string(),
+  fingerprint_sha256: z.string(),
+  domain: z.string(),
+  certificate: z.string(),
+});
+export type Authority = z.infer<typeof AuthoritySchema>;
 
 /** A Deis list page (`count`, `results`, and links when paginated). */
 export const page = <T extends z.ZodType>(item: T) => z.object({ count: z.number(), results: z.array(item) });

@@ -4,6 +4,7 @@
  * → v3, rollback → v4, destroy. Scaling, the app's URL and live logs need the run stage; those steps
  * run when the core has the endpoints and skip, saying so, when it does not.
  */
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -103,6 +104,12 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByRole('link', { name: 'Preferences' }).click();
     await page.getByText(`deis login ${t.url}`).waitFor();
+    // HTTPS: the local authority's fingerprint and how to trust it (nothing is installed from here).
+    const ca = new X509Certificate(fs.readFileSync(path.join(t.home, 'tls', 'ca.crt')));
+    await page.getByText(ca.fingerprint256).waitFor();
+    await page.getByRole('button', { name: 'How to trust it…' }).click();
+    await page.getByRole('button', { name: 'Linux' }).click();
+    await page.getByText('update-ca-certificates').waitFor();
     await screenshot(page, '02a-preferences');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();

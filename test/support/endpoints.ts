@@ -111,6 +111,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/v2/apps/{app}/logs', scope: 'app' },
 
   { method: 'GET', path: '/v2/desktop/tasks/', scope: 'self' },
+  { method: 'GET', path: '/v2/desktop/tls/authority/', scope: 'self' },
   { method: 'GET', path: '/v2/keys/', scope: 'self' },
   { method: 'POST', path: '/v2/keys/', scope: 'self', body: { id: 'fuzz-key', public: '{publicKey}' } },
   { method: 'GET', path: '/v2/keys/{key}', scope: 'own' },

@@ -104,6 +104,7 @@ http {
   lua_shared_dict deis_certs 16m;
   init_by_lua_block { require('deis_router').load() }
   log_by_lua_block { require('deis_router').done() }
+  header_filter_by_lua_block { require('deis_router').headers() }
 
   proxy_http_version 1.1;
   proxy_buffering off;
@@ -151,12 +152,18 @@ ${appLocations(input.tlsPublicPort)}
 }
 
 /**
- * The routes table: `tls:port <n>` (where redirects to HTTPS go), then
+ * The routes table: `tls:port <n>` (where redirects to HTTPS go), `tls:hsts 1` when the router is
+ * on the standard ports 80 and 443, then
  * `app:<app> <maintenance 0|1> <whitelist,...|-> <https only 0|1>` per routable app, then
  * `host:<name> <app>` per host name (bare domains under the platform domain, lowercased as nginx's
  * $host is).
  */
-export function renderRoutes(routes: RouteEntry[], platformDomain: string, tlsPort = 0): string {
+export function renderRoutes(
+  routes: RouteEntry[],
+  platformDomain: string,
+  tlsPort = 0,
+  httpPort = 0,
+): string {
   const routed = [...routes].filter((r) => r.routable).sort((a, b) => (a.app < b.app ? -1 : 1));
   const apps = routed.map(
     (r) => `app:${r.app} ${r.maintenance ? 1 : 0} ${r.whitelist.join(',') || '-'} ${r.httpsOnly ? 1 : 0}\n`,
@@ -164,7 +171,9 @@ export function renderRoutes(routes: RouteEntry[], platformDomain: string, tlsPo
   const hosts = routed.flatMap((r) =>
     hostNames(r.domains, platformDomain).map((h) => `host:${h.toLowerCase()} ${r.app}\n`),
   );
-  return [`tls:port ${tlsPort}\n`, ...apps, ...hosts].join('');
+  // HSTS would send a browser to https on every port of a name: only on the standard ports.
+  const hsts = httpPort === 80 && tlsPort === 443 ? ['tls:hsts 1\n'] : [];
+  return [`tls:port ${tlsPort}\n`, ...hsts, ...apps, ...hosts].join('');
 }
 
 /**

@@ -158,10 +158,14 @@ function M.route()
   if whitelist and whitelist ~= "-" and not allowed(ngx.var.remote_addr, whitelist) then
     return ngx.exit(ngx.HTTP_FORBIDDEN)
   end
-  if https_only == "1" and ngx.var.scheme == "http" then
-    local port = routes:get("tls:port") or "443"
-    local suffix = (port == "443" or port == "0") and "" or (":" .. port)
-    return ngx.redirect("https://" .. ngx.var.host .. suffix .. ngx.var.request_uri, 301)
+  if https_only == "1" then
+    if ngx.var.scheme == "http" then
+      local port = routes:get("tls:port") or "443"
+      local suffix = (port == "443" or port == "0") and "" or (":" .. port)
+      return ngx.redirect("https://" .. ngx.var.host .. suffix .. ngx.var.request_uri, 301)
+    end
+    -- HSTS binds every port of the name, so only routers on the standard ports send it.
+    ngx.ctx.hsts = routes:get("tls:hsts") == "1"
   end
   if maintenance == "1" then return ngx.exec("@maintenance") end
   if not peers_of(app) then return ngx.exec("@unavailable") end
@@ -191,6 +195,11 @@ function M.balance()
   local host, port = peer:match("^(.+):(%d+)$")
   local ok, err = balancer.set_current_peer(host, tonumber(port))
   if not ok then ngx.log(ngx.ERR, "deis: cannot use ", peer, ": ", err) end
+end
+
+-- header_filter_by_lua: Strict-Transport-Security for apps that are HTTPS only (see route).
+function M.headers()
+  if ngx.ctx.hsts then ngx.header["Strict-Transport-Security"] = "max-age=15552000" end
 end
 
 -- log_by_lua: the request left its process.

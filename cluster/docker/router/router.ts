@@ -293,7 +293,7 @@ export class Router {
       await this.put('certs', certs);
       this.appliedCerts = certs;
     }
-    const table = renderRoutes(routes, this.options.platformDomain, this.tlsPublicPort);
+    const table = renderRoutes(routes, this.options.platformDomain, this.tlsPublicPort, this.publicPort);
     if (table !== this.appliedRoutes) {
       await this.put('routes', table);
       this.appliedRoutes = table;

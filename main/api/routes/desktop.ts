@@ -1,10 +1,15 @@
 /** Deis Desktop extensions under /v2/desktop/: facts clients need that the Deis API never had. */
 import { API_VERSION, PLATFORM_VERSION } from '../../contract/objects';
+import { notFound } from '../../contract/errors';
 import type { Router } from '../router';
 
 export interface DesktopInfo {
   builderPort: number;
   routerPort: number;
+  /** The router's HTTPS port (0 until the router runs). */
+  routerTlsPort?: number;
+  /** The local certificate authority a user trusts to get HTTPS on `<app>.<platform domain>`. */
+  authority?: () => { path: string; fingerprint: string; certificate: string; domain: string };
   /** True until the first account exists: the UI then offers to create the administrator. */
   firstRun?: () => boolean;
   /** The Docker engine's state, when the core can ask it. */
@@ -23,6 +28,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
           platform_version: PLATFORM_VERSION,
           builder_port: info.builderPort,
           router_port: info.routerPort,
+          router_tls_port: info.routerTlsPort ?? 0,
           first_run: info.firstRun?.() ?? false,
           ...(info.docker ? { docker: await info.docker() } : {}),
         },
@@ -30,4 +36,20 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
     },
     'none',
   );
+  // The root certificate, to trust it: public by nature, but only signed-in users need it.
+  r.add('/v2/desktop/tls/authority/?', {
+    GET: () => {
+      const ca = info.authority?.();
+      if (!ca) throw notFound('Certificate authority');
+      return {
+        status: 200,
+        body: {
+          path: ca.path,
+          fingerprint_sha256: ca.fingerprint,
+          domain: ca.domain,
+          certificate: ca.certificate,
+        },
+      };
+    },
+  });
 }
