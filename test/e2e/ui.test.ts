@@ -4,6 +4,7 @@
  * → v3, rollback → v4, destroy. Scaling, the app's URL and live logs need the run stage; those steps
  * run when the core has the endpoints and skip, saying so, when it does not.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -25,7 +26,13 @@ if (!ready)
 
 const APP = 'e2e-web';
 const FOLDER = path.resolve('test/fixtures/apps/dockerfile-app');
-const DOCS = path.resolve('docs/screenshots');
+
+/** What git sees changed under docs/ (the README's screenshots): the run must not change it. */
+const trackedDocs = () =>
+  execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--', 'docs/'], {
+    encoding: 'utf8',
+  });
+const docsBefore = trackedDocs();
 
 /** This run's own Docker network and router, removed afterwards. */
 const INSTANCE = instanceName('e2e');
@@ -320,27 +327,34 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     expect((await api.get(`/v2/apps/${APP}/`)).status).toBe(404);
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.getByTestId('recent-tasks').waitFor();
+    const recent = page.getByTestId('recent-tasks');
+    await recent.waitFor();
+    // Its builds stay in the history, marked as a destroyed app's, with no link to a page that is gone.
+    await expect.poll(() => recent.getByText('app destroyed').count()).toBeGreaterThan(0);
+    expect(await recent.getByRole('link').count()).toBe(0);
     await screenshot(page, '14-dashboard-after');
+  });
+
+  it("gives a new app of the destroyed app's name none of its builds", async () => {
+    expect((await api.post('/v2/apps/', { id: APP })).status).toBe(201);
+    try {
+      await page.reload();
+      const recent = page.getByTestId('recent-tasks');
+      await recent.waitFor();
+      await expect.poll(() => recent.getByText('app destroyed').count()).toBeGreaterThan(0);
+      expect(await recent.getByRole('link').count()).toBe(0);
+      await page.goto(`${t.url}/#/apps/${APP}/builds`);
+      await page.getByText('No builds yet.').waitFor();
+    } finally {
+      await api.delete(`/v2/apps/${APP}/`);
+    }
   });
 
   it('ran without a script error or a CSP violation', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('copies the main screens for the README', () => {
-    fs.mkdirSync(DOCS, { recursive: true });
-    for (const name of [
-      '14-dashboard-after',
-      '04-deploy-folder',
-      '05-app-overview',
-      '07-config',
-      '08-releases-compare',
-      '11-logs',
-    ])
-      fs.copyFileSync(
-        path.resolve('test-results/screenshots', `${name}.png`),
-        path.join(DOCS, `${name}.png`),
-      );
+  it('writes nothing git tracks: screenshots stay under test-results/ (npm run screenshots updates the README screens)', () => {
+    expect(trackedDocs()).toBe(docsBefore);
   });
 });
