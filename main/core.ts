@@ -5,7 +5,10 @@ import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { loadOrCreateHostKey } from './builder/hostkey';
+import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
+import { dockerEngine } from '../cluster/docker/engine';
+import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
 import { Scheduler } from './controller/scheduler';
 import { dockerState } from './engine-state';
@@ -81,6 +84,12 @@ export async function startCore(
     controller.releases.onRelease(scheduler.onRelease);
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
+    // After the scheduler's listener: old images go once a release serves; rollbacks check theirs.
+    watchReleaseImages(controller, target, {
+      keep: settings.keepReleaseImages ?? DEFAULT_KEEP_RELEASE_IMAGES,
+      engine: settings.target === 'fake' ? undefined : dockerEngine,
+      log,
+    });
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
 
