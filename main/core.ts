@@ -1,7 +1,8 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTarget, type RunningTarget } from '../cluster';
+import type { RunningTarget } from '../cluster';
+import { createSwitchableTarget } from '../cluster/switchable-target';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { loadOrCreateHostKey } from './builder/hostkey';
@@ -69,7 +70,7 @@ export async function startCore(
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
     });
 
-    const target = createTarget({
+    const target = createSwitchableTarget({
       kind: settings.target ?? 'docker',
       instance: settings.instance ?? DEFAULT_INSTANCE,
       home: settings.home,
@@ -111,7 +112,11 @@ export async function startCore(
       docker: dockerState,
     };
     const server = createApiServer({
-      router: apiRouter(controller, desktop, scheduler, { folders, ui: settings.ui ?? rendererDir() }),
+      router: apiRouter(controller, desktop, scheduler, {
+        folders,
+        ui: settings.ui ?? rendererDir(),
+        power: { instance: settings.instance ?? DEFAULT_INSTANCE, target },
+      }),
       users: controller.users,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       log,

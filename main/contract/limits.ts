@@ -210,3 +210,5 @@ export const MAX_PROBE_DEPTH = 8;
 export const DEFAULT_KEEP_RELEASE_IMAGES = 5;
 /** The most DEIS_KEEP_RELEASE_IMAGES may ask for: beyond this the images would hold tens of GB per app for rollbacks nobody makes. */
 export const MAX_KEEP_RELEASE_IMAGES = 100;
+/** The instance name typed to confirm removing everything: DEIS_INSTANCE names Docker networks, which are at most 128 characters in practice. */
+export const MAX_INSTANCE_CONFIRM_LENGTH = 128;

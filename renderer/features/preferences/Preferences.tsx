@@ -1,8 +1,9 @@
-/** The account, the deis command, and signing out. */
+/** The account, the deis command, signing out, and (for administrators) stopping everything. */
 import { useEffect } from 'react';
 import { inDesktop } from '../../src/native';
 import { Button, Code, Notice, Section } from '../../src/ui/common';
 import { useSession } from '../session/store';
+import { InstancePower } from './InstancePower';
 import { usePreferences } from './store';
 
 export function Preferences() {
@@ -51,6 +52,7 @@ export function Preferences() {
           </>
         )}
       </Section>
+      {user?.is_superuser ? <InstancePower /> : null}
     </div>
   );
 }
