@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { STOPPED_MESSAGE, type InstanceStateName } from '../main/contract/instance';
-import { removeInstanceObjects, stopInstance } from './docker/instance';
+import { forgetStoppedApp, removeInstanceObjects, stopInstance } from './docker/instance';
 import { dockerEngine } from './docker/engine';
 import { createTarget, type RunningTarget, type TargetSettings } from './index';
 import {
@@ -31,6 +31,8 @@ export interface PowerOps {
   stop(): Promise<void>;
   /** Removes every object of the instance; returns how many of each kind. */
   remove(): Promise<Record<string, number>>;
+  /** Removes what is left of a destroyed app while stopped (containers, network, logs). */
+  forget(app: string): Promise<void>;
 }
 
 export class SwitchableTarget implements RunningTarget {
@@ -112,7 +114,9 @@ export class SwitchableTarget implements RunningTarget {
     return this.live(() => this.inner.run(release, command, io));
   }
 
+  /** While stopped the target cannot reach its router: what is left of the app goes directly. */
   destroy(app: string): Promise<void> {
+    if (this.stopped) return this.ops.forget(app);
     return this.inner.destroy(app);
   }
 
@@ -182,10 +186,12 @@ export function createSwitchableTarget(settings: TargetSettings): SwitchableTarg
             await stopInstance(dockerEngine(), settings.instance);
           },
           remove: async () => ({ ...(await removeInstanceObjects(dockerEngine(), settings.instance)) }),
+          forget: (app) => forgetStoppedApp(dockerEngine(), settings.instance, settings.home, app),
         }
       : {
           stop: async () => undefined,
           remove: async () => ({ containers: 0, networks: 0, volumes: 0, images: 0 }),
+          forget: async () => undefined,
         };
   return new SwitchableTarget(() => createTarget(settings), ops, path.join(settings.home, 'stopped'));
 }

@@ -3,8 +3,11 @@
  * what runs, and removing it all. Images shared by every instance on the engine (the router's, the
  * stack) are left: they are not this instance's, and rebuilding them takes minutes.
  */
+import path from 'node:path';
 import type Docker from 'dockerode';
-import { LABEL_APP_UUID, LABEL_INSTANCE, LABEL_ROLE } from './labels';
+import { LABEL_APP, LABEL_APP_UUID, LABEL_INSTANCE, LABEL_ROLE } from './labels';
+import { LogStore } from './log-store';
+import { appNetworkName } from './network';
 
 /** How long a process gets to stop after SIGTERM before it is killed, as on a redeploy. */
 const STOP_GRACE_SECONDS = 10;
@@ -81,4 +84,26 @@ export async function removeInstanceObjects(docker: Docker, instance: string): P
     if (gone) removed.images++;
   }
   return removed;
+}
+
+/**
+ * Removes what is left of a destroyed app while everything is stopped (the target cannot reach its
+ * stopped router then): its containers, its network and its logs, so nothing passes to a new app of
+ * the same name. The stopped router is let go of the network first.
+ */
+export async function forgetStoppedApp(
+  docker: Docker,
+  instance: string,
+  home: string,
+  app: string,
+): Promise<void> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL_INSTANCE}=${instance}`, `${LABEL_APP}=${app}`] },
+  });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(ignore)));
+  const network = docker.getNetwork(appNetworkName(instance, app));
+  await network.disconnect({ Container: `${instance}-router`, Force: true }).catch(ignore);
+  await network.remove().catch(ignore);
+  new LogStore(path.join(home, 'logs')).remove(app);
 }

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Api, type TestCore } from '../support/core';
-import { instanceName, removeInstance, startDockerCore } from '../support/run-stage';
+import { docker, instanceName, removeInstance, startDockerCore } from '../support/run-stage';
+import { LABEL_INSTANCE } from '../../cluster/docker/labels';
 import { git, repoFromFixture } from '../support/git';
 import { Pusher } from '../support/push';
 import { dockerAvailable, ensureStackImage } from '../support/images';
@@ -349,6 +350,30 @@ describe.skipIf(!ready)('the UI in a browser', () => {
       await api.delete(`/v2/apps/${APP}/`);
     }
   });
+
+  it('stops, starts and removes everything from Preferences', async () => {
+    const ours = async () =>
+      docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
+    await page.getByRole('link', { name: 'Preferences' }).click();
+    const state = page.getByTestId('instance-state');
+    await expect.poll(() => state.textContent()).toContain('running');
+    await page.getByRole('button', { name: 'Stop everything' }).click();
+    await page.getByText('Stopped the router and every app.').waitFor({ timeout: 60_000 });
+    expect(await state.textContent()).toContain('stopped');
+    expect((await ours()).filter((c) => c.State === 'running')).toEqual([]);
+    await page.getByRole('button', { name: 'Start everything' }).click();
+    await page.getByText('Started the router and every app.').waitFor({ timeout: 120_000 });
+    expect((await ours()).filter((c) => c.State === 'running').length).toBeGreaterThan(0);
+    // Removing needs the instance's name typed.
+    const remove = page.getByRole('button', { name: 'Remove everything' });
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the instance name to confirm').fill(INSTANCE);
+    await remove.click();
+    await page.getByText(/^Removed \d+ containers/).waitFor({ timeout: 60_000 });
+    expect(await state.textContent()).toContain('stopped');
+    expect(await ours()).toEqual([]);
+    await screenshot(page, '15-preferences-removed');
+  }, 300_000);
 
   it('ran without a script error or a CSP violation', () => {
     expect(pageErrors).toEqual([]);

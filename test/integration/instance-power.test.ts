@@ -6,6 +6,7 @@
  * Nobody else may do any of it.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP_UUID, LABEL_INSTANCE, LABEL_ROLE } from '../../cluster/docker/labels';
 import { STOPPED_MESSAGE } from '../../main/contract/instance';
@@ -163,4 +164,13 @@ describe.skipIf(!hasDocker)('stopping, starting and removing everything', () => 
     expect(await docker.listImages({ filters: { label: [`${LABEL_APP_UUID}=${uuid}`] } })).toEqual([]);
     expect((await admin.run(['instance:info'])).stdout).toContain('state: stopped');
   }, 180_000);
+
+  it('destroys an app while stopped, leaving nothing of it for a new app of its name', async () => {
+    const logs = path.join(home, 'logs', `${APP}.log`);
+    expect(fs.existsSync(logs)).toBe(true);
+    const r = await admin.run(['destroy', `--app=${APP}`, `--confirm=${APP}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(logs)).toBe(false);
+    expect(await containers()).toEqual([]);
+  }, 120_000);
 });
