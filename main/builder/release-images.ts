@@ -89,16 +89,17 @@ export class ReleaseImages {
     const engine = this.options.engine;
     // A destroyed app's images all go with it (AppStorage).
     if (!engine || !this.c.apps.find(app.id)) return 0;
-    const keep = new Set<string>();
-    for (const r of this.kept(app)) {
-      const build = this.c.builds.get(app, r.build_uuid!);
-      keep.add(build.image_id || build.image);
-    }
+    const ref = (b: { image_id: string; image: string }) => b.image_id || b.image;
+    const keep = new Set(this.kept(app).map((r) => ref(this.c.builds.get(app, r.build_uuid!))));
+    // Only images of recorded builds: one just built, whose release is not cut yet, is no build yet.
+    const recorded = new Set(this.c.builds.list(app).map(ref));
+    const matches = (set: Set<string>, image: Docker.ImageInfo) =>
+      set.has(image.Id) || (image.RepoTags ?? []).some((t) => set.has(t));
     const docker = engine();
     const images = await docker.listImages({ filters: { label: [`${LABEL_APP_UUID}=${app.uuid}`] } });
     let removed = 0;
     for (const image of images) {
-      if (keep.has(image.Id) || (image.RepoTags ?? []).some((t) => keep.has(t))) continue;
+      if (matches(keep, image) || !matches(recorded, image)) continue;
       if (await removeOwnImage(docker, app.id, image)) removed++;
     }
     if (removed) this.options.log(`builder: removed ${removed} old image(s) of ${app.id}`);
