@@ -1,12 +1,16 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RunningTarget } from '../cluster';
+import { createSwitchableTarget } from '../cluster/switchable-target';
 import { LocalAuthority } from './tls/authority';
-import { createTarget, type RunningTarget } from '../cluster';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
 import { loadOrCreateHostKey } from './builder/hostkey';
+import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
+import { dockerEngine } from '../cluster/docker/engine';
+import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
 import { Scheduler } from './controller/scheduler';
 import { dockerState } from './engine-state';
@@ -73,7 +77,7 @@ export async function startCore(
       path.join(settings.home, 'tls'),
       settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
     );
-    const target = createTarget({
+    const target = createSwitchableTarget({
       authority,
       kind: settings.target ?? 'docker',
       instance: settings.instance ?? DEFAULT_INSTANCE,
@@ -93,6 +97,12 @@ export async function startCore(
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
     // `deis tags:set` is checked against the labels of the target's nodes.
     controller.configs.useNodeLabels(() => target.nodeLabels());
+    // After the scheduler's listener: old images go once a release serves; rollbacks check theirs.
+    watchReleaseImages(controller, target, {
+      keep: settings.keepReleaseImages ?? DEFAULT_KEEP_RELEASE_IMAGES,
+      engine: settings.target === 'fake' ? undefined : dockerEngine,
+      log,
+    });
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
 
@@ -123,7 +133,11 @@ export async function startCore(
       docker: dockerState,
     };
     const server = createApiServer({
-      router: apiRouter(controller, desktop, scheduler, { folders, ui: settings.ui ?? rendererDir() }),
+      router: apiRouter(controller, desktop, scheduler, {
+        folders,
+        ui: settings.ui ?? rendererDir(),
+        power: { instance: settings.instance ?? DEFAULT_INSTANCE, target },
+      }),
       users: controller.users,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       log,

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_KEEP_RELEASE_IMAGES, MAX_KEEP_RELEASE_IMAGES } from './contract/limits';
 
 export interface CoreSettings {
   home: string;
@@ -27,6 +28,8 @@ export interface CoreSettings {
   ui?: string;
   /** Started by the desktop app: keep a `desktop` admin and its token file (DEIS_DESKTOP_USER=1). */
   desktopUser?: boolean;
+  /** DEIS_KEEP_RELEASE_IMAGES: how many of an app's newest releases keep their images. */
+  keepReleaseImages?: number;
 }
 
 export const DEFAULT_INSTANCE = 'deis-desktop';
@@ -42,6 +45,18 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (process.platform === 'win32')
     return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Deis Desktop');
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'deis-desktop');
+}
+
+/** DEIS_KEEP_RELEASE_IMAGES: a whole number from 1 to MAX_KEEP_RELEASE_IMAGES. */
+function keepReleaseImages(env: NodeJS.ProcessEnv): number {
+  const raw = env.DEIS_KEEP_RELEASE_IMAGES;
+  if (raw === undefined || raw === '') return DEFAULT_KEEP_RELEASE_IMAGES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_KEEP_RELEASE_IMAGES)
+    throw new Error(
+      `DEIS_KEEP_RELEASE_IMAGES must be a whole number from 1 to ${MAX_KEEP_RELEASE_IMAGES}, not "${raw}".`,
+    );
+  return n;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -95,5 +110,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     platformDomain: env.DEIS_PLATFORM_DOMAIN || DEFAULT_PLATFORM_DOMAIN,
     ui: rendererDir(env),
     desktopUser: env.DEIS_DESKTOP_USER === '1',
+    keepReleaseImages: keepReleaseImages(env),
   };
 }

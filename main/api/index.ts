@@ -19,12 +19,15 @@ import { domainsRoutes } from './routes/domains';
 import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
 import { settingsRoutes } from './routes/settings';
+import { instanceRoutes, type InstancePower } from './routes/instance';
 
 /** What the API serves beyond the controller: the folder deploys and the built UI. */
 export interface ApiExtras {
   folders?: FolderDeployer;
   /** The built renderer's folder. */
   ui?: string;
+  /** Stop, start and remove everything the core runs. */
+  power?: InstancePower;
 }
 
 export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, extras: ApiExtras = {}): Router {
@@ -61,6 +64,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   keysRoutes(r, c);
   certsRoutes(r, c, s);
   if (extras.folders) deployRoutes(r, extras.folders);
+  if (extras.power) instanceRoutes(r, extras.power, s);
   // Last: it answers every path the API does not.
   uiRoutes(r, extras.ui);
   return r;

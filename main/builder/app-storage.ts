@@ -7,6 +7,7 @@
 import type Docker from 'dockerode';
 import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import { cacheVolume } from './buildpack-build';
+import { removeOwnImage } from './release-images';
 import type { PushLocks } from './locks';
 import { removeRepo, repoKeys } from './repo';
 
@@ -66,19 +67,13 @@ export class AppStorage {
   }
 
   /**
-   * Untags the images built for the app: labelled with its uuid (unique across cores) and tagged with
-   * its name (an image built FROM one of them inherits the label, but not the tag). An image another
-   * image is built FROM stays as its parent.
+   * Removes the images built for the app: labelled with its uuid (unique across cores) and tagged with
+   * its name, or left without a tag by a rebuild (see `removeOwnImage`). An image built FROM one of
+   * them inherits the label but not the tag, and stays (and so does its parent).
    */
   private async removeImages(docker: Docker, app: AppRef): Promise<void> {
     const images = await docker.listImages({ filters: { label: [`${LABEL_APP_UUID}=${app.uuid}`] } });
-    for (const image of images) {
-      for (const ref of (image.RepoTags ?? []).filter((t) => t.startsWith(`deis-desktop/${app.id}:`)))
-        await docker
-          .getImage(ref)
-          .remove()
-          .catch(() => undefined);
-    }
+    for (const image of images) await removeOwnImage(docker, app.id, image);
   }
 
   /** At start, before the builder listens: removes repositories of apps that no longer exist. */

@@ -9,6 +9,7 @@ import { configTopic } from './commands/config';
 import { domainsTopic } from './commands/domains';
 import { gitTopic } from './commands/git';
 import { healthchecksTopic } from './commands/healthchecks';
+import { instanceTopic } from './commands/instance';
 import { keysTopic } from './commands/keys';
 import { labelsTopic } from './commands/labels';
 import { limitsTopic } from './commands/limits';
@@ -33,6 +34,7 @@ export const TOPICS: Topic[] = [
   domainsTopic,
   gitTopic,
   healthchecksTopic,
+  instanceTopic,
   keysTopic,
   labelsTopic,
   limitsTopic,

@@ -203,3 +203,12 @@ export const MAX_REGISTRY_VALUE_BYTES = 8 * 1024;
 export const MAX_PROBE_BYTES = 16 * 1024;
 /** Nesting of a probe: its deepest field, `httpGet.httpHeaders[].value`, is 4 levels below it. */
 export const MAX_PROBE_DEPTH = 8;
+
+// Housekeeping: images kept per app, and removing an instance.
+
+/** Releases of an app whose images are kept by default: a rollback a few steps back stays instant, while a Python app's ~730 MB images do not pile up push after push. */
+export const DEFAULT_KEEP_RELEASE_IMAGES = 5;
+/** The most DEIS_KEEP_RELEASE_IMAGES may ask for: beyond this the images would hold tens of GB per app for rollbacks nobody makes. */
+export const MAX_KEEP_RELEASE_IMAGES = 100;
+/** The instance name typed to confirm removing everything: DEIS_INSTANCE names Docker networks, which are at most 128 characters in practice. */
+export const MAX_INSTANCE_CONFIRM_LENGTH = 128;

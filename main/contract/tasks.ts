@@ -37,3 +37,17 @@ export type TaskEvent =
   | { type: 'task.log'; task: Task; line: string }
   | { type: 'task.succeeded'; task: Task }
   | { type: 'task.failed'; task: Task };
+
+/**
+ * The tasks of a destroyed app keep its name with this suffix, which no app name can have, so a new
+ * app of the same name inherits none of them (see the controller's `Tasks.retireApp`).
+ */
+export const DESTROYED_APP_SUFFIX = ' (destroyed)';
+
+/** The app a task concerns, and whether that app has been destroyed since; null for no app. */
+export function taskApp(task: Pick<Task, 'app'>): { name: string; destroyed: boolean } | null {
+  if (task.app === null) return null;
+  if (task.app.endsWith(DESTROYED_APP_SUFFIX))
+    return { name: task.app.slice(0, -DESTROYED_APP_SUFFIX.length), destroyed: true };
+  return { name: task.app, destroyed: false };
+}

@@ -65,8 +65,12 @@ export function releaseJson(r: ReleaseRow, appId: string): Release {
   };
 }
 
+/** Whether the release a rollback would copy can still run (see `checkRollbacksWith`). */
+export type RollbackCheck = (app: AppRow, release: ReleaseRow) => Promise<void>;
+
 export class Releases {
   private readonly listeners = new Set<ReleaseListener>();
+  private rollbackCheck: RollbackCheck | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -124,12 +128,19 @@ export class Releases {
    * current release). The initial release and failed releases cannot be rolled back to.
    */
   async rollback(app: AppRow, user: UserRow, version?: number | null): Promise<ReleaseRow> {
-    const release = this.store.tx(() => {
+    const pick = () => {
       const target = version ?? this.current(app).version - 1;
       if (target < 1) throw badRequest('version cannot be below 0');
       if (target === 1) throw badRequest('Cannot roll back to initial release.');
       const old = this.get(app, target);
       if (old.failed) throw badRequest('Cannot roll back to failed release.');
+      return old;
+    };
+    // A release that could not run (its image is gone) is refused before one is cut.
+    if (this.rollbackCheck) await this.rollbackCheck(app, pick());
+    const release = this.store.tx(() => {
+      const old = pick();
+      const target = old.version;
       return this.insert(app, user, {
         config: old.config_uuid,
         build: old.build_uuid,
@@ -150,6 +161,11 @@ export class Releases {
         .prepare('UPDATE releases SET failed = 1, summary = ?, updated = ? WHERE uuid = ?')
         .run(summary, timestamp(), release.uuid);
     });
+  }
+
+  /** Asked before a rollback cuts its release; throws (a DeisError) when that release cannot run. */
+  checkRollbacksWith(check: RollbackCheck): void {
+    this.rollbackCheck = check;
   }
 
   /** Subscribes to new releases; returns the unsubscribe function. */

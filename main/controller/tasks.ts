@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BUILD_LOG_MAX_BYTES, BUILD_LOG_MAX_LINE, BUILD_LOG_MAX_LINES } from '../contract/limits';
-import type { Task, TaskEvent, TaskStep, TaskWithLog } from '../contract/tasks';
+import {
+  DESTROYED_APP_SUFFIX,
+  type Task,
+  type TaskEvent,
+  type TaskStep,
+  type TaskWithLog,
+} from '../contract/tasks';
 import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
 
@@ -184,7 +190,7 @@ export class Tasks {
    * (a build the destroy did not wait for) goes on under that name too.
    */
   retireApp(appId: string): void {
-    const retired = `${appId} (destroyed)`;
+    const retired = `${appId}${DESTROYED_APP_SUFFIX}`;
     for (const h of this.running.values()) if (h.task.app === appId) h.task.app = retired;
     this.store.tx(() => {
       this.store.db.prepare('UPDATE tasks SET app_id = ? WHERE app_id = ?').run(retired, appId);

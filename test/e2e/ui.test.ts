@@ -4,6 +4,7 @@
  * → v3, rollback → v4, destroy. Scaling, the app's URL and live logs need the run stage; those steps
  * run when the core has the endpoints and skip, saying so, when it does not.
  */
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -11,7 +12,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Api, type TestCore } from '../support/core';
-import { instanceName, removeInstance, startDockerCore } from '../support/run-stage';
+import { docker, instanceName, removeInstance, startDockerCore } from '../support/run-stage';
+import { LABEL_INSTANCE } from '../../cluster/docker/labels';
 import { git, repoFromFixture } from '../support/git';
 import { Pusher } from '../support/push';
 import { dockerAvailable, ensureStackImage } from '../support/images';
@@ -26,7 +28,13 @@ if (!ready)
 
 const APP = 'e2e-web';
 const FOLDER = path.resolve('test/fixtures/apps/dockerfile-app');
-const DOCS = path.resolve('docs/screenshots');
+
+/** What git sees changed under docs/ (the README's screenshots): the run must not change it. */
+const trackedDocs = () =>
+  execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--', 'docs/'], {
+    encoding: 'utf8',
+  });
+const docsBefore = trackedDocs();
 
 /** This run's own Docker network and router, removed afterwards. */
 const INSTANCE = instanceName('e2e');
@@ -327,27 +335,58 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     expect((await api.get(`/v2/apps/${APP}/`)).status).toBe(404);
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.getByTestId('recent-tasks').waitFor();
+    const recent = page.getByTestId('recent-tasks');
+    await recent.waitFor();
+    // Its builds stay in the history, marked as a destroyed app's, with no link to a page that is gone.
+    await expect.poll(() => recent.getByText('app destroyed').count()).toBeGreaterThan(0);
+    expect(await recent.getByRole('link').count()).toBe(0);
     await screenshot(page, '14-dashboard-after');
   });
+
+  it("gives a new app of the destroyed app's name none of its builds", async () => {
+    expect((await api.post('/v2/apps/', { id: APP })).status).toBe(201);
+    try {
+      await page.reload();
+      const recent = page.getByTestId('recent-tasks');
+      await recent.waitFor();
+      await expect.poll(() => recent.getByText('app destroyed').count()).toBeGreaterThan(0);
+      expect(await recent.getByRole('link').count()).toBe(0);
+      await page.goto(`${t.url}/#/apps/${APP}/builds`);
+      await page.getByText('No builds yet.').waitFor();
+    } finally {
+      await api.delete(`/v2/apps/${APP}/`);
+    }
+  });
+
+  it('stops, starts and removes everything from Preferences', async () => {
+    const ours = async () =>
+      docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTANCE}=${INSTANCE}`] } });
+    await page.getByRole('link', { name: 'Preferences' }).click();
+    const state = page.getByTestId('instance-state');
+    await expect.poll(() => state.textContent()).toContain('running');
+    await page.getByRole('button', { name: 'Stop everything' }).click();
+    await page.getByText('Stopped the router and every app.').waitFor({ timeout: 60_000 });
+    expect(await state.textContent()).toContain('stopped');
+    expect((await ours()).filter((c) => c.State === 'running')).toEqual([]);
+    await page.getByRole('button', { name: 'Start everything' }).click();
+    await page.getByText('Started the router and every app.').waitFor({ timeout: 120_000 });
+    expect((await ours()).filter((c) => c.State === 'running').length).toBeGreaterThan(0);
+    // Removing needs the instance's name typed.
+    const remove = page.getByRole('button', { name: 'Remove everything' });
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the instance name to confirm').fill(INSTANCE);
+    await remove.click();
+    await page.getByText(/^Removed \d+ containers/).waitFor({ timeout: 60_000 });
+    expect(await state.textContent()).toContain('stopped');
+    expect(await ours()).toEqual([]);
+    await screenshot(page, '15-preferences-removed');
+  }, 300_000);
 
   it('ran without a script error or a CSP violation', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('copies the main screens for the README', () => {
-    fs.mkdirSync(DOCS, { recursive: true });
-    for (const name of [
-      '14-dashboard-after',
-      '04-deploy-folder',
-      '05-app-overview',
-      '07-config',
-      '08-releases-compare',
-      '11-logs',
-    ])
-      fs.copyFileSync(
-        path.resolve('test-results/screenshots', `${name}.png`),
-        path.join(DOCS, `${name}.png`),
-      );
+  it('writes nothing git tracks: screenshots stay under test-results/ (npm run screenshots updates the README screens)', () => {
+    expect(trackedDocs()).toBe(docsBefore);
   });
 });

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { ago, elapsed } from '../../src/format';
 import { Badge, Empty, Notice, Section } from '../../src/ui/common';
+import { taskApp } from '../../../main/contract/tasks';
 import { useTasks } from '../tasks/store';
 import { TaskState } from '../tasks/TaskView';
 import { useDashboard } from './store';
@@ -36,23 +37,33 @@ function RecentTasks() {
         </tr>
       </thead>
       <tbody>
-        {shown.map((t) => (
-          <tr key={t.id}>
-            <td>
-              {t.app ? <a href={`#/apps/${t.app}/builds`}>{t.title}</a> : t.title}
-              {t.error && <div className="muted small">{t.error}</div>}
-            </td>
-            <td>
-              <TaskState task={t} />
-            </td>
-            <td className="small">
-              {t.steps
-                .map((s) => `${s.name}${s.elapsedMs === undefined ? '' : ` ${elapsed(s.elapsedMs)}`}`)
-                .join(' → ')}
-            </td>
-            <td className="muted">{ago(t.created)}</td>
-          </tr>
-        ))}
+        {shown.map((t) => {
+          const app = taskApp(t);
+          return (
+            <tr key={t.id} data-testid={`task-${t.id}`}>
+              <td>
+                {/* A destroyed app has no page to link to (a new app of its name is another app). */}
+                {app && !app.destroyed ? <a href={`#/apps/${app.name}/builds`}>{t.title}</a> : t.title}
+                {app?.destroyed && (
+                  <>
+                    {' '}
+                    <Badge tone="muted">app destroyed</Badge>
+                  </>
+                )}
+                {t.error && <div className="muted small">{t.error}</div>}
+              </td>
+              <td>
+                <TaskState task={t} />
+              </td>
+              <td className="small">
+                {t.steps
+                  .map((s) => `${s.name}${s.elapsedMs === undefined ? '' : ` ${elapsed(s.elapsedMs)}`}`)
+                  .join(' → ')}
+              </td>
+              <td className="muted">{ago(t.created)}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );

@@ -1,9 +1,10 @@
-/** The account, the deis command, HTTPS trust, and signing out. */
+/** The account, the deis command, HTTPS trust, signing out, and (for administrators) stopping everything. */
 import { useEffect } from 'react';
 import { inDesktop } from '../../src/native';
 import { Button, Code, Notice, Section } from '../../src/ui/common';
 import { useSession } from '../session/store';
 import { HttpsTrust } from './HttpsTrust';
+import { InstancePower } from './InstancePower';
 import { usePreferences } from './store';
 
 export function Preferences() {
@@ -53,6 +54,7 @@ export function Preferences() {
         )}
       </Section>
       <HttpsTrust />
+      {user?.is_superuser ? <InstancePower /> : null}
     </div>
   );
 }
