@@ -23,6 +23,10 @@ export interface CoreSettings {
   ui?: string;
   /** Started by the desktop app: keep a `desktop` admin and its token file (DEIS_DESKTOP_USER=1). */
   desktopUser?: boolean;
+  /** Prepare a missing stack image in the background at startup (not for the fake target). */
+  prepareStack?: boolean;
+  /** DEIS_STACK_IMAGE when set here (tests use a throwaway tag); else read from the environment. */
+  stackImage?: string;
 }
 
 export const DEFAULT_INSTANCE = 'deis-desktop';
@@ -89,5 +93,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     platformDomain: env.DEIS_PLATFORM_DOMAIN || DEFAULT_PLATFORM_DOMAIN,
     ui: rendererDir(env),
     desktopUser: env.DEIS_DESKTOP_USER === '1',
+    prepareStack: env.DEIS_TARGET !== 'fake',
   };
 }
