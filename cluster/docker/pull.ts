@@ -145,7 +145,8 @@ export async function pullImage(
     log(progress.done());
   } catch (err) {
     const e = err as { json?: { message?: string }; message: string };
-    const reason = (e.json?.message ?? e.message).trim();
+    // dockerode prefixes the engine's message with its HTTP status: the message is what says why.
+    const reason = (e.json?.message ?? e.message).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
     if (failures.size >= 100) failures.clear(); // refs come from settings: a handful at most
     failures.set(key, { at: Date.now(), reason });
     throw new PullFailed(reason);

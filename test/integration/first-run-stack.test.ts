@@ -48,6 +48,8 @@ describe.skipIf(!hasDocker)('preparing the stack on a first run', () => {
         '',
       ].join('\n'),
     );
+    // The stack's base is there (the fixture builds on the cached stack anyway): nothing to pull.
+    process.env.DEIS_STACK_BASE = BASE_IMAGE;
     t = await startTestCore({
       target: 'docker',
       instance,
@@ -61,6 +63,7 @@ describe.skipIf(!hasDocker)('preparing the stack on a first run', () => {
 
   afterAll(async () => {
     await t?.stop();
+    delete process.env.DEIS_STACK_BASE;
     await removeInstance(instance);
     await removeAppImages([APP]);
     await removeImage(STACK);
