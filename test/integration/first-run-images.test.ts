@@ -7,6 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pullImage } from '../../cluster/docker/pull';
 import { routerImageTag } from '../../cluster/docker/router/image';
 import { tarOf } from '../../cluster/docker/tar';
@@ -16,9 +19,12 @@ import { CliUser } from '../support/cli';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { registryAvailable, startRegistry, type TestRegistry } from '../support/registry';
 import {
+  buildFixture,
   docker,
   eventually,
+  freePort,
   instanceName,
+  pushBuild,
   removeImage,
   removeInstance,
   viaRouter,
@@ -211,6 +217,70 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
       registry.resume();
       await t?.stop();
       await removeInstance(instance);
+    }
+  }, 600_000);
+
+  it('deploys a config change made while the target got ready once it is ready', async () => {
+    const instance = instanceName('queued');
+    const APP = 'fr-queued';
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-queued-'));
+    const routerPort = await freePort();
+    const built = await buildFixture(APP, 'run-app');
+    const held = await registry.push(BASE_IMAGE, `deis-test/queued-${process.pid}:bookworm`);
+    pulled.push(held, routerImageTag(held), built.image);
+    let t: TestCore | undefined;
+    try {
+      // A core that runs the app, then stops (the app keeps running).
+      t = await startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE, home, routerPort });
+      const owner = await new Api(t.url).register('owner');
+      await owner.post('/v2/apps/', { id: APP });
+      await owner.post(`/v2/apps/${APP}/config/`, {
+        values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '1' },
+      });
+      expect((await pushBuild(owner, APP, built)).status).toBe(201);
+      const get = () => viaRouter(routerPort, `${APP}.localhost`);
+      expect((await get()).body).toMatch(/^Hello from v3 /);
+      await t.core.stop();
+
+      // The next start must pull the router's new base, and the registry stalls.
+      registry.pause();
+      t = await startTestCore({
+        target: 'docker',
+        instance,
+        routerBase: held,
+        home,
+        routerPort,
+        waitForTarget: false,
+      });
+      const c = t;
+      const login = await new Api(c.url).post('/v2/auth/login/', {
+        username: 'owner',
+        password: 'secret-pw',
+      });
+      const api = new Api(c.url, (login.body as { token: string }).token);
+      await eventually(async () => (await targetTasks(api)).some((task) => task.state === 'running'));
+      const set = await api.post(`/v2/apps/${APP}/config/`, { values: { GREETING: 'Queued' } });
+      expect(set.status, set.text).toBe(201);
+      // The app still serves the release before: the new one waits for the target.
+      expect((await get()).body).toMatch(/^Hello from v3 /);
+
+      registry.resume();
+      expect(await c.core.targetStarted).toBe(true);
+      await eventually(async () => /^Queued from v4 /.test((await get()).body), 60_000);
+      const releases = (await api.get(`/v2/apps/${APP}/releases/`)).body as {
+        results: { version: number; failed: boolean }[];
+      };
+      expect(releases.results.find((r) => r.version === 4)?.failed).toBe(false);
+    } finally {
+      registry.resume();
+      await t?.stop();
+      await removeInstance(instance);
+      fs.rmSync(home, { recursive: true, force: true });
+      if (built.cache)
+        await docker
+          .getVolume(built.cache)
+          .remove()
+          .catch(() => undefined);
     }
   }, 600_000);
 });
