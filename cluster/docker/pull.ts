@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import {
+  PULL_FAILURE_MEMORY_MAX_MS,
   PULL_FAILURE_MEMORY_MS,
   PULL_MAX_TRACKED_LAYERS,
   PULL_PROGRESS_EVERY_MS,
@@ -98,7 +99,11 @@ export class PullProgress {
 }
 
 /** Failed pulls are remembered a while, so a target that retries every few seconds does not hammer a registry. */
-const failures = new Map<string, { at: number; reason: string }>();
+const failures = new Map<string, { at: number; reason: string; count: number }>();
+
+/** How long a failed pull is not tried again: a minute, doubling with each failure in a row. */
+const backoff = (count: number) =>
+  Math.min(PULL_FAILURE_MEMORY_MS * 2 ** (count - 1), PULL_FAILURE_MEMORY_MAX_MS);
 
 /**
  * Pulls `ref` when the engine does not have it; `log` receives a progress line at most every
@@ -121,7 +126,7 @@ export async function pullImage(
     .update(JSON.stringify([tagged, auth?.username, auth?.password]))
     .digest('hex');
   const failed = failures.get(key);
-  if (failed && Date.now() - failed.at < PULL_FAILURE_MEMORY_MS) throw new PullFailed(failed.reason);
+  if (failed && Date.now() - failed.at < backoff(failed.count)) throw new PullFailed(failed.reason);
   const progress = new PullProgress(tagged);
   try {
     const stream = (await docker.pull(tagged, auth ? { authconfig: auth } : {})) as NodeJS.ReadableStream;
@@ -148,7 +153,7 @@ export async function pullImage(
     // dockerode prefixes the engine's message with its HTTP status: the message is what says why.
     const reason = (e.json?.message ?? e.message).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
     if (failures.size >= 100) failures.clear(); // refs come from settings: a handful at most
-    failures.set(key, { at: Date.now(), reason });
+    failures.set(key, { at: Date.now(), reason, count: (failed?.count ?? 0) + 1 });
     throw new PullFailed(reason);
   }
   failures.delete(key);

@@ -214,6 +214,8 @@ export const PULL_PROGRESS_EVERY_MS = 2_000;
 export const PULL_MAX_TRACKED_LAYERS = 1_000;
 /** A failed pull is not tried again for a minute: the target retries every 5 s and must not hammer a registry. */
 export const PULL_FAILURE_MEMORY_MS = 60_000;
+/** ...doubling with each failure in a row up to 15 min, so a machine offline for a day makes ~100 failed tasks, not 1,440. */
+export const PULL_FAILURE_MEMORY_MAX_MS = 15 * 60_000;
 /** The stack build tells the pusher how far it is every 10 s: a few lines for a build of minutes. */
 export const STACK_PROGRESS_EVERY_MS = 10_000;
 /** A Dockerfile step shown to the pusher is cut here: the whole `apt-get install` line is in the task log. */
