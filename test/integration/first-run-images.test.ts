@@ -160,16 +160,16 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
 
   it('answers everything that needs no engine while the target is still being prepared', async () => {
     const instance = instanceName('held');
-    // A second copy under another name, so this core must pull it; the registry then stalls.
+    // A second copy under another name, so this core must pull it; the registry then holds it back.
     const held = await registry.push(BASE_IMAGE, `deis-test/held-${process.pid}:bookworm`);
     pulled.push(held, routerImageTag(held));
-    registry.pause();
+    registry.hold();
     let t: TestCore | undefined;
     const user = new CliUser();
     try {
       t = await startTestCore({ target: 'docker', instance, routerBase: held, waitForTarget: false });
       const core = t;
-      // The pull has started (and hangs on the paused registry).
+      // The pull has started (and waits for the held manifest).
       await eventually(async () => {
         const api = await new Api(core.url).register('probe').catch(() => undefined);
         return api !== undefined;
@@ -207,14 +207,14 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
         /^Deis Desktop is still preparing the Docker engine \(pulling the router's base image .*, \d+ s so far\); try again when it is ready\.$/,
       );
 
-      registry.resume();
+      registry.release();
       expect(await core.core.targetStarted).toBe(true);
       // Once ready, ps answers without a notice.
       const after = await probe.get('/v2/apps/held-app/pods/');
       expect(after.status).toBe(200);
       expect(after.headers.get('x-deis-notice')).toBeNull();
     } finally {
-      registry.resume();
+      registry.release();
       await t?.stop();
       await removeInstance(instance);
     }
@@ -242,8 +242,8 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
       expect((await get()).body).toMatch(/^Hello from v3 /);
       await t.core.stop();
 
-      // The next start must pull the router's new base, and the registry stalls.
-      registry.pause();
+      // The next start must pull the router's new base, and the registry holds it back.
+      registry.hold();
       t = await startTestCore({
         target: 'docker',
         instance,
@@ -264,7 +264,7 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
       // The app still serves the release before: the new one waits for the target.
       expect((await get()).body).toMatch(/^Hello from v3 /);
 
-      registry.resume();
+      registry.release();
       expect(await c.core.targetStarted).toBe(true);
       await eventually(async () => /^Queued from v4 /.test((await get()).body), 60_000);
       const releases = (await api.get(`/v2/apps/${APP}/releases/`)).body as {
@@ -272,7 +272,7 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
       };
       expect(releases.results.find((r) => r.version === 4)?.failed).toBe(false);
     } finally {
-      registry.resume();
+      registry.release();
       await t?.stop();
       await removeInstance(instance);
       fs.rmSync(home, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { dockerEngine } from '../../cluster/docker/engine';
@@ -19,9 +20,12 @@ export interface TestRegistry {
   env: Record<string, string>;
   /** Tags `source` as `<host>/<name>`, pushes it, and removes that tag from the engine again. */
   push(source: string, name: string): Promise<string>;
-  /** SIGSTOP: the registry accepts connections and answers nothing, as a stalled one would. */
-  pause(): void;
-  resume(): void;
+  /**
+   * Holds every manifest request until `release`: a pull starts (the engine's registry check passes,
+   * which gives up after 15 s) and then waits, as on a slow line, for as long as a test needs.
+   */
+  hold(): void;
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -70,9 +74,8 @@ export async function startRegistry(
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
-  while (!(await answers(`http://${host}/v2/`))) {
+  while (!(await answers(`http://127.0.0.1:${port}/v2/`))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
@@ -80,6 +83,25 @@ export async function startRegistry(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // In front of it, a proxy that can hold manifest requests.
+  let held: (() => void)[] | undefined;
+  const proxy = http.createServer((req, res) => {
+    const forward = () => {
+      const upstream = http.request(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (held && req.url?.includes('/manifests/')) held.push(forward);
+    else forward();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
   const docker = dockerEngine();
   const authconfig = { username, password, serveraddress: host };
   return {
@@ -110,10 +132,20 @@ export async function startRegistry(
       }
       return ref;
     },
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const forward of waiting) forward();
+    },
     async stop() {
-      child.kill('SIGCONT');
+      const waiting = held ?? [];
+      held = undefined;
+      for (const forward of waiting) forward();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
       child.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
