@@ -229,6 +229,7 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
     const held = await registry.push(BASE_IMAGE, `deis-test/queued-${process.pid}:bookworm`);
     pulled.push(held, routerImageTag(held), built.image);
     let t: TestCore | undefined;
+    const lines: string[] = [];
     try {
       // A core that runs the app, then stops (the app keeps running).
       t = await startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE, home, routerPort });
@@ -251,6 +252,7 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
         home,
         routerPort,
         waitForTarget: false,
+        log: (l) => lines.push(l),
       });
       const c = t;
       const login = await new Api(c.url).post('/v2/auth/login/', {
@@ -265,7 +267,7 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
       expect((await get()).body).toMatch(/^Hello from v3 /);
 
       registry.release();
-      expect(await c.core.targetStarted).toBe(true);
+      expect(await c.core.targetStarted, lines.join('\n')).toBe(true);
       await eventually(async () => /^Queued from v4 /.test((await get()).body), 60_000);
       const releases = (await api.get(`/v2/apps/${APP}/releases/`)).body as {
         results: { version: number; failed: boolean }[];
