@@ -103,6 +103,9 @@ describe.skipIf(!hasDocker)('preparing the stack on a first run', () => {
           `^ {7}Stack ready: ${PACKAGES} packages installed in \\d+ s \\(\\d+ lines of output, kept in the task log\\)\\.$`,
         ),
       );
+      console.log(
+        `the first push printed ${push.remote.length} lines, ${stackLines.length} for the stack:\n${stackLines.join('\n')}`,
+      );
       // A few lines, not the apt output.
       expect(stackLines.length).toBeLessThan(15);
       expect(push.remote.some((l) => l.includes('Setting up fake-package'))).toBe(false);
