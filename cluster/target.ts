@@ -91,7 +91,8 @@ export interface RunIo {
 
 /** What a target reports while it works; shown as task progress and controller log lines. */
 export type ProgressEvent =
-  | { kind: 'step'; message: string }
+  /** `preparing`: long work of a first start (a pull, an image build), shown as its own task. */
+  | { kind: 'step'; message: string; preparing?: boolean }
   | { kind: 'process'; name: string; type: string; state: ProcessState }
   | { kind: 'log'; line: string };
 

@@ -6,7 +6,7 @@ import { createSwitchableTarget } from '../cluster/switchable-target';
 import { LocalAuthority } from './tls/authority';
 import { apiRouter } from './api';
 import { createApiServer, listen } from './api/server';
-import { loadOrCreateHostKey } from './builder/hostkey';
+import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
 import { dockerEngine } from '../cluster/docker/engine';
@@ -33,6 +33,8 @@ export interface Core {
   apiPort: number;
   /** The port the builder's SSH server really listens on. */
   builderPort: number;
+  /** The builder's SSH host key fingerprint (`SHA256:…`), which ssh shows on the first push. */
+  builderFingerprint: string;
   apiUrl: string;
   /** Settles when the target's first start attempt ends (adoption, router): whether it is ready. */
   targetStarted: Promise<boolean>;
@@ -58,7 +60,7 @@ export async function startCore(
 ): Promise<Core> {
   privateHome(settings.home, log);
   // A damaged host key stops the core before the store is opened (or made): nothing has changed yet.
-  loadOrCreateHostKey(path.join(settings.home, 'builder'));
+  const builderFingerprint = hostKeyFingerprint(loadOrCreateHostKey(path.join(settings.home, 'builder')));
   // Everything started so far, stopped in reverse order on shutdown or when a later step fails.
   const stops: (() => Promise<void> | void)[] = [];
   const stopAll = async () => {
@@ -112,6 +114,8 @@ export async function startCore(
       resources: settings.resources,
       instance: settings.instance ?? DEFAULT_INSTANCE,
       log,
+      prepareStack: settings.prepareStack === true,
+      stack: settings.stackImage ? { image: settings.stackImage } : undefined,
     });
     stops.push(() => builder.stop());
 
@@ -160,6 +164,15 @@ export async function startCore(
     );
     // Only now does the target adopt what runs, in the background (a first start builds the router
     // image), so the API answers at once; work that needs the target waits for the attempt.
+    // Where apps answer: the router's port is only known once it runs (0 asks Docker for one).
+    const domain = settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN;
+    scheduler.readiness.onReady(() => {
+      if (target.routerPort) log(`router: apps answer at http://<app>.${domain}:${target.routerPort}`);
+      if (target.routerTlsPort)
+        log(
+          `router: and at https://<app>.${domain}:${target.routerTlsPort} (trust ${authority.certificatePath} once; see the README's HTTPS section)`,
+        );
+    });
     const targetStarted = scheduler.start(log);
     return {
       settings,
@@ -168,6 +181,7 @@ export async function startCore(
       target,
       apiPort,
       builderPort: builder.port,
+      builderFingerprint,
       apiUrl: `http://${settings.host}:${apiPort}`,
       targetStarted,
       stop: stopAll,

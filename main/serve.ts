@@ -3,7 +3,7 @@
  * tells the shell over `process.parentPort` when it is ready (or why it failed) and stops on request.
  */
 import type { CoreMessage, ShellMessage } from './contract/ipc';
-import { startCore } from './core';
+import { startCore, type Core } from './core';
 import { ensureDesktopUser } from './desktop-user';
 import { readSettings } from './settings';
 
@@ -14,6 +14,27 @@ interface ParentPort {
 }
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 
+/** Every address a user needs, once, at startup. */
+function addresses(core: Core, domain: string, ui: boolean): string[] {
+  const host = new URL(core.apiUrl).hostname;
+  const router = core.settings.routerPort
+    ? `http://<app>.${domain}:${core.settings.routerPort}`
+    : `http://<app>.${domain}:<port> (the port is printed when the router starts)`;
+  return [
+    ...(ui
+      ? [
+          `  UI:         open ${core.apiUrl}/ in a browser (the first user you create there is the administrator)`,
+        ]
+      : []),
+    `  deis CLI:   deis register ${core.apiUrl}   (or deis login ${core.apiUrl})`,
+    `  git push:   the builder's SSH on ${host}:${core.builderPort}; remotes are ssh://git@${host}:${core.builderPort}/<app>.git`,
+    `              its host key is ${core.builderFingerprint}: ssh shows it on the first push, answer yes if it matches`,
+    `  apps:       ${router} (the router)`,
+    `  HTTPS:      https://<app>.${domain}:${core.settings.routerTlsPort || '<port>'}, certificates from the local authority ${core.settings.home}/tls/ca.crt (trust it once: README, HTTPS)`,
+    `  DEIS_HOME:  ${core.settings.home}`,
+  ];
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
   const core = await startCore(settings);
@@ -21,7 +42,7 @@ async function main(): Promise<void> {
     ? await ensureDesktopUser(core.controller, settings.home, core.apiUrl)
     : null;
   console.log(`Deis Desktop core ready: API ${core.apiUrl} (data in ${settings.home})`);
-  if (!parentPort) console.log(`The UI: open ${core.apiUrl}/ in a browser.`);
+  for (const line of addresses(core, settings.platformDomain ?? 'localhost', !parentPort)) console.log(line);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;

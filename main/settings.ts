@@ -30,6 +30,10 @@ export interface CoreSettings {
   desktopUser?: boolean;
   /** DEIS_KEEP_RELEASE_IMAGES: how many of an app's newest releases keep their images. */
   keepReleaseImages?: number;
+  /** Prepare a missing stack image in the background at startup (not for the fake target). */
+  prepareStack?: boolean;
+  /** DEIS_STACK_IMAGE when set here (tests use a throwaway tag); else read from the environment. */
+  stackImage?: string;
 }
 
 export const DEFAULT_INSTANCE = 'deis-desktop';
@@ -111,5 +115,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     ui: rendererDir(env),
     desktopUser: env.DEIS_DESKTOP_USER === '1',
     keepReleaseImages: keepReleaseImages(env),
+    prepareStack: env.DEIS_TARGET !== 'fake',
   };
 }

@@ -1,7 +1,7 @@
 /** The builder's SSH host key: an ed25519 key made once and kept, so users' known_hosts stay valid. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
 
 // ssh2 is CommonJS; its named exports are not visible to Node's ESM loader.
@@ -94,4 +94,13 @@ export function newEd25519Key(comment = 'deis-desktop-builder'): string {
   return ['-----BEGIN OPENSSH PRIVATE KEY-----', ...lines, '-----END OPENSSH PRIVATE KEY-----', ''].join(
     '\n',
   );
+}
+
+/** The key's fingerprint as ssh shows it when it asks whether to trust a host: `SHA256:<base64>`. */
+export function hostKeyFingerprint(privateKey: string): string {
+  const parsed = utils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key === undefined || key instanceof Error) throw new Error('not a key');
+  const digest = createHash('sha256').update(key.getPublicSSH()).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
 }

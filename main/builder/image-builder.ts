@@ -6,7 +6,7 @@ import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
 import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
 import { hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
-import { ensureStack, type StackSettings } from './stack';
+import type { StackPreparer } from './stack';
 import { BuildFailed, type BuildSpec, type BuiltImage } from './types';
 
 export class ImageBuilder {
@@ -14,8 +14,8 @@ export class ImageBuilder {
     /** The engine, connected on first build. */
     private readonly engine: () => Docker,
     private readonly settings: BuildpackSettings,
-    /** When given, the default stack is built on first need; else the stack must exist. */
-    private readonly stack?: StackSettings,
+    /** When given, the stack is prepared (pulled or built) on first need; else it must exist. */
+    private readonly stack?: Pick<StackPreparer, 'ensure'>,
   ) {}
 
   async build(input: BuildSpec): Promise<BuiltImage> {
@@ -42,7 +42,7 @@ export class ImageBuilder {
       const image = await dockerfileBuild(this.engine(), spec, settings);
       return { image, imageId: await this.builtId(image, spec), procfile: own ?? {}, dockerfile: true };
     }
-    if (this.stack) await ensureStack(this.engine(), this.stack, spec.output);
+    if (this.stack) await this.stack.ensure(spec.output);
     const built = await buildpackBuild(this.engine(), spec, this.settings);
     return own ? { ...built, procfile: own } : built;
   }

@@ -13,7 +13,7 @@ import { migrateLegacyRepos } from './legacy-repos';
 import { PushLocks } from './locks';
 import { PushHandler } from './push';
 import { REPOS_DIR } from './repo';
-import { stackSettings } from './stack';
+import { StackPreparer, stackSettings, type StackSettings } from './stack';
 import { BuildFailed, type Verdict } from './types';
 
 export interface BuilderServiceOptions {
@@ -23,6 +23,10 @@ export interface BuilderServiceOptions {
   /** DEIS_INSTANCE: build caches and images are marked with it. */
   instance: string;
   log: (line: string) => void;
+  /** Overrides DEIS_STACK_IMAGE / DEIS_STACK_BASE (tests use a throwaway tag). */
+  stack?: Partial<StackSettings>;
+  /** Prepare a missing stack in the background at startup, so the first push need not wait for it. */
+  prepareStack?: boolean;
 }
 
 /** Buildpack folders: the bundled ones, then DEIS_BUILDPACKS (a PATH-style list of folders). */
@@ -35,6 +39,7 @@ export interface BuilderService {
   builder: Builder;
   /** The desktop's "deploy a folder", under the same push locks as git pushes. */
   folders: FolderDeployer;
+  stack: StackPreparer;
 }
 
 /**
@@ -69,10 +74,11 @@ export function authorizePush(c: Controller, holders: string[], appId: string): 
 }
 
 export async function startBuilderService(c: Controller, o: BuilderServiceOptions): Promise<BuilderService> {
-  const stack = stackSettings(o.resources);
+  const settings = { ...stackSettings(o.resources), ...o.stack };
+  const stack = new StackPreparer(dockerEngine, settings, c.tasks);
   const images = new ImageBuilder(
     dockerEngine,
-    { stackImage: stack.image, buildpackDirs: buildpackDirs(o.resources), instance: o.instance },
+    { stackImage: settings.image, buildpackDirs: buildpackDirs(o.resources), instance: o.instance },
     stack,
   );
   const pushes = new PushHandler(c, images);
@@ -133,5 +139,25 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
       }
     },
   });
-  return { builder, folders };
+  if (o.prepareStack) void prepareInBackground(stack, o.log);
+  return { builder, folders, stack };
+}
+
+/** At startup: when the engine answers and the stack is missing, prepare it now, saying so. */
+async function prepareInBackground(stack: StackPreparer, log: (line: string) => void): Promise<void> {
+  try {
+    await dockerEngine().ping();
+  } catch {
+    return; // No engine yet: the first push prepares it, or says the engine is away.
+  }
+  if (!(await stack.missing())) return;
+  const image = stack.settings.image;
+  log(
+    `builder: preparing the stack image ${image} in the background (first run only, a few minutes; see the task list)`,
+  );
+  const started = Date.now();
+  stack.prepare().then(
+    () => log(`builder: the stack image ${image} is ready (${Math.round((Date.now() - started) / 1000)} s)`),
+    (err: Error) => log(`builder: could not prepare the stack image ${image}: ${err.message}`),
+  );
 }

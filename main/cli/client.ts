@@ -103,6 +103,9 @@ export class ApiClient {
     const reply = await this.send(method, path, body);
     if (reply.status >= 400) throw new ApiError(reply.status, reply.body);
     this.noteApiVersion(reply);
+    // Why an answer is partial (no processes while the engine is being prepared): said on stderr.
+    const notice = reply.headers['x-deis-notice'];
+    if (typeof notice === 'string' && notice) this.warn(`!    ${notice}\n`);
     return reply;
   }
 

@@ -212,3 +212,21 @@ export const DEFAULT_KEEP_RELEASE_IMAGES = 5;
 export const MAX_KEEP_RELEASE_IMAGES = 100;
 /** The instance name typed to confirm removing everything: DEIS_INSTANCE names Docker networks, which are at most 128 characters in practice. */
 export const MAX_INSTANCE_CONFIRM_LENGTH = 128;
+// ---------------------------------------------------------------------------------------------
+// First run: images the core pulls and builds for itself (router base, stack)
+// ---------------------------------------------------------------------------------------------
+
+/** A pull's progress line at most every 2 s: enough to see it move, few enough for a task log. */
+export const PULL_PROGRESS_EVERY_MS = 2_000;
+/** Layers a pull's progress counts: images have tens; a hostile registry's thousands are not counted. */
+export const PULL_MAX_TRACKED_LAYERS = 1_000;
+/** A failed pull is not tried again for a minute: the target retries every 5 s and must not hammer a registry. */
+export const PULL_FAILURE_MEMORY_MS = 60_000;
+/** ...doubling with each failure in a row up to 15 min, so a machine offline for a day makes ~100 failed tasks, not 1,440. */
+export const PULL_FAILURE_MEMORY_MAX_MS = 15 * 60_000;
+/** The stack build tells the pusher how far it is every 10 s: a few lines for a build of minutes. */
+export const STACK_PROGRESS_EVERY_MS = 10_000;
+/** A Dockerfile step shown to the pusher is cut here: the whole `apt-get install` line is in the task log. */
+export const STACK_STEP_LINE_MAX = 120;
+/** How long engine work waits for a start in progress before it is refused with 503 and a reason. */
+export const TARGET_READY_WAIT_MS = 5_000;

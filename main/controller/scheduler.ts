@@ -4,7 +4,7 @@
  * A release that cannot be deployed is marked failed and the request that cut it fails with the reason.
  */
 import { badRequest, conflict, DeisError } from '../contract/errors';
-import { MAX_RUNS, MAX_RUNS_PER_APP } from '../contract/limits';
+import { MAX_RUNS, MAX_RUNS_PER_APP, TARGET_READY_WAIT_MS } from '../contract/limits';
 import type { Pod, RunResponse } from '../contract/pods';
 import {
   TargetError,
@@ -21,6 +21,7 @@ import { buildTypes, checkAppSize, formationFor, parseScale, type Formation } fr
 import type { Controller } from '.';
 import type { ReleaseEvent, ReleaseRow } from './releases';
 import type { UserRow } from './users';
+import { TargetReadiness } from './target-readiness';
 
 /** Dockerfile builds and `deis pull` images run their own commands; git pushes without Dockerfile are buildpack builds. */
 const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfile !== '' || build.sha === '';
@@ -30,16 +31,21 @@ const RETRY_MS = 5000;
 
 export class Scheduler {
   private retry: NodeJS.Timeout | undefined;
-  private attempt: Promise<void> | undefined;
   private stopped = false;
   /** One-off commands running now, per app id. */
   private readonly runs = new Map<string, number>();
   private runsInAll = 0;
+  /** Whether the target is ready, and why not; work that needs it waits briefly, then is refused. */
+  readonly readiness: TargetReadiness;
+  /** Releases cut while the target was getting ready (config, rollback), per app: deployed once it is. */
+  private readonly queued = new Map<string, ReleaseEvent>();
 
   constructor(
     private readonly c: Controller,
     readonly target: Target,
-  ) {}
+  ) {
+    this.readiness = new TargetReadiness(c.tasks);
+  }
 
   spec(app: AppRow, release: ReleaseRow): ReleaseSpec {
     const config = configData(this.c.configs.get(release.config_uuid));
@@ -98,33 +104,53 @@ export class Scheduler {
   /** Resolves to whether the target came up on this attempt (it retries by itself if not). */
   start(log: (line: string) => void): Promise<boolean> {
     const attempt = this.attemptStart(log);
-    this.attempt = attempt.then(() => undefined);
+    this.readiness.begin(attempt);
     return attempt;
   }
 
-  /**
-   * Waits for a start attempt in progress — a first start builds the router image, which takes a
-   * while — so work that needs the target does not race its adoption. Never waits for a retry.
-   */
-  private async settled(): Promise<void> {
-    await this.attempt;
-  }
-
   private async attemptStart(log: (line: string) => void): Promise<boolean> {
+    const adopted = this.allDesired();
     try {
-      await this.target.ensureReady(this.allDesired(), (e) => {
+      await this.target.ensureReady(adopted, (e) => {
         if (e.kind === 'step') log(`target: ${e.message}`);
+        this.readiness.progress(e);
       });
+      this.readiness.succeeded();
       log('target: ready');
       this.retry = undefined;
+      this.catchUp(adopted, log);
       return true;
     } catch (err) {
+      this.readiness.failed((err as Error).message);
       if (!this.retry)
         log(`target: not ready, trying again every ${RETRY_MS / 1000} s: ${(err as Error).message}`);
       if (this.stopped) return false;
       this.retry = setTimeout(() => void this.start(log), RETRY_MS);
       this.retry.unref();
       return false;
+    }
+  }
+
+  /**
+   * What changed while the target got ready: apps destroyed since it was told what runs, routing
+   * changed, and releases cut (they deploy now; a failure marks the release failed, as ever).
+   */
+  private catchUp(adopted: DesiredApp[], log: (line: string) => void): void {
+    const told = new Map(adopted.map((a) => [a.release.app, JSON.stringify(a.routing)]));
+    const report = (app: string) => (err: unknown) =>
+      log(`target: ${app}: could not catch up after the start: ${(err as Error).message}`);
+    for (const app of told.keys()) if (!this.c.apps.find(app)) this.target.destroy(app).catch(report(app));
+    for (const app of this.c.apps.all()) {
+      const routing = this.routing(app);
+      if (told.has(app.id) && told.get(app.id) !== JSON.stringify(routing))
+        this.target.route(app.id, routing).catch(report(app.id));
+    }
+    const queued = [...this.queued.values()];
+    this.queued.clear();
+    for (const event of queued) {
+      const app = this.c.apps.find(event.app.id);
+      if (app && this.c.releases.current(app).uuid === event.release.uuid)
+        this.onRelease({ ...event, app }).catch(report(app.id));
     }
   }
 
@@ -151,7 +177,14 @@ export class Scheduler {
       spec.dockerfile,
       previous?.image ? previous.dockerfile : undefined,
     );
-    await this.settled();
+    // A push watches its deploy and waits for the target; a config change or rollback made while
+    // the target gets ready is kept and deployed once it is.
+    if (!(await this.readiness.wait(cause === 'build' ? undefined : TARGET_READY_WAIT_MS))) {
+      if (cause !== 'build') {
+        this.queued.set(app.id, { app, release, cause });
+        return;
+      }
+    }
     try {
       await this.target.deploy({ release: spec, formation, routing: this.routing(app) });
     } catch (err) {
@@ -183,8 +216,9 @@ export class Scheduler {
     return badRequest(`${err.message}${logs}`);
   }
 
+  /** Engine work: waits for a start in progress a moment, else is refused (503) saying what is being prepared. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
-    await this.settled();
+    if (!(await this.readiness.wait())) throw new DeisError('unavailable', this.readiness.reason());
     try {
       return await work();
     } catch (err) {
@@ -202,6 +236,15 @@ export class Scheduler {
     checkAppSize(formation);
     await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));
     this.c.apps.setStructure(app, formation);
+  }
+
+  /**
+   * `ps`: while the target is not ready there are no processes to show, and the reason says why
+   * (the API sends it as a notice, so `deis info` works during a first start).
+   */
+  async podsOrNotice(app: AppRow, type?: string, name?: string): Promise<{ pods: Pod[]; notice?: string }> {
+    if (!(await this.readiness.wait())) return { pods: [], notice: this.readiness.reason() };
+    return { pods: await this.pods(app, type, name) };
   }
 
   async pods(app: AppRow, type?: string, name?: string): Promise<Pod[]> {
@@ -278,6 +321,8 @@ export class Scheduler {
 
   /** Settings or domains changed: the router follows. */
   async reroute(app: AppRow): Promise<void> {
+    // Not ready: the router gets the app's routing when the target is (see catchUp).
+    if (!(await this.readiness.wait())) return;
     await this.guard(() => this.target.route(app.id, this.routing(app)));
   }
 
@@ -286,7 +331,8 @@ export class Scheduler {
    * target removes what is left of it as an orphan when it comes back.
    */
   async destroy(app: AppRow): Promise<void> {
-    await this.settled();
+    // Not ready: what is left of the app goes when the target is (see catchUp), or as an orphan.
+    if (!(await this.readiness.wait())) return;
     try {
       await this.target.destroy(app.id);
     } catch (err) {

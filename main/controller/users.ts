@@ -12,6 +12,15 @@ import type { Store } from '../store/db';
 import { timestamp } from '../store/clock';
 import { PasswordHasher } from './passwords';
 
+/**
+ * Deis's sentence, then what to do: after the first user (often made in the UI) only an
+ * administrator registers others. Both CLIs' users see it (ours prints the detail; README for Go's).
+ */
+export const ADMIN_ONLY_REFUSAL =
+  'You do not have permission to perform this action. Only an administrator may register users here: ' +
+  'log in as the administrator (deis login <controller URL>) and run deis register from there, ' +
+  'or start Deis Desktop with DEIS_REGISTRATION_MODE=enabled to let anyone register.';
+
 export interface UserRow {
   id: number;
   username: string;
@@ -113,8 +122,7 @@ export class Users {
     if (this.count() === 0) return;
     const mode = this.registrationMode();
     if (mode === 'disabled') throw forbidden('User registration is disabled');
-    if (mode === 'admin_only' && !actor?.is_superuser)
-      throw forbidden('You do not have permission to perform this action.');
+    if (mode === 'admin_only' && !actor?.is_superuser) throw forbidden(ADMIN_ONLY_REFUSAL);
   }
 
   /**

@@ -23,6 +23,14 @@ export interface TestCoreOptions {
   routerPort?: number;
   home?: string;
   log?: (line: string) => void;
+  /** The resources folder (a fixture's, to choose the stack Dockerfile); default the repository's. */
+  resources?: string;
+  /** A throwaway stack tag, so the cached `deis-desktop/stack:bookworm` is left alone. */
+  stackImage?: string;
+  /** Prepare a missing stack at startup, as `npm run serve` does (off by default in tests). */
+  prepareStack?: boolean;
+  /** Default true: return once the target's first start attempt ended. */
+  waitForTarget?: boolean;
 }
 
 export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
@@ -30,7 +38,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
   const core = await startCore(
     {
       home,
-      resources: path.resolve('resources'),
+      resources: options.resources ?? path.resolve('resources'),
       apiPort: 0,
       builderPort: 0,
       routerPort: options.routerPort ?? 0,
@@ -38,11 +46,13 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
       target: options.target ?? 'fake',
       instance: options.instance,
       routerBase: options.routerBase,
+      stackImage: options.stackImage,
+      prepareStack: options.prepareStack,
     },
     options.log ?? (() => {}),
   );
   // Tests look at the router and processes at once: let the target finish adopting first.
-  await core.targetStarted;
+  if (options.waitForTarget !== false) await core.targetStarted;
   return {
     core,
     url: core.apiUrl,

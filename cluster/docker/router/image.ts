@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { imageExists } from '../engine';
 import { labelsFor } from '../labels';
+import { pullImage } from '../pull';
 import { tarOf } from '../tar';
 import { ROUTER_LUA } from './lua';
 import { TargetError, type Progress } from '../../target';
@@ -56,12 +57,26 @@ export async function ensureRouterImage(
 ): Promise<string> {
   const tag = routerImageTag(base);
   if (await imageExists(docker, tag)) return tag;
-  if (!(await imageExists(docker, base)))
-    throw new TargetError(
-      'setup',
-      `The router's base image ${base} is not in the local Docker engine; pull it or set DEIS_ROUTER_BASE to a Debian image you have.`,
-    );
-  progress({ kind: 'step', message: `Building the router image ${tag} from ${base} (first start only)` });
+  if (!(await imageExists(docker, base))) {
+    progress({
+      kind: 'step',
+      message: `Pulling the router's base image ${base} (first start only)`,
+      preparing: true,
+    });
+    try {
+      await pullImage(docker, base, (line) => progress({ kind: 'log', line }));
+    } catch (err) {
+      throw new TargetError(
+        'setup',
+        `The router's base image ${base} is not in the local Docker engine and could not be pulled (${(err as Error).message}); pull it or set DEIS_ROUTER_BASE to a Debian image you have.`,
+      );
+    }
+  }
+  progress({
+    kind: 'step',
+    message: `Building the router image ${tag} from ${base} (first start only)`,
+    preparing: true,
+  });
   const context = tarOf([
     { name: 'Dockerfile', content: dockerfile(base) },
     { name: 'nginx.conf', content: BOOT_CONFIG },

@@ -9,11 +9,16 @@ import { APP } from './apps';
 const TYPE = '([a-z0-9-]+)';
 const NAME = '([a-z0-9-]+)';
 
+/** A header value holds printable ASCII only (the notice may name an image from the environment). */
+const headerSafe = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
+
 export function podsRoutes(r: Router, c: Controller, s: Scheduler): void {
   const list = async (req: ApiRequest) => {
     const app = c.apps.access(req.user, req.params[0]!, req.method);
-    const pods = await s.pods(app, req.params[1], req.params[2]);
-    return { status: 200, body: { count: pods.length, results: pods } };
+    const { pods, notice } = await s.podsOrNotice(app, req.params[1], req.params[2]);
+    // Deis's shape for every client; our CLI prints the notice (why the list is empty) on stderr.
+    const headers = notice ? { 'X-Deis-Notice': headerSafe(notice) } : undefined;
+    return { status: 200, body: { count: pods.length, results: pods }, headers };
   };
   // Deis answers the bare list of pods once the restarted ones are up.
   const restart = async (req: ApiRequest) => {

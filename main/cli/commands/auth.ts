@@ -41,6 +41,16 @@ async function login(
   ctx.out.print(`Configuration file written to ${file}\n`);
 }
 
+/** The detail of a 403 when it says more than Deis's generic sentence. */
+function refusal(body: string): string | undefined {
+  try {
+    const detail = (JSON.parse(body) as { detail?: unknown }).detail;
+    return typeof detail === 'string' && detail !== '' ? detail : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const register: Command = {
   name: 'auth:register',
   summary: 'register a new user',
@@ -80,7 +90,10 @@ const register: Command = {
     try {
       await client.post<User>('/v2/auth/register/', { username, password, email });
     } catch (err) {
-      if (err instanceof ApiError) ctx.out.printErr('Registration failed: ');
+      if (!(err instanceof ApiError)) throw err;
+      ctx.out.printErr('Registration failed: ');
+      // A refusal says why and what to do (log in as the administrator, or open registration).
+      if (err.status === 403) throw new CliError(refusal(err.body) ?? err.message);
       throw err;
     }
     ctx.out.print(`Registered ${username}\n`);
