@@ -17,6 +17,7 @@ import {
   type ImageOrigin,
   type LogOptions,
   type NodeLabels,
+  type PullOptions,
   type ProcessInfo,
   type Progress,
   type ReleaseSpec,
@@ -127,6 +128,11 @@ export class SwitchableTarget implements RunningTarget {
 
   inspectImage(ref: string): Promise<ImageOrigin> {
     return this.inner.inspectImage(ref);
+  }
+
+  /** A pull runs nothing: it works while everything is stopped too. */
+  pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
+    return this.inner.pullImage(ref, options);
   }
 
   /** The engine's labels do not depend on whether our processes run. */

@@ -136,6 +136,12 @@ export type ImageOrigin =
   /** The target pulls images from a registry as named: there is no local image to speak of. */
   | { kind: 'registry' };
 
+export interface PullOptions {
+  /** `deis registry:set username=… password=…`: for the registry the image reference names. */
+  credentials?: { username: string; password: string };
+  log: (line: string) => void;
+}
+
 /** The labels of one node apps may run on (Kubernetes: a node's labels; Docker: the engine's). */
 export type NodeLabels = Record<string, string>;
 
@@ -169,6 +175,11 @@ export interface Target {
   destroy(app: string): Promise<void>;
   /** Where the image a release names would come from, and for a local image which app it was built for. */
   inspectImage(ref: string): Promise<ImageOrigin>;
+  /**
+   * Pulls an image the engine lacks (`deis pull`), with progress lines for `log`; `credentials` go
+   * only to the registry the reference names. Throws TargetError `image_missing` when it cannot be had.
+   */
+  pullImage(ref: string, options: PullOptions): Promise<ImageOrigin>;
   /** The labels of every node an app may be placed on, for `deis tags:set` to be checked against. */
   nodeLabels(): Promise<NodeLabels[]>;
   /** Lets go of the engine (stops following logs) and leaves everything running. */

@@ -12,6 +12,7 @@ import { startBuilderService } from './builder/service';
 import { dockerEngine } from '../cluster/docker/engine';
 import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
+import { configData } from './controller/config';
 import { Scheduler } from './controller/scheduler';
 import { dockerState } from './engine-state';
 import {
@@ -97,6 +98,12 @@ export async function startCore(
     controller.releases.onRelease(scheduler.onRelease);
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
+    // …and pulls the ones the engine lacks, as tasks, with the app's `deis registry:set` login.
+    controller.builds.useImagePuller(
+      (ref, options) => target.pullImage(ref, options),
+      controller.tasks,
+      (app) => configData(controller.configs.current(app)).registry,
+    );
     // `deis tags:set` is checked against the labels of the target's nodes.
     controller.configs.useNodeLabels(() => target.nodeLabels());
     // After the scheduler's listener: old images go once a release serves; rollbacks check theirs.

@@ -11,6 +11,7 @@ import {
   type ImageOrigin,
   type LogOptions,
   type NodeLabels,
+  type PullOptions,
   type ProcessInfo,
   type Progress,
   type ReleaseSpec,
@@ -22,6 +23,7 @@ import {
 } from '../target';
 import { LocalAuthority } from '../../main/tls/authority';
 import { converge, type ConvergeContext } from './converge';
+import { PullFailed, pullImage, registryHost, withTag } from './pull';
 import { dockerEngine } from './engine';
 import { LABEL_APP_UUID, roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
@@ -369,6 +371,17 @@ export class DockerTarget implements Target {
       throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
     }
     return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
+  }
+
+  async pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
+    const credentials = options.credentials && { host: registryHost(withTag(ref)), ...options.credentials };
+    try {
+      await pullImage(this.docker, ref, options.log, credentials, false);
+    } catch (err) {
+      if (err instanceof PullFailed) throw new TargetError('image_missing', err.message);
+      throw err;
+    }
+    return this.inspectImage(ref);
   }
 
   /**

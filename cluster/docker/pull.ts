@@ -114,6 +114,8 @@ export async function pullImage(
   ref: string,
   log: (line: string) => void,
   credentials: RegistryCredentials | undefined = registryCredentials(),
+  /** Remember a failure (the core's own retries); a user's pull is tried whenever they ask. */
+  remember = true,
 ): Promise<void> {
   const tagged = withTag(ref);
   // Credentials go only to the registry they were given for, never to Docker Hub or another host.
@@ -125,7 +127,7 @@ export async function pullImage(
   const key = createHash('sha256')
     .update(JSON.stringify([tagged, auth?.username, auth?.password]))
     .digest('hex');
-  const failed = failures.get(key);
+  const failed = remember ? failures.get(key) : undefined;
   if (failed && Date.now() - failed.at < backoff(failed.count)) throw new PullFailed(failed.reason);
   const progress = new PullProgress(tagged);
   try {
@@ -152,8 +154,10 @@ export async function pullImage(
     const e = err as { json?: { message?: string }; message: string };
     // dockerode prefixes the engine's message with its HTTP status: the message is what says why.
     const reason = (e.json?.message ?? e.message).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
-    if (failures.size >= 100) failures.clear(); // refs come from settings: a handful at most
-    failures.set(key, { at: Date.now(), reason, count: (failed?.count ?? 0) + 1 });
+    if (remember) {
+      if (failures.size >= 100) failures.clear(); // refs come from settings: a handful at most
+      failures.set(key, { at: Date.now(), reason, count: (failed?.count ?? 0) + 1 });
+    }
     throw new PullFailed(reason);
   }
   failures.delete(key);

@@ -7,6 +7,7 @@ import type {
   ImageOrigin,
   LogOptions,
   NodeLabels,
+  PullOptions,
   ProcessInfo,
   ReleaseSpec,
   RestartSelector,
@@ -83,6 +84,11 @@ export class FakeTarget implements Target {
    * Docker target answers for the images of its engine.
    */
   async inspectImage(_ref: string): Promise<ImageOrigin> {
+    return { kind: 'registry' };
+  }
+
+  /** Names are all it knows: nothing to pull. */
+  async pullImage(_ref: string, _options: PullOptions): Promise<ImageOrigin> {
     return { kind: 'registry' };
   }
 

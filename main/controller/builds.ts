@@ -2,14 +2,15 @@
  * Builds: an image and its Procfile, from `deis pull` or a git push. Each build cuts a release with
  * the current config; `create` is the one entry point for the API and the builder alike.
  */
-import type { ImageOrigin } from '../../cluster/target';
+import { TargetError, type ImageOrigin } from '../../cluster/target';
 import { procfileProblem } from '../contract/builds';
-import { DeisError, forbidden, invalid, notFound } from '../contract/errors';
+import { badRequest, DeisError, forbidden, invalid, notFound } from '../contract/errors';
 import type { Build, Procfile } from '../contract/objects';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import type { AppRow } from './apps';
 import type { ReleaseRow, Releases } from './releases';
+import type { Tasks } from './tasks';
 import { deployedSummary } from './summary';
 import type { UserRow } from './users';
 
@@ -63,9 +64,20 @@ export function buildJson(row: BuildRow, appId: string): Build {
 
 /** Asks the target where an image would come from (see Target.inspectImage). */
 export type ImageOrigins = (ref: string) => Promise<ImageOrigin>;
+/** Pulls an image into the target's engine (see Target.pullImage); throws TargetError when it cannot. */
+export type ImagePuller = (
+  ref: string,
+  options: { credentials?: { username: string; password: string }; log: (line: string) => void },
+) => Promise<ImageOrigin>;
+
+/** Deis's words for an image that cannot be had, then why. */
+export const imageNotFound = (image: string, why?: string) =>
+  badRequest(`image ${image} not found${why ? ` (${why})` : ''}`);
 
 export class Builds {
   private origins: ImageOrigins | undefined;
+  private puller:
+    { pull: ImagePuller; tasks: Tasks; registry: (app: AppRow) => Record<string, string> } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -77,11 +89,17 @@ export class Builds {
     this.origins = origins;
   }
 
+  /** Wires the pulls of `deis pull`: the target's engine, the tasks they show as, the app's registry login. */
+  useImagePuller(pull: ImagePuller, tasks: Tasks, registry: (app: AppRow) => Record<string, string>): void {
+    this.puller = { pull, tasks, registry };
+  }
+
   /**
    * May `user` release `image` (`deis pull`) in `app`? A local image holds the code of whatever it
    * was built from, so a non-admin may only release images the builder made for this very app (its
    * uuid, not its name, which a destroyed app hands on); administrators (the desktop's own user) may
-   * release any. A missing image gets the same answer as a foreign one: no oracle of what exists.
+   * release any. A missing image is pulled from its registry (Deis's `deis pull`), for anyone; so
+   * a non-admin can tell a local name that is not theirs (403) from one the engine lacks (a pull).
    * Returns the image's ID, which the build records, so the release runs exactly that image.
    */
   async admitImage(app: AppRow, user: UserRow, image: string): Promise<string> {
@@ -95,12 +113,44 @@ export class Builds {
         `Deis Desktop cannot check the image ${image} now (${(err as Error).message}); try again when Docker answers.`,
       );
     }
-    if (user.is_superuser) return origin?.kind === 'local' ? origin.id : '';
     if (origin?.kind === 'registry') return '';
-    if (origin?.kind === 'local' && origin.appUuid === app.uuid) return origin.id;
+    if (origin?.kind === 'local' && (user.is_superuser || origin.appUuid === app.uuid)) return origin.id;
+    // A missing image comes from its registry, for anyone: what a registry serves is anyone's to release.
+    if (origin?.kind === 'missing' && this.puller) return this.pull(app, image);
+    if (user.is_superuser) return '';
     throw forbidden(
       `Only an administrator may release an image of the local Docker engine that was not built for ${app.id}; push the app's code with git instead.`,
     );
+  }
+
+  /**
+   * Pulls a missing image as a task with progress, with the app's `deis registry:set` login for the
+   * registry the reference names; what a registry serves is anyone's to release.
+   */
+  private async pull(app: AppRow, image: string): Promise<string> {
+    const { pull, tasks, registry } = this.puller!;
+    const login = registry(app);
+    const credentials =
+      login.username && login.password ? { username: login.username, password: login.password } : undefined;
+    const task = tasks.start('pull', `Pulling ${image} for ${app.id}`, app.id);
+    task.step(`Pulling ${image}${credentials ? ` as ${login.username}` : ''}`);
+    try {
+      const pulled = await pull(image, { credentials, log: (line) => task.log(line) });
+      task.succeed();
+      return pulled.kind === 'local' ? pulled.id : '';
+    } catch (err) {
+      const why = (err as Error).message;
+      task.fail(why);
+      if (err instanceof TargetError && err.code === 'image_missing') {
+        // The registry's "not found" is Deis's; any other reason (a login refused, no network) is told as is.
+        if (/not found|manifest unknown|does not exist|no such image/i.test(why)) throw imageNotFound(image, why);
+        throw badRequest(`image ${image} could not be pulled: ${why}`);
+      }
+      throw new DeisError(
+        'unavailable',
+        `Deis Desktop cannot pull ${image} now (${why}); try again when Docker answers.`,
+      );
+    }
   }
 
   /** Newest first. */

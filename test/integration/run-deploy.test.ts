@@ -292,7 +292,7 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     });
     expect(r.status).toBe(400);
     expect((r.body as { detail: string }).detail).toMatch(
-      /image deis-desktop\/nothing-here:1 is not in the local Docker engine/,
+      /^image deis-desktop\/nothing-here:1 (not found|could not be pulled)/,
     );
     expect((await get()).body).toMatch(/^Hello from v7 /);
   });
