@@ -143,7 +143,8 @@ export class Builds {
       task.fail(why);
       if (err instanceof TargetError && err.code === 'image_missing') {
         // The registry's "not found" is Deis's; any other reason (a login refused, no network) is told as is.
-        if (/not found|manifest unknown|does not exist|no such image/i.test(why)) throw imageNotFound(image, why);
+        if (/not found|manifest unknown|does not exist|no such image/i.test(why))
+          throw imageNotFound(image, why);
         throw badRequest(`image ${image} could not be pulled: ${why}`);
       }
       throw new DeisError(

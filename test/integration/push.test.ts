@@ -190,7 +190,11 @@ describe.skipIf(!hasDocker)('git push to the builder', () => {
     it('a compile that fails, and the next push of a fixed app succeeds', async () => {
       await createApp('push-compile', { BUILDPACK_URL: buildpackRepo, FAIL_COMPILE: '1' });
       const { dir } = repoFromFixture('python-app');
-      await expectRejected('push-compile', dir, /Build exited with code 3, stopping build\. The buildpack failed to compile the app/);
+      await expectRejected(
+        'push-compile',
+        dir,
+        /Build exited with code 3, stopping build\. The buildpack failed to compile the app/,
+      );
       await owner.post('/v2/apps/push-compile/config/', { values: { FAIL_COMPILE: null } });
       const ok = await pusher.push(dir, 'push-compile');
       expect(ok.code, ok.output).toBe(0);
