@@ -35,7 +35,7 @@ import {
 } from './network';
 import { listProcs, stopProc } from './processes';
 import { detectReach } from './readiness';
-import type { RouteEntry } from './router/config';
+import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
 import { processInfo } from './status';
@@ -111,6 +111,7 @@ export class DockerTarget implements Target {
       base: this.options.routerBase,
       port: this.options.routerPort,
       platformDomain: this.options.platformDomain,
+      coreSocketDir: coreSocketDir(this.options.home),
     });
     await router.ensure(progress);
     this.router = router;

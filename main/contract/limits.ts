@@ -203,3 +203,16 @@ export const MAX_REGISTRY_VALUE_BYTES = 8 * 1024;
 export const MAX_PROBE_BYTES = 16 * 1024;
 /** Nesting of a probe: its deepest field, `httpGet.httpHeaders[].value`, is 4 levels below it. */
 export const MAX_PROBE_DEPTH = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Controller through the router: the API at deis.<platform domain>:<router port>, which nginx
+// passes to the core over a unix socket only it can reach. Bodies keep the API's own limits
+// (API_BODY_LIMIT is nginx's outer bound too; the core still applies the smaller ones).
+// ---------------------------------------------------------------------------------------------
+
+/** Connections the router may hold open to the core at once: a few CLIs, a UI and its streams use tens; half of API_MAX_CONNECTIONS, so the loopback port always has room. */
+export const ROUTER_CORE_CONNECTIONS = 256;
+/** Idle keep-alive connections the router keeps to the core: enough for a UI's bursts of requests without a new connection each. */
+export const ROUTER_CORE_IDLE_CONNECTIONS = 16;
+/** Seconds the router waits for the core's next byte of an answer: a followed log or a streamed `deis run` may be silent for hours; a day still ends a forgotten connection. */
+export const ROUTER_CORE_IDLE_SECONDS = 24 * 60 * 60;
