@@ -150,6 +150,10 @@ async function handle(edge: Edge, req: http.IncomingMessage, res: http.ServerRes
   } catch (err) {
     response = errorResponse(err, edge.options.log, req);
   }
+  // The router streams bodies to the core: closing on it while it still sends makes it see a broken
+  // core (a reset, then its 503). It never sends more than API_BODY_LIMIT, so that much is read
+  // and dropped first; any more, and the connection goes as it would on the loopback port.
+  if (body.mustClose && fromRouter.has(req.socket)) await drain(req, API_BODY_LIMIT);
   // A refused body still on the wire is not read to its end: the connection goes instead.
   if (body.mustClose) response = { ...response, headers: { ...response.headers, Connection: 'close' } };
   if (response.stream) await sendStream(res, response, response.stream);
@@ -170,6 +174,30 @@ async function sendStream(res: http.ServerResponse, response: ApiResponse, strea
     if (!res.write(chunk)) await drained(res);
   }
   res.end();
+}
+
+/** Reads what is left of a request's body and drops it: until its end, `limit` bytes, or the client goes. */
+function drain(req: http.IncomingMessage, limit: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) done();
+    };
+    req.on('data', onData);
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.resume();
+  });
 }
 
 /** Resolves when the response can take more, or when the client went away. */
