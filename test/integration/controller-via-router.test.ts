@@ -172,6 +172,12 @@ describe.skipIf(!hasDocker)('the controller at deis.localhost through the router
       new RegExp(`^http://deis\\.localhost:${port}/v2/apps/\\?`),
     );
     await deis('DELETE', `/v2/apps/${APP}-b/`);
+    // The web UI at the root too, as the core serves it on its own port.
+    const direct = await fetch(`${t.url}/`);
+    const routed = await deis('GET', '/', undefined, { 'Sec-Fetch-Site': 'none' });
+    expect(routed.status).toBe(direct.status);
+    expect(routed.headers['content-type']).toBe(direct.headers.get('content-type'));
+    expect(routed.text).toBe(await direct.text());
   });
 
   it('our CLI logs in at http://deis.localhost:<router port> (resolving it itself) and its info shows url: <app>.localhost:<router port>', async () => {
