@@ -69,6 +69,8 @@ async function serveThroughRouter(
   }
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+    // The router's nginx (another user) passes through it; DEIS_HOME around it keeps others out.
+    fs.chmodSync(dir, 0o711);
     stops.push(await listenForRouter(server, socket));
   } catch (err) {
     log(
