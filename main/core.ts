@@ -5,7 +5,8 @@ import type { RunningTarget } from '../cluster';
 import { createSwitchableTarget } from '../cluster/switchable-target';
 import { LocalAuthority } from './tls/authority';
 import { apiRouter } from './api';
-import { createApiServer, listen } from './api/server';
+import { createApiServer, listen, listenForRouter } from './api/server';
+import { CORE_SOCKET_NAME, coreSocketDir } from '../cluster/docker/router/config';
 import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
@@ -53,6 +54,37 @@ function privateHome(home: string, log: (line: string) => void): void {
   if (mode === 0o700) return;
   fs.chmodSync(home, 0o700);
   log(`core: ${home} was mode ${mode.toString(8)}; made it 0700 (it holds the store and keys)`);
+}
+
+/**
+ * The API at deis.<platform domain>:<router port>: the router's nginx passes the host's requests for
+ * that name to this socket in DEIS_HOME. A core that cannot listen there still serves on 127.0.0.1.
+ */
+async function serveThroughRouter(
+  server: Parameters<typeof listenForRouter>[0],
+  home: string,
+  stops: (() => Promise<void> | void)[],
+  log: (line: string) => void,
+): Promise<void> {
+  const dir = coreSocketDir(home);
+  const socket = path.join(dir, CORE_SOCKET_NAME);
+  // A unix socket's path has room for 107 bytes on Linux (103 on macOS).
+  if (Buffer.byteLength(socket) > 103) {
+    log(
+      `core: the API is not served through the router: the path ${socket} is too long for a socket; use a shorter DEIS_HOME`,
+    );
+    return;
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+    // The router's nginx (another user) passes through it; DEIS_HOME around it keeps others out.
+    fs.chmodSync(dir, 0o711);
+    stops.push(await listenForRouter(server, socket));
+  } catch (err) {
+    log(
+      `core: the API is not served through the router: cannot listen on ${socket}: ${(err as Error).message}`,
+    );
+  }
 }
 
 export async function startCore(
@@ -151,6 +183,7 @@ export async function startCore(
       }),
       users: controller.users,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+      routerPort: () => desktop.routerPort,
       log,
     });
     const apiPort = await listen(server, settings.apiPort, settings.host).catch(
@@ -169,6 +202,7 @@ export async function startCore(
           server.closeAllConnections();
         }),
     );
+    await serveThroughRouter(server, settings.home, stops, log);
     // Only now does the target adopt what runs, in the background (a first start builds the router
     // image), so the API answers at once; work that needs the target waits for the attempt.
     // Where apps answer: the router's port is only known once it runs (0 asks Docker for one).

@@ -39,7 +39,7 @@ import {
 } from './network';
 import { listProcs, stopProc } from './processes';
 import { detectReach } from './readiness';
-import type { RouteEntry } from './router/config';
+import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
 import { processInfo } from './status';
@@ -138,6 +138,7 @@ export class DockerTarget implements Target {
       platformDomain,
       localCertificates: (host) => (authority.covers(host) ? authority.leaf(host) : undefined),
       fallbackCertificate: authority.leaf(platformDomain),
+      coreSocketDir: coreSocketDir(this.options.home),
     });
     await router.ensure(progress);
     this.router = router;

@@ -48,6 +48,9 @@ export const appNetworkName = (instance: string, app: string): string => `${inst
 /** The router always sits on the first address after the gateway, on every network. */
 export const routerAddress = (net: Network): string => toIp(net.base + 2);
 
+/** The network's gateway: the host's own address on it (the peer of the router's published port). */
+export const gatewayAddress = (net: Network): string => toIp(net.base + 1);
+
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 async function inspect(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {

@@ -14,14 +14,20 @@ export function coreHostNames(platformDomain: string | undefined): string[] {
   return names;
 }
 
-/** The core as the edge sees it: its names and the port it really listens on (known after listen). */
+/**
+ * The core as the edge sees it: its names and the port it really listens on (known after listen).
+ * Through the router it is `deis.<platform domain>` on the router's port (undefined while the target
+ * has not told it yet: then any port passes, the router having checked where the request came from).
+ */
 export interface CoreAddress {
   names: readonly string[];
-  port: number;
+  port: number | undefined;
+  /** Its URL at this address, when not `http://127.0.0.1:<port>`. */
+  url?: string;
 }
 
 /** The core's own URL, for links it hands out (never built from the request's Host). */
-export const ownUrl = (a: CoreAddress): string => `http://127.0.0.1:${a.port}`;
+export const ownUrl = (a: CoreAddress): string => a.url ?? `http://127.0.0.1:${a.port}`;
 
 /** `name[:port]` of a Host header, lower-cased; undefined when it is not of that shape. */
 function splitHost(raw: string): { name: string; port: string | undefined } | undefined {
@@ -35,7 +41,9 @@ export function checkHost(headers: IncomingHttpHeaders, a: CoreAddress): void {
   const host = headers.host;
   if (!host) throw badRequest(`The request has no Host header; ${where}.`);
   const parsed = splitHost(host);
-  const portOk = parsed && (parsed.port === undefined ? a.port === 80 : Number(parsed.port) === a.port);
+  const portOk =
+    parsed &&
+    (a.port === undefined || (parsed.port === undefined ? a.port === 80 : Number(parsed.port) === a.port));
   if (!parsed || !portOk || !a.names.includes(parsed.name))
     throw badRequest(`The Host header does not name this Deis Desktop core; ${where}.`);
 }
@@ -55,6 +63,7 @@ export function checkOrigin(headers: IncomingHttpHeaders, a: CoreAddress): void 
   if (origin !== undefined) {
     const own = a.names.map((n) => `http://${n}:${a.port}`);
     if (a.port === 80) own.push(...a.names.map((n) => `http://${n}`));
+    if (a.url) own.push(a.url);
     if (!own.includes(origin.trim().toLowerCase())) throw refuse();
   }
   const site = headers['sec-fetch-site'];

@@ -6,8 +6,9 @@
  * every error is rendered in the Deis body shapes with the API version headers. Bad input never yields
  * a 500; a bug is logged in full and answered with DRF's generic `{"detail":"Server Error"}`.
  */
+import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { DeisError, notFoundDetail, unauthenticated } from '../contract/errors';
 import {
   API_ANONYMOUS_BODY_LIMIT,
@@ -16,6 +17,7 @@ import {
   API_HEADERS_TIMEOUT_MS,
   API_MAX_CONNECTIONS,
   API_REQUEST_TIMEOUT_MS,
+  ROUTER_CORE_CONNECTIONS,
 } from '../contract/limits';
 import { API_VERSION, PLATFORM_VERSION } from '../contract/objects';
 import type { UserRow, Users } from '../controller/users';
@@ -28,6 +30,11 @@ export interface ApiServerOptions {
   users: Users;
   /** DEIS_PLATFORM_DOMAIN: the core also answers to `deis.<domain>`. */
   platformDomain?: string;
+  /**
+   * The port the router publishes on the host (0 while unknown): requests that came through the
+   * router's socket (listenForRouter) must name `deis.<domain>` with it.
+   */
+  routerPort?: () => number;
   log?: (line: string) => void;
 }
 
@@ -35,7 +42,12 @@ interface Edge {
   options: ApiServerOptions;
   budget: BodyBudget;
   address: () => CoreAddress;
+  /** The core as requests through the router see it: `deis.<domain>:<router port>`. */
+  routed: () => CoreAddress;
 }
+
+/** Connections that came through the router's socket, not the loopback port. */
+const fromRouter = new WeakSet<object>();
 
 export function createApiServer(options: ApiServerOptions): http.Server {
   const names = coreHostNames(options.platformDomain);
@@ -44,6 +56,17 @@ export function createApiServer(options: ApiServerOptions): http.Server {
     budget: new BodyBudget(API_BODY_BYTES_IN_FLIGHT),
     // The port is known once the server listens (tests ask for port 0).
     address: () => ({ names, port: (server.address() as AddressInfo | null)?.port ?? 0 }),
+    routed: () => {
+      const name = options.platformDomain ? `deis.${options.platformDomain.toLowerCase()}` : undefined;
+      const port = options.routerPort?.() ?? 0;
+      return {
+        names: name ? [name] : [],
+        // The router passes only this name on, from its published port; while that port is not
+        // known yet (the target is still starting), the name alone is checked.
+        port: port || undefined,
+        url: name ? `http://${name}${port && port !== 80 ? `:${port}` : ''}` : undefined,
+      };
+    },
   };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(edge, req, res).catch((err: unknown) => {
@@ -66,6 +89,42 @@ export function createApiServer(options: ApiServerOptions): http.Server {
   server.keepAliveTimeout = 65_000;
   server.maxConnections = API_MAX_CONNECTIONS;
   return server;
+}
+
+/**
+ * Serves the same API (same handler, limits and budget) on a unix socket for the router, which
+ * passes it the host's requests for `deis.<platform domain>`. Only the owner of DEIS_HOME and the
+ * router's nginx, where the socket's folder is mounted, can reach it. Resolves with a function that
+ * stops listening and removes the socket.
+ */
+export async function listenForRouter(server: http.Server, socketPath: string): Promise<() => Promise<void>> {
+  const open = new Set<net.Socket>();
+  const socketServer = net.createServer((socket) => {
+    fromRouter.add(socket);
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    server.emit('connection', socket);
+  });
+  socketServer.maxConnections = ROUTER_CORE_CONNECTIONS;
+  // A socket left by a core that did not stop cleanly; anything else at that path stays.
+  const stale = fs.lstatSync(socketPath, { throwIfNoEntry: false });
+  if (stale?.isSocket()) fs.unlinkSync(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socketServer.once('error', reject);
+    socketServer.listen(socketPath, () => {
+      socketServer.off('error', reject);
+      resolve();
+    });
+  });
+  // nginx's workers (www-data) connect; the folders around it keep everyone else out.
+  fs.chmodSync(socketPath, 0o666);
+  return () =>
+    new Promise<void>((resolve) => {
+      socketServer.close(() => resolve());
+      fs.rmSync(socketPath, { force: true });
+      // The router keeps idle connections for reuse: they end now, as the loopback port's do.
+      for (const socket of open) socket.destroy();
+    });
 }
 
 export function listen(server: http.Server, port: number, host = '127.0.0.1'): Promise<number> {
@@ -91,6 +150,10 @@ async function handle(edge: Edge, req: http.IncomingMessage, res: http.ServerRes
   } catch (err) {
     response = errorResponse(err, edge.options.log, req);
   }
+  // The router streams bodies to the core: closing on it while it still sends makes it see a broken
+  // core (a reset, then its 503). It never sends more than API_BODY_LIMIT, so that much is read
+  // and dropped first; any more, and the connection goes as it would on the loopback port.
+  if (body.mustClose && fromRouter.has(req.socket)) await drain(req, API_BODY_LIMIT);
   // A refused body still on the wire is not read to its end: the connection goes instead.
   if (body.mustClose) response = { ...response, headers: { ...response.headers, Connection: 'close' } };
   if (response.stream) await sendStream(res, response, response.stream);
@@ -113,6 +176,30 @@ async function sendStream(res: http.ServerResponse, response: ApiResponse, strea
   res.end();
 }
 
+/** Reads what is left of a request's body and drops it: until its end, `limit` bytes, or the client goes. */
+function drain(req: http.IncomingMessage, limit: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) done();
+    };
+    req.on('data', onData);
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.resume();
+  });
+}
+
 /** Resolves when the response can take more, or when the client went away. */
 function drained(res: http.ServerResponse): Promise<void> {
   if (res.destroyed) return Promise.resolve();
@@ -133,7 +220,7 @@ async function dispatch(
   body: RequestBody,
   signal: AbortSignal,
 ): Promise<ApiResponse> {
-  const address = edge.address();
+  const address = fromRouter.has(req.socket) ? edge.routed() : edge.address();
   checkHost(req.headers, address);
   checkOrigin(req.headers, address);
   const url = parseUrl(req.url ?? '/');

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ApiError, CliError } from './errors';
+import { lookupLocalhost } from './localhost';
 import { CLIENT_API_VERSION, USER_AGENT } from './version';
 
 export interface Reply {
@@ -72,7 +73,7 @@ export class ApiClient {
       const req = transport.request(
         url,
         // No keep-alive (as the Go client): the process exits as soon as the work is done.
-        { method, headers, agent: false, rejectUnauthorized: this.sslVerify },
+        { method, headers, agent: false, rejectUnauthorized: this.sslVerify, lookup: lookupLocalhost },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -230,3 +230,15 @@ export const STACK_PROGRESS_EVERY_MS = 10_000;
 export const STACK_STEP_LINE_MAX = 120;
 /** How long engine work waits for a start in progress before it is refused with 503 and a reason. */
 export const TARGET_READY_WAIT_MS = 5_000;
+// ---------------------------------------------------------------------------------------------
+// Controller through the router: the API at deis.<platform domain>:<router port>, which nginx
+// passes to the core over a unix socket only it can reach. Bodies keep the API's own limits
+// (API_BODY_LIMIT is nginx's outer bound too; the core still applies the smaller ones).
+// ---------------------------------------------------------------------------------------------
+
+/** Connections the router may hold open to the core at once: a few CLIs, a UI and its streams use tens; half of API_MAX_CONNECTIONS, so the loopback port always has room. */
+export const ROUTER_CORE_CONNECTIONS = 256;
+/** Idle keep-alive connections the router keeps to the core: enough for a UI's bursts of requests without a new connection each. */
+export const ROUTER_CORE_IDLE_CONNECTIONS = 16;
+/** Seconds the router waits for the core's next byte of an answer: a followed log or a streamed `deis run` may be silent for hours; a day still ends a forgotten connection. */
+export const ROUTER_CORE_IDLE_SECONDS = 24 * 60 * 60;

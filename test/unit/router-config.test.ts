@@ -47,6 +47,36 @@ describe('router', () => {
     expect(text).toContain('proxy_set_header X-Forwarded-Port 8080;');
   });
 
+  it('serves deis.<domain> from the core only to the host, and passes the core no forwarded facts', () => {
+    const core = { host: 'deis.localhost', gateway: '10.222.7.1', address: '10.222.7.2' };
+    const text = renderRouterConfig({ publicPort: 8080, tlsPublicPort: 8443, generation: 7, core });
+    const server = text.slice(text.indexOf('server_name deis.localhost;'));
+    // Only a connection from the home network's gateway (the host) to the router's home address.
+    expect(text).toMatch(
+      /map "\$remote_addr \$server_addr" \$deis_core_peer \{\s+default 0;\s+'10\.222\.7\.1 10\.222\.7\.2' 1;/,
+    );
+    expect(server).toContain('if ($deis_core_peer != 1) { return 404 ');
+    expect(text).toContain('server unix:/run/deis-core/api.sock');
+    // Headers a client sent cannot pass as the router's word, and the router adds none.
+    for (const header of [
+      'Forwarded',
+      'X-Forwarded-For',
+      'X-Forwarded-Host',
+      'X-Forwarded-Port',
+      'X-Forwarded-Proto',
+      'X-Real-IP',
+    ])
+      expect(server).toContain(`proxy_set_header ${header} "";`);
+    // Streams go out as they come; bodies stream in, within the API's own limit.
+    expect(server).toContain('proxy_buffering off;');
+    expect(server).toContain('proxy_request_buffering off;');
+    expect(server).toContain('client_max_body_size 2097152;');
+    // Without a core route, deis.<domain> is an unknown host like any other.
+    expect(renderRouterConfig({ publicPort: 8080, tlsPublicPort: 8443, generation: 7 })).not.toContain(
+      'deis_core',
+    );
+  });
+
   it('carries maintenance and the whitelist per app, and leaves out apps that are not routable', () => {
     expect(render([route({ maintenance: true, whitelist: ['10.0.0.0/8', '1.2.3.4'] })])).toMatch(
       /^tls:port 0\napp:demo 1 10\.0\.0\.0\/8,1\.2\.3\.4 0\n/,

@@ -2,8 +2,23 @@
  * What the router is told. nginx.conf is the same for every app and is applied once per router
  * (and when this file changes); apps, host names, settings, processes and certificates are tables
  * the Lua code reads on every request or handshake (see lua.ts), replaced without a reload. Pure.
+ *
+ * It also serves the Deis API at `deis.<platform domain>`, as Deis's own router did, so the original
+ * CLI's derivations from the controller's host name work (the app URL `<app>.<platform domain>:<port>`,
+ * the builder `deis-builder.<platform domain>`). nginx passes those requests to the core over a unix
+ * socket in DEIS_HOME, mounted into the router, and only requests that came in through the port
+ * published on the host's loopback: they arrive at the router's home address from the home network's
+ * gateway, the host itself. Apps reach the router only at its address on their own network (and a
+ * forged source cannot complete a TCP handshake: the router's answer goes to the real host), so for
+ * them `deis.<platform domain>` is an unknown host like any other.
  */
 import { createHash } from 'node:crypto';
+import {
+  API_BODY_LIMIT,
+  ROUTER_CORE_CONNECTIONS,
+  ROUTER_CORE_IDLE_CONNECTIONS,
+  ROUTER_CORE_IDLE_SECONDS,
+} from '../../../main/contract/limits';
 import type { HostCertificate } from '../../target';
 
 export interface RouteEntry {
@@ -31,7 +46,25 @@ export interface RouterConfigInput {
   tlsPublicPort: number;
   /** Written into the status endpoint, so the core can see that a reload took effect. */
   generation: number;
+  /** Where the API is served through the router; absent: `deis.<domain>` is an unknown host. */
+  core?: CoreRoute;
 }
+
+export interface CoreRoute {
+  /** `deis.<platform domain>` */
+  host: string;
+  /** The home network's gateway: the host, the only peer the published port's connections come from. */
+  gateway: string;
+  /** The router's own address on its home network, where those connections arrive. */
+  address: string;
+}
+
+/** The folder of DEIS_HOME that holds the core's socket for the router (mounted into the router). */
+export const coreSocketDir = (home: string): string => `${home.replace(/\/+$/, '')}/router-api`;
+/** The socket's name in that folder. */
+export const CORE_SOCKET_NAME = 'api.sock';
+/** Where the router sees that folder (read-only). */
+export const CORE_SOCKET_MOUNT = '/run/deis-core';
 
 /** The port inside the router container where the core talks to nginx (never published). */
 export const STATUS_PORT = 81;
@@ -40,6 +73,13 @@ const PAGE_503 =
   '<html><head><title>503 Service Unavailable</title></head><body><h1>503 Service Unavailable</h1><p>No process of this app is ready to serve requests right now.</p></body></html>';
 const PAGE_MAINTENANCE =
   '<html><head><title>503 Service Unavailable</title></head><body><h1>Down for maintenance</h1><p>This app is in maintenance mode; please try again later.</p></body></html>';
+const CORE_DOWN = JSON.stringify({
+  detail:
+    'The Deis Desktop core does not answer through the router; start Deis Desktop (npm start) and try again.',
+});
+const CORE_TOO_LARGE = JSON.stringify({
+  detail: `The request body is larger than the ${API_BODY_LIMIT / 1024} KiB the API accepts; send less at once.`,
+});
 const PAGE_404 =
   '<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><p>No app is routed at this address.</p></body></html>';
 
@@ -78,6 +118,60 @@ function appLocations(port: number): string {
 
 /** Quotes a string for nginx. */
 const quoted = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The server of `deis.<platform domain>`: the API, for the host's own requests only. */
+function coreServer(core: CoreRoute): string {
+  return `
+  server {
+    listen 80;
+    server_name ${core.host};
+    default_type text/html;
+    client_max_body_size ${API_BODY_LIMIT};
+    proxy_request_buffering off;
+    proxy_buffering off;
+    proxy_read_timeout ${ROUTER_CORE_IDLE_SECONDS}s;
+    proxy_send_timeout ${ROUTER_CORE_IDLE_SECONDS}s;
+    proxy_connect_timeout 5s;
+    proxy_next_upstream off;
+    # These replace every header the http block sets: the core trusts no forwarded facts, so none
+    # are made up here and none a client sent pass.
+    proxy_set_header Connection "";
+    proxy_set_header Host $http_host;
+    proxy_set_header Forwarded "";
+    proxy_set_header X-Forwarded-For "";
+    proxy_set_header X-Forwarded-Host "";
+    proxy_set_header X-Forwarded-Port "";
+    proxy_set_header X-Forwarded-Proto "";
+    proxy_set_header X-Real-IP "";
+    error_page 413 =413 @core_too_large;
+    error_page 502 504 =503 @core_down;
+    location / {
+      if ($deis_core_peer != 1) { return 404 ${quoted(PAGE_404)}; }
+      proxy_pass http://deis_core;
+    }
+    location @core_down {
+      default_type application/json;
+      return 503 ${quoted(CORE_DOWN)};
+    }
+    location @core_too_large {
+      default_type application/json;
+      return 413 ${quoted(CORE_TOO_LARGE)};
+    }
+  }`;
+}
+
+function coreUpstream(core: CoreRoute): string {
+  return `
+  upstream deis_core {
+    server unix:${CORE_SOCKET_MOUNT}/${CORE_SOCKET_NAME} max_conns=${ROUTER_CORE_CONNECTIONS};
+    keepalive ${ROUTER_CORE_IDLE_CONNECTIONS};
+  }
+  # 1 only for a connection from the host through the published port (see the top of config.ts).
+  map "$remote_addr $server_addr" $deis_core_peer {
+    default 0;
+    ${quoted(`${core.gateway} ${core.address}`)} 1;
+  }`;
+}
 
 export function renderRouterConfig(input: RouterConfigInput): string {
   return `# Written by Deis Desktop; every change replaces it. Generation ${input.generation}.
@@ -119,6 +213,7 @@ http {
     balancer_by_lua_block { require('deis_router').balance() }
     keepalive 256;
   }
+${input.core ? coreUpstream(input.core) : ''}
 
   server {
     listen 127.0.0.1:${STATUS_PORT};
@@ -147,6 +242,7 @@ ${appLocations(input.publicPort)}
     ssl_session_timeout 1h;
 ${appLocations(input.tlsPublicPort)}
   }
+${input.core ? coreServer(input.core) : ''}
 }
 `;
 }

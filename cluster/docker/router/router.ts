@@ -8,19 +8,22 @@
  * apps, host names, settings and processes are tables the Lua code reads, replaced without any
  * reload (see lua.ts).
  */
+import fs from 'node:fs';
 import type Docker from 'dockerode';
 import { execIn } from '../exec';
 import { labelsFor } from '../labels';
-import { appNetworks, routerAddress, type Network } from '../network';
+import { appNetworks, gatewayAddress, routerAddress, type Network } from '../network';
 import { tarOf } from '../tar';
 import { TargetError, type Progress } from '../../target';
 import {
+  CORE_SOCKET_MOUNT,
   FALLBACK_CERT,
   renderBackends,
   renderCerts,
   renderRouterConfig,
   renderRoutes,
   STATUS_PORT,
+  type CoreRoute,
   type LocalCertificates,
   type RouteEntry,
 } from './config';
@@ -46,9 +49,19 @@ export interface RouterOptions {
   localCertificates?: LocalCertificates;
   /** What nginx serves to a name it has no certificate for (and needs to start at all). */
   fallbackCertificate: { certificate: string; key: string };
+  /**
+   * The folder (in DEIS_HOME) where the core listens for the router: mounted read-only, so the API is
+   * also served at `deis.<platform domain>` to the host (see config.ts). Absent: it is not.
+   */
+  coreSocketDir?: string;
 }
 
 const NO_FORWARDING = ['net.ipv4.ip_forward', '0'] as const;
+/**
+ * Strict reverse-path filtering: a packet is taken only on the interface its answer would leave by,
+ * so an app cannot hand the router a packet that claims to come from the host.
+ */
+const STRICT_SOURCES = ['net.ipv4.conf.all.rp_filter', '1'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,9 +88,31 @@ export class Router {
     return routerAddress(this.options.network);
   }
 
+  /** The mount of the core's socket folder, as Docker lists it in HostConfig.Binds. */
+  private get coreBind(): string | undefined {
+    const dir = this.options.coreSocketDir;
+    return dir ? `${dir}:${CORE_SOCKET_MOUNT}:ro` : undefined;
+  }
+
+  /** How the API is served at deis.<platform domain>, when it is. */
+  private get coreRoute(): CoreRoute | undefined {
+    const domain = this.options.platformDomain.toLowerCase();
+    // The name goes into nginx.conf: only a plain host name does.
+    if (!this.options.coreSocketDir || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) return undefined;
+    return {
+      host: `deis.${domain}`,
+      gateway: gatewayAddress(this.options.network),
+      address: this.address,
+    };
+  }
+
   /** Starts the router if it is not running as configured; an existing one keeps serving. */
   async ensure(progress: Progress): Promise<void> {
     const image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
+    // Made before Docker would make it (as root, for anyone): the router's nginx (www-data) needs to
+    // pass through it, and only the owner may reach DEIS_HOME around it.
+    if (this.options.coreSocketDir)
+      fs.mkdirSync(this.options.coreSocketDir, { recursive: true, mode: 0o711 });
     const existing = await this.inspect();
     if (existing && this.fits(existing, image)) {
       if (!existing.State.Running) await this.docker.getContainer(this.options.name).start();
@@ -160,10 +195,16 @@ export class Router {
       info.NetworkSettings.Networks[this.options.network.name]?.IPAMConfig?.IPv4Address === this.address;
     // A router made before apps had networks of their own may forward packets between them.
     const forwards = info.HostConfig.Sysctls?.[NO_FORWARDING[0]] !== NO_FORWARDING[1];
+    const strict = info.HostConfig.Sysctls?.[STRICT_SOURCES[0]] === STRICT_SOURCES[1];
+    // The core's socket folder: mounted exactly when it should be (DEIS_HOME may have moved).
+    const binds = info.HostConfig.Binds ?? [];
+    const mounted = this.coreBind ? binds.length === 1 && binds[0] === this.coreBind : binds.length === 0;
     return (
       info.Config.Image === image &&
       onNet &&
       !forwards &&
+      strict &&
+      mounted &&
       (wanted === undefined || binding?.HostPort === wanted) &&
       // Routers made before HTTPS publish no TLS port.
       tls !== undefined &&
@@ -209,7 +250,11 @@ export class Router {
         },
         NetworkMode: this.options.network.name,
         // It proxies HTTP; it must never route a packet from one app's network to another's.
-        Sysctls: { [NO_FORWARDING[0]]: NO_FORWARDING[1] },
+        Sysctls: {
+          [NO_FORWARDING[0]]: NO_FORWARDING[1],
+          [STRICT_SOURCES[0]]: STRICT_SOURCES[1],
+        },
+        ...(this.coreBind ? { Binds: [this.coreBind] } : {}),
       },
       NetworkingConfig: {
         EndpointsConfig: { [this.options.network.name]: { IPAMConfig: { IPv4Address: this.address } } },
@@ -259,10 +304,11 @@ export class Router {
 
   private async applyNow(routes: RouteEntry[]): Promise<void> {
     const ports = { publicPort: this.publicPort, tlsPublicPort: this.tlsPublicPort };
-    const config = renderRouterConfig({ ...ports, generation: 0 });
+    const core = this.coreRoute;
+    const config = renderRouterConfig({ ...ports, generation: 0, core });
     if (config !== this.appliedConfig) {
       const generation = ++this.generation;
-      const text = renderRouterConfig({ ...ports, generation });
+      const text = renderRouterConfig({ ...ports, generation, core });
       const container = this.docker.getContainer(this.options.name);
       const fallback = this.options.fallbackCertificate;
       await container.putArchive(
