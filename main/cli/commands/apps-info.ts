@@ -1,5 +1,4 @@
 /** apps:info and apps:open: an app's summary and its URL. */
-import { spawn } from 'node:child_process';
 import type { App, Domain } from '../../contract/objects';
 import { APP_OPTION, type Command } from '../command';
 import type { Context } from '../context';
@@ -68,7 +67,9 @@ function openBrowser(url: string): void {
       : process.platform === 'win32'
         ? ['cmd', ['/c', 'start', '""', url]]
         : ['xdg-open', [url]];
-  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+  const child = process
+    .getBuiltinModule('node:child_process')
+    .spawn(cmd, args, { detached: true, stdio: 'ignore' });
   child.on('error', () => process.stderr.write(`Open ${url} in your browser.\n`));
   child.unref();
 }
