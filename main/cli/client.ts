@@ -3,6 +3,7 @@
  * check (a warning, printed once) and HTTP errors turned into the Deis CLI's messages.
  */
 import type http from 'node:http';
+import { MAX_CLI_ERROR_BODY_BYTES } from '../contract/limits';
 import { ApiError, CliError } from './errors';
 import { CLIENT_API_VERSION, USER_AGENT } from './version';
 
@@ -57,7 +58,50 @@ export class ApiClient {
   ) {}
 
   /** One HTTP exchange; never throws on an HTTP status, only on network failures. */
-  send(method: string, path: string, body?: unknown, withToken = true): Promise<Reply> {
+  async send(method: string, path: string, body?: unknown, withToken = true): Promise<Reply> {
+    const res = await this.open(method, path, body, withToken);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
+      );
+      res.on('error', reject);
+    });
+  }
+
+  /**
+   * A request whose response body is read as it comes (a followed log, a streaming run): resolves
+   * with the response once its headers arrive; HTTP errors throw as in request(). The token goes
+   * in the Authorization header, as for every request, never in the URL.
+   */
+  async stream(method: string, path: string, body?: unknown): Promise<http.IncomingMessage> {
+    const res = await this.open(method, path, body, true);
+    const status = res.statusCode ?? 0;
+    if (status < 400) {
+      this.noteApiVersion({ status, body: '', headers: res.headers });
+      return res;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if ((size += chunk.length) > MAX_CLI_ERROR_BODY_BYTES) break;
+      chunks.push(chunk);
+    }
+    res.destroy();
+    throw new ApiError(status, Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private open(
+    method: string,
+    path: string,
+    body: unknown,
+    withToken: boolean,
+  ): Promise<http.IncomingMessage> {
     const url = new URL(path, this.controller);
     const payload = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
@@ -73,18 +117,7 @@ export class ApiClient {
         url,
         // No keep-alive (as the Go client): the process exits as soon as the work is done.
         { method, headers, agent: false, rejectUnauthorized: this.sslVerify },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              headers: res.headers,
-            }),
-          );
-          res.on('error', reject);
-        },
+        resolve,
       );
       req.on('error', (err: NodeJS.ErrnoException) =>
         reject(

@@ -203,3 +203,10 @@ export const MAX_REGISTRY_VALUE_BYTES = 8 * 1024;
 export const MAX_PROBE_BYTES = 16 * 1024;
 /** Nesting of a probe: its deepest field, `httpGet.httpHeaders[].value`, is 4 levels below it. */
 export const MAX_PROBE_DEPTH = 8;
+
+// CLI (issue 9): what our `deis` accepts from a controller's event streams (`logs -f`, `run`).
+
+/** One server-sent event: a run's `output` event holds at most 64 KiB of text, which JSON's escapes can make six times longer. */
+export const MAX_CLI_STREAM_EVENT_CHARS = 1024 * 1024;
+/** The body of a streaming request's error answer: a JSON `detail` sentence; the rest is not read. */
+export const MAX_CLI_ERROR_BODY_BYTES = 64 * 1024;
