@@ -107,7 +107,7 @@ export class LogStore {
           skipped = 0;
           yield controllerLogLine(
             logTime(),
-            `${count} log line(s) of ${app} skipped here: this reader took them more slowly than the app wrote them`,
+            `${count} log line(s) skipped here: this reader took them more slowly than ${app} wrote them`,
             'WARN',
           );
         }
