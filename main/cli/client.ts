@@ -16,6 +16,11 @@ export interface Reply {
 export interface Page<T> {
   results: T[];
   count: number;
+  /**
+   * Why the list may be short, when the controller says (a Deis Desktop core whose engine is not
+   * ready yet answers `ps` with no processes and a `notice`); commands print it on stderr.
+   */
+  notice?: string;
 }
 
 /** `deis.example.com` → `http://deis.example.com`; the path is dropped as the Go client did. */
@@ -154,9 +159,12 @@ export class ApiClient {
 
   /** A paginated list, first page only, as `?limit=N` asks. */
   async list<T>(path: string, limit: number): Promise<Page<T>> {
-    const page = await this.get<{ results?: T[]; count?: number }>(`${path}?limit=${limit}`);
+    const page = await this.get<{ results?: T[]; count?: number; notice?: unknown }>(
+      `${path}?limit=${limit}`,
+    );
     const results = page.results ?? [];
-    return { results, count: page.count ?? results.length };
+    const notice = typeof page.notice === 'string' ? page.notice : undefined;
+    return { results, count: page.count ?? results.length, ...(notice ? { notice } : {}) };
   }
 
   /** `GET /v2/` must answer 401 for a URL to be a Deis controller. */

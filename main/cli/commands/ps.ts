@@ -20,6 +20,7 @@ export function formatProcesses(app: string, pods: Pod[]): string {
 export async function printProcessList(ctx: Context, app: string, limit: number): Promise<void> {
   const page = await ctx.client().list<Pod>(`/v2/apps/${app}/pods/`, limit);
   ctx.out.print(formatProcesses(app, page.results));
+  if (page.notice) ctx.out.printErr(`${page.notice}\n`);
 }
 
 const drink = (env: NodeJS.ProcessEnv) => env.DEIS_DRINK_OF_CHOICE || 'coffee';
