@@ -129,7 +129,9 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
   it('refuses to scale a process type the build does not have, or a bad count', async () => {
     let r = await api.post(`/v2/apps/${APP}/scale/`, { clock: 1 });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ detail: 'Container type clock does not exist in application' });
+    expect(r.body).toEqual({
+      detail: `Container type clock does not exist in application ${APP} (its types: web, worker, noisy, chatty, cmd)`,
+    });
     r = await api.post(`/v2/apps/${APP}/scale/`, { web: -1 });
     expect(r.status).toBe(400);
     r = await api.post(`/v2/apps/${APP}/scale/`, { web: 'many' });

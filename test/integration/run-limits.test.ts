@@ -198,7 +198,10 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
         { web: '9'.repeat(100_000) },
         /^Invalid scaling format: invalid literal for int\(\) with base 10: '9{40}…'$/,
       ],
-      [{ [`x${'a'.repeat(10_000)}`]: 1 }, /^Container type xa{39}… does not exist in application$/],
+      [
+        { [`x${'a'.repeat(10_000)}`]: 1 },
+        /^Container type xa{39}… does not exist in application rl-app \(its types: [a-z, -]+\)$/,
+      ],
       [many, /^Invalid scaling format: 51 process types in one request; scale at most 50 at once\.$/],
       [
         { web: MAX_PROCESSES_PER_TYPE, worker: MAX_PROCESSES_PER_TYPE, noisy: 1 },
