@@ -13,7 +13,7 @@ export interface StreamEvent {
 }
 
 export async function* readEvents(
-  body: AsyncIterable<Buffer | string>,
+  body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   limit = MAX_CLI_STREAM_EVENT_CHARS,
 ): AsyncIterable<StreamEvent> {
   const decoder = new TextDecoder();
