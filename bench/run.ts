@@ -17,6 +17,7 @@ import {
 import { repoFromFixture } from '../test/support/git';
 import { Pusher } from '../test/support/push';
 import { forgetImages, ours, plain } from './deploy-latency';
+import { benchCli } from './cli';
 import { benchStartup } from './startup';
 import { startPlainNginx } from './plain-nginx';
 import { ensureWrkImage, wrk } from './wrk';
@@ -46,6 +47,12 @@ async function main(): Promise<void> {
     const start = await benchStartup(5);
     console.log(
       `core ${start.core.toFixed(0)} ms, bare node http server ${start.baseline.toFixed(0)} ms, ratio ${ratio(start.core, start.baseline)}`,
+    );
+
+    console.log('== the deis CLI (the real binary, from its bundle; median of 15, against node -e 0) ==');
+    const cli = await benchCli(t.url, 'bench', 'secret-pw');
+    console.log(
+      `deis --version ${cli.version.toFixed(0)} ms (peak RSS ${(cli.rssKb / 1024).toFixed(0)} MB), deis apps ${cli.apps.toFixed(0)} ms, node -e 0 ${cli.baseline.toFixed(0)} ms; ratios ${ratio(cli.version, cli.baseline)} and ${ratio(cli.apps, cli.baseline)}`,
     );
 
     console.log('== deploy latency (git push → the new release answers through the router) ==');

@@ -39,6 +39,9 @@ if (bin && hasDisplay) {
   // The headless core serves the UI at its address: build it first if its sources changed.
   const ui = spawnSync(process.execPath, ['scripts/build-renderer.mjs'], { stdio: 'inherit' });
   if (ui.status !== 0) process.exit(ui.status ?? 1);
-  // One process (no tsx wrapper), so signals and kill reach the core itself.
-  run(process.execPath, ['--import', 'tsx', 'main/serve.ts']);
+  // The core's JavaScript bundle, rebuilt first when its sources changed (as `npm run serve` does).
+  const core = spawnSync(process.execPath, ['scripts/build-cli.mjs', 'core'], { stdio: 'inherit' });
+  if (core.status !== 0) process.exit(core.status ?? 1);
+  // One process, so signals and kill reach the core itself.
+  run(process.execPath, ['out/core/serve.js']);
 }

@@ -43,6 +43,7 @@ import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
 import { processInfo } from './status';
+import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 
 export interface DockerTargetOptions {
   /** Names this core's network, router and labels, so several cores can share one engine. */
@@ -269,7 +270,7 @@ export class DockerTarget implements Target {
   }
 
   private logLine(app: string, message: string): void {
-    this.logStore.append(app, [`INFO [${app}]: ${message}`]);
+    this.logStore.append(app, [controllerLogLine(logTime(), message)]);
   }
 
   deploy(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {

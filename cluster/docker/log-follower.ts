@@ -1,6 +1,7 @@
 /**
- * Copies every process's output into the log store as `<process> -- <message>`, the way Deis's
- * logger shows it. Docker ends a log stream when a container stops, so a container that restarts is
+ * Copies every process's output into the log store as Deis's logger wrote it,
+ * `<time> <app>[<type>.v<N>.<id>]: <message>` (main/contract/log-lines.ts), with the time Docker
+ * took the line at. Docker ends a log stream when a container stops, so a container that restarts is
  * followed again from its `start` event.
  *
  * Docker's json-file follow can stall for good when the app writes faster than it is read across a
@@ -15,6 +16,7 @@ import { demux, type PayloadSink } from './demux';
 import { lineSplitter, type LineSplitter } from './lines';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_ROLE } from './labels';
 import type { LogStore } from './log-store';
+import { controllerLogLine, logTime, processLogLine, processOfName } from '../../main/contract/log-lines';
 
 /** Docker's RFC3339NanoFixed timestamp and the space after it: `2026-11-29T22:45:01.123456789Z `. */
 const STAMP_LENGTH = 31;
@@ -23,6 +25,8 @@ const WATCH_MS = 5000;
 
 interface Output {
   lines: LineSplitter;
+  /** Docker's timestamp of the entry being read: the time of the line it ends. */
+  stamp: string;
   batch: string[];
   /** A write of the batch is scheduled. */
   flushing: boolean;
@@ -46,9 +50,16 @@ export function sinceOf(stamp: string): string {
   return `${seconds}.${stamp.slice(20, 29)}`;
 }
 
-function newOutput(name: string): Output {
+function newOutput(name: string, app: string): Output {
   const batch: string[] = [];
-  return { batch, flushing: false, lines: lineSplitter((l) => batch.push(`${name} -- ${l}`)) };
+  const proc = processOfName(app, name) ?? { type: name, version: '0', id: '0' };
+  const output: Output = {
+    batch,
+    flushing: false,
+    stamp: '',
+    lines: lineSplitter((l) => batch.push(processLogLine(logTime(output.stamp || undefined), app, proc, l))),
+  };
+  return output;
 }
 
 export class LogFollower {
@@ -96,7 +107,7 @@ export class LogFollower {
       return;
     }
     // One write to the store per chunk Docker sends, not per line: chatty apps stay cheap.
-    const output = carried?.output ?? newOutput(name);
+    const output = carried?.output ?? newOutput(name, app);
     const entry: Followed = { stream, output, name, app, last: carried?.last ?? '' };
     this.followed.set(id, entry);
     this.startWatchdog();
@@ -132,7 +143,7 @@ export class LogFollower {
         if (stamp.length < STAMP_LENGTH) return;
         const time = stamp.slice(0, STAMP_LENGTH - 1);
         skipping = time <= skipUpTo;
-        if (!skipping) entry.last = time;
+        if (!skipping) entry.last = entry.output.stamp = time;
       }
       if (skipping || at === payload.length) return;
       entry.output.lines.write(at === 0 ? payload : payload.subarray(at));
@@ -158,7 +169,11 @@ export class LogFollower {
     f.output.lines.end();
     this.store.append(f.app, [
       ...f.output.batch.splice(0),
-      `INFO [${f.app}]: ${f.name}: Docker's log stream fell behind the process's output and was resumed; lines written meanwhile may be missing`,
+      controllerLogLine(
+        logTime(),
+        `${f.name}: Docker's log stream fell behind the process's output and was resumed; lines written meanwhile may be missing`,
+        'WARN',
+      ),
     ]);
   }
 

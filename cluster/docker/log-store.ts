@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MAX_LOG_FILE_BYTES, MAX_STREAM_BACKLOG_CHARS } from '../../main/contract/limits';
+import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 
 export class LogStore {
   private readonly events = new EventEmitter();
@@ -104,7 +105,11 @@ export class LogStore {
         if (skipped > 0 && queue.length === 0) {
           const count = skipped;
           skipped = 0;
-          yield `INFO [${app}]: ${count} log line(s) skipped here: this reader took them more slowly than the app wrote them`;
+          yield controllerLogLine(
+            logTime(),
+            `${count} log line(s) skipped here: this reader took them more slowly than ${app} wrote them`,
+            'WARN',
+          );
         }
       }
     } finally {

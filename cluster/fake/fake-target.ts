@@ -16,6 +16,7 @@ import type {
   RunResult,
   Target,
 } from '../target';
+import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 let counter = 0;
@@ -31,7 +32,7 @@ export class FakeTarget implements Target {
   }
 
   private log(app: string, line: string): void {
-    this.lines.set(app, [...(this.lines.get(app) ?? []), `INFO [${app}]: ${line}`]);
+    this.lines.set(app, [...(this.lines.get(app) ?? []), controllerLogLine(logTime(), line)]);
   }
 
   async deploy(desired: DesiredApp): Promise<void> {

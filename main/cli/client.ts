@@ -2,8 +2,8 @@
  * The controller API client: JSON over HTTP(S) with the Deis client's headers, the API-version
  * check (a warning, printed once) and HTTP errors turned into the Deis CLI's messages.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { MAX_CLI_ERROR_BODY_BYTES } from '../contract/limits';
 import { ApiError, CliError } from './errors';
 import { lookupLocalhost } from './localhost';
 import { CLIENT_API_VERSION, USER_AGENT } from './version';
@@ -17,6 +17,11 @@ export interface Reply {
 export interface Page<T> {
   results: T[];
   count: number;
+  /**
+   * Why the list may be short, when the controller says (a Deis Desktop core whose engine is not
+   * ready yet answers `ps` with no processes and a `notice`); commands print it on stderr.
+   */
+  notice?: string;
 }
 
 /** `deis.example.com` → `http://deis.example.com`; the path is dropped as the Go client did. */
@@ -59,7 +64,50 @@ export class ApiClient {
   ) {}
 
   /** One HTTP exchange; never throws on an HTTP status, only on network failures. */
-  send(method: string, path: string, body?: unknown, withToken = true): Promise<Reply> {
+  async send(method: string, path: string, body?: unknown, withToken = true): Promise<Reply> {
+    const res = await this.open(method, path, body, withToken);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
+      );
+      res.on('error', reject);
+    });
+  }
+
+  /**
+   * A request whose response body is read as it comes (a followed log, a streaming run): resolves
+   * with the response once its headers arrive; HTTP errors throw as in request(). The token goes
+   * in the Authorization header, as for every request, never in the URL.
+   */
+  async stream(method: string, path: string, body?: unknown): Promise<http.IncomingMessage> {
+    const res = await this.open(method, path, body, true);
+    const status = res.statusCode ?? 0;
+    if (status < 400) {
+      this.noteApiVersion({ status, body: '', headers: res.headers });
+      return res;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if ((size += chunk.length) > MAX_CLI_ERROR_BODY_BYTES) break;
+      chunks.push(chunk);
+    }
+    res.destroy();
+    throw new ApiError(status, Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private open(
+    method: string,
+    path: string,
+    body: unknown,
+    withToken: boolean,
+  ): Promise<http.IncomingMessage> {
     const url = new URL(path, this.controller);
     const payload = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
@@ -68,24 +116,14 @@ export class ApiClient {
       'Content-Length': String(Buffer.byteLength(payload)),
     };
     if (withToken && this.token) headers.Authorization = `token ${this.token}`;
-    const transport = url.protocol === 'https:' ? https : http;
+    // Loaded on the first request (node:https alone costs more than the rest of the CLI's start).
+    const transport = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
     return new Promise((resolve, reject) => {
       const req = transport.request(
         url,
         // No keep-alive (as the Go client): the process exits as soon as the work is done.
         { method, headers, agent: false, rejectUnauthorized: this.sslVerify, lookup: lookupLocalhost },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              headers: res.headers,
-            }),
-          );
-          res.on('error', reject);
-        },
+        resolve,
       );
       req.on('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -125,9 +163,12 @@ export class ApiClient {
 
   /** A paginated list, first page only, as `?limit=N` asks. */
   async list<T>(path: string, limit: number): Promise<Page<T>> {
-    const page = await this.get<{ results?: T[]; count?: number }>(`${path}?limit=${limit}`);
+    const page = await this.get<{ results?: T[]; count?: number; notice?: unknown }>(
+      `${path}?limit=${limit}`,
+    );
     const results = page.results ?? [];
-    return { results, count: page.count ?? results.length };
+    const notice = typeof page.notice === 'string' ? page.notice : undefined;
+    return { results, count: page.count ?? results.length, ...(notice ? { notice } : {}) };
   }
 
   /** `GET /v2/` must answer 401 for a URL to be a Deis controller. */

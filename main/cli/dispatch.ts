@@ -3,7 +3,6 @@
  * shortcuts, `topic` alone meaning its default command, and unknown commands run as `deis-<name>`
  * plugins from PATH. Returns the exit code.
  */
-import { spawnSync } from 'node:child_process';
 import { helpText, parseArgs } from './args';
 import type { Command, Topic } from './command';
 import { SHORTCUTS } from './commands/meta';
@@ -38,7 +37,9 @@ function noMatch(out: Printer): void {
 /** A `deis-<name>` program from PATH gets the rest of the command line; its exit code is ours. */
 function runPlugin(topic: string, argv: string[], out: Printer): number {
   const sub = argv[0]!.startsWith(`${topic}:`) ? [argv[0]!.slice(topic.length + 1)] : [];
-  const res = spawnSync(`deis-${topic}`, [...sub, ...argv.slice(1)], { stdio: 'inherit' });
+  const res = process
+    .getBuiltinModule('node:child_process')
+    .spawnSync(`deis-${topic}`, [...sub, ...argv.slice(1)], { stdio: 'inherit' });
   if ((res.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
     noMatch(out);
     return 1;

@@ -167,6 +167,12 @@ export function httpErrorMessage(status: number, body: string): string {
   }
 }
 
+/** The `detail` of an error response, if it has one. */
+export function detailOf(body: string): string | undefined {
+  const detail = parseObject(body)?.detail;
+  return typeof detail === 'string' ? detail : undefined;
+}
+
 /** An HTTP error from the controller, keeping the status for the few callers that branch on it. */
 export class ApiError extends CliError {
   constructor(

@@ -4,8 +4,6 @@
  * port 2222); for an IP address or `localhost` that gives nonsense (`127-builder.0.0.1`), so there the
  * remote uses the controller's own host and the builder port the desktop server reports.
  */
-import { spawnSync } from 'node:child_process';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { CliError } from './errors';
 
@@ -18,7 +16,10 @@ export interface Remote {
 
 /** Runs git in `cwd` and returns its stdout; failures read like the Deis CLI's. */
 export function runGit(args: string[], cwd = process.cwd()): string {
-  const res = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  // Built-in modules load when first used: `deis --version` and `deis help` need none of these.
+  const res = process
+    .getBuiltinModule('node:child_process')
+    .spawnSync('git', args, { cwd, encoding: 'utf8' });
   if (res.error) throw new CliError(`Error when running 'git ${args.join(' ')}'\n${res.error.message}`);
   if (res.status !== 0) {
     const stderr = (res.stderr ?? '').trim();
@@ -43,7 +44,7 @@ export function listRemotes(cwd = process.cwd()): Remote[] {
 /** True for controllers addressed by IP or as `localhost`, where no builder host name can be derived. */
 export function isAddressHost(hostname: string): boolean {
   const bare = hostname.replace(/^\[|\]$/g, '');
-  return isIP(bare) !== 0 || bare === 'localhost';
+  return process.getBuiltinModule('node:net').isIP(bare) !== 0 || bare === 'localhost';
 }
 
 /** `deis.example.com` → `deis-builder.example.com`. */

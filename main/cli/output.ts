@@ -21,6 +21,13 @@ export class Printer {
     this.streams.stdout.write(`${parts.map(String).join(' ')}\n`);
   }
 
+  /** Like print, but waits while stdout is full: a slow reader slows the stream down, nothing piles up. */
+  async write(text: string): Promise<void> {
+    const stdout = this.streams.stdout;
+    if (stdout.write(text)) return;
+    await new Promise<void>((resolve) => stdout.once('drain', resolve));
+  }
+
   printErr(text: string): void {
     this.streams.stderr.write(text);
   }

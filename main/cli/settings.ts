@@ -3,7 +3,6 @@
  * `{"username","ssl_verify","controller","token","response_limit"}`, file 0600 in a 0700 folder.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CliError } from './errors';
 
@@ -30,8 +29,10 @@ interface SettingsFile {
 
 /** The user's home: HOME first (tests and `sudo -E` rely on it), then the OS's idea of it. */
 export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.platform === 'win32') return env.USERPROFILE || os.homedir();
-  return env.HOME || os.homedir();
+  // node:os is loaded only when no variable names the home folder: every module costs start-up time.
+  const homedir = () => process.getBuiltinModule('node:os').homedir();
+  if (process.platform === 'win32') return env.USERPROFILE || homedir();
+  return env.HOME || homedir();
 }
 
 /**

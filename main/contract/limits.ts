@@ -242,3 +242,9 @@ export const ROUTER_CORE_CONNECTIONS = 256;
 export const ROUTER_CORE_IDLE_CONNECTIONS = 16;
 /** Seconds the router waits for the core's next byte of an answer: a followed log or a streamed `deis run` may be silent for hours; a day still ends a forgotten connection. */
 export const ROUTER_CORE_IDLE_SECONDS = 24 * 60 * 60;
+// CLI (issue 9): what our `deis` accepts from a controller's event streams (`logs -f`, `run`).
+
+/** One server-sent event: a run's `output` event holds at most 64 KiB of text, which JSON's escapes can make six times longer. */
+export const MAX_CLI_STREAM_EVENT_CHARS = 1024 * 1024;
+/** The body of a streaming request's error answer: a JSON `detail` sentence; the rest is not read. */
+export const MAX_CLI_ERROR_BODY_BYTES = 64 * 1024;

@@ -55,7 +55,7 @@ const shown = (raw: string) => (raw.length > 40 ? `${raw.slice(0, 40)}…` : raw
  * counts as integers: each a whole number (Deis's int(): digits, an optional sign, spaces around)
  * from 0 to MAX_PROCESSES_PER_TYPE, for at most MAX_SCALE_TYPES types the build has.
  */
-export function parseScale(body: Record<string, number | string>, types: string[]): Formation {
+export function parseScale(body: Record<string, number | string>, types: string[], app: string): Formation {
   const entries = Object.entries(body);
   if (entries.length > MAX_SCALE_TYPES)
     throw badRequest(
@@ -82,7 +82,10 @@ export function parseScale(body: Record<string, number | string>, types: string[
   }
   for (const type of Object.keys(counts))
     if (type !== 'cmd' && !types.includes(type))
-      throw badRequest(`Container type ${shown(type)} does not exist in application`);
+      // Deis's words (which its client matches), then what the user can scale instead.
+      throw badRequest(
+        `Container type ${shown(type)} does not exist in application ${app} (its types: ${types.join(', ') || 'none yet'})`,
+      );
   return counts;
 }
 

@@ -231,7 +231,7 @@ export class Scheduler {
     const release = this.c.releases.current(app);
     if (!release.build_uuid) throw badRequest('No build associated with this release');
     const spec = this.spec(app, release);
-    const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile));
+    const counts = parseScale(body, buildTypes(spec.procfile, spec.dockerfile), app.id);
     const formation = { ...this.structure(app), ...counts };
     checkAppSize(formation);
     await this.guard(() => this.target.scale({ release: spec, formation, routing: this.routing(app) }));

@@ -1,9 +1,5 @@
 @echo off
-rem The `deis` command of Deis Desktop on Windows: runs main\cli\index.ts of this checkout.
+rem The `deis` command of Deis Desktop on Windows: runs the CLI bundle through deis.cjs next to this file.
 setlocal
-set "root=%~dp0..\.."
-for %%i in ("%root%") do set "root=%%~fi"
-set "TSX_TSCONFIG_PATH=%root%\tsconfig.json"
-set "loader=file:///%root:\=/%/node_modules/tsx/dist/loader.mjs"
-node --no-warnings=ExperimentalWarning --import "%loader%" "%root%\main\cli\index.ts" %*
+node "%~dp0deis.cjs" %*
 exit /b %ERRORLEVEL%

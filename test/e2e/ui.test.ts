@@ -281,6 +281,24 @@ describe.skipIf(!ready)('the UI in a browser', () => {
         .poll(() => page.getByTestId('log').textContent(), { timeout: 60_000 })
         .toContain('listening on');
       await screenshot(page, '11-logs');
+      // The process-type filter reads the lines the core really streams (`<time> <app>[<type>.vN.id]:`
+      // and `<time> deis[controller]:`): it offers the app's process type and the controller's
+      // lines, never the app's name, and filters by them.
+      const pods = (await api.get(`/v2/apps/${APP}/pods/`)).body as { results: { type: string }[] };
+      const type = pods.results[0]!.type;
+      const filter = page.getByLabel('Process type');
+      await expect
+        .poll(async () => (await filter.locator('option').allTextContents()).sort())
+        .toEqual(['all processes', 'controller', type].sort());
+      await filter.selectOption(type);
+      await expect.poll(() => page.getByTestId('log').textContent()).toContain('listening on');
+      const shown = (await page.getByTestId('log').textContent()) ?? '';
+      expect(shown).toContain(`${APP}[${type}.v`);
+      expect(shown).not.toContain('deis[controller]');
+      await filter.selectOption('controller');
+      await expect.poll(() => page.getByTestId('log').textContent()).toContain('deis[controller]: INFO');
+      expect(await page.getByTestId('log').textContent()).not.toContain('listening on');
+      await filter.selectOption('all');
       await page.getByLabel('Search the log').fill('listening');
       await expect.poll(() => page.getByTestId('log-status').textContent()).toMatch(/^[1-9]\d* of/);
     } else {

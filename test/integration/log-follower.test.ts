@@ -21,7 +21,13 @@ const store = new LogStore(dir);
 // A short watchdog period keeps the test quick; the core uses a few seconds.
 const follower = new LogFollower(docker, instance, store, 1000);
 
-/** Runs `script` in a container logging as the target's processes do, following it from its start; the log's last lines once `last` arrived (or after a minute). */
+/** A log line without its time (`2026-11-29T23:50:01+00:00 `), which every line must start with. */
+const untimed = (line: string) => {
+  expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 /);
+  return line.slice('2026-11-29T23:50:01+00:00 '.length);
+};
+
+/** Runs `script` in a container logging as the target's processes do, following it from its start; the log's last lines (without their times) once `last` arrived (or after a minute). */
 async function runLogged(app: string, script: string, last: string): Promise<string[]> {
   const container = await docker.createContainer({
     Image: BASE_IMAGE,
@@ -30,11 +36,12 @@ async function runLogged(app: string, script: string, last: string): Promise<str
   });
   try {
     await container.start();
-    await follower.follow(container.id, 'p', app, Math.floor(Date.now() / 1000) - 1);
+    // Named as the target names a process of type p of release 1.
+    await follower.follow(container.id, `${app}-v1-p-bcdfg`, app, Math.floor(Date.now() / 1000) - 1);
     await container.wait();
-    for (let i = 0; i < 300 && store.tail(app, 1)[0] !== last; i++)
-      await new Promise((r) => setTimeout(r, 200));
-    return store.tail(app, 5);
+    const lastLine = () => store.tail(app, 1).map((l) => l.replace(/^\S+ /, ''))[0];
+    for (let i = 0; i < 300 && lastLine() !== last; i++) await new Promise((r) => setTimeout(r, 200));
+    return store.tail(app, 5).map(untimed);
   } finally {
     await container.remove({ force: true });
   }
@@ -50,23 +57,31 @@ describe.skipIf(!hasDocker)("following a process's output", () => {
     const tail = await runLogged(
       'flat',
       "sleep 1; head -c 40000000 /dev/zero | tr '\\0' x; sleep 3; printf '\\nnoise done\\n'; sleep 4",
-      'p -- noise done',
+      'flat[p.v1.bcdfg]: noise done',
     );
-    expect(tail.at(-1)).toBe('p -- noise done');
+    expect(tail.at(-1)).toBe('flat[p.v1.bcdfg]: noise done');
   }, 120_000);
 
   it('keeps the lines written after 40 MB of lines', async () => {
     const tail = await runLogged(
       'lines',
       "sleep 1; head -c 40000000 /dev/zero | tr '\\0' x | fold -w 100; sleep 3; printf '\\nnoise done\\n'; sleep 4",
-      'p -- noise done',
+      'lines[p.v1.bcdfg]: noise done',
     );
-    expect(tail.at(-1)).toBe('p -- noise done');
+    expect(tail.at(-1)).toBe('lines[p.v1.bcdfg]: noise done');
   }, 120_000);
 
   it('adds nothing to a quiet app', async () => {
-    const tail = await runLogged('quiet', 'for i in 1 2 3; do echo quiet $i; sleep 1; done', 'p -- quiet 3');
-    expect(tail).toEqual(['p -- quiet 1', 'p -- quiet 2', 'p -- quiet 3']);
+    const tail = await runLogged(
+      'quiet',
+      'for i in 1 2 3; do echo quiet $i; sleep 1; done',
+      'quiet[p.v1.bcdfg]: quiet 3',
+    );
+    expect(tail).toEqual([
+      'quiet[p.v1.bcdfg]: quiet 1',
+      'quiet[p.v1.bcdfg]: quiet 2',
+      'quiet[p.v1.bcdfg]: quiet 3',
+    ]);
     expect((fs.statSync(store.file('quiet')).mode & 0o777).toString(8)).toBe('600');
   }, 60_000);
 });

@@ -129,7 +129,9 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
   it('refuses to scale a process type the build does not have, or a bad count', async () => {
     let r = await api.post(`/v2/apps/${APP}/scale/`, { clock: 1 });
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ detail: 'Container type clock does not exist in application' });
+    expect(r.body).toEqual({
+      detail: `Container type clock does not exist in application ${APP} (its types: web, worker, noisy, chatty, cmd)`,
+    });
     r = await api.post(`/v2/apps/${APP}/scale/`, { web: -1 });
     expect(r.status).toBe(400);
     r = await api.post(`/v2/apps/${APP}/scale/`, { web: 'many' });
@@ -174,7 +176,11 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     const after = ((await api.get(`/v2/apps/${APP}/pods/`)).body as PodList).results;
     expect(after).toEqual([expect.objectContaining({ name: before.name, state: 'up' })]);
     const logs = await api.get(`/v2/apps/${APP}/logs?log_lines=100`);
-    expect(logs.text).toContain(`${before.name} -- crashing as asked (/crash)`);
+    // Deis's logger format: `<time> <app>[<type>.v<N>.<the end of the process name>]: <message>`.
+    const [, version, id] = /-v(\d+)-web-([a-z0-9]+)$/.exec(before.name)!;
+    expect(logs.text).toMatch(
+      new RegExp(`\\+00:00 ${APP}\\[web\\.v${version}\\.${id}\\]: crashing as asked \\(/crash\\)`),
+    );
   }, 60_000);
 
   it('runs a one-off command with the app environment', async () => {
@@ -195,8 +201,10 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(r.status).toBe(200);
     expect(r.text.startsWith("b'")).toBe(true);
     const lines = r.text.slice(2, -1).split('\\n');
-    expect(lines.some((l) => /^rd-app-v\d+-web-[a-z0-9]{5} -- listening on 5000$/.test(l))).toBe(true);
-    expect(lines.some((l) => l.startsWith(`INFO [${APP}]: `))).toBe(true);
+    const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+00:00';
+    const proc = new RegExp(`^${time} rd-app\\[web\\.v\\d+\\.[a-z0-9]{5}\\]: listening on 5000$`);
+    expect(lines.some((l) => proc.test(l))).toBe(true);
+    expect(lines.some((l) => new RegExp(`^${time} deis\\[controller\\]: INFO `).test(l))).toBe(true);
   });
 
   it('streams the output of a one-off command as it comes, then its exit code', async () => {

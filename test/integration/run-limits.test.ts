@@ -198,7 +198,10 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
         { web: '9'.repeat(100_000) },
         /^Invalid scaling format: invalid literal for int\(\) with base 10: '9{40}…'$/,
       ],
-      [{ [`x${'a'.repeat(10_000)}`]: 1 }, /^Container type xa{39}… does not exist in application$/],
+      [
+        { [`x${'a'.repeat(10_000)}`]: 1 },
+        /^Container type xa{39}… does not exist in application rl-app \(its types: [a-z, -]+\)$/,
+      ],
       [many, /^Invalid scaling format: 51 process types in one request; scale at most 50 at once\.$/],
       [
         { web: MAX_PROCESSES_PER_TYPE, worker: MAX_PROCESSES_PER_TYPE, noisy: 1 },
@@ -311,7 +314,7 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
     // The 40 MB line is kept cut, once, with a marker.
     const cut = lines.filter((l) => l.includes(LINE_CUT_MARKER.trim()));
     expect(cut).toHaveLength(1);
-    expect(cut[0]).toMatch(new RegExp(`-- x{${MAX_LINE_CHARS}} \\[line cut`));
+    expect(cut[0]).toMatch(new RegExp(`\\]: x{${MAX_LINE_CHARS}} \\[line cut`));
     expect((await api.post(`/v2/apps/${APP}/scale/`, { noisy: 0 })).status).toBe(204);
     expect(memory(core).peak).toBeLessThan(RSS_BOUND_KB);
   }, 180_000);
@@ -335,7 +338,7 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
     expect(memory(core).rss - before).toBeLessThan(200_000);
     const text = await client.readUntil('log line(s) skipped here');
     expect(text).toMatch(
-      /INFO \[rl-app\]: \d+ log line\(s\) skipped here: this reader took them more slowly/,
+      /deis\[controller\]: WARN \d+ log line\(s\) skipped here: this reader took them more slowly/,
     );
     client.socket.destroy();
     expect((await api.post(`/v2/apps/${APP}/scale/`, { chatty: 0 })).status).toBe(204);

@@ -45,40 +45,48 @@ describe('scale requests', () => {
   };
 
   it('accepts counts as numbers or numeric strings, and cmd always (as Deis does)', () => {
-    expect(parseScale({ web: 3, worker: '2', cmd: 0 }, types)).toEqual({ web: 3, worker: 2, cmd: 0 });
+    expect(parseScale({ web: 3, worker: '2', cmd: 0 }, types, 'myapp')).toEqual({
+      web: 3,
+      worker: 2,
+      cmd: 0,
+    });
   });
   it('refuses types the build does not have', () => {
-    expect(message(() => parseScale({ clock: 1 }, types))).toBe(
-      '400 Container type clock does not exist in application',
+    expect(message(() => parseScale({ clock: 1 }, types, 'myapp'))).toBe(
+      '400 Container type clock does not exist in application myapp (its types: web, worker)',
     );
   });
   it('refuses negative or non-integer counts and malformed types', () => {
-    expect(message(() => parseScale({ web: -1 }, types))).toMatch(
+    expect(message(() => parseScale({ web: -1 }, types, 'myapp'))).toMatch(
       /^400 Invalid scaling format: Must be greater/,
     );
-    expect(message(() => parseScale({ web: 'lots' }, types))).toMatch(
+    expect(message(() => parseScale({ web: 'lots' }, types, 'myapp'))).toMatch(
       /^400 Invalid scaling format: invalid literal/,
     );
-    expect(message(() => parseScale({ web: 1.5 }, types))).toMatch(/^400 Invalid scaling format/);
-    expect(message(() => parseScale({ Web_1: 1 }, types))).toMatch(/^400 Invalid scaling format/);
+    expect(message(() => parseScale({ web: 1.5 }, types, 'myapp'))).toMatch(/^400 Invalid scaling format/);
+    expect(message(() => parseScale({ Web_1: 1 }, types, 'myapp'))).toMatch(/^400 Invalid scaling format/);
   });
   it('refuses counts beyond the limits per type and per app, and too many types at once', () => {
-    expect(parseScale({ web: 50 }, types)).toEqual({ web: 50 });
-    expect(message(() => parseScale({ web: 51 }, types))).toBe(
+    expect(parseScale({ web: 50 }, types, 'myapp')).toEqual({ web: 50 });
+    expect(message(() => parseScale({ web: 51 }, types, 'myapp'))).toBe(
       '400 Cannot scale web to 51 processes: a process type may run at most 50 on Deis Desktop.',
     );
-    expect(message(() => parseScale({ web: 2_000_000_000 }, types))).toMatch(
+    expect(message(() => parseScale({ web: 2_000_000_000 }, types, 'myapp'))).toMatch(
       /^400 Cannot scale web to 2000000000/,
     );
-    expect(message(() => parseScale({ web: 1e3 }, types))).toMatch(/^400 Cannot scale web to 1000 /);
-    expect(message(() => parseScale({ web: Infinity }, types))).toMatch(/invalid literal .*'Infinity'/);
-    expect(message(() => parseScale({ web: '1e3' }, types))).toMatch(/invalid literal .*'1e3'/);
-    expect(message(() => parseScale({ web: '12abc' }, types))).toMatch(/invalid literal .*'12abc'/);
-    expect(message(() => parseScale({ web: '9'.repeat(1e5) }, types))).toBe(
+    expect(message(() => parseScale({ web: 1e3 }, types, 'myapp'))).toMatch(/^400 Cannot scale web to 1000 /);
+    expect(message(() => parseScale({ web: Infinity }, types, 'myapp'))).toMatch(
+      /invalid literal .*'Infinity'/,
+    );
+    expect(message(() => parseScale({ web: '1e3' }, types, 'myapp'))).toMatch(/invalid literal .*'1e3'/);
+    expect(message(() => parseScale({ web: '12abc' }, types, 'myapp'))).toMatch(/invalid literal .*'12abc'/);
+    expect(message(() => parseScale({ web: '9'.repeat(1e5) }, types, 'myapp'))).toBe(
       `400 Invalid scaling format: invalid literal for int() with base 10: '${'9'.repeat(40)}…'`,
     );
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 0]));
-    expect(message(() => parseScale(many, types))).toMatch(/^400 Invalid scaling format: 51 process types/);
+    expect(message(() => parseScale(many, types, 'myapp'))).toMatch(
+      /^400 Invalid scaling format: 51 process types/,
+    );
     expect(message(() => checkAppSize({ web: 50, worker: 50 }))).toBe('no error');
     expect(message(() => checkAppSize({ web: 50, worker: 50, cmd: 1 }))).toBe(
       '400 Cannot scale to 101 processes in all: an app may run at most 100 on Deis Desktop.',

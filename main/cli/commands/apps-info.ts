@@ -1,5 +1,4 @@
 /** apps:info and apps:open: an app's summary and its URL. */
-import { spawn } from 'node:child_process';
 import type { App, Domain } from '../../contract/objects';
 import { APP_OPTION, type Command } from '../command';
 import type { Context } from '../context';
@@ -61,16 +60,40 @@ export const appsInfo: Command = {
   },
 };
 
-function openBrowser(url: string): void {
+/** How long the opener (xdg-open, open) may take to fail; one still running by then is taken to work. */
+const OPENER_WAIT_MS = 3000;
+
+/**
+ * Starts the desktop's browser on the URL; resolves with why it could not, if it could not (no
+ * display, no opener, the opener failed). A Linux session without DISPLAY or WAYLAND_DISPLAY
+ * (ssh, a container, CI) has no browser to start.
+ */
+function openBrowser(url: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return Promise.resolve('no display: DISPLAY and WAYLAND_DISPLAY are not set');
   const [cmd, args] =
     process.platform === 'darwin'
       ? ['open', [url]]
       : process.platform === 'win32'
         ? ['cmd', ['/c', 'start', '""', url]]
         : ['xdg-open', [url]];
-  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-  child.on('error', () => process.stderr.write(`Open ${url} in your browser.\n`));
-  child.unref();
+  return new Promise((resolve) => {
+    const child = process
+      .getBuiltinModule('node:child_process')
+      .spawn(cmd, args, { detached: true, stdio: 'ignore', env });
+    const timer = setTimeout(() => {
+      child.unref();
+      resolve(undefined);
+    }, OPENER_WAIT_MS);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd} failed: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? undefined : `${cmd} failed (${signal ?? `exit status ${code}`})`);
+    });
+  });
 }
 
 export const appsOpen: Command = {
@@ -83,6 +106,10 @@ export const appsOpen: Command = {
     let url = await appUrl(ctx, app);
     if (!url) throw new CliError(noDomain(app));
     if (!/^https?:\/\//.test(url)) url = `http://${url}`;
-    openBrowser(url);
+    const failed = await openBrowser(url, ctx.env);
+    if (!failed) return;
+    // No browser here: the URL on stdout (for a script or a copy), the reason on stderr.
+    ctx.out.print(`${url}\n`);
+    ctx.out.printErr(`No browser could be opened (${failed}): open the URL above yourself.\n`);
   },
 };

@@ -10,6 +10,19 @@ import { appsLogs, appsRun } from './apps-logs';
 export const remoteCreated = (remote: string, app: string) =>
   `Git remote ${remote} successfully created for app ${app}.\n`;
 
+/** What to say when `git remote add` failed for want of a repository here (or of git itself). */
+function noRepository(gitError: string, cwd: string, app: string): string | undefined {
+  const later = `\`deis git:remote -a ${app}\``;
+  if (/not a git repository/i.test(gitError))
+    return (
+      `No git remote was added: ${cwd} is not a git repository.\n` +
+      `To deploy with git push, run \`git init\` there, then ${later}.\n`
+    );
+  if (/\bENOENT\b/.test(gitError))
+    return `No git remote was added: git is not installed (or not on the PATH).\nInstall it, then run ${later} in the app's repository.\n`;
+  return undefined;
+}
+
 const create: Command = {
   name: 'apps:create',
   summary: 'create a new application',
@@ -47,6 +60,12 @@ const create: Command = {
     try {
       runGit(['remote', 'add', remote, url], ctx.cwd);
     } catch (err) {
+      // The app exists now either way: outside a repository that is a note, not a failure.
+      const note = err instanceof CliError ? noRepository(err.message, ctx.cwd, app.id) : undefined;
+      if (note) {
+        ctx.out.print(note);
+        return;
+      }
       if (err instanceof CliError && new RegExp(`remote ${remote} already exists`).test(err.message))
         throw new CliError(
           `A git remote with the name ${remote} already exists. To overwrite this remote run:\n` +

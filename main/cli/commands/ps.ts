@@ -2,7 +2,7 @@
 import type { Pod, PodList } from '../../contract/objects';
 import { APP_OPTION, type Command, type Topic } from '../command';
 import type { Context } from '../context';
-import { ApiError, CliError } from '../errors';
+import { ApiError, CliError, detailOf } from '../errors';
 
 /** `=== app Processes`, then `--- type:` sections (alphabetical) of `name state (vN)` (by name). */
 export function formatProcesses(app: string, pods: Pod[]): string {
@@ -20,6 +20,7 @@ export function formatProcesses(app: string, pods: Pod[]): string {
 export async function printProcessList(ctx: Context, app: string, limit: number): Promise<void> {
   const page = await ctx.client().list<Pod>(`/v2/apps/${app}/pods/`, limit);
   ctx.out.print(formatProcesses(app, page.results));
+  if (page.notice) ctx.out.printErr(`${page.notice}\n`);
 }
 
 const drink = (env: NodeJS.ProcessEnv) => env.DEIS_DRINK_OF_CHOICE || 'coffee';
@@ -62,7 +63,15 @@ const scale: Command = {
     const targets = parseScaleTargets(input.list('type>=<num'));
     ctx.out.print(`Scaling processes... but first, ${drink(ctx.env)}!\n`);
     const started = Date.now();
-    await ctx.out.progress(ctx.client().post(`/v2/apps/${app}/scale/`, targets));
+    try {
+      await ctx.out.progress(ctx.client().post(`/v2/apps/${app}/scale/`, targets));
+    } catch (err) {
+      // The controller names the type and the app's types; the Deis client's mapping of it,
+      // "Pod not found in application", hid both.
+      const detail = err instanceof ApiError && err.status === 400 ? detailOf(err.body) : undefined;
+      if (detail?.includes('does not exist in application')) throw new CliError(detail);
+      throw err;
+    }
     ctx.out.print(`done in ${seconds(started)}s\n`);
     await printProcessList(ctx, app, ctx.settings().limit);
   },

@@ -3,25 +3,29 @@
  * of the app's builds. Pausing freezes the view while lines keep arriving; filters are derived.
  */
 import { create } from 'zustand';
+import { parseLogLine } from '../../../main/contract/log-lines';
 import { page, TaskSchema, TaskWithLogSchema } from '../../../main/contract/responses';
 import { follow, get, messageOf } from '../../src/api';
 
 export interface LogLine {
   text: string;
-  /** The process type the line came from (`web` of `app[web.1]:`), or `build` for build output. */
+  /**
+   * The process type the line came from (`web` of `myapp[web.v3.x7r4f]:`), `controller` for the
+   * core's own lines (`deis[controller]:`), or `build` for build output.
+   */
   type: string;
 }
 
 /** live: following the app's processes; builds: the core has no log stream, build output instead. */
 export type LogSource = 'connecting' | 'live' | 'builds';
 
-const PROC_RE = /^\S*\s*[\w-]*\[([a-z0-9-]+)(?:\.[^\]]*)?\]:/;
 const MAX_LINES = 5_000;
 const HISTORY = 300;
 const BUILDS_POLL_MS = 3_000;
 
+/** A line in the core's log format (main/contract/log-lines.ts); another line gets `fallback`. */
 export function lineOf(text: string, fallback: string): LogLine {
-  return { text, type: PROC_RE.exec(text)?.[1] ?? fallback };
+  return { text, type: parseLogLine(text)?.type ?? fallback };
 }
 
 export function filterLines(lines: LogLine[], type: string, search: string): LogLine[] {
@@ -72,8 +76,11 @@ export const useLogs = create<LogsState>((set) => ({
       }
       if (!abort.signal.aborted) timer = setTimeout(() => void pollBuilds(), BUILDS_POLL_MS);
     };
+    // A line without the prefix continues the one before it (a message with newlines in it).
     const onData = (text: string) =>
-      set((s) => ({ lines: [...s.lines.slice(-(MAX_LINES - 1)), lineOf(text, 'app')] }));
+      set((s) => ({
+        lines: [...s.lines.slice(-(MAX_LINES - 1)), lineOf(text, s.lines.at(-1)?.type ?? 'app')],
+      }));
     const connect = (history: number) => {
       const onOpen = () => set({ source: 'live', error: null });
       follow(`/v2/desktop/apps/${app}/logs/?log_lines=${history}`, { onOpen, onData }, abort.signal)
