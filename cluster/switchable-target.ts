@@ -130,6 +130,11 @@ export class SwitchableTarget implements RunningTarget {
     return this.inner.inspectImage(ref);
   }
 
+  /** The log outlives what runs: events are written while stopped too. */
+  note(app: string, message: string): void {
+    this.inner.note(app, message);
+  }
+
   /** A pull runs nothing: it works while everything is stopped too. */
   pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
     return this.inner.pullImage(ref, options);

@@ -171,6 +171,8 @@ export interface Target {
    * exit code, and hands every piece of output to `io.output` as it comes when asked to.
    */
   run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult>;
+  /** Writes one of the controller's events into the app's log (`deis[controller]: INFO …`). */
+  note(app: string, message: string): void;
   /** Removes everything of the app: processes, routes, logs. */
   destroy(app: string): Promise<void>;
   /** Where the image a release names would come from, and for a local image which app it was built for. */

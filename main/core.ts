@@ -127,6 +127,12 @@ export async function startCore(
       keepOrphans: store.fresh,
     });
     const scheduler = new Scheduler(controller, target);
+    // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).
+    controller.releases.onRelease(async ({ app, release, cause }) => {
+      if (cause === 'config') scheduler.note(app, `config ${app.id} updated`);
+      if (cause === 'build' && release.build_uuid) scheduler.note(app, `build ${release.build_uuid} created`);
+      scheduler.note(app, release.summary);
+    });
     controller.releases.onRelease(scheduler.onRelease);
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));

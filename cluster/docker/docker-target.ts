@@ -269,6 +269,10 @@ export class DockerTarget implements Target {
     this.liveness?.watch(desired.release);
   }
 
+  note(app: string, message: string): void {
+    this.logLine(app, message);
+  }
+
   private logLine(app: string, message: string): void {
     this.logStore.append(app, [controllerLogLine(logTime(), message)]);
   }

@@ -88,6 +88,10 @@ export class FakeTarget implements Target {
     return { kind: 'registry' };
   }
 
+  note(app: string, message: string): void {
+    this.log(app, message);
+  }
+
   /** Names are all it knows: nothing to pull. */
   async pullImage(_ref: string, _options: PullOptions): Promise<ImageOrigin> {
     return { kind: 'registry' };

@@ -319,6 +319,15 @@ export class Scheduler {
     return this.target.followLogs(app.id, signal);
   }
 
+  /** One of the controller's events about the app, for its log (Deis's `deis[controller]` lines). */
+  note(app: AppRow, message: string): void {
+    try {
+      this.target.note(app.id, message);
+    } catch {
+      // The log is a record, never a reason for a change to fail.
+    }
+  }
+
   /** Settings or domains changed: the router follows. */
   async reroute(app: AppRow): Promise<void> {
     // Not ready: the router gets the app's routing when the target is (see catchUp).

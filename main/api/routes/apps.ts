@@ -15,6 +15,7 @@ export function appsRoutes(r: Router, c: Controller, s: Scheduler): void {
     POST: async (req) => {
       const { id } = parseBody(CreateAppRequest, req.body);
       const app = c.apps.create(req.user, id);
+      s.note(app, `${req.user.username} created initial release`);
       // The router knows the app from the start: 503 until something runs, instead of 404.
       await s.reroute(app);
       return { status: 201, body: appJson(app) };
