@@ -115,6 +115,7 @@ export class DockerTarget implements Target {
       platformDomain: this.options.platformDomain,
     });
     await router.ensure(progress);
+    this.router?.close();
     this.router = router;
     this.networks.clear();
     this.ctx = {
@@ -352,6 +353,7 @@ export class DockerTarget implements Target {
   }
 
   async close(): Promise<void> {
+    this.router?.close();
     this.liveness?.stop();
     this.follower.close();
   }

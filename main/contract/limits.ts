@@ -203,3 +203,10 @@ export const MAX_REGISTRY_VALUE_BYTES = 8 * 1024;
 export const MAX_PROBE_BYTES = 16 * 1024;
 /** Nesting of a probe: its deepest field, `httpGet.httpHeaders[].value`, is 4 levels below it. */
 export const MAX_PROBE_DEPTH = 8;
+
+// Run loop (issue 9): the route switch and the old processes' retirement.
+
+/** One answer of the router's status port on the kept-open connection: they are `ok`, a count or a generation; more means something else answers, and the connection is dropped. */
+export const MAX_ROUTER_STATUS_REPLY_BYTES = 64 * 1024;
+/** After the kept-open status connection fails, route switches use an exec of their own this long before trying it again, so a router without bash's /dev/tcp costs one failed try, not one per switch. */
+export const ROUTER_TUNNEL_RETRY_MS = 30_000;
