@@ -86,12 +86,17 @@ export async function converge(
   const app = release.app;
   if (!release.image) return;
   checkSize(app, formation);
-  const port = appPort(release, await exposedPort(ctx.docker, release.image));
-  const net = await ctx.network(app);
+  // Three independent questions to the engine, asked at once.
+  const [exposed, net, listed] = await Promise.all([
+    exposedPort(ctx.docker, release.image),
+    ctx.network(app),
+    listProcs(ctx.docker, ctx.instance, app),
+  ]);
+  const port = appPort(release, exposed);
   const grace = graceSeconds(release.values);
   const routed = routedType(Object.keys(formation).filter((t) => (formation[t] ?? 0) > 0));
   // Processes already retiring are on their way out: neither kept nor stopped a second time.
-  const existing = (await listProcs(ctx.docker, ctx.instance, app)).filter((p) => !ctx.retiring.has(p.id));
+  const existing = listed.filter((p) => !ctx.retiring.has(p.id));
 
   // Keep healthy processes of this release, as many as the formation wants of each type.
   const kept: Proc[] = [];
