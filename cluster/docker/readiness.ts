@@ -33,6 +33,8 @@ export interface ReadinessOptions {
 /** Our own checks (no probe period given): the first pause between rounds, doubling up to the last. */
 const FIRST_PAUSE_MS = 10;
 const LAST_PAUSE_MS = 100;
+/** How long to wait for a crash-looping process's next crash, to say its exit code. */
+const CRASH_CODE_WAIT_MS = 2000;
 
 /** Waits `ms`, or less when `signal` aborts meanwhile. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -118,6 +120,21 @@ export async function check(docker: Docker, proc: Proc, o: ReadinessOptions): Pr
   return true;
 }
 
+/** The exit code of the next crash of a process that crashes in a loop (0 if none within a moment). */
+async function nextExitCode(docker: Docker, id: string, signal?: AbortSignal): Promise<number> {
+  const until = Date.now() + CRASH_CODE_WAIT_MS;
+  while (Date.now() < until && !signal?.aborted) {
+    const info = await docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    if (!info) return 0;
+    if (!info.State.Running || info.State.Restarting) return info.State.ExitCode;
+    await sleep(FIRST_PAUSE_MS, signal);
+  }
+  return 0;
+}
+
 /** Resolves when `proc` is ready; throws TargetError('crashed' | 'not_ready') with its last log lines. */
 export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<void> {
   const started = Date.now();
@@ -142,7 +159,11 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
     ]);
     restarts ??= info.RestartCount;
     if (!info.State.Running || info.State.Restarting || info.RestartCount > restarts) {
-      const code = info.State.ExitCode;
+      // Seen after Docker restarted it, the exit code is gone: its next crash shows it again.
+      const code =
+        info.State.Running && !info.State.Restarting
+          ? await nextExitCode(docker, proc.id, o.signal)
+          : info.State.ExitCode;
       throw new TargetError(
         'crashed',
         `${proc.name} exited${code ? ` with code ${code}` : ''} while starting`,
