@@ -1,9 +1,11 @@
 /**
  * Deploy latency: our path (`git push` over SSH: build, release, deploy, first answer through the
- * router) against the plain one for the same app (docker build,
- * docker run, first answer from the container), with the same cache state.
+ * router) against the plain one for the same app (docker build, docker run, first answer from the
+ * container), with the same cache state. The app is a small Dockerfile app (Python's http.server on
+ * the stack image); each push changes one line of it, as a developer's next push does.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Api } from '../test/support/core';
 import { git } from '../test/support/git';
@@ -11,15 +13,26 @@ import type { Pusher } from '../test/support/push';
 import { docker, removeImage, sleep, viaRouter } from '../test/support/run-stage';
 
 const PLAIN_IMAGE = 'deis-desktop/bench-plain:latest';
+/** The Dockerfile app both paths build and run. */
+export const LATENCY_FIXTURE = 'python-http';
 
 async function until(check: () => Promise<boolean>): Promise<void> {
   for (;;) {
     if (await check().catch(() => false)) return;
-    await sleep(20);
+    await sleep(10);
   }
 }
 
-/** `git push` of a new commit of the app → the new release answers through the router. */
+let edits = 0;
+/** A one-line change to the app (its greeting's default), committed. */
+export function changeOneLine(work: string): void {
+  const file = path.join(work, 'app.py');
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, text.replace(/"GREETING", "[^"]*"/, `"GREETING", "Hello ${++edits}"`));
+  git(work, '-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', 'commit', '-qam', 'bench');
+}
+
+/** `git push` of a one-line change → the new release answers through the router. */
 export async function ours(
   api: Api,
   app: string,
@@ -27,18 +40,7 @@ export async function ours(
   pusher: Pusher,
   work: string,
 ): Promise<number> {
-  git(
-    work,
-    '-c',
-    'user.name=Bench',
-    '-c',
-    'user.email=bench@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'bench',
-  );
+  changeOneLine(work);
   const started = Date.now();
   const r = await pusher.push(work, app);
   if (r.code !== 0) throw new Error(`push failed: ${r.output}`);
@@ -50,11 +52,11 @@ export async function ours(
   return Date.now() - started;
 }
 
-export async function plain(network: string): Promise<number> {
+/** The same change built with `docker build` and started with `docker run` until it answers. */
+export async function plain(network: string, work: string): Promise<number> {
+  changeOneLine(work);
   const started = Date.now();
-  execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, path.resolve('test/fixtures/apps/run-app')], {
-    stdio: 'ignore',
-  });
+  execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, work], { stdio: 'ignore' });
   const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
     encoding: 'utf8',
   }).trim();
@@ -74,3 +76,8 @@ export async function forgetImages(app: string): Promise<void> {
   const ours = await docker.listImages({ filters: { reference: [`deis-desktop/${app}`] } });
   for (const image of ours) for (const tag of image.RepoTags ?? []) await removeImage(tag);
 }
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};

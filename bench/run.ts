@@ -14,10 +14,10 @@ import {
   removeInstance,
   startDockerCore,
 } from '../test/support/run-stage';
-import { repoFromFixture } from '../test/support/git';
 import { Pusher } from '../test/support/push';
-import { forgetImages, ours, plain } from './deploy-latency';
 import { benchCli } from './cli';
+import { forgetImages } from './deploy-latency';
+import { benchRunLoop } from './run-loop';
 import { benchStartup } from './startup';
 import { startPlainNginx } from './plain-nginx';
 import { ensureWrkImage, wrk } from './wrk';
@@ -55,22 +55,9 @@ async function main(): Promise<void> {
       `deis --version ${cli.version.toFixed(0)} ms (peak RSS ${(cli.rssKb / 1024).toFixed(0)} MB), deis apps ${cli.apps.toFixed(0)} ms, node -e 0 ${cli.baseline.toFixed(0)} ms; ratios ${ratio(cli.version, cli.baseline)} and ${ratio(cli.apps, cli.baseline)}`,
     );
 
-    console.log('== deploy latency (git push → the new release answers through the router) ==');
     const pusher = new Pusher(t.core.builderPort, 'bench');
     await pusher.addKeyTo(api);
-    const work = repoFromFixture('run-app').dir;
-    await forgetImages(APP);
-    const plainCold = await plain(INSTANCE);
-    await forgetImages(APP);
-    const oursCold = await ours(api, APP, port, pusher, work);
-    const plainWarm = await plain(INSTANCE);
-    const oursWarm = await ours(api, APP, port, pusher, work);
-    console.log(
-      `cold: ours ${oursCold} ms, plain docker build+run ${plainCold} ms, ratio ${ratio(oursCold, plainCold)}`,
-    );
-    console.log(
-      `warm: ours ${oursWarm} ms, plain docker build+run ${plainWarm} ms, ratio ${ratio(oursWarm, plainWarm)}`,
-    );
+    await benchRunLoop(api, pusher, port, INSTANCE);
 
     console.log(
       `== failed requests under steady load through ${ROUNDS} rounds of deploy, config, scale, rollback ==`,

@@ -1,8 +1,12 @@
 /**
  * Converges one app to a release and formation without dropping a request: start what is missing,
- * wait until it is ready, point the router at the new set, wait until the processes that left the
- * set have answered the requests they were given, and only then stop them (SIGTERM, SIGKILL after
- * the grace period). If anything new fails, the new processes go and the old ones keep serving.
+ * wait until it is ready, point the router at the new set, and return: the new release serves. The
+ * processes that left the set retire in the background: they answer the requests they were given,
+ * then stop (SIGTERM, SIGKILL after the grace period). A later converge of the app leaves processes
+ * that are retiring to their retirement (it neither keeps nor stops them again), so a deploy never
+ * waits for an old process that ignores SIGTERM; a core that restarts meanwhile finds them as old
+ * processes and retires them again. If anything new fails, the new processes go and the old ones
+ * keep serving.
  * Processes on another network than their app's (left by a version where apps shared one) count
  * as old: they are replaced the same way, so moving them to their app's network drops nothing.
  */
@@ -30,6 +34,8 @@ export interface ConvergeContext {
   rotate(app: string, upstreams: string[]): Promise<void>;
   /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished (at most ms). */
   drained(peers: string[], ms: number): Promise<void>;
+  /** Processes (by container id) retiring in the background, and the promise of their stop. */
+  retiring: Map<string, Promise<void>>;
   log(app: string, message: string): void;
 }
 
@@ -80,11 +86,17 @@ export async function converge(
   const app = release.app;
   if (!release.image) return;
   checkSize(app, formation);
-  const port = appPort(release, await exposedPort(ctx.docker, release.image));
-  const net = await ctx.network(app);
+  // Three independent questions to the engine, asked at once.
+  const [exposed, net, listed] = await Promise.all([
+    exposedPort(ctx.docker, release.image),
+    ctx.network(app),
+    listProcs(ctx.docker, ctx.instance, app),
+  ]);
+  const port = appPort(release, exposed);
   const grace = graceSeconds(release.values);
   const routed = routedType(Object.keys(formation).filter((t) => (formation[t] ?? 0) > 0));
-  const existing = await listProcs(ctx.docker, ctx.instance, app);
+  // Processes already retiring are on their way out: neither kept nor stopped a second time.
+  const existing = listed.filter((p) => !ctx.retiring.has(p.id));
 
   // Keep healthy processes of this release, as many as the formation wants of each type.
   const kept: Proc[] = [];
@@ -166,16 +178,8 @@ export async function converge(
     rotation.map((p) => `${p.ip}:${p.port}`),
   );
   if (old.length) {
-    // Requests already given to processes that left the rotation finish before those stop. Like a
-    // Kubernetes preStop hook, the drain counts against the grace period; SIGTERM gets the rest.
-    const draining = Date.now();
-    await ctx.drained(
-      old.filter((p) => p.state === 'running').map((p) => `${p.ip}:${p.port}`),
-      grace * 1000,
-    );
-    const left = Math.max(0, grace - Math.ceil((Date.now() - draining) / 1000));
-    options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es)` });
-    await Promise.all(old.map((p) => stopProc(ctx.docker, p, left)));
+    options.progress({ kind: 'step', message: `Stopping ${old.length} old process(es) in the background` });
+    retire(ctx, app, old, grace);
   }
   if (missing.length || old.length) {
     const summary = Object.entries(formation)
@@ -183,6 +187,32 @@ export async function converge(
       .join(', ');
     ctx.log(app, `v${release.version} running: ${summary || 'no processes'}`);
   }
+}
+
+/**
+ * Stops processes that left the rotation, in the background: requests already given to them finish
+ * first (like a Kubernetes preStop hook, the drain counts against the grace period), then SIGTERM,
+ * and SIGKILL when the rest of the grace period is over. They stay in `ctx.retiring` until removed.
+ */
+export function retire(ctx: ConvergeContext, app: string, procs: Proc[], grace: number): Promise<void> {
+  const work = (async () => {
+    const draining = Date.now();
+    await ctx
+      .drained(
+        procs.filter((p) => p.state === 'running').map((p) => `${p.ip}:${p.port}`),
+        grace * 1000,
+      )
+      .catch(() => undefined);
+    const left = Math.max(0, grace - Math.ceil((Date.now() - draining) / 1000));
+    await Promise.all(procs.map((p) => stopProc(ctx.docker, p, left)));
+  })();
+  for (const p of procs) ctx.retiring.set(p.id, work);
+  const done = work
+    .catch((err: Error) => ctx.log(app, `could not stop old processes: ${err.message}`))
+    .finally(() => {
+      for (const p of procs) if (ctx.retiring.get(p.id) === work) ctx.retiring.delete(p.id);
+    });
+  return done;
 }
 
 /** A formation this target will not run, whoever asks (the API refuses it before it gets here). */

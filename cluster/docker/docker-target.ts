@@ -80,6 +80,8 @@ export class DockerTarget implements Target {
   private readonly rotation = new Map<string, string[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly starting = new Set<string>();
+  /** Old processes stopping in the background (container id → their stop), no longer the app's. */
+  private readonly retiring = new Map<string, Promise<void>>();
   /** Each app's network, once it is there and the router is on it. */
   private readonly networks = new Map<string, Promise<Network>>();
 
@@ -142,6 +144,7 @@ export class DockerTarget implements Target {
       coreSocketDir: coreSocketDir(this.options.home),
     });
     await router.ensure(progress);
+    this.router?.close();
     this.router = router;
     this.networks.clear();
     this.ctx = {
@@ -157,6 +160,7 @@ export class DockerTarget implements Target {
         return router.apply(this.routes());
       },
       drained: (peers, ms) => router.drained(peers, ms),
+      retiring: this.retiring,
       log: (app, message) => this.logLine(app, message),
     };
     this.liveness ??= new LivenessWatcher(this.docker, instance, this.ctx.reach, (app, message) =>
@@ -316,7 +320,9 @@ export class DockerTarget implements Target {
 
   async processes(app: string): Promise<ProcessInfo[]> {
     this.context();
-    const procs = await listProcs(this.docker, this.options.instance, app);
+    const procs = (await listProcs(this.docker, this.options.instance, app)).filter(
+      (p) => !this.retiring.has(p.id),
+    );
     return procs.map((p) => processInfo(p, this.starting)).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
@@ -414,6 +420,7 @@ export class DockerTarget implements Target {
   }
 
   async close(): Promise<void> {
+    this.router?.close();
     this.liveness?.stop();
     this.follower.close();
   }

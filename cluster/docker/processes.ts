@@ -77,6 +77,9 @@ export async function startProc(docker: Docker, plan: ProcessPlan): Promise<Proc
       }),
       StopTimeout: plan.graceSeconds,
       HostConfig: {
+        // An init as PID 1 (Docker's --init) forwards signals and reaps zombies, so an app without
+        // a SIGTERM handler stops at once, as on Heroku, instead of waiting out the grace period.
+        Init: true,
         RestartPolicy: { Name: 'unless-stopped' },
         NetworkMode: plan.network,
         Memory: memory.limit,
@@ -121,7 +124,8 @@ export async function stopProc(docker: Docker, proc: Proc, graceSeconds: number)
   const c = docker.getContainer(proc.id);
   await c.stop({ t: graceSeconds }).catch(() => undefined);
   await c.remove({ force: true }).catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
+    // 404: gone already; 409: someone else (a destroy, a retirement) is removing it right now.
+    if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
   });
 }
 

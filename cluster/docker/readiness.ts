@@ -30,6 +30,12 @@ export interface ReadinessOptions {
   signal?: AbortSignal;
 }
 
+/** Our own checks (no probe period given): the first pause between rounds, doubling up to the last. */
+const FIRST_PAUSE_MS = 10;
+const LAST_PAUSE_MS = 100;
+/** How long to wait for a crash-looping process's next crash, to say its exit code. */
+const CRASH_CODE_WAIT_MS = 2000;
+
 /** Waits `ms`, or less when `signal` aborts meanwhile. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -114,12 +120,29 @@ export async function check(docker: Docker, proc: Proc, o: ReadinessOptions): Pr
   return true;
 }
 
+/** The exit code of the next crash of a process that crashes in a loop (0 if none within a moment). */
+async function nextExitCode(docker: Docker, id: string, signal?: AbortSignal): Promise<number> {
+  const until = Date.now() + CRASH_CODE_WAIT_MS;
+  while (Date.now() < until && !signal?.aborted) {
+    const info = await docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    if (!info) return 0;
+    if (!info.State.Running || info.State.Restarting) return info.State.ExitCode;
+    await sleep(FIRST_PAUSE_MS, signal);
+  }
+  return 0;
+}
+
 /** Resolves when `proc` is ready; throws TargetError('crashed' | 'not_ready') with its last log lines. */
 export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions): Promise<void> {
   const started = Date.now();
   const deadline = started + o.timeoutMs;
-  // Our own checks are cheap (one connect), so they run often: traffic moves as soon as it can.
-  const period = o.probe?.periodSeconds ? o.probe.periodSeconds * 1000 : 100;
+  // Our own checks are cheap (one connect), so they start at once and often, then back off: a
+  // process that listens within a few milliseconds gets traffic within a few more.
+  const period = o.probe?.periodSeconds ? o.probe.periodSeconds * 1000 : undefined;
+  let pause = FIRST_PAUSE_MS;
   const needed = o.probe?.successThreshold ?? 1;
   // Without a probe, a process that is not routed counts as started once it survived a moment.
   const settleMs = !o.probe && !o.routed ? 1000 : 0;
@@ -128,17 +151,26 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
   let restarts: number | undefined = o.adopted ? undefined : 0;
   for (;;) {
     if (o.signal?.aborted) throw new TargetError('not_ready', `${proc.name}: no longer waited for`);
-    const info = await docker.getContainer(proc.id).inspect();
+    // The state and the check at the same time: one round trip per round, not two.
+    const settled = Date.now() - started >= settleMs;
+    const [info, ok] = await Promise.all([
+      docker.getContainer(proc.id).inspect(),
+      settled ? check(docker, proc, o) : Promise.resolve(false),
+    ]);
     restarts ??= info.RestartCount;
     if (!info.State.Running || info.State.Restarting || info.RestartCount > restarts) {
-      const code = info.State.ExitCode;
+      // Seen after Docker restarted it, the exit code is gone: its next crash shows it again.
+      const code =
+        info.State.Running && !info.State.Restarting
+          ? await nextExitCode(docker, proc.id, o.signal)
+          : info.State.ExitCode;
       throw new TargetError(
         'crashed',
         `${proc.name} exited${code ? ` with code ${code}` : ''} while starting`,
         await lastLines(docker, proc.id),
       );
     }
-    if (Date.now() - started >= settleMs && (await check(docker, proc, o))) {
+    if (ok) {
       if (++successes >= needed) return;
     } else successes = 0;
     if (Date.now() > deadline)
@@ -147,6 +179,8 @@ export async function waitReady(docker: Docker, proc: Proc, o: ReadinessOptions)
         `${proc.name} was not ready within ${Math.round(o.timeoutMs / 1000)} seconds`,
         await lastLines(docker, proc.id),
       );
-    await sleep(Math.min(period, Math.max(50, deadline - Date.now())), o.signal);
+    const wait = period ?? pause;
+    pause = Math.min(pause * 2, LAST_PAUSE_MS);
+    await sleep(Math.min(wait, Math.max(FIRST_PAUSE_MS, deadline - Date.now())), o.signal);
   }
 }

@@ -41,7 +41,13 @@ export async function runOnce(
       Labels: labelsFor(instance, 'run', { [LABEL_APP]: release.app }),
       AttachStdout: true,
       AttachStderr: true,
-      HostConfig: { NetworkMode: network, AutoRemove: false, LogConfig: { Type: 'none', Config: {} } },
+      // An init as PID 1, as for the app's processes: signals reach the command, zombies are reaped.
+      HostConfig: {
+        Init: true,
+        NetworkMode: network,
+        AutoRemove: false,
+        LogConfig: { Type: 'none', Config: {} },
+      },
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404)

@@ -248,3 +248,9 @@ export const ROUTER_CORE_IDLE_SECONDS = 24 * 60 * 60;
 export const MAX_CLI_STREAM_EVENT_CHARS = 1024 * 1024;
 /** The body of a streaming request's error answer: a JSON `detail` sentence; the rest is not read. */
 export const MAX_CLI_ERROR_BODY_BYTES = 64 * 1024;
+// Run loop (issue 9): the route switch and the old processes' retirement.
+
+/** One answer of the router's status port on the kept-open connection: they are `ok`, a count or a generation; more means something else answers, and the connection is dropped. */
+export const MAX_ROUTER_STATUS_REPLY_BYTES = 64 * 1024;
+/** After the kept-open status connection fails, route switches use an exec of their own this long before trying it again, so a router without bash's /dev/tcp costs one failed try, not one per switch. */
+export const ROUTER_TUNNEL_RETRY_MS = 30_000;

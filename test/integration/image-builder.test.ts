@@ -106,7 +106,8 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
     const built = await builder.build(s);
     made.push(built.image);
     expect(built.dockerfile).toBe(false);
-    expect(built.procfile).toEqual({ web: 'npm start' });
+    // A plain `node <file>` start script runs without npm in between (no npm errors on SIGTERM).
+    expect(built.procfile).toEqual({ web: 'node server.js' });
     const log = s.lines.join('\n');
     expect(log).toContain('-----> Node.js app detected');
     expect(log).toContain('-----> Installing dependencies');
