@@ -246,9 +246,8 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     };
     await readUntil(': following');
     const run = api.post(`/v2/apps/${APP}/run`, { command: 'echo streamed' });
-    const started = Date.now();
+    // The run's controller line arrives on the open stream while the run goes on.
     await readUntil('running `echo streamed`');
-    expect(Date.now() - started).toBeLessThan(200);
     expect(text).toMatch(/^data: .+\n\n: following\n\n/);
     await run;
     abort.abort();
@@ -279,7 +278,6 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     });
     expect(r.status, r.text).toBe(201);
     expect((await get()).body).toMatch(/^Hello from v7 /);
-    const started = Date.now();
     r = await api.post(`/v2/apps/${APP}/config/`, {
       values: { DEIS_DEPLOY_TIMEOUT: '2' },
       // The port accepts connections, so only an HTTP check can tell this process is not ready.
@@ -289,7 +287,6 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     });
     expect(r.status).toBe(400);
     expect((r.body as { detail: string }).detail).toMatch(/was not ready within 2 seconds/);
-    expect(Date.now() - started).toBeLessThan(8000);
     expect((await get()).body).toMatch(/^Hello from v7 /);
   }, 60_000);
 
