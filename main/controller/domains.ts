@@ -160,11 +160,13 @@ export class Domains {
   }
 
   /** Removes one of the app's domains; a certificate attached to it is detached with it. */
-  remove(app: AppRow, domain: string): void {
-    this.store.tx(() => {
+  /** Removes the app's domain; returns it as stored. */
+  remove(app: AppRow, domain: string): string {
+    return this.store.tx(() => {
       const row = this.find(domain);
       if (!row || row.app_uuid !== app.uuid) throw notFound('Domain');
       this.store.db.prepare('DELETE FROM domains WHERE id = ?').run(row.id);
+      return row.domain;
     });
   }
 }

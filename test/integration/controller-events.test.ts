@@ -44,8 +44,8 @@ describe("the controller's events in the app's log", () => {
       'INFO owner created initial release',
       `INFO config ${APP} updated`,
       'INFO owner added FOO',
-      `INFO appsettings ${APP} updated by owner`,
-      'INFO domain www.events.test added by owner',
+      `INFO appsettings ${APP} updated`,
+      'INFO domain www.events.test added',
       `INFO build ${uuid} created`,
       'INFO owner deployed example/app:1',
     ])
@@ -55,6 +55,6 @@ describe("the controller's events in the app's log", () => {
       lines.indexOf(`INFO config ${APP} updated`),
     );
     expect((await api.delete(`/v2/apps/${APP}/domains/www.events.test`)).status).toBe(204);
-    expect(await controllerLines()).toContain('INFO domain www.events.test removed by owner');
+    expect(await controllerLines()).toContain('INFO domain www.events.test removed');
   });
 });

@@ -21,7 +21,7 @@ export function domainsRoutes(r: Router, c: Controller, s: Scheduler): void {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { domain } = parseBody(DomainRequest, req.body);
       const added = c.domains.add(req.user, app, domain);
-      s.note(app, `domain ${added.domain} added by ${req.user.username}`);
+      s.note(app, `domain ${added.domain} added`);
       await s.reroute(app);
       return { status: 201, body: domainJson(added) };
     },
@@ -29,8 +29,8 @@ export function domainsRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add(`/v2/apps/${APP}/domains/${DOMAIN}/?`, {
     DELETE: async (req) => {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
-      c.domains.remove(app, req.params[1]!);
-      s.note(app, `domain ${decodeURIComponent(req.params[1]!)} removed by ${req.user.username}`);
+      const removed = c.domains.remove(app, req.params[1]!);
+      s.note(app, `domain ${removed} removed`);
       await s.reroute(app);
       return { status: 204 };
     },

@@ -18,7 +18,7 @@ export function settingsRoutes(r: Router, c: Controller, s: Scheduler): void {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const change = parseBody(SettingsRequest, req.body);
       const updated = c.settings.update(req.user, app, change);
-      s.note(app, `appsettings ${app.id} updated by ${req.user.username}`);
+      s.note(app, `appsettings ${app.id} updated`);
       await s.reroute(app);
       return { status: 201, body: settingsJson(updated) };
     },
@@ -52,7 +52,7 @@ export function settingsRoutes(r: Router, c: Controller, s: Scheduler): void {
       const app = c.apps.access(req.user, req.params[0]!, req.method);
       const { https_enforced } = parseBody(TlsRequest, req.body);
       const updated = c.tls.update(req.user, app, https_enforced);
-      s.note(app, `tls ${app.id} updated by ${req.user.username}`);
+      s.note(app, `tls ${app.id} updated`);
       await s.reroute(app);
       return { status: 201, body: tlsJson(updated) };
     },
