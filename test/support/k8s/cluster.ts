@@ -197,6 +197,8 @@ async function bringUp(journal: Journal, dir: string, say: (line: string) => voi
     before: cgroupDirs('kubepods').filter((p) => fs.existsSync(p)),
   });
   journal.record({ kind: 'netns', before: listNetns() });
+  // `ip netns` makes /run/netns a mount point of itself; it must be unmounted before it is removed.
+  if (!fs.existsSync('/run/netns')) journal.record({ kind: 'mounts', under: '/run/netns' });
   journal.record({ kind: 'mounts', under: dir });
   if (!fs.existsSync('/var/lib/kubelet')) journal.record({ kind: 'mounts', under: '/var/lib/kubelet' });
 
@@ -232,7 +234,6 @@ async function bringUp(journal: Journal, dir: string, say: (line: string) => voi
     `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
     `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
     `--initial-cluster=deis-test=http://127.0.0.1:${etcdPeer}`,
-    '--listen-metrics-urls=',
   ]);
   await waitFor('etcd', async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok, daemons);
 
@@ -316,6 +317,8 @@ async function bringUp(journal: Journal, dir: string, say: (line: string) => voi
   writeCniConfig(path.join(dir, 'cni'));
   journal.record({ kind: 'shims', socket });
   start('containerd', CONTAINERD, ['--config', containerdConfig]);
+  // Undone before containerd stops: kills what a failed pod removal left running.
+  journal.record({ kind: 'tasks', socket });
   await waitFor('containerd', () => fs.existsSync(socket), daemons);
   await waitFor(
     'containerd to answer',
@@ -403,7 +406,7 @@ function writeContainerdConfig(dir: string, socket: string): string {
     `version = 2
 root = "${root}/root"
 state = "${root}/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
 
 [grpc]
   address = "${socket}"

@@ -162,6 +162,25 @@ export async function undo(step: UndoStep, warn: (line: string) => void, kubePro
       for (const shim of findProcesses('containerd-shim-runc-v2', ['-address', step.socket]))
         await stopDaemon(shim, 5_000);
       return;
+    case 'tasks':
+      for (const id of listTasks(step.socket)) {
+        tryRun('ctr', [
+          '--address',
+          step.socket,
+          '-n',
+          'k8s.io',
+          'tasks',
+          'kill',
+          '--all',
+          '--signal',
+          'SIGKILL',
+          id,
+        ]);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      for (const id of listTasks(step.socket))
+        tryRun('ctr', ['--address', step.socket, '-n', 'k8s.io', 'tasks', 'delete', '--force', id]);
+      return;
     case 'mounts': {
       const mounts = fs
         .readFileSync('/proc/self/mounts', 'utf8')
@@ -229,6 +248,17 @@ export async function undo(step: UndoStep, warn: (line: string) => void, kubePro
     case 'path':
       if (fs.existsSync(step.path)) fs.rmSync(step.path, { recursive: true, force: true });
       return;
+  }
+}
+
+function listTasks(socket: string): string[] {
+  if (!fs.existsSync(socket)) return [];
+  try {
+    return run('ctr', ['--address', socket, '-n', 'k8s.io', 'tasks', 'list', '--quiet'])
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
   }
 }
 

@@ -24,6 +24,8 @@ export type UndoStep =
   | { kind: 'cgroups'; name: string; before: string[] }
   /** containerd's shims outlive containerd; those serving our socket are ours. */
   | { kind: 'shims'; socket: string }
+  /** Containers still running in the private containerd when it is stopped (a pod removal failed). */
+  | { kind: 'tasks'; socket: string }
   | { kind: 'mounts'; under: string };
 
 export interface ClusterInfo {
