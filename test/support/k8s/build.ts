@@ -1,7 +1,7 @@
 /**
  * Builds the cluster's servers once from Debian's `kubernetes` source package (the whole upstream
  * tree with vendor/, built offline in GOPATH mode with Debian's Go) and caches them by version, so
- * later starts take seconds. The compile runs under `nice -n 19`: other work shares the machine.
+ * later starts take seconds. The compile runs at nice 19, in an autogroup of nice 19: it yields.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,11 +9,8 @@ import path from 'node:path';
 import { DEBIAN_SOURCE_VERSION, KUBERNETES_VERSION, SERVER_BINARIES, cacheRoot, versionDir } from './paths';
 import { haveCommand, run, runAsync } from './run';
 
-/**
- * Niceness of the compile. 19 yields almost everything to other work (weight 15 against 1024 for a
- * normal task); under a busy machine's load it barely moves, so DEIS_K8S_BUILD_NICE can lower it.
- */
-const NICE = process.env.DEIS_K8S_BUILD_NICE || '19';
+/** Niceness of the compile and of its session's autogroup (DEIS_K8S_BUILD_NICE, default 19). */
+const NICE = Number(process.env.DEIS_K8S_BUILD_NICE || 19);
 /** The Go that builds Kubernetes 1.20 offline (Debian 12's golang-1.19). */
 const GO_ROOT = '/usr/lib/go-1.19';
 /** The pause image the private containerd uses as sandbox; built from the tree, never pulled. */
@@ -81,18 +78,15 @@ export async function buildCluster(say: (line: string) => void = () => {}): Prom
     const env = goEnv(work);
     // Without rsync a half-made _output would stay broken; it is checked above, so a rerun is clean.
     await timed('generated files', () =>
-      runAsync('nice', ['-n', NICE, 'make', 'generated_files'], { cwd: tree, env, logFd: log }),
+      runAsync('make', ['generated_files'], { cwd: tree, env, logFd: log, nice: NICE }),
     );
     const out = path.join(versionDir(), 'bin');
     fs.mkdirSync(out, { recursive: true });
     for (const name of SERVER_BINARIES) {
       await timed(name, () =>
         runAsync(
-          'nice',
+          'go',
           [
-            '-n',
-            NICE,
-            'go',
             'build',
             '-tags',
             'selinux,notest',
@@ -102,7 +96,7 @@ export async function buildCluster(say: (line: string) => void = () => {}): Prom
             path.join(out, name),
             `./cmd/${name}`,
           ],
-          { cwd: tree, env, logFd: log },
+          { cwd: tree, env, logFd: log, nice: NICE },
         ),
       );
     }

@@ -1,5 +1,6 @@
 /** Small helpers to run host commands for the test cluster, with the output kept for errors. */
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 
 export interface RunOptions {
   cwd?: string;
@@ -37,18 +38,33 @@ export function tryRun(cmd: string, args: string[], options: RunOptions = {}): b
   }
 }
 
-/** Runs a long command without blocking the event loop (builds), output to logFd. */
+/**
+ * Runs a long command without blocking the event loop (builds), output to logFd. With `nice`, it
+ * runs in a session of its own whose autogroup gets that niceness too: where the kernel groups tasks
+ * by session (sched_autogroup), a task's own niceness only ranks it within its session, and only the
+ * autogroup's makes a build yield to other people's work.
+ */
 export function runAsync(
   cmd: string,
   args: string[],
-  options: RunOptions & { logFd: number },
+  options: RunOptions & { logFd: number; nice?: number },
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const argv =
+      options.nice === undefined ? [cmd, ...args] : ['nice', '-n', String(options.nice), cmd, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', options.logFd, options.logFd],
+      detached: options.nice !== undefined,
     });
+    if (options.nice !== undefined && child.pid !== undefined) {
+      try {
+        fs.writeFileSync(`/proc/${child.pid}/autogroup`, String(options.nice));
+      } catch {
+        // no autogroup on this kernel: plain niceness is what counts there
+      }
+    }
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}`)),
