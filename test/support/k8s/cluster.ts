@@ -397,7 +397,7 @@ async function bringUp(journal: Journal, dir: string, say: (line: string) => voi
   };
 }
 
-function writeContainerdConfig(dir: string, socket: string): string {
+export function writeContainerdConfig(dir: string, socket: string): string {
   const root = path.join(dir, 'containerd');
   const file = path.join(root, 'config.toml');
   fs.mkdirSync(root, { recursive: true });
@@ -448,7 +448,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 }
 
 /** The pod network: Debian's CNI bridge on our bridge, addresses from host-local kept in the state folder. */
-function writeCniConfig(dir: string): void {
+export function writeCniConfig(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, '10-deis-test.conflist'),

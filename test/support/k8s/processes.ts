@@ -73,7 +73,7 @@ export function findProcesses(program: string, words: string[]): Array<{ pid: nu
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const argv = commandLine(Number(entry));
-    if (!argv || path.basename(argv[0]!) !== program) continue;
+    if (!argv?.[0] || path.basename(argv[0]) !== program) continue;
     if (words.every((w) => argv.includes(w))) found.push({ pid: Number(entry), exe: argv[0]! });
   }
   return found;
