@@ -47,15 +47,18 @@ export async function ensureTestCluster(log: (line: string) => void = () => {}):
       cluster: { kubeconfig: path.resolve(external), registry, hostRouted: false, release: async () => {} },
     };
   }
-  if (!isBuilt() && buildAllowed() && missingBuildPackages().length === 0 && process.getuid?.() === 0) {
-    log('building the test cluster (once, about 10 minutes)');
-    await buildCluster(log);
-  }
-  const reason = cannotStart();
+  const canBuild = buildAllowed() && missingBuildPackages().length === 0 && process.getuid?.() === 0;
+  // Not built yet is a reason to skip only where a build is not allowed.
+  const reason = cannotStart({ ignoreBuild: canBuild });
   if (reason) return { reason: `${reason} (or set DEIS_TEST_KUBECONFIG)` };
 
   const lease = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   const info = await withLock(async () => {
+    // Under the lock: test files run in parallel, and only one may build or start.
+    if (!isBuilt()) {
+      log('building the test cluster (once, about 10 minutes on 2 cores)');
+      await buildCluster(log);
+    }
     const running = runningInfo();
     const ready = running ?? (await startCluster(log));
     if (!running) new Journal(stateDir()).setInfo({ ...ready, owner: 'tests' });
