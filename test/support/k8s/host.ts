@@ -55,16 +55,20 @@ export function recordHostPaths(journal: Journal): void {
   for (const p of HOST_PATHS) if (!fs.existsSync(p)) journal.record({ kind: 'path', path: p });
 }
 
-/** IPv4 routes on the host; a range that overlaps one would hijack someone's traffic. */
+/** The host's IPv4 route that a range overlaps (it would hijack someone's traffic), if any. */
 export function overlappingRoute(cidr: string): string | undefined {
-  const routes = run('ip', ['-4', 'route', 'show', 'table', 'all']).split('\n');
+  return overlappingLine(cidr, run('ip', ['-4', 'route', 'show', 'table', 'all']).split('\n'));
+}
+
+/** The first `ip route` line whose destination overlaps the range. */
+export function overlappingLine(cidr: string, routes: string[]): string | undefined {
   const [net, bits] = parseCidr(cidr);
   for (const line of routes) {
-    const dst = line.split(' ')[0];
+    const dst = line.trim().split(' ')[0];
     if (!dst || !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst)) continue;
     const [rNet, rBits] = parseCidr(dst.includes('/') ? dst : `${dst}/32`);
-    const bitsCommon = Math.min(bits, rBits);
-    const mask = bitsCommon === 0 ? 0 : (~0 << (32 - bitsCommon)) >>> 0;
+    const common = Math.min(bits, rBits);
+    const mask = common === 0 ? 0 : (~0 << (32 - common)) >>> 0;
     if ((net & mask) >>> 0 === (rNet & mask) >>> 0) return line.trim();
   }
   return undefined;
