@@ -163,7 +163,15 @@ export class Scheduler {
 
   /** Every app, for the target to adopt and converge on start. */
   allDesired(): DesiredApp[] {
-    return this.c.apps.all().map((app) => this.desired(app));
+    // An app with no release at all (a store older than releases, or damaged) has nothing to run.
+    return this.c.apps.all().flatMap((app) => {
+      try {
+        return [this.desired(app)];
+      } catch (err) {
+        if (err instanceof DeisError && err.code === 'not_found') return [];
+        throw err;
+      }
+    });
   }
 
   /** The release listener: deploys releases that have a build; on failure marks them failed. */

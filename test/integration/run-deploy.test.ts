@@ -66,7 +66,7 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(r.body).toContain('No process of this app is ready');
   });
 
-  it('has nothing to scale, run or show in the logs before the first build', async () => {
+  it('has nothing to scale or run before the first build, and only the controller in its log', async () => {
     expect(await api.post(`/v2/apps/${APP}/scale/`, { web: 1 })).toMatchObject({
       status: 400,
       body: { detail: 'No build associated with this release' },
@@ -75,7 +75,13 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
       status: 400,
       body: { detail: 'No build associated with this release to run this command' },
     });
-    expect((await api.get(`/v2/apps/${APP}/logs`)).status).toBe(204);
+    const logs = await api.get(`/v2/apps/${APP}/logs`);
+    expect(logs.status).toBe(200);
+    const lines = logs.text.slice(2, -1).split('\\n').filter(Boolean);
+    expect(lines).toContain(
+      expect.stringMatching(/ deis\[controller\]: INFO owner created initial release$/),
+    );
+    for (const line of lines) expect(line).toMatch(/ deis\[controller\]: /);
     expect((await api.get(`/v2/apps/${APP}/pods/`)).body).toEqual({ count: 0, results: [] });
   });
 
