@@ -219,8 +219,14 @@ describe.skipIf(!hasDocker)('apps are isolated from each other', () => {
     await load.stop();
     expect(load.failures).toEqual([]);
     expect(load.ok).toBeGreaterThan(20);
-    const procs = await listProcs(docker, instance, A);
-    expect(procs.map((p) => [p.network, p.state])).toEqual([[appNetworkName(instance, A), 'running']]);
+    // The old process drains and stops in the background, as any replaced process does.
+    await eventually(async () => {
+      const procs = await listProcs(docker, instance, A);
+      return (
+        JSON.stringify(procs.map((p) => [p.network, p.state])) ===
+        JSON.stringify([[appNetworkName(instance, A), 'running']])
+      );
+    }, 60_000);
     await expect(docker.getContainer(legacy.id).inspect()).rejects.toThrow();
     expect((await viaRouter(routerPort, `${A}.localhost`)).body).toMatch(/^Hello iso-a from v/);
   }, 180_000);
