@@ -105,6 +105,29 @@ const failures = new Map<string, { at: number; reason: string; count: number }>(
 const backoff = (count: number) =>
   Math.min(PULL_FAILURE_MEMORY_MS * 2 ** (count - 1), PULL_FAILURE_MEMORY_MAX_MS);
 
+/** What a pull is keyed by: the tagged reference and the credentials it would send (other credentials are worth a new try at once). */
+function pullIdentity(ref: string, credentials: RegistryCredentials | undefined) {
+  const tagged = withTag(ref);
+  // Credentials go only to the registry they were given for, never to Docker Hub or another host.
+  const auth =
+    credentials && registryHost(tagged) === credentials.host
+      ? { username: credentials.username, password: credentials.password, serveraddress: credentials.host }
+      : undefined;
+  const key = createHash('sha256')
+    .update(JSON.stringify([tagged, auth?.username, auth?.password]))
+    .digest('hex');
+  return { tagged, auth, key };
+}
+
+/** The reason a pull of `ref` failed lately, while it is not tried again; undefined when it would be. */
+export function recentPullFailure(
+  ref: string,
+  credentials: RegistryCredentials | undefined = registryCredentials(),
+): string | undefined {
+  const failed = failures.get(pullIdentity(ref, credentials).key);
+  return failed && Date.now() - failed.at < backoff(failed.count) ? failed.reason : undefined;
+}
+
 /**
  * Pulls `ref` when the engine does not have it; `log` receives a progress line at most every
  * PULL_PROGRESS_EVERY_MS and one when it ends. Throws PullFailed with the registry's reason.
@@ -117,16 +140,7 @@ export async function pullImage(
   /** Remember a failure (the core's own retries); a user's pull is tried whenever they ask. */
   remember = true,
 ): Promise<void> {
-  const tagged = withTag(ref);
-  // Credentials go only to the registry they were given for, never to Docker Hub or another host.
-  const auth =
-    credentials && registryHost(tagged) === credentials.host
-      ? { username: credentials.username, password: credentials.password, serveraddress: credentials.host }
-      : undefined;
-  // Other credentials are worth a new try at once.
-  const key = createHash('sha256')
-    .update(JSON.stringify([tagged, auth?.username, auth?.password]))
-    .digest('hex');
+  const { tagged, auth, key } = pullIdentity(ref, credentials);
   const failed = remember ? failures.get(key) : undefined;
   if (failed && Date.now() - failed.at < backoff(failed.count)) throw new PullFailed(failed.reason);
   const progress = new PullProgress(tagged);

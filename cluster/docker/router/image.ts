@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { imageExists } from '../engine';
 import { labelsFor } from '../labels';
-import { pullImage } from '../pull';
+import { pullImage, recentPullFailure } from '../pull';
 import { tarOf } from '../tar';
 import { ROUTER_LUA } from './lua';
 import { TargetError, type Progress } from '../../target';
@@ -58,6 +58,14 @@ export async function ensureRouterImage(
   const tag = routerImageTag(base);
   if (await imageExists(docker, tag)) return tag;
   if (!(await imageExists(docker, base))) {
+    const unpullable = (why: string) =>
+      new TargetError(
+        'setup',
+        `The router's base image ${base} is not in the local Docker engine and could not be pulled (${why}); pull it or set DEIS_ROUTER_BASE to a Debian image you have.`,
+      );
+    // A pull that failed lately is not tried (nor announced) again until its back-off ends.
+    const failed = recentPullFailure(base);
+    if (failed) throw unpullable(failed);
     progress({
       kind: 'step',
       message: `Pulling the router's base image ${base} (first start only)`,
@@ -66,10 +74,7 @@ export async function ensureRouterImage(
     try {
       await pullImage(docker, base, (line) => progress({ kind: 'log', line }));
     } catch (err) {
-      throw new TargetError(
-        'setup',
-        `The router's base image ${base} is not in the local Docker engine and could not be pulled (${(err as Error).message}); pull it or set DEIS_ROUTER_BASE to a Debian image you have.`,
-      );
+      throw unpullable((err as Error).message);
     }
   }
   progress({
