@@ -135,17 +135,22 @@ local function allowed(addr, list)
   return false
 end
 
--- The app a host name belongs to: the exact name, else the nearest "*.suffix" wildcard.
-local function app_of(host)
-  local app = routes:get("host:" .. host)
+-- A table's entry for a host name: the exact name, else the nearest "*.suffix" wildcard.
+local function nearest(dict, host)
+  local value = dict:get("host:" .. host)
   local rest = host
-  while not app do
+  while not value do
     local dot = rest:find(".", 1, true)
     if not dot then return nil end
     rest = rest:sub(dot + 1)
-    app = routes:get("host:*." .. rest)
+    value = dict:get("host:*." .. rest)
   end
-  return app
+  return value
+end
+
+-- The app a host name belongs to.
+local function app_of(host)
+  return nearest(routes, host)
 end
 
 -- access_by_lua: 404 unknown host, 403 outside the whitelist, 301 to HTTPS for tls:enable,
@@ -213,22 +218,11 @@ end
 -- Parsed certificates are kept per worker until the table's text for them changes.
 local ssl = require("ngx.ssl")
 local parsed_certs, parsed_count = {}, 0
-local function cert_id(host)
-  local id = certs:get("host:" .. host)
-  local rest = host
-  while not id do
-    local dot = rest:find(".", 1, true)
-    if not dot then return nil end
-    rest = rest:sub(dot + 1)
-    id = certs:get("host:*." .. rest)
-  end
-  return id
-end
 
 function M.certificate()
   local name = ssl.server_name()
   if not name then return end
-  local id = cert_id(name:lower())
+  local id = nearest(certs, name:lower())
   if not id then return end
   local cached = parsed_certs[id]
   if not cached then
