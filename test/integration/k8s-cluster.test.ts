@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,21 @@ interface Pod {
     podIP?: string;
     containerStatuses?: Array<{ ready: boolean; state: { waiting?: { reason?: string; message?: string } } }>;
   };
+}
+
+/** One GET on a connection of its own, so every request is balanced anew. */
+function getFresh(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk.slice(0, 4096 - body.length)));
+      res.on('end', () => resolve(body));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 10 s`)));
+    req.on('error', reject);
+  });
 }
 
 async function eventually<T>(
@@ -132,14 +148,18 @@ describe.skipIf(!cluster)('the test cluster', () => {
       `--namespace=${ns}`,
       'hello',
     ]);
+    // kube-proxy balances across both pods. It programs a new endpoint a moment after the pod turns
+    // ready, so ask on fresh connections until both have answered (or the time runs out).
     const answers = new Set<string>();
-    for (let i = 0; i < 20; i++) {
-      const text = await (await fetch(`http://${service.spec.clusterIP}/`)).text();
+    const deadline = Date.now() + 60_000;
+    while (answers.size < 2 && Date.now() < deadline) {
+      const text = await getFresh(`http://${service.spec.clusterIP}/`);
       expect(text).toMatch(new RegExp(`^hello from hello-\\S+ ${greeting}\\n$`));
       answers.add(text);
     }
-    // kube-proxy balances across both pods.
-    expect(answers.size).toBe(2);
+    expect([...answers].sort()).toEqual(
+      (await pods()).map((p) => `hello from ${p.metadata.name} ${greeting}\n`).sort(),
+    );
     const viaNodePort = await (await fetch(`http://127.0.0.1:${service.spec.ports[0]!.nodePort}/`)).text();
     expect(viaNodePort).toContain(greeting);
     for (const pod of await pods()) {
@@ -147,7 +167,7 @@ describe.skipIf(!cluster)('the test cluster', () => {
         `hello from ${pod.metadata.name} ${greeting}\n`,
       );
     }
-  });
+  }, 120_000);
 
   it('streams logs and runs exec through the API server', async () => {
     const [pod] = await pods();
