@@ -1,0 +1,105 @@
+/**
+ * The connection to a Kubernetes cluster: a kubeconfig file (and optionally one of its contexts),
+ * as `kubectl` would use it. The client library is loaded on first use (it is large, and the core
+ * must start quickly when it runs on Docker).
+ */
+import fs from 'node:fs';
+import type * as k8s from '@kubernetes/client-node';
+import { TargetError } from '../target';
+
+export type KubeLibrary = typeof k8s;
+
+let library: Promise<KubeLibrary> | undefined;
+
+/** `@kubernetes/client-node`, imported once. */
+export function kubeLibrary(): Promise<KubeLibrary> {
+  library ??= import('@kubernetes/client-node');
+  return library;
+}
+
+export interface KubeSettings {
+  /** DEIS_KUBECONFIG: the kubeconfig file. */
+  kubeconfig: string;
+  /** DEIS_KUBE_CONTEXT: a context of that file; its current context when absent. */
+  context?: string;
+}
+
+/** The clients of one cluster the target uses. */
+export interface Kube {
+  lib: KubeLibrary;
+  config: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  /** The context in use and the API server's address, for messages. */
+  context: string;
+  server: string;
+}
+
+/** Reads the kubeconfig and makes the clients; throws TargetError `unavailable` with a sentence when it cannot. */
+export async function connectKube(settings: KubeSettings): Promise<Kube> {
+  const lib = await kubeLibrary();
+  const config = new lib.KubeConfig();
+  try {
+    // Read here, so a missing file is named rather than reported as an empty config.
+    config.loadFromString(fs.readFileSync(settings.kubeconfig, 'utf8'));
+  } catch (err) {
+    throw new TargetError(
+      'unavailable',
+      `The kubeconfig ${settings.kubeconfig} cannot be read: ${(err as Error).message}`,
+    );
+  }
+  if (settings.context) {
+    if (!config.getContextObject(settings.context))
+      throw new TargetError(
+        'unavailable',
+        `The kubeconfig ${settings.kubeconfig} has no context named ${settings.context} (it has: ${config.getContexts().map((c) => c.name).join(', ') || 'none'}).`,
+      );
+    config.setCurrentContext(settings.context);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!cluster)
+    throw new TargetError(
+      'unavailable',
+      `The kubeconfig ${settings.kubeconfig} names no cluster for its context ${config.getCurrentContext() || '(none)'}.`,
+    );
+  return {
+    lib,
+    config,
+    core: config.makeApiClient(lib.CoreV1Api),
+    apps: config.makeApiClient(lib.AppsV1Api),
+    context: config.getCurrentContext(),
+    server: cluster.server,
+  };
+}
+
+/** The HTTP status of a failed API call (client-node 1.x throws ApiException with `code`). */
+export function apiStatus(err: unknown): number | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The API server's reason for a failed call, in one line. */
+export function apiReason(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const message = (JSON.parse(body) as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    } catch {
+      /* not JSON */
+    }
+  }
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string')
+    return (body as { message: string }).message;
+  return (err as Error).message?.split('\n')[0] ?? String(err);
+}
+
+/** Runs an API call; a 404 is `undefined`. */
+export async function orMissing<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (apiStatus(err) === 404) return undefined;
+    throw err;
+  }
+}
