@@ -8,7 +8,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { imageExists, lineSplitter } from '../../cluster/docker/engine';
 import { pullImage } from '../../cluster/docker/pull';
-import { STACK_PROGRESS_EVERY_MS, STACK_STEP_LINE_MAX } from '../contract/limits';
+import { STACK_PROGRESS_EVERY_MS, STACK_PROGRESS_QUIET_MS, STACK_STEP_LINE_MAX } from '../contract/limits';
 import type { TaskHandle, Tasks } from '../controller/tasks';
 import { BuildFailed, type BuildOutput } from './types';
 
@@ -46,11 +46,20 @@ class BuildSummary {
   packages = 0;
   lines = 0;
   step = '';
+  /** apt's `N newly installed`, once it has said it. */
+  private total = 0;
+  /** Packages fetched since apt said how many it installs. */
+  private fetched = 0;
 
   /** The line to show the pusher for one output line, if any. */
   note(line: string): string | undefined {
     this.lines++;
     if (/^Setting up \S/.test(line)) this.packages++;
+    else if (this.total && /^Get:\d+ /.test(line)) this.fetched++;
+    else {
+      const planned = /^\d+ upgraded, (\d+) newly installed/.exec(line);
+      if (planned) this.total += Number(planned[1]);
+    }
     const step = /^Step (\d+\/\d+) : (.*)$/.exec(line);
     if (!step) return undefined;
     this.step = step[1]!;
@@ -58,12 +67,39 @@ class BuildSummary {
     return text;
   }
 
-  progress(since: number): string {
-    const what = this.packages
-      ? `${this.packages} packages installed`
-      : `step ${this.step || '1'}, ${this.lines} lines of output`;
-    return `still preparing the stack: ${what}, ${elapsed(since)} so far…`;
+  private what(): string {
+    if (this.total && this.packages) return `${this.packages} of ${this.total} packages installed`;
+    if (this.total) return `${this.fetched} of ${this.total} packages downloaded`;
+    if (this.packages) return `${this.packages} packages installed`;
+    return `step ${this.step || '1'}, ${this.lines} lines of output`;
   }
+
+  progress(since: number): string {
+    return `still preparing the stack: ${this.what()}, ${elapsed(since)} so far…`;
+  }
+}
+
+const PROGRESS_LINE = /^ *still preparing the stack: (.*), [^,]+ so far…$/;
+
+/**
+ * One pusher's view of the preparation: a progress line that says what the last one it saw said,
+ * less than STACK_PROGRESS_QUIET_MS ago, is held back (a long download would otherwise repeat one
+ * line for minutes). Kept per pusher, so one who joins late still sees where the build is.
+ */
+function quietRepeats(output: BuildOutput): BuildOutput {
+  let last = '';
+  let at = 0;
+  return {
+    line: (text) => {
+      const what = PROGRESS_LINE.exec(text)?.[1];
+      if (what !== undefined) {
+        if (what === last && Date.now() - at < STACK_PROGRESS_QUIET_MS) return;
+        last = what;
+        at = Date.now();
+      }
+      output.line(text);
+    },
+  };
 }
 
 /**
@@ -172,11 +208,12 @@ export class StackPreparer {
       output.line(
         `-----> Waiting for the stack image ${this.settings.image}, being prepared for ${elapsed(this.since)} (first build only)`,
       );
-    this.watchers.add(output);
+    const watcher = quietRepeats(output);
+    this.watchers.add(watcher);
     try {
       await this.prepare();
     } finally {
-      this.watchers.delete(output);
+      this.watchers.delete(watcher);
     }
   }
 

@@ -226,6 +226,8 @@ export const PULL_FAILURE_MEMORY_MS = 60_000;
 export const PULL_FAILURE_MEMORY_MAX_MS = 15 * 60_000;
 /** The stack build tells the pusher how far it is every 10 s: a few lines for a build of minutes. */
 export const STACK_PROGRESS_EVERY_MS = 10_000;
+/** A progress line that would repeat the last one is held back this long (a long download says so twice a minute, not six times). */
+export const STACK_PROGRESS_QUIET_MS = 30_000;
 /** A Dockerfile step shown to the pusher is cut here: the whole `apt-get install` line is in the task log. */
 export const STACK_STEP_LINE_MAX = 120;
 /** How long engine work waits for a start in progress before it is refused with 503 and a reason. */
