@@ -48,15 +48,25 @@ class BuildSummary {
   step = '';
   /** apt's `N newly installed`, once it has said it. */
   private total = 0;
-  /** Packages fetched since apt said how many it installs. */
+  /** Packages fetched and unpacked since apt said how many it installs. */
   private fetched = 0;
+  private unpacked = 0;
+  /** What apt did last: it fetches all, unpacks all, then sets each up (with a few early ones). */
+  private phase: 'fetch' | 'unpack' | 'setup' | '' = '';
 
   /** The line to show the pusher for one output line, if any. */
   note(line: string): string | undefined {
     this.lines++;
-    if (/^Setting up \S/.test(line)) this.packages++;
-    else if (this.total && /^Get:\d+ /.test(line)) this.fetched++;
-    else {
+    if (/^Setting up \S/.test(line)) {
+      this.packages++;
+      this.phase = 'setup';
+    } else if (this.total && /^Get:\d+ /.test(line)) {
+      this.fetched++;
+      this.phase = 'fetch';
+    } else if (this.total && /^Unpacking \S/.test(line)) {
+      this.unpacked++;
+      this.phase = 'unpack';
+    } else {
       const planned = /^\d+ upgraded, (\d+) newly installed/.exec(line);
       if (planned) this.total += Number(planned[1]);
     }
@@ -68,7 +78,8 @@ class BuildSummary {
   }
 
   private what(): string {
-    if (this.total && this.packages) return `${this.packages} of ${this.total} packages installed`;
+    if (this.total && this.phase === 'setup') return `${this.packages} of ${this.total} packages installed`;
+    if (this.total && this.phase === 'unpack') return `${this.unpacked} of ${this.total} packages unpacked`;
     if (this.total) return `${this.fetched} of ${this.total} packages downloaded`;
     if (this.packages) return `${this.packages} packages installed`;
     return `step ${this.step || '1'}, ${this.lines} lines of output`;
