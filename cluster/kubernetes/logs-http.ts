@@ -57,6 +57,8 @@ export async function kubeGet(
       res.on('end', fail);
       res.on('error', fail);
     });
+    // A follow may be silent for hours: keepalives notice a peer that went away without a word.
+    req.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
     req.on('error', (err) => reject(new KubeHttpError(0, err.message)));
     req.end();
   });

@@ -96,7 +96,7 @@ describe.skipIf(!cluster)('logs and run on the Kubernetes target', () => {
     (
       await kube.core.listNamespacedPod({
         namespace: APP,
-        labelSelector: selector(INSTANCE, 'process', { [LABEL_APP]: APP }),
+        labelSelector: selector(INSTANCE, 'process', { [LABEL_APP]: APP, [LABEL_TYPE]: 'web' }),
       })
     ).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
 
@@ -160,6 +160,32 @@ describe.skipIf(!cluster)('logs and run on the Kubernetes target', () => {
               imagePullSecrets: [{ name: PULL_SECRET }],
               terminationGracePeriodSeconds: 1,
               containers: [{ name: `${APP}-web`, image }],
+            },
+          },
+        },
+      },
+    });
+    // A process that crashes on boot, again and again: each attempt says something else.
+    const worker = { ...labels, [LABEL_TYPE]: 'worker' };
+    await kube.apps.createNamespacedDeployment({
+      namespace: APP,
+      body: {
+        metadata: { name: deploymentName(APP, 'worker'), labels: worker },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { [LABEL_APP]: APP, [LABEL_TYPE]: 'worker' } },
+          template: {
+            metadata: { labels: worker },
+            spec: {
+              imagePullSecrets: [{ name: PULL_SECRET }],
+              terminationGracePeriodSeconds: 1,
+              containers: [
+                {
+                  name: `${APP}-worker`,
+                  image,
+                  command: ['bash', '-c', 'echo "boot $RANDOM$RANDOM"; exit 1'],
+                },
+              ],
             },
           },
         },
@@ -276,6 +302,23 @@ describe.skipIf(!cluster)('logs and run on the Kubernetes target', () => {
       expect(ticks(await third.logs(APP, { lines: 5000 })).get(gone)).toEqual(after.get(gone));
       await third.close();
     }, 300_000);
+
+    it('keeps what a process crashing on boot said, each time it started', async () => {
+      const own = fs.mkdtempSync(path.join(home, 'crash-'));
+      const logs = new KubeLogs({ kube, instance: INSTANCE, store: KubeLogs.storeIn(own) });
+      logs.watch(APP);
+      try {
+        const boots = await eventually('two boots of the worker', async () => {
+          const found = (await logs.logs(APP, { lines: 5000 })).filter((l) =>
+            new RegExp(`^\\S+ ${APP}\\[worker\\.v3\\.[a-z0-9]+\\]: boot \\d+$`).test(l),
+          );
+          return found.length >= 2 ? found : undefined;
+        });
+        expect(new Set(boots.map((l) => l.split(': ')[1])).size).toBe(boots.length);
+      } finally {
+        await logs.close();
+      }
+    }, 180_000);
   });
 
   describe('run', () => {
@@ -286,11 +329,13 @@ describe.skipIf(!cluster)('logs and run on the Kubernetes target', () => {
       ).items.map((p) => p.metadata!.name!);
 
     it('returns the output and the exit code, zero or not, with the release’s environment', async () => {
+      const started = Date.now();
       const ok = await runPod(
         options(),
         release,
         'echo "out $DEIS_APP $WORKFLOW_RELEASE"; echo err >&2; printf %q "$FOO"',
       );
+      log(`a run took ${Date.now() - started} ms from create to the pod's deletion`);
       expect(ok.exitCode).toBe(0);
       expect(ok.output).toContain(`out ${APP} v3\n`);
       expect(ok.output).toContain('err\n');
