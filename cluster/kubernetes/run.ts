@@ -41,6 +41,8 @@ import {
 export const RUN_TIMEOUT_MS = 20 * 60 * 1000;
 /** How often the pod's state is asked for while it starts and after its output ended. */
 const POLL_MS = 250;
+/** How long a follow that ended waits for the container's state to say it stopped (kubelet reports it within seconds). */
+const SETTLE_MS = 5000;
 /** Exit code of a command that was killed (the client left, the time ran out, the pod was removed): SIGKILL's, as on Docker. */
 const KILLED = 137;
 
@@ -195,7 +197,9 @@ export async function runPod(
         stop.signal,
       );
       let skip = delivered;
+      let total = 0;
       for await (const chunk of res as AsyncIterable<Buffer>) {
+        total += chunk.length;
         if (skip >= chunk.length) {
           skip -= chunk.length;
           continue;
@@ -205,34 +209,47 @@ export async function runPod(
         delivered += piece.length;
         await pass(decoder.write(piece));
       }
+      return total;
     };
     let exitCode: number | undefined;
-    while (!stop.signal.aborted) {
+    let gone = false;
+    while (!stop.signal.aborted && exitCode === undefined && !gone) {
+      let ended = false;
       try {
         await readLog(true);
+        ended = true;
       } catch {
-        /* the stream broke, or the container is not there yet: its state says what next */
+        /* the stream broke: opened again below unless the command is over */
       }
-      const state = await podState(kube, ns, name);
-      if (state.gone) break;
-      if (state.exitCode !== undefined) {
+      // kubelet ends a follow when the container stops; its state says so a moment later. A
+      // stream that broke, or a container still running after that moment, is followed again.
+      const settle = Date.now() + (ended ? SETTLE_MS : 0);
+      for (;;) {
+        const state = await podState(kube, ns, name);
+        gone = state.gone;
         exitCode = state.exitCode;
-        break;
+        if (gone || exitCode !== undefined || stop.signal.aborted || Date.now() >= settle) break;
+        await pause(POLL_MS, stop.signal);
       }
-      // Still running: the stream was cut (or the state lags behind); open it again shortly.
-      await pause(POLL_MS, stop.signal);
     }
     if (exitCode === undefined || stop.signal.aborted) {
       await pass(decoder.end());
       return { exitCode: KILLED, output: tail.text() };
     }
     // What the follow may have ended short of: read once more, from the start, past what came.
+    let rotated = false;
     try {
-      await readLog(false);
+      rotated = (await readLog(false)) < delivered;
     } catch {
       /* the pod went away: what came is all there is */
     }
     await pass(decoder.end());
+    // kubelet rotated the log past its size limit (10 MiB by default) while the command wrote it:
+    // its follow can drop what was written at that moment, and nothing older is there to compare.
+    if (rotated)
+      await pass(
+        `${tail.text().endsWith('\n') || delivered === 0 ? '' : '\n'}[the cluster rotated this command's log while it ran (more than its log size limit); output written at that moment may be missing]\n`,
+      );
     return { exitCode, output: tail.text() };
   } finally {
     clearTimeout(timer);

@@ -30,6 +30,7 @@ import {
 import { pushImage, registryServer, repositoryFor } from '../../cluster/kubernetes/push';
 import { removeRunPods, runPod } from '../../cluster/kubernetes/run';
 import { TargetError, type ReleaseSpec } from '../../cluster/target';
+import { MAX_RUN_OUTPUT_CHARS } from '../../main/contract/limits';
 import { parseLogLine } from '../../main/contract/log-lines';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
@@ -374,6 +375,23 @@ describe.skipIf(!cluster)('logs and run on the Kubernetes target', () => {
       // Streamed: the first lines reached the receiver in pieces of their own before the command ended.
       expect(pieces.length).toBeGreaterThan(1);
       expect(seenBeforeEnd.startsWith('line 1\n')).toBe(true);
+    }, 120_000);
+
+    it('streams a long output whole, and answers its end', async () => {
+      // 1.6 MB of output, 3.4 MB of log with kubelet's timestamps: below its rotation size (10 MiB).
+      const expected = Array.from({ length: 40_000 }, (_, i) => `${String(i + 1).padStart(40, '0')}\n`).join(
+        '',
+      );
+      const pieces: string[] = [];
+      const r = await runPod(options(), release, "seq -f '%040g' 1 40000", {
+        output: (t) => void pieces.push(t),
+      });
+      expect(r.exitCode).toBe(0);
+      expect(pieces.join('') === expected).toBe(true);
+      expect(r.output).toMatch(
+        /^\[\d+ earlier characters of output were dropped; only the last 1048576 are kept here\]\n/,
+      );
+      expect(r.output.endsWith(expected.slice(-MAX_RUN_OUTPUT_CHARS))).toBe(true);
     }, 120_000);
 
     it('deletes the pod when the client leaves, and answers 137', async () => {
