@@ -140,6 +140,8 @@ export async function runPod(
 ): Promise<RunResult> {
   if (!release.image && !options.image)
     throw new TargetError('invalid', 'No build associated with this release to run this command');
+  // The client left before anything ran: nothing to make, nothing to remove.
+  if (io.signal?.aborted) return { exitCode: KILLED, output: '' };
   const { kube } = options;
   const ns = namespaceFor(release.app);
   const name = runPodName(release.app);
