@@ -256,3 +256,18 @@ export const MAX_CLI_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_ROUTER_STATUS_REPLY_BYTES = 64 * 1024;
 /** After the kept-open status connection fails, route switches use an exec of their own this long before trying it again, so a router without bash's /dev/tcp costs one failed try, not one per switch. */
 export const ROUTER_TUNNEL_RETRY_MS = 30_000;
+// ---------------------------------------------------------------------------------------------
+// Kubernetes logs and runs (issue 11): what the core reads from the API server for `logs` and `run`.
+// ---------------------------------------------------------------------------------------------
+
+/** The body of a refused API request read for its reason: a Status object is a few hundred bytes. */
+export const K8S_API_ERROR_BODY_MAX_CHARS = 64 * 1024;
+/** One watch event: a pod is at most etcd's 1.5 MiB request limit; its JSON in an event is a little more. */
+export const K8S_WATCH_EVENT_MAX_CHARS = 4 * 1024 * 1024;
+/** Container log streams followed per app: old and new processes side by side during a deploy, each one stream. */
+export const K8S_LOG_STREAMS_PER_APP = 2 * MAX_PROCESSES_PER_APP;
+/**
+ * A `deis run` pod that is not running after this long fails with the reason the cluster gives
+ * (unschedulable, a pull that does not end): a large image's first pull takes a minute or two.
+ */
+export const K8S_RUN_START_TIMEOUT_MS = 5 * 60_000;
