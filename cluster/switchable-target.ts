@@ -67,6 +67,10 @@ export class SwitchableTarget implements RunningTarget {
     return this.stopped ? 0 : (this.inner.routerTlsPort ?? 0);
   }
 
+  get routerUrl(): string {
+    return this.stopped ? '' : (this.inner.routerUrl ?? '');
+  }
+
   /** Refuses work that would run something while stopped (or while stopping, starting or removing). */
   private live<T>(work: () => Promise<T>): Promise<T> {
     if (this.stopped || this.busy) return Promise.reject(new TargetError('unavailable', STOPPED_MESSAGE));
