@@ -21,6 +21,15 @@ import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubec
 import { Pusher } from '../support/push';
 import { freePort } from '../support/run-stage';
 import type { KubernetesSettings } from '../../main/settings';
+import { connectKube } from '../../cluster/kubernetes/client';
+import {
+  deploymentManifest,
+  envSecretManifest,
+  namespaceManifest,
+  pullSecretManifest,
+} from '../../cluster/kubernetes/manifests';
+import { waitRollout } from '../../cluster/kubernetes/rollout';
+import { TargetError, type ReleaseSpec } from '../../cluster/target';
 
 const log = (line: string) => console.log(`k8s-target: ${line}`);
 const skip = !(await dockerAvailable())
@@ -414,3 +423,70 @@ async function builderPort(api: Api): Promise<number> {
   const info = (await api.get('/v2/desktop/info/')).body as { builder_port: number };
   return info.builder_port;
 }
+
+describe.skipIf(!cluster)('a rollout whose image cannot be pulled', () => {
+  const ns = `k8s-pull-${process.pid}`;
+  let kubectl: Kubectl;
+
+  afterAll(async () => {
+    if (kubectl)
+      await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => '');
+  });
+
+  it('fails as image_missing with the registry’s reason, well before the deploy timeout', async () => {
+    kubectl = kubectlFor(cluster!.kubeconfig);
+    const kube = await connectKube({ kubeconfig: cluster!.kubeconfig });
+    const registry = cluster!.registry!;
+    const release: ReleaseSpec = {
+      app: ns,
+      version: 2,
+      image: 'unused',
+      procfile: {},
+      dockerfile: true,
+      sha: '',
+      summary: 'a release whose image is not in the registry',
+      created: new Date().toISOString(),
+      values: {},
+      memory: {},
+      cpu: {},
+      healthcheck: {},
+    };
+    await kube.core.createNamespace({ body: namespaceManifest(instance, ns) });
+    await kube.core.createNamespacedSecret({
+      namespace: ns,
+      body: pullSecretManifest(instance, ns, registry),
+    });
+    await kube.core.createNamespacedSecret({
+      namespace: ns,
+      body: envSecretManifest(instance, release, 5000),
+    });
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deploymentManifest({
+        instance,
+        release,
+        type: 'cmd',
+        replicas: 1,
+        image: `${registry.address}/${ns}@sha256:${'0'.repeat(64)}`,
+        port: 5000,
+        routed: 'cmd',
+        preStop: { kind: 'none' },
+      }),
+    });
+    const started = Date.now();
+    const failure = await waitRollout(kube, {
+      namespace: ns,
+      app: ns,
+      deployments: [{ name: `${ns}-cmd`, type: 'cmd', replicas: 1 }],
+      timeoutMs: 120_000,
+      progress: () => {},
+      since: started,
+    }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(TargetError);
+    expect(failure).toMatchObject({ code: 'image_missing' });
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^${ns}-cmd-[a-z0-9]+-[a-z0-9]+ cannot pull its image`),
+    );
+    expect(Date.now() - started).toBeLessThan(90_000);
+  }, 180_000);
+});
