@@ -29,6 +29,8 @@ import {
   pullSecretManifest,
 } from '../../cluster/kubernetes/manifests';
 import { waitRollout } from '../../cluster/kubernetes/rollout';
+import { KubernetesTarget } from '../../cluster/kubernetes/kubernetes-target';
+import { ownLabels } from '../../cluster/kubernetes/names';
 import { TargetError, type ReleaseSpec } from '../../cluster/target';
 
 const log = (line: string) => console.log(`k8s-target: ${line}`);
@@ -161,6 +163,17 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   /** The release that should serve: the newest that did not fail. */
   const good = async () => (await releases()).find((r) => !r.failed)!;
 
+  /** The table the target hands its router (the NoRouter keeps it until the cluster's router is plugged in). */
+  const upstreams = () =>
+    (t.core.target as unknown as { inner: KubernetesTarget }).inner.routes().find((r) => r.app === APP)
+      ?.upstreams ?? [];
+  /** `podIP:5000` of the ready pods that are not going away. */
+  const readyAddresses = async () =>
+    (await livePods())
+      .filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => `${p.status.podIP}:5000`)
+      .sort();
+
   beforeAll(async () => {
     await ensureBaseImage();
     kubectl = kubectlFor(cluster!.kubeconfig);
@@ -243,6 +256,10 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
       Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
     );
     expect(env).toMatchObject({ PORT: '5000', DEIS_APP: APP, WORKFLOW_RELEASE: `v${release.version}` });
+    // The router gets the ready pod's address; no router runs here yet, so there is no router URL.
+    expect(upstreams()).toEqual(await readyAddresses());
+    expect(upstreams()).toHaveLength(1);
+    expect((await owner.get('/v2/desktop/info/')).body).toMatchObject({ router_url: '' });
   }, 600_000);
 
   it('rolls out a config change as a new release, and the old pod goes', async () => {
@@ -262,10 +279,18 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     const release = await latest();
     expect((await ps()).filter((p) => p.state === 'up')).toHaveLength(3);
     await serving(`v${release.version} howdy\n`, 3);
+    expect(upstreams()).toHaveLength(3);
+    expect(upstreams()).toEqual(await readyAddresses());
     const down = await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 1 });
     expect(down.status, down.text).toBe(204);
     await serving(`v${release.version} howdy\n`, 1);
     expect(await ps()).toHaveLength(1);
+    // The pods that went left the router's table as soon as they began to terminate.
+    await eventually(
+      'the table to follow the scale-down',
+      async () => (JSON.stringify(upstreams()) === JSON.stringify(await readyAddresses()) ? true : undefined),
+      10_000,
+    );
   }, 300_000);
 
   it('rolls back to the release before', async () => {
@@ -287,6 +312,25 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     expect(after[0]!.state).toBe('up');
     const release = await latest();
     await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
+  it('places pods with tags:set on matching nodes, and refuses tags no node has', async () => {
+    const bad = await owner.post(`/v2/apps/${APP}/config/`, { tags: { 'deis-test/nowhere': 'yes' } });
+    expect(bad.status, bad.text).toBe(400);
+    const r = await owner.post(`/v2/apps/${APP}/config/`, { tags: { 'kubernetes.io/os': 'linux' } });
+    expect(r.status, r.text).toBe(201);
+    const release = await latest();
+    await serving(`v${release.version} hello\n`);
+    const selector = await kubectl([
+      '-n',
+      APP,
+      'get',
+      'deployment',
+      `${APP}-cmd`,
+      '-o',
+      'jsonpath={.spec.template.spec.nodeSelector}',
+    ]);
+    expect(JSON.parse(selector)).toEqual({ 'kubernetes.io/os': 'linux' });
   }, 300_000);
 
   it('a release that crashes on boot fails with its log and the one before keeps serving', async () => {
@@ -386,6 +430,16 @@ describe.skipIf(!cluster)('a core killed in the middle of a rollout', () => {
         return versions.length > 1 ? Math.max(...versions) : undefined;
       });
       await core.kill();
+      // Left on the cluster by this instance for an app the store does not know: removed on start.
+      const ghost = `k8s-ghost-${process.pid}`;
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: ghost, labels: { ...ownLabels(killInstance, 'app'), app: ghost } },
+        }),
+      );
       core = await start();
       const again = new Api(core.url, owner.token);
       // The restarted core finished the rollout: one pod, of the new release, answering.
@@ -399,6 +453,16 @@ describe.skipIf(!cluster)('a core killed in the middle of a rollout', () => {
             : undefined;
         },
         120_000,
+      );
+      await eventually(
+        'the orphan namespace to go',
+        async () =>
+          (
+            await kubectl(['get', 'namespace', ghost, '--ignore-not-found', '-o', 'jsonpath={.status.phase}'])
+          ).trim() !== 'Active'
+            ? true
+            : undefined,
+        30_000,
       );
       const rs = await kubectl.json<{ items: { spec: { replicas: number } }[] }>([
         '-n',
@@ -423,6 +487,48 @@ async function builderPort(api: Api): Promise<number> {
   const info = (await api.get('/v2/desktop/info/')).body as { builder_port: number };
   return info.builder_port;
 }
+
+describe('a cluster whose API server does not answer', () => {
+  it('is unavailable, with a sentence naming the server', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-kubeconfig-'));
+    const port = await freePort();
+    const file = path.join(dir, 'config');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: { token: 'x' } }],
+        contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }],
+        'current-context': 'gone',
+      }),
+    );
+    try {
+      const target = new KubernetesTarget({
+        instance: 'dd-k8s-gone',
+        kube: { kubeconfig: file },
+        registry: { address: '127.0.0.1:1' },
+      });
+      const err = await target.ensureReady([]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TargetError);
+      expect(err).toMatchObject({ code: 'unavailable' });
+      expect((err as Error).message).toContain(
+        `The Kubernetes API server at https://127.0.0.1:${port} (context gone) does not answer`,
+      );
+      const missing = await new KubernetesTarget({
+        instance: 'dd-k8s-gone',
+        kube: { kubeconfig: file, context: 'other' },
+        registry: { address: '127.0.0.1:1' },
+      })
+        .ensureReady([])
+        .catch((e: unknown) => e);
+      expect((missing as Error).message).toContain('has no context named other (it has: gone)');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(!cluster)('a rollout whose image cannot be pulled', () => {
   const ns = `k8s-pull-${process.pid}`;
