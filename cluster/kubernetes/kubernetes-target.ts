@@ -46,6 +46,7 @@ import {
 } from '../target';
 import { apiReason, apiStatus, connectKube, orMissing, type Kube, type KubeSettings } from './client';
 import {
+  ANNOTATION_IMAGE_ID,
   ANNOTATION_RELEASE,
   LABEL_LIVE,
   deploymentManifest,
@@ -360,10 +361,6 @@ export class KubernetesTarget implements Target {
     const ns = namespaceFor(app);
     await this.ensureNamespace(app);
     const local = await this.localImage(release.image);
-    const image = await this.pushOnce(app, release, local, progress);
-    const port = appPort(release, local.exposed);
-    await this.ensureSecret(envSecretManifest(this.instance, release, port));
-    const routed = routedOf(formation);
     const before = new Map(
       (
         await kube.apps.listNamespacedDeployment({
@@ -372,6 +369,16 @@ export class KubernetesTarget implements Target {
         })
       ).items.map((d) => [d.metadata!.name!, d]),
     );
+    // What runs already names the digest of this image: a restarted core does not push it again.
+    for (const d of before.values()) {
+      const id = d.metadata?.annotations?.[ANNOTATION_IMAGE_ID];
+      const ref = d.spec?.template?.spec?.containers?.[0]?.image;
+      if (id && ref && !this.pushed.has(`${app} ${id}`)) this.remember(`${app} ${id}`, ref);
+    }
+    const image = await this.pushOnce(app, release, local, progress);
+    const port = appPort(release, local.exposed);
+    await this.ensureSecret(envSecretManifest(this.instance, release, port));
+    const routed = routedOf(formation);
     const since = Date.now();
     const written: string[] = [];
     const rollout = Object.entries(formation).map(([type, replicas]) => ({
@@ -392,6 +399,7 @@ export class KubernetesTarget implements Target {
           preStop: local.preStop,
           tags: release.tags,
         });
+        manifest.metadata!.annotations![ANNOTATION_IMAGE_ID] = local.id;
         written.push(want.name);
         await this.writeDeployment(manifest, before.get(want.name));
       }
@@ -688,9 +696,13 @@ export class KubernetesTarget implements Target {
       `v${release.version}`,
       (line) => progress({ kind: 'step', message: line }),
     );
+    this.remember(key, ref);
+    return ref;
+  }
+
+  private remember(key: string, ref: string): void {
     if (this.pushed.size >= K8S_PUSHED_IMAGES) this.pushed.delete(this.pushed.keys().next().value!);
     this.pushed.set(key, ref);
-    return ref;
   }
 
   /**

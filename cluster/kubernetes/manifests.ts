@@ -36,6 +36,9 @@ export const ANNOTATION_PORT = 'deis-desktop/port';
 /** On Deployments: the release version they run (also the pods' `version` label). */
 export const ANNOTATION_RELEASE = 'deis-desktop/release';
 
+/** On Deployments: the local engine's id of the image they run, whose digest they name. */
+export const ANNOTATION_IMAGE_ID = 'deis-desktop/image-id';
+
 /** How a process waits before it gets SIGTERM, so requests the router already gave it finish. */
 export type PreStopWait =
   /** The image has `sleep` (coreutils or busybox). */

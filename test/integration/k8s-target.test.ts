@@ -263,8 +263,13 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   }, 600_000);
 
   it('rolls out a config change as a new release, and the old pod goes', async () => {
-    const r = await owner.post(`/v2/apps/${APP}/config/`, { values: { GREETING: 'howdy' } });
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner
+      .post(`/v2/apps/${APP}/config/`, { values: { GREETING: 'howdy' } })
+      .finally(() => clearInterval(watching));
     expect(r.status, r.text).toBe(201);
+    expect(emptied).toBe(false);
     const release = await latest();
     // The deploy returned: the new release serves.
     const now = await answers();
@@ -304,7 +309,13 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
 
   it('restarts one pod by name: its replacement is ready before it goes', async () => {
     const [old] = await ps();
-    const r = await owner.post(`/v2/apps/${APP}/pods/cmd/${old!.name}/restart/`);
+    // The router's table is never empty: the old pod serves until its replacement is ready.
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner
+      .post(`/v2/apps/${APP}/pods/cmd/${old!.name}/restart/`)
+      .finally(() => clearInterval(watching));
+    expect(emptied).toBe(false);
     expect([200, 201, 204], r.text).toContain(r.status);
     const after = await ps();
     expect(after).toHaveLength(1);
@@ -312,6 +323,18 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     expect(after[0]!.state).toBe('up');
     const release = await latest();
     await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
+  it('restarts every pod of a type, keeping the router supplied throughout', async () => {
+    const names = (await ps()).map((p) => p.name);
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner.post(`/v2/apps/${APP}/pods/cmd/restart/`).finally(() => clearInterval(watching));
+    expect(r.status, r.text).toBe(200);
+    expect(emptied).toBe(false);
+    const after = (r.body as { name: string; state: string }[]).filter((p) => p.state === 'up');
+    expect(after).toHaveLength(1);
+    expect(names).not.toContain(after[0]!.name);
   }, 300_000);
 
   it('places pods with tags:set on matching nodes, and refuses tags no node has', async () => {
