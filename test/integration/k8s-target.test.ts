@@ -388,6 +388,17 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     expect((await ps()).map((p) => p.release)).toEqual([`v${before.version}`]);
   }, 300_000);
 
+  it('instance:stop removes the pods, and instance:start brings the release back', async () => {
+    const release = await good();
+    const stop = await owner.post('/v2/desktop/instance/stop/');
+    expect(stop.status, stop.text).toBe(200);
+    await eventually('the pods to go', async () => ((await pods()).length === 0 ? true : undefined), 60_000);
+    expect(await ps()).toEqual([]);
+    const start = await owner.post('/v2/desktop/instance/start/');
+    expect(start.status, start.text).toBe(200);
+    await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
   it('destroy removes the namespace', async () => {
     const r = await owner.delete(`/v2/apps/${APP}/`);
     expect(r.status, r.text).toBe(204);
