@@ -18,6 +18,7 @@ import {
   K8S_NOTE_LINES,
   K8S_POLL_MS,
   K8S_PUSHED_IMAGES,
+  K8S_PUT_BACK_WAIT_MS,
   MAX_PROCESSES_PER_APP,
   MAX_PROCESSES_PER_TYPE,
 } from '../../main/contract/limits';
@@ -532,9 +533,11 @@ export class KubernetesTarget implements Target {
       namespace: ns,
       app,
       deployments: restored,
-      timeoutMs: 60_000,
+      timeoutMs: K8S_PUT_BACK_WAIT_MS,
       progress,
       since: Number.MAX_SAFE_INTEGER,
+      // The failure is what the user waits to hear: the previous pods are not waited for long.
+      signal: AbortSignal.timeout(K8S_PUT_BACK_WAIT_MS),
     }).catch((err: Error) => this.note(app, `the previous release is not all back yet: ${err.message}`));
   }
 
