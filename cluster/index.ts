@@ -1,13 +1,18 @@
 /**
- * Picks the target releases run on: the local Docker engine (the default), or an in-memory fake for
- * tests of the API that need no engine (DEIS_TARGET=fake). Kubernetes targets join here.
+ * Picks the target releases run on: the local Docker engine (the default), a Kubernetes cluster
+ * (DEIS_TARGET=kubernetes), or an in-memory fake for tests of the API that need no engine
+ * (DEIS_TARGET=fake).
  */
 import type { LocalAuthority } from '../main/tls/authority';
 import { DockerTarget } from './docker/docker-target';
 import { FakeTarget } from './fake/fake-target';
+import type { KubeSettings } from './kubernetes/client';
+import { KubernetesTarget } from './kubernetes/kubernetes-target';
+import type { TargetRegistry } from './kubernetes/push';
+import type { KubeRouterFactory } from './kubernetes/router-hook';
 import type { Target } from './target';
 
-export type TargetKind = 'docker' | 'fake';
+export type TargetKind = 'docker' | 'fake' | 'kubernetes';
 
 export interface TargetSettings {
   kind: TargetKind;
@@ -25,10 +30,19 @@ export interface TargetSettings {
   authority?: LocalAuthority;
   /** Leave containers of the instance that belong to no known app (the store is new). */
   keepOrphans?: boolean;
+  /** DEIS_TARGET=kubernetes: the cluster (DEIS_KUBECONFIG, DEIS_KUBE_CONTEXT) and the registry it pulls from. */
+  kubernetes?: { kube: KubeSettings; registry: TargetRegistry };
+  /** The router inside the cluster (none: nothing is routed). */
+  kubeRouter?: KubeRouterFactory;
 }
 
 /** A target, and the port its router answers on once it is ready (0 until then, or when it has none). */
-export type RunningTarget = Target & { readonly routerPort: number; readonly routerTlsPort?: number };
+export type RunningTarget = Target & {
+  readonly routerPort: number;
+  readonly routerTlsPort?: number;
+  /** Where apps answer when it is not this machine's loopback (the router on a cluster); empty otherwise. */
+  readonly routerUrl?: string;
+};
 
 export function createTarget(settings: TargetSettings): RunningTarget {
   switch (settings.kind) {
@@ -40,5 +54,15 @@ export function createTarget(settings: TargetSettings): RunningTarget {
       });
     case 'fake':
       return new FakeTarget();
+    case 'kubernetes':
+      if (!settings.kubernetes)
+        throw new Error('DEIS_TARGET=kubernetes needs DEIS_KUBECONFIG and DEIS_REGISTRY (see the README).');
+      return new KubernetesTarget({
+        instance: settings.instance,
+        kube: settings.kubernetes.kube,
+        registry: settings.kubernetes.registry,
+        keepOrphans: settings.keepOrphans,
+        router: settings.kubeRouter,
+      });
   }
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { STOPPED_MESSAGE, type InstanceStateName } from '../main/contract/instance';
 import { forgetStoppedApp, removeInstanceObjects, stopInstance } from './docker/instance';
 import { dockerEngine } from './docker/engine';
+import type { KubeSettings } from './kubernetes/client';
+import { forgetKubeApp, removeKubeInstance, stopKubeInstance } from './kubernetes/instance';
 import { createTarget, type RunningTarget, type TargetSettings } from './index';
 import {
   noProgress,
@@ -65,6 +67,10 @@ export class SwitchableTarget implements RunningTarget {
 
   get routerTlsPort(): number {
     return this.stopped ? 0 : (this.inner.routerTlsPort ?? 0);
+  }
+
+  get routerUrl(): string {
+    return this.stopped ? '' : (this.inner.routerUrl ?? '');
   }
 
   /** Refuses work that would run something while stopped (or while stopping, starting or removing). */
@@ -209,10 +215,21 @@ export function createSwitchableTarget(settings: TargetSettings): SwitchableTarg
           remove: async () => ({ ...(await removeInstanceObjects(dockerEngine(), settings.instance)) }),
           forget: (app) => forgetStoppedApp(dockerEngine(), settings.instance, settings.home, app),
         }
-      : {
-          stop: async () => undefined,
-          remove: async () => ({ containers: 0, networks: 0, volumes: 0, images: 0 }),
-          forget: async () => undefined,
-        };
+      : settings.kind === 'kubernetes' && settings.kubernetes
+        ? kubernetesPowerOps(settings.kubernetes.kube, settings.instance)
+        : {
+            stop: async () => undefined,
+            remove: async () => ({ containers: 0, networks: 0, volumes: 0, images: 0 }),
+            forget: async () => undefined,
+          };
   return new SwitchableTarget(() => createTarget(settings), ops, path.join(settings.home, 'stopped'));
+}
+
+/** Stopping, removing and forgetting on a cluster: only this instance's objects. */
+function kubernetesPowerOps(kube: KubeSettings, instance: string): PowerOps {
+  return {
+    stop: () => stopKubeInstance(kube, instance),
+    remove: () => removeKubeInstance(kube, instance),
+    forget: (app) => forgetKubeApp(kube, instance, app),
+  };
 }

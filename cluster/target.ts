@@ -25,6 +25,8 @@ export interface ReleaseSpec {
   memory: Record<string, string>;
   cpu: Record<string, string>;
   healthcheck: Healthchecks;
+  /** `deis tags:set`: node labels the processes must run on (Kubernetes' nodeSelector). */
+  tags?: Record<string, string>;
 }
 
 /** How the router should treat an app's HTTP traffic. */

@@ -125,6 +125,7 @@ export async function startCore(
       // A store made in this start knows no apps, so every container of the instance would look
       // like an orphan: they may be another store's, and are left alone.
       keepOrphans: store.fresh,
+      kubernetes: settings.kubernetes,
     });
     const scheduler = new Scheduler(controller, target);
     // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).
@@ -172,6 +173,7 @@ export async function startCore(
       get routerTlsPort() {
         return target.routerTlsPort || settings.routerTlsPort || 0;
       },
+      routerUrl: () => target.routerUrl,
       authority: () => ({
         path: authority.certificatePath,
         fingerprint: authority.fingerprint,
@@ -214,7 +216,8 @@ export async function startCore(
     // Where apps answer: the router's port is only known once it runs (0 asks Docker for one).
     const domain = settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN;
     scheduler.readiness.onReady(() => {
-      if (target.routerPort) log(`router: apps answer at http://<app>.${domain}:${target.routerPort}`);
+      if (target.routerUrl) log(`router: apps answer at ${target.routerUrl} (Host: <app>.${domain})`);
+      else if (target.routerPort) log(`router: apps answer at http://<app>.${domain}:${target.routerPort}`);
       if (target.routerTlsPort)
         log(
           `router: and at https://<app>.${domain}:${target.routerTlsPort} (trust ${authority.certificatePath} once; see the README's HTTPS section)`,

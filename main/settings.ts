@@ -16,8 +16,10 @@ export interface CoreSettings {
   /** DEIS_ROUTER_TLS_PORT was not set: when the default is taken, another port is used. */
   routerTlsPortDefault?: boolean;
   host: '127.0.0.1';
-  /** DEIS_TARGET: where apps run (`docker`, or `fake` for API tests without an engine). */
-  target?: 'docker' | 'fake';
+  /** DEIS_TARGET: where apps run (`docker`, `kubernetes`, or `fake` for API tests without an engine). */
+  target?: 'docker' | 'fake' | 'kubernetes';
+  /** DEIS_TARGET=kubernetes: the cluster and the registry its images go to. */
+  kubernetes?: KubernetesSettings;
   /** DEIS_INSTANCE: names this installation's Docker network, router and labels. */
   instance?: string;
   /** DEIS_ROUTER_BASE: the Debian image the router's nginx is installed on. */
@@ -34,6 +36,43 @@ export interface CoreSettings {
   prepareStack?: boolean;
   /** DEIS_STACK_IMAGE when set here (tests use a throwaway tag); else read from the environment. */
   stackImage?: string;
+}
+
+export interface KubernetesSettings {
+  /** DEIS_KUBECONFIG (and DEIS_KUBE_CONTEXT, else the file's current context). */
+  kube: { kubeconfig: string; context?: string };
+  /** DEIS_REGISTRY (`host:port[/prefix]`), DEIS_REGISTRY_USERNAME, DEIS_REGISTRY_PASSWORD. */
+  registry: { address: string; username?: string; password?: string };
+}
+
+/** DEIS_TARGET: `docker` (the default), `kubernetes` or `fake`; anything else is refused by name. */
+function targetKind(env: NodeJS.ProcessEnv): 'docker' | 'fake' | 'kubernetes' {
+  const raw = env.DEIS_TARGET;
+  if (raw === undefined || raw === '' || raw === 'docker') return 'docker';
+  if (raw === 'fake' || raw === 'kubernetes') return raw;
+  throw new Error(`DEIS_TARGET must be docker or kubernetes, not "${raw}".`);
+}
+
+/** The cluster settings DEIS_TARGET=kubernetes needs; each missing one is named. */
+export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
+  const missing = ['DEIS_KUBECONFIG', 'DEIS_REGISTRY'].filter((name) => !env[name]);
+  if (missing.length)
+    throw new Error(
+      `DEIS_TARGET=kubernetes needs ${missing.join(' and ')}: the kubeconfig file of the cluster and the registry (host:port[/prefix]) its images are pushed to.`,
+    );
+  const address = env.DEIS_REGISTRY!.trim();
+  if (!/^[a-z0-9.-]+(:[0-9]{1,5})?(\/[a-z0-9._/-]+)?$/i.test(address))
+    throw new Error(`DEIS_REGISTRY must be host:port[/prefix] with no scheme, not "${address}".`);
+  const username = env.DEIS_REGISTRY_USERNAME || undefined;
+  const password = env.DEIS_REGISTRY_PASSWORD || undefined;
+  if (Boolean(username) !== Boolean(password))
+    throw new Error(
+      'Set both DEIS_REGISTRY_USERNAME and DEIS_REGISTRY_PASSWORD, or neither (a registry without a login).',
+    );
+  return {
+    kube: { kubeconfig: path.resolve(env.DEIS_KUBECONFIG!), context: env.DEIS_KUBE_CONTEXT || undefined },
+    registry: { address, username, password },
+  };
 }
 
 export const DEFAULT_INSTANCE = 'deis-desktop';
@@ -99,6 +138,7 @@ export function rendererDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings {
+  const target = targetKind(env);
   return {
     home: path.resolve(env.DEIS_HOME || defaultHome(env)),
     resources: resourcesDir(env),
@@ -108,7 +148,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): CoreSettings
     routerTlsPort: port(env, 'DEIS_ROUTER_TLS_PORT', DEFAULT_PORTS.routerTls),
     routerTlsPortDefault: !env.DEIS_ROUTER_TLS_PORT,
     host: '127.0.0.1',
-    target: env.DEIS_TARGET === 'fake' ? 'fake' : 'docker',
+    target,
+    kubernetes: target === 'kubernetes' ? kubernetesSettings(env) : undefined,
     instance: env.DEIS_INSTANCE || DEFAULT_INSTANCE,
     routerBase: env.DEIS_ROUTER_BASE || DEFAULT_ROUTER_BASE,
     platformDomain: env.DEIS_PLATFORM_DOMAIN || DEFAULT_PLATFORM_DOMAIN,

@@ -271,3 +271,21 @@ export const K8S_LOG_STREAMS_PER_APP = 2 * MAX_PROCESSES_PER_APP;
  * (unschedulable, a pull that does not end): a large image's first pull takes a minute or two.
  */
 export const K8S_RUN_START_TIMEOUT_MS = 5 * 60_000;
+// Kubernetes target (issue 11): rollouts, logs and bookkeeping of the target.
+
+/** Log lines of a failed pod shown with the failure: as many as the Docker target shows. */
+export const K8S_LOG_TAIL_LINES = 20;
+/** Pause between two looks at a rollout's pods: fast enough to report and fail early, at most a few API calls a second per deploying app. */
+export const K8S_POLL_MS = 500;
+/** Time a new pod may spend being scheduled and pulling its image, on top of DEIS_DEPLOY_TIMEOUT (Deis allowed for slow pulls the same way). */
+export const K8S_SCHEDULE_PULL_ALLOWANCE_MS = 120_000;
+/** A pod's image pull must fail this long before the rollout gives up: the kubelet's first try can come before it sees a new imagePullSecret; its retry, 10 s later, then succeeds. */
+export const K8S_PULL_FAILURE_MS = 25_000;
+/** How long a destroy waits for the app's namespace to be gone before it returns with the namespace terminating. */
+export const K8S_NAMESPACE_GONE_MS = 120_000;
+/** After a failed rollout, how long the target waits for the previous release's pods to be all available again before it reports the failure (they normally never stopped). */
+export const K8S_PUT_BACK_WAIT_MS = 30_000;
+/** The controller's lines kept in memory per app until the logs module keeps them on disk. */
+export const K8S_NOTE_LINES = 1000;
+/** Local image ids whose pushed digest is remembered, so a config change does not push again. */
+export const K8S_PUSHED_IMAGES = 256;

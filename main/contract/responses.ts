@@ -138,6 +138,8 @@ export const DesktopInfoSchema = z.object({
   builder_port: z.number(),
   router_port: z.number(),
   router_tls_port: z.number().default(0),
+  /** Where apps answer when the router runs elsewhere (a Kubernetes cluster); empty on Docker. */
+  router_url: z.string().default(''),
   first_run: z.boolean().default(false),
   docker: z
     .object({ state: z.string(), version: z.string().optional(), message: z.string().optional() })

@@ -63,6 +63,7 @@ export class Scheduler {
       memory: config.memory,
       cpu: config.cpu,
       healthcheck: config.healthcheck,
+      tags: config.tags,
     };
   }
 

@@ -18,6 +18,8 @@ export interface CoreProcessOptions {
   apiPort: number;
   routerPort: number;
   routerBase: string;
+  /** More environment (DEIS_TARGET=kubernetes and its settings). */
+  env?: Record<string, string>;
 }
 
 export function startCoreProcess(o: CoreProcessOptions): Promise<CoreProcess> {
@@ -33,6 +35,7 @@ export function startCoreProcess(o: CoreProcessOptions): Promise<CoreProcess> {
       DEIS_BUILDER_PORT: '0',
       DEIS_ROUTER_BASE: o.routerBase,
       DEIS_TARGET: 'docker',
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

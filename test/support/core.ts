@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCore, type Core } from '../../main/core';
+import type { KubernetesSettings } from '../../main/settings';
 
 export interface TestCore {
   core: Core;
@@ -16,7 +17,9 @@ export interface TestCore {
  * their own instance (network, router) and, to see a restart, the home of an earlier core.
  */
 export interface TestCoreOptions {
-  target?: 'docker' | 'fake';
+  target?: 'docker' | 'fake' | 'kubernetes';
+  /** With target `kubernetes`: the cluster and its registry. */
+  kubernetes?: KubernetesSettings;
   instance?: string;
   routerBase?: string;
   /** Default 0: Docker picks one (and picks again when the router restarts). */
@@ -44,6 +47,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
       routerPort: options.routerPort ?? 0,
       host: '127.0.0.1',
       target: options.target ?? 'fake',
+      kubernetes: options.kubernetes,
       instance: options.instance,
       routerBase: options.routerBase,
       stackImage: options.stackImage,

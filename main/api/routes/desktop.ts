@@ -6,6 +6,8 @@ import type { Router } from '../router';
 export interface DesktopInfo {
   builderPort: number;
   routerPort: number;
+  /** Where apps answer when the router is not on this machine (a cluster's router); empty otherwise. */
+  routerUrl?: () => string;
   /** The router's HTTPS port (0 until the router runs). */
   routerTlsPort?: number;
   /** The local certificate authority a user trusts to get HTTPS on `<app>.<platform domain>`. */
@@ -29,6 +31,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
           builder_port: info.builderPort,
           router_port: info.routerPort,
           router_tls_port: info.routerTlsPort ?? 0,
+          router_url: info.routerUrl?.() ?? '',
           first_run: info.firstRun?.() ?? false,
           ...(info.docker ? { docker: await info.docker() } : {}),
         },

@@ -1,0 +1,982 @@
+/**
+ * A Kubernetes cluster as a target, with the Docker target's semantics: a namespace per app, a
+ * Secret per release holding its environment, a Deployment per process type. A deploy pushes the
+ * image to the target's registry, rolls the Deployments out and returns once the new release serves
+ * (its pods ready, the router switched to them); old pods retire in the background, each waiting a
+ * moment in its preStop hook so requests already given to it finish. A failed rollout puts every
+ * Deployment back as it was, so the previous release serves throughout and ends as it was. On start
+ * the target adopts what runs: rollouts a killed core left are finished, what belongs to no app goes.
+ *
+ * The router is injected (KubeRouterLike): the target keeps each app's routing and upstreams, follows
+ * the pods with an informer, and hands the router the whole table whenever it changes.
+ */
+import type Docker from 'dockerode';
+import type * as k8s from '@kubernetes/client-node';
+import { controllerLogLine, logTime } from '../../main/contract/log-lines';
+import {
+  K8S_NAMESPACE_GONE_MS,
+  K8S_NOTE_LINES,
+  K8S_POLL_MS,
+  K8S_PUSHED_IMAGES,
+  K8S_PUT_BACK_WAIT_MS,
+  MAX_PROCESSES_PER_APP,
+  MAX_PROCESSES_PER_TYPE,
+} from '../../main/contract/limits';
+import { deployTimeoutMs, graceSeconds } from '../docker/converge';
+import { dockerEngine } from '../docker/engine';
+import { LABEL_APP_UUID } from '../docker/labels';
+import { appPort } from '../docker/process-spec';
+import { PullFailed, pullImage, registryHost, withTag } from '../docker/pull';
+import type { RouteEntry } from '../docker/router/config';
+import {
+  noProgress,
+  TargetError,
+  type DesiredApp,
+  type ImageOrigin,
+  type LogOptions,
+  type NodeLabels,
+  type ProcessInfo,
+  type Progress,
+  type PullOptions,
+  type ReleaseSpec,
+  type RestartSelector,
+  type Routing,
+  type RunIo,
+  type RunResult,
+  type Target,
+} from '../target';
+import { apiReason, apiStatus, connectKube, orMissing, type Kube, type KubeSettings } from './client';
+import {
+  ANNOTATION_IMAGE_ID,
+  ANNOTATION_RELEASE,
+  LABEL_LIVE,
+  deploymentManifest,
+  envSecretManifest,
+  namespaceManifest,
+  pullSecretManifest,
+  routedOf,
+  type PreStopWait,
+} from './manifests';
+import {
+  LABEL_APP,
+  LABEL_INSTANCE,
+  LABEL_TYPE,
+  LABEL_VERSION,
+  deploymentName,
+  namespaceFor,
+  releaseSecretName,
+  selector,
+} from './names';
+import {
+  podApp,
+  podInfo,
+  podRetiring,
+  podTerminating,
+  podType,
+  podUpstream,
+  podVersion,
+  upstreamsOf,
+} from './pods';
+import { pushImage, repositoryFor, type TargetRegistry } from './push';
+import { callFailed, podLogLines, waitRollout } from './rollout';
+import { NoRouter, type KubeRouterFactory, type KubeRouterLike } from './router-hook';
+
+export interface KubernetesTargetOptions {
+  /** DEIS_INSTANCE: labels everything, so several cores can share one cluster. */
+  instance: string;
+  kube: KubeSettings;
+  /** DEIS_REGISTRY and its credentials: where images go for the cluster to pull. */
+  registry: TargetRegistry;
+  /** Leave namespaces of the instance that belong to no known app (the store is new). */
+  keepOrphans?: boolean;
+  /** Makes the router inside the cluster; without one, nothing is routed (NoRouter). */
+  router?: KubeRouterFactory;
+  /** The local engine: it builds and pulls images, which are pushed from it. */
+  docker?: Docker;
+}
+
+/** What serves an app now: the routed type and the release whose pods get its requests. */
+interface Serving {
+  routed: string | undefined;
+  version: number | undefined;
+}
+
+/** What the local engine says of a release's image. */
+interface LocalImage {
+  id: string;
+  exposed: number | undefined;
+  preStop: PreStopWait;
+}
+
+const mergePatch = async (kube: Kube) => {
+  const lib = kube.lib;
+  return lib.setHeaderOptions('Content-Type', lib.PatchStrategy.MergePatch);
+};
+
+export class KubernetesTarget implements Target {
+  private kubeClient: Kube | undefined;
+  private dockerClient: Docker | undefined;
+  private router: KubeRouterLike = new NoRouter();
+  private informer: (k8s.Informer<k8s.V1Pod> & k8s.ObjectCache<k8s.V1Pod>) | undefined;
+  private closed = false;
+  /** Every pod of the instance's processes, by uid, as the informer saw it last. */
+  private readonly pods = new Map<string, k8s.V1Pod>();
+  private readonly routing = new Map<string, Routing>();
+  private readonly serving = new Map<string, Serving>();
+  private readonly rotation = new Map<string, string[]>();
+  /** Pods (uid) out of rotation while they wait to be deleted. */
+  private readonly leaving = new Set<string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Local image id → `<registry>/<app>@sha256:…` per app, so a config change does not push again. */
+  private readonly pushed = new Map<string, string>();
+  private readonly images = new Map<string, LocalImage>();
+  private readonly notes = new Map<string, string[]>();
+  private readonly noteListeners = new Map<string, Set<(line: string) => void>>();
+  private routesApplied: Promise<void> = Promise.resolve();
+  private routesTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: KubernetesTargetOptions) {}
+
+  get docker(): Docker {
+    return (this.dockerClient ??= this.options.docker ?? dockerEngine());
+  }
+
+  /** The router has no port on this machine's loopback: `routerUrl` says where apps answer. */
+  get routerPort(): number {
+    return 0;
+  }
+
+  /** Where apps answer (the router's Service), empty until the router runs. */
+  get routerUrl(): string {
+    return this.router.url;
+  }
+
+  /** The routing table the router was last given (for tests and the router). */
+  routes(): RouteEntry[] {
+    return [...this.routing].map(([app, r]) => ({ app, ...r, upstreams: this.rotation.get(app) ?? [] }));
+  }
+
+  private get kube(): Kube {
+    if (!this.kubeClient)
+      throw new TargetError('unavailable', 'The Kubernetes cluster is not connected yet.');
+    return this.kubeClient;
+  }
+
+  /** Throws TargetError `unavailable` until ensureReady connected. */
+  private connected(): void {
+    void this.kube;
+  }
+
+  private get instance(): string {
+    return this.options.instance;
+  }
+
+  async ensureReady(apps: DesiredApp[], progress: Progress = noProgress): Promise<void> {
+    const kube = await connectKube(this.options.kube);
+    let namespaces: k8s.V1Namespace[];
+    try {
+      namespaces = (await kube.core.listNamespace({ labelSelector: selector(this.instance, 'app') })).items;
+    } catch (err) {
+      throw new TargetError(
+        'unavailable',
+        `The Kubernetes API server at ${kube.server} (context ${kube.context}) does not answer: ${apiReason(err)}`,
+      );
+    }
+    this.kubeClient = kube;
+    const router = this.options.router ? this.options.router(kube, this.instance) : new NoRouter();
+    try {
+      await router.ensure(progress);
+    } catch (err) {
+      router.close();
+      throw err instanceof TargetError
+        ? err
+        : new TargetError('setup', `The router cannot start: ${(err as Error).message}`);
+    }
+    this.router.close();
+    this.router = router;
+    await this.watchPods();
+    await this.adopt(apps, namespaces, progress);
+    const failures: string[] = [];
+    await Promise.all(
+      apps.map((a) =>
+        this.locked(a.release.app, () => this.converge(a, progress)).catch((err: Error) => {
+          failures.push(`${a.release.app}: ${err.message}`);
+          this.note(a.release.app, `could not bring back v${a.release.version}: ${err.message}`);
+        }),
+      ),
+    );
+    await this.applyRoutes();
+    if (failures.length)
+      progress({ kind: 'step', message: `Some apps did not come back: ${failures.join('; ')}` });
+  }
+
+  /** Takes over what a previous core left: routes as they were, and no orphans. */
+  private async adopt(apps: DesiredApp[], namespaces: k8s.V1Namespace[], progress: Progress): Promise<void> {
+    const known = new Map(apps.map((a) => [a.release.app, a]));
+    const found = this.router.backends();
+    for (const a of apps) {
+      this.routing.set(a.release.app, a.routing);
+      // Until the app has converged, any ready pod of its routed type serves (what ran before).
+      this.serving.set(a.release.app, { routed: routedOf(a.formation), version: undefined });
+      this.rotation.set(a.release.app, found.get(a.release.app) ?? []);
+    }
+    const orphans = namespaces.filter((ns) => !known.has(ns.metadata?.labels?.[LABEL_APP] ?? ''));
+    if (this.options.keepOrphans) {
+      if (orphans.length)
+        progress({
+          kind: 'step',
+          message: `a new store: left ${orphans.length} unknown app namespace(s) alone`,
+        });
+    } else
+      for (const ns of orphans) {
+        progress({ kind: 'step', message: `removing ${ns.metadata?.name}: it belongs to no app` });
+        await this.kube.core
+          .deleteNamespace({ name: ns.metadata!.name!, propagationPolicy: 'Background' })
+          .catch(() => undefined);
+      }
+    // Pods a killed restart let go of: their replacements are there (or are made by the converge).
+    for (const pod of this.pods.values())
+      if (podRetiring(pod) && known.has(podApp(pod) ?? '') && !podTerminating(pod))
+        await this.deletePod(pod).catch(() => undefined);
+  }
+
+  /** Follows the instance's pods, so upstreams follow readiness and termination within a moment. */
+  private async watchPods(): Promise<void> {
+    if (this.informer) return;
+    const kube = this.kube;
+    const labelSelector = selector(this.instance, 'process');
+    const informer = kube.lib.makeInformer<k8s.V1Pod>(
+      kube.config,
+      '/api/v1/pods',
+      () => kube.core.listPodForAllNamespaces({ labelSelector }),
+      labelSelector,
+    );
+    const seen = (pod: k8s.V1Pod) => {
+      const uid = pod.metadata?.uid;
+      if (!uid) return;
+      this.pods.set(uid, pod);
+      this.routesChanged();
+    };
+    informer.on('add', seen);
+    informer.on('update', seen);
+    informer.on('delete', (pod) => {
+      const uid = pod.metadata?.uid;
+      if (uid) {
+        this.pods.delete(uid);
+        this.leaving.delete(uid);
+      }
+      this.routesChanged();
+    });
+    informer.on('error', () => {
+      // The watch broke (API server restarted, network): start it again after a moment.
+      if (this.closed) return;
+      setTimeout(() => {
+        if (!this.closed) void informer.start().catch(() => undefined);
+      }, 1000).unref();
+    });
+    this.informer = informer;
+    await informer.start();
+    for (const pod of informer.list()) if (pod.metadata?.uid) this.pods.set(pod.metadata.uid, pod);
+  }
+
+  /** Recomputes the upstreams soon (pod events come in bursts). */
+  private routesChanged(): void {
+    if (this.routesTimer) return;
+    this.routesTimer = setTimeout(() => {
+      this.routesTimer = undefined;
+      void this.applyRoutes().catch(() => undefined);
+    }, 0);
+  }
+
+  private podsOf(app: string): k8s.V1Pod[] {
+    return [...this.pods.values()].filter(
+      (p) => podApp(p) === app && p.metadata?.namespace === namespaceFor(app),
+    );
+  }
+
+  /** Gives the router the table when an app's upstreams changed; resolves when the router uses it. */
+  private applyRoutes(): Promise<void> {
+    let changed = false;
+    for (const app of this.routing.keys()) {
+      const s = this.serving.get(app);
+      const next = upstreamsOf(this.podsOf(app), s?.routed, s?.version, this.leaving);
+      const before = this.rotation.get(app) ?? [];
+      if (next.length !== before.length || next.some((u, i) => u !== before[i])) {
+        this.rotation.set(app, next);
+        changed = true;
+      }
+    }
+    if (!changed) return this.routesApplied;
+    const table = this.routes();
+    this.routesApplied = this.routesApplied.catch(() => undefined).then(() => this.router.apply(table));
+    return this.routesApplied;
+  }
+
+  /** Runs `work` after every earlier operation on the app has finished. */
+  private locked<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(app) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.locks.set(app, next);
+    void next
+      .catch(() => undefined)
+      .then(() => {
+        if (this.locks.get(app) === next) this.locks.delete(app);
+      });
+    return next;
+  }
+
+  deploy(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
+    this.connected();
+    const { app, version, summary } = desired.release;
+    this.routing.set(app, desired.routing);
+    return this.locked(app, async () => {
+      this.note(app, `deploying v${version}: ${summary}`);
+      try {
+        await this.converge(desired, progress);
+      } catch (err) {
+        this.note(app, `v${version} failed: ${(err as Error).message}`);
+        throw err;
+      }
+    });
+  }
+
+  scale(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
+    this.connected();
+    const summary = Object.entries(desired.formation)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ');
+    this.note(desired.release.app, `scaling processes ${summary}`);
+    return this.locked(desired.release.app, () => this.converge(desired, progress));
+  }
+
+  /**
+   * Makes the cluster run `desired`: the objects are written, the Deployments rolled out, the router
+   * switched. On failure every Deployment is put back as it was and the error thrown.
+   */
+  private async converge(desired: DesiredApp, progress: Progress): Promise<void> {
+    const { release, formation } = desired;
+    const app = release.app;
+    if (!release.image) return;
+    checkSize(app, formation);
+    const kube = this.kube;
+    const ns = namespaceFor(app);
+    await this.ensureNamespace(app);
+    const local = await this.localImage(release.image);
+    const before = new Map(
+      (
+        await kube.apps.listNamespacedDeployment({
+          namespace: ns,
+          labelSelector: selector(this.instance, 'process'),
+        })
+      ).items.map((d) => [d.metadata!.name!, d]),
+    );
+    // What runs already names the digest of this image: a restarted core does not push it again.
+    for (const d of before.values()) {
+      const id = d.metadata?.annotations?.[ANNOTATION_IMAGE_ID];
+      const ref = d.spec?.template?.spec?.containers?.[0]?.image;
+      if (id && ref && !this.pushed.has(`${app} ${id}`)) this.remember(`${app} ${id}`, ref);
+    }
+    const image = await this.pushOnce(app, release, local, progress);
+    const port = appPort(release, local.exposed);
+    await this.ensureSecret(envSecretManifest(this.instance, release, port));
+    const routed = routedOf(formation);
+    const since = Date.now();
+    const written: string[] = [];
+    const rollout = Object.entries(formation).map(([type, replicas]) => ({
+      name: deploymentName(app, type),
+      type,
+      replicas,
+    }));
+    try {
+      for (const want of rollout) {
+        const manifest = deploymentManifest({
+          instance: this.instance,
+          release,
+          type: want.type,
+          replicas: want.replicas,
+          image,
+          port,
+          routed,
+          preStop: local.preStop,
+          tags: release.tags,
+        });
+        manifest.metadata!.annotations![ANNOTATION_IMAGE_ID] = local.id;
+        written.push(want.name);
+        await this.writeDeployment(manifest, before.get(want.name));
+      }
+      if (rollout.some((r) => r.replicas > 0))
+        progress({
+          kind: 'step',
+          message: `Rolling out v${release.version} (${rollout.map((r) => `${r.type}=${r.replicas}`).join(', ')})`,
+        });
+      await waitRollout(kube, {
+        namespace: ns,
+        app,
+        deployments: rollout,
+        timeoutMs: deployTimeoutMs(release.values),
+        progress,
+        since,
+      });
+    } catch (err) {
+      const failure = callFailed(`The cluster refused v${release.version} of ${app}`, err);
+      progress({
+        kind: 'step',
+        message: `v${release.version} failed (${failure.message}); putting the previous release back`,
+      });
+      await this.putBack(app, written, before, progress);
+      const keeps = [...before.values()].some(
+        (d) => d.metadata?.annotations?.[ANNOTATION_RELEASE] === String(release.version),
+      );
+      if (!keeps)
+        await kube.core
+          .deleteNamespacedSecret({ name: releaseSecretName(app, release.version), namespace: ns })
+          .catch(() => undefined);
+      throw failure;
+    }
+    // The new release serves: the router goes to its pods, then the rest is cleaned up.
+    this.serving.set(app, { routed, version: release.version });
+    await this.settleRoutes(app);
+    const gone = [...before.keys()].filter((name) => !rollout.some((r) => r.name === name));
+    for (const name of gone)
+      await kube.apps
+        .deleteNamespacedDeployment({ name, namespace: ns, propagationPolicy: 'Background' })
+        .catch(() => undefined);
+    void this.forgetOldSecrets(app).catch(() => undefined);
+    const changed = rollout.some((r) => {
+      const old = before.get(r.name);
+      return (
+        !old ||
+        old.spec?.replicas !== r.replicas ||
+        old.metadata?.annotations?.[ANNOTATION_RELEASE] !== String(release.version)
+      );
+    });
+    if (changed || gone.length) {
+      const summary = rollout.map((r) => `${r.type}=${r.replicas}`).join(', ');
+      this.note(app, `v${release.version} running: ${summary || 'no processes'}`);
+    }
+  }
+
+  /** Waits until the informer saw the pods the rollout made ready, and the router uses them. */
+  private async settleRoutes(app: string): Promise<void> {
+    const s = this.serving.get(app);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const fresh = (
+        await this.kube.core.listNamespacedPod({
+          namespace: namespaceFor(app),
+          labelSelector: selector(this.instance, 'process', { [LABEL_APP]: app }),
+        })
+      ).items;
+      const want = upstreamsOf(fresh, s?.routed, s?.version, this.leaving);
+      const seen = upstreamsOf(this.podsOf(app), s?.routed, s?.version, this.leaving);
+      if (want.every((u) => seen.includes(u)) || Date.now() > deadline) {
+        // Pods the informer has not caught up with yet are taken from the list just read.
+        for (const pod of fresh) if (pod.metadata?.uid) this.pods.set(pod.metadata.uid, pod);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.applyRoutes();
+  }
+
+  /** Writes the Deployments back as they were before a failed change (and removes ones it made). */
+  private async putBack(
+    app: string,
+    written: string[],
+    before: Map<string, k8s.V1Deployment>,
+    progress: Progress,
+  ): Promise<void> {
+    const kube = this.kube;
+    const ns = namespaceFor(app);
+    const restored: { name: string; type: string; replicas: number }[] = [];
+    for (const name of written) {
+      const old = before.get(name);
+      try {
+        if (!old) {
+          await kube.apps.deleteNamespacedDeployment({
+            name,
+            namespace: ns,
+            propagationPolicy: 'Background',
+          });
+          continue;
+        }
+        const current = await orMissing(kube.apps.readNamespacedDeployment({ name, namespace: ns }));
+        const back: k8s.V1Deployment = {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: {
+            name,
+            namespace: ns,
+            labels: old.metadata?.labels,
+            annotations: old.metadata?.annotations,
+            resourceVersion: current?.metadata?.resourceVersion,
+          },
+          spec: old.spec,
+        };
+        if (current) await kube.apps.replaceNamespacedDeployment({ name, namespace: ns, body: back });
+        else
+          await kube.apps.createNamespacedDeployment({
+            namespace: ns,
+            body: { ...back, metadata: { ...back.metadata, resourceVersion: undefined } },
+          });
+        restored.push({
+          name,
+          type: old.metadata?.labels?.[LABEL_TYPE] ?? '',
+          replicas: old.spec?.replicas ?? 0,
+        });
+      } catch (err) {
+        this.note(app, `could not put ${name} back: ${apiReason(err)}`);
+      }
+    }
+    // The previous pods never stopped (none goes before a new one is available); any that did come back.
+    await waitRollout(kube, {
+      namespace: ns,
+      app,
+      deployments: restored,
+      timeoutMs: K8S_PUT_BACK_WAIT_MS,
+      progress,
+      since: Number.MAX_SAFE_INTEGER,
+      // The failure is what the user waits to hear: the previous pods are not waited for long.
+      signal: AbortSignal.timeout(K8S_PUT_BACK_WAIT_MS),
+    }).catch((err: Error) => this.note(app, `the previous release is not all back yet: ${err.message}`));
+  }
+
+  private async writeDeployment(
+    manifest: k8s.V1Deployment,
+    existing: k8s.V1Deployment | undefined,
+  ): Promise<void> {
+    const kube = this.kube;
+    const name = manifest.metadata!.name!;
+    const namespace = manifest.metadata!.namespace!;
+    if (!existing) {
+      await kube.apps.createNamespacedDeployment({ namespace, body: manifest });
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current =
+        attempt === 0 ? existing : await kube.apps.readNamespacedDeployment({ name, namespace });
+      manifest.metadata!.resourceVersion = current.metadata?.resourceVersion;
+      try {
+        await kube.apps.replaceNamespacedDeployment({ name, namespace, body: manifest });
+        return;
+      } catch (err) {
+        if (apiStatus(err) !== 409 || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /** The app's namespace, made when missing; refused when one of that name is not this instance's. */
+  private async ensureNamespace(app: string): Promise<void> {
+    const kube = this.kube;
+    const name = namespaceFor(app);
+    const deadline = Date.now() + K8S_NAMESPACE_GONE_MS;
+    for (;;) {
+      const ns = await orMissing(kube.core.readNamespace({ name }));
+      if (ns && ns.metadata?.labels?.[LABEL_INSTANCE] !== this.instance)
+        throw new TargetError(
+          'setup',
+          `The cluster already has a namespace named ${name} that is not this Deis Desktop's; remove it or give the app another name.`,
+        );
+      if (ns?.status?.phase === 'Terminating') {
+        if (Date.now() > deadline)
+          throw new TargetError(
+            'setup',
+            `The namespace ${name} is still being removed from the cluster; try again in a minute.`,
+          );
+        await new Promise((r) => setTimeout(r, K8S_POLL_MS));
+        continue;
+      }
+      if (!ns)
+        try {
+          await kube.core.createNamespace({ body: namespaceManifest(this.instance, app) });
+        } catch (err) {
+          if (apiStatus(err) !== 409) throw callFailed(`The namespace ${name} cannot be made`, err);
+          continue;
+        }
+      break;
+    }
+    await this.ensureSecret(pullSecretManifest(this.instance, app, this.options.registry), true);
+  }
+
+  /** Creates a Secret; replaces it when `replace` (the registry's credentials may have changed). */
+  private async ensureSecret(secret: k8s.V1Secret, replace = false): Promise<void> {
+    const kube = this.kube;
+    const name = secret.metadata!.name!;
+    const namespace = secret.metadata!.namespace!;
+    try {
+      await kube.core.createNamespacedSecret({ namespace, body: secret });
+    } catch (err) {
+      if (apiStatus(err) !== 409) throw callFailed(`The Secret ${name} cannot be made`, err);
+      if (replace) await kube.core.replaceNamespacedSecret({ name, namespace, body: secret });
+    }
+  }
+
+  /** Secrets of releases no Deployment runs any more (Deis removed them the same way). */
+  private async forgetOldSecrets(app: string): Promise<void> {
+    const kube = this.kube;
+    const namespace = namespaceFor(app);
+    const sets = await kube.apps.listNamespacedReplicaSet({
+      namespace,
+      labelSelector: `${LABEL_APP}=${app}`,
+    });
+    const used = new Set(sets.items.map((rs) => rs.spec?.template?.metadata?.labels?.[LABEL_VERSION]));
+    const secrets = await kube.core.listNamespacedSecret({
+      namespace,
+      labelSelector: selector(this.instance, 'release-env', { [LABEL_TYPE]: 'env' }),
+    });
+    for (const s of secrets.items)
+      if (!used.has(s.metadata?.labels?.[LABEL_VERSION]))
+        await kube.core.deleteNamespacedSecret({ name: s.metadata!.name!, namespace }).catch(() => undefined);
+  }
+
+  /** The release's image in the local engine: its id, first EXPOSEd port, and how its pods can wait before SIGTERM. */
+  private async localImage(ref: string): Promise<LocalImage> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(ref).inspect();
+    } catch {
+      throw new TargetError('image_missing', `The image ${ref} is not in the local Docker engine.`);
+    }
+    const known = this.images.get(info.Id);
+    if (known) return known;
+    const exposed = Object.keys(info.Config?.ExposedPorts ?? {})
+      .filter((p) => p.endsWith('/tcp'))
+      .map((p) => Number(p.split('/')[0]))[0];
+    const image = { id: info.Id, exposed, preStop: await this.preStopWait(info.Id) };
+    this.images.set(info.Id, image);
+    return image;
+  }
+
+  /**
+   * How a pod of this image can wait in its preStop hook: `sleep` when the image has it, else
+   * bash's `read -t`, else not at all. Looked up in a container created (never started) from it.
+   */
+  private async preStopWait(image: string): Promise<PreStopWait> {
+    let container: Docker.Container | undefined;
+    try {
+      container = await this.docker.createContainer({
+        Image: image,
+        Entrypoint: ['/nonexistent'],
+        Cmd: [],
+        Labels: { [LABEL_INSTANCE]: this.instance },
+        HostConfig: { NetworkMode: 'none' },
+      });
+      const has = async (path: string) => {
+        try {
+          await container!.infoArchive({ path });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (const path of ['/bin/sleep', '/usr/bin/sleep'])
+        if (await has(path)) return { kind: 'sleep', path };
+      if (await has('/bin/busybox')) return { kind: 'sleep', path: '/bin/busybox' };
+      for (const path of ['/bin/bash', '/usr/bin/bash']) if (await has(path)) return { kind: 'bash', path };
+      return { kind: 'none' };
+    } catch {
+      return { kind: 'none' };
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Pushes the image to the target's registry once per app and image; later releases reuse the digest. */
+  private async pushOnce(
+    app: string,
+    release: ReleaseSpec,
+    local: LocalImage,
+    progress: Progress,
+  ): Promise<string> {
+    const key = `${app} ${local.id}`;
+    const done = this.pushed.get(key);
+    if (done) return done;
+    const ref = await pushImage(
+      this.docker,
+      local.id,
+      this.options.registry,
+      repositoryFor(this.options.registry, app),
+      `v${release.version}`,
+      (line) => progress({ kind: 'step', message: line }),
+    );
+    this.remember(key, ref);
+    return ref;
+  }
+
+  private remember(key: string, ref: string): void {
+    if (this.pushed.size >= K8S_PUSHED_IMAGES) this.pushed.delete(this.pushed.keys().next().value!);
+    this.pushed.set(key, ref);
+  }
+
+  /**
+   * Replaces the selected pods: each is let go of by its ReplicaSet (it keeps serving), which starts
+   * a replacement at once; once every replacement is ready the old ones leave the rotation, finish
+   * their requests and are deleted. If a replacement fails, the old pods are taken back.
+   */
+  restart(desired: DesiredApp, sel: RestartSelector, progress: Progress = noProgress): Promise<void> {
+    this.connected();
+    const app = desired.release.app;
+    this.note(app, `restarting ${sel.name ?? sel.type ?? 'all processes'}`);
+    return this.locked(app, async () => {
+      const kube = this.kube;
+      const namespace = namespaceFor(app);
+      const pods = (
+        await kube.core.listNamespacedPod({
+          namespace,
+          labelSelector: selector(this.instance, 'process', { [LABEL_APP]: app, [LABEL_LIVE]: 'true' }),
+        })
+      ).items.filter(
+        (p) =>
+          !podTerminating(p) &&
+          (sel.name ? p.metadata?.name === sel.name : !sel.type || podType(p) === sel.type),
+      );
+      if (!pods.length) return;
+      const since = Date.now();
+      const patch = await mergePatch(kube);
+      const mark = (pod: k8s.V1Pod, live: 'true' | 'false') =>
+        kube.core.patchNamespacedPod(
+          { name: pod.metadata!.name!, namespace, body: { metadata: { labels: { [LABEL_LIVE]: live } } } },
+          patch,
+        );
+      for (const pod of pods) await mark(pod, 'false');
+      const types = [...new Set(pods.map(podType))];
+      const deployments = await Promise.all(
+        types.map(async (type) => {
+          const d = await kube.apps.readNamespacedDeployment({ name: deploymentName(app, type), namespace });
+          return { name: deploymentName(app, type), type, replicas: d.spec?.replicas ?? 0 };
+        }),
+      );
+      try {
+        await waitRollout(kube, {
+          namespace,
+          app,
+          deployments,
+          timeoutMs: deployTimeoutMs(desired.release.values),
+          progress,
+          since,
+        });
+      } catch (err) {
+        // Taken back, the old pods make the ReplicaSet one too many: it removes a replacement that is not ready.
+        for (const pod of pods) await mark(pod, 'true').catch(() => undefined);
+        throw callFailed(`The restart of ${app} failed`, err);
+      }
+      await this.settleRoutes(app);
+      void this.retire(app, pods, graceSeconds(desired.release.values));
+    });
+  }
+
+  /** Takes pods out of the rotation, lets their requests finish, then deletes them (in the background). */
+  private async retire(app: string, pods: k8s.V1Pod[], grace: number): Promise<void> {
+    for (const pod of pods) if (pod.metadata?.uid) this.leaving.add(pod.metadata.uid);
+    await this.applyRoutes().catch(() => undefined);
+    const peers = pods.map(podUpstream).filter((u): u is string => u !== undefined);
+    await this.router.drained(peers, grace * 1000).catch(() => undefined);
+    await Promise.all(
+      pods.map((pod) =>
+        this.deletePod(pod).catch((err: unknown) =>
+          this.note(app, `could not stop ${pod.metadata?.name}: ${apiReason(err)}`),
+        ),
+      ),
+    );
+  }
+
+  private async deletePod(pod: k8s.V1Pod, gracePeriodSeconds?: number): Promise<void> {
+    await orMissing(
+      this.kube.core.deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+        gracePeriodSeconds,
+      }),
+    );
+  }
+
+  async route(app: string, routing: Routing): Promise<void> {
+    this.routing.set(app, routing);
+    await this.router.apply(this.routes());
+  }
+
+  /**
+   * The app's pods, as `deis ps` shows them. As on Docker, pods on their way out (old releases,
+   * scaled down, replaced by a restart) retire in the background and are not listed.
+   */
+  async processes(app: string): Promise<ProcessInfo[]> {
+    const kube = this.kube;
+    let pods: k8s.V1Pod[];
+    try {
+      pods = (
+        await kube.core.listNamespacedPod({
+          namespace: namespaceFor(app),
+          labelSelector: selector(this.instance, 'process', { [LABEL_APP]: app }),
+        })
+      ).items;
+    } catch (err) {
+      throw new TargetError('unavailable', `The Kubernetes API server does not answer: ${apiReason(err)}`);
+    }
+    return pods
+      .filter((p) => !podRetiring(p) && !podTerminating(p))
+      .map(podInfo)
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  // ---- Logs and runs: minimal here; cluster/kubernetes/logs.ts and run.ts replace these. ----
+
+  note(app: string, message: string): void {
+    this.appendNote(app, controllerLogLine(logTime(), message));
+  }
+
+  private appendNote(app: string, line: string): void {
+    const lines = this.notes.get(app) ?? [];
+    lines.push(line);
+    if (lines.length > K8S_NOTE_LINES) lines.splice(0, lines.length - K8S_NOTE_LINES);
+    this.notes.set(app, lines);
+    for (const listener of this.noteListeners.get(app) ?? []) listener(line);
+  }
+
+  logs(app: string, options: LogOptions): Promise<string[]> {
+    return this.logsFromPods(app, options);
+  }
+
+  /** The controller's lines, then each current pod's last lines (`<app>[<type>.v<N>.<pod>]: …`). */
+  private async logsFromPods(app: string, options: LogOptions): Promise<string[]> {
+    const lines = [...(this.notes.get(app) ?? [])];
+    const pods = this.podsOf(app).filter((p) => !podTerminating(p));
+    for (const pod of pods) {
+      const out = await podLogLines(this.kube, pod, false);
+      const proc = `${podType(pod)}.v${podVersion(pod)}.${pod.metadata?.name}`;
+      lines.push(...out.map((l) => `${logTime()} ${app}[${proc}]: ${l}`));
+    }
+    return lines.slice(-options.lines);
+  }
+
+  followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
+    return this.followNotes(app, signal);
+  }
+
+  /** New controller lines of the app until the signal aborts. */
+  private async *followNotes(app: string, signal: AbortSignal): AsyncIterable<string> {
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    const listener = (line: string) => {
+      if (queue.length < K8S_NOTE_LINES) queue.push(line);
+      wake?.();
+    };
+    const set = this.noteListeners.get(app) ?? new Set();
+    set.add(listener);
+    this.noteListeners.set(app, set);
+    const aborted = () => wake?.();
+    signal.addEventListener('abort', aborted);
+    try {
+      while (!signal.aborted) {
+        const line = queue.shift();
+        if (line !== undefined) yield line;
+        else await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      set.delete(listener);
+      signal.removeEventListener('abort', aborted);
+    }
+  }
+
+  run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
+    return this.runPod(release, command, io);
+  }
+
+  private async runPod(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
+    void release;
+    void command;
+    void io;
+    throw new TargetError('invalid', '`deis run` is not available on the Kubernetes target yet.');
+  }
+
+  /**
+   * Removes the app's namespace and everything in it, and returns once the namespace is gone (its
+   * pods are stopped at once, as `destroy` stops containers on Docker), or after
+   * K8S_NAMESPACE_GONE_MS with it still terminating.
+   */
+  destroy(app: string): Promise<void> {
+    this.connected();
+    return this.locked(app, async () => {
+      const kube = this.kube;
+      const name = namespaceFor(app);
+      this.routing.delete(app);
+      this.serving.delete(app);
+      this.rotation.delete(app);
+      await this.router.apply(this.routes());
+      this.notes.delete(app);
+      const ns = await orMissing(kube.core.readNamespace({ name }));
+      if (!ns || ns.metadata?.labels?.[LABEL_INSTANCE] !== this.instance) return;
+      await kube.apps
+        .deleteCollectionNamespacedDeployment({ namespace: name, propagationPolicy: 'Background' })
+        .catch(() => undefined);
+      await kube.core
+        .deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 })
+        .catch(() => undefined);
+      await orMissing(kube.core.deleteNamespace({ name, propagationPolicy: 'Background' }));
+      const deadline = Date.now() + K8S_NAMESPACE_GONE_MS;
+      while (Date.now() < deadline && (await orMissing(kube.core.readNamespace({ name }))))
+        await new Promise((r) => setTimeout(r, K8S_POLL_MS));
+    });
+  }
+
+  /** The local engine builds and pulls: the image it has by that reference, and the app it was built for. */
+  async inspectImage(ref: string): Promise<ImageOrigin> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(ref).inspect();
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 400) return { kind: 'missing' };
+      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
+    }
+    return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
+  }
+
+  /** Pulls into the local engine; the deploy pushes it to the target's registry like a built image. */
+  async pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
+    const credentials = options.credentials && { host: registryHost(withTag(ref)), ...options.credentials };
+    try {
+      await pullImage(this.docker, ref, options.log, credentials, false);
+    } catch (err) {
+      if (err instanceof PullFailed) throw new TargetError('image_missing', err.message);
+      throw err;
+    }
+    return this.inspectImage(ref);
+  }
+
+  /** The labels of every node pods may be scheduled on. */
+  async nodeLabels(): Promise<NodeLabels[]> {
+    let nodes: k8s.V1Node[];
+    try {
+      nodes = (await this.kube.core.listNode()).items;
+    } catch (err) {
+      throw new TargetError('unavailable', `The Kubernetes API server does not answer: ${apiReason(err)}`);
+    }
+    return nodes.filter((n) => !n.spec?.unschedulable).map((n) => ({ ...(n.metadata?.labels ?? {}) }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.routesTimer);
+    await this.informer?.stop();
+    this.informer = undefined;
+    this.router.close();
+  }
+}
+
+/** A formation this target will not run, whoever asks (the API refuses it before it gets here). */
+function checkSize(app: string, formation: Record<string, number>): void {
+  let total = 0;
+  for (const [type, count] of Object.entries(formation)) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > MAX_PROCESSES_PER_TYPE)
+      throw new TargetError(
+        'invalid',
+        `${app} cannot run ${count} ${type} processes: a type may have 0 to ${MAX_PROCESSES_PER_TYPE}.`,
+      );
+    total += count;
+  }
+  if (total > MAX_PROCESSES_PER_APP)
+    throw new TargetError(
+      'invalid',
+      `${app} cannot run ${total} processes: an app may have at most ${MAX_PROCESSES_PER_APP}.`,
+    );
+}

@@ -1,0 +1,632 @@
+/**
+ * The Kubernetes target on the real test cluster, with a real core: `git push` builds with the local
+ * Docker engine, the image goes to the registry by digest, and the app runs as Deis ran it (a
+ * namespace, a Secret per release, a Deployment per type). A config change rolls out a new release,
+ * scale and rollback converge, restart by name replaces one pod, failures (a crash on boot, a
+ * readiness probe that never passes) leave the previous release serving and mark the release failed
+ * with the reason, destroy removes the namespace, and a core killed in the middle of a rollout is
+ * restarted and finishes it with no duplicate pods.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, startTestCore, type TestCore } from '../support/core';
+import { startCoreProcess, type CoreProcess } from '../support/core-process';
+import { git, repoFromFolder } from '../support/git';
+import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
+import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
+import { Pusher } from '../support/push';
+import { freePort } from '../support/run-stage';
+import type { KubernetesSettings } from '../../main/settings';
+import { connectKube } from '../../cluster/kubernetes/client';
+import {
+  deploymentManifest,
+  envSecretManifest,
+  namespaceManifest,
+  pullSecretManifest,
+} from '../../cluster/kubernetes/manifests';
+import { waitRollout } from '../../cluster/kubernetes/rollout';
+import { KubernetesTarget } from '../../cluster/kubernetes/kubernetes-target';
+import { ownLabels } from '../../cluster/kubernetes/names';
+import { TargetError, type ReleaseSpec } from '../../cluster/target';
+
+const log = (line: string) => console.log(`k8s-target: ${line}`);
+const skip = !(await dockerAvailable())
+  ? 'no Docker engine answers (start dockerd)'
+  : !kubectlAvailable()
+    ? 'kubectl is not installed'
+    : undefined;
+const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
+const cluster: TestCluster | undefined =
+  ensured.cluster?.registry && ensured.cluster.hostRouted ? ensured.cluster : undefined;
+if (!cluster)
+  console.warn(
+    `k8s-target tests skipped: ${ensured.reason ?? 'the cluster needs a registry and pods routed from this host'}`,
+  );
+
+const instance = `dd-k8s-${process.pid}`;
+
+/** A small app as users write it: no signal handlers, answers with its release and greeting. */
+function appFolder(variant: 'good' | 'crash' = 'good'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-k8s-app-'));
+  fs.writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    `FROM ${BASE_IMAGE}\nCOPY server.pl /server.pl\nCMD ["perl", "/server.pl"]\n`,
+  );
+  const crash = variant === 'crash' ? 'die "this release cannot start\\n";\n' : '';
+  fs.writeFileSync(
+    path.join(dir, 'server.pl'),
+    `use strict;
+use IO::Socket::INET;
+$| = 1;
+${crash}sleep($ENV{STARTUP_DELAY}) if $ENV{STARTUP_DELAY};
+my $server = IO::Socket::INET->new(LocalPort => $ENV{PORT}, Listen => 16, ReuseAddr => 1) or die "listen: $!";
+print "listening on $ENV{PORT}\\n";
+while (my $client = $server->accept) {
+  while (my $h = <$client>) { last if $h =~ /^\\r?\\n$/; }
+  my $body = "$ENV{WORKFLOW_RELEASE} " . ($ENV{GREETING} // 'hello') . "\\n";
+  print $client "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($body) . "\\r\\nConnection: close\\r\\n\\r\\n$body";
+  close $client;
+}
+`,
+  );
+  return dir;
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c.slice(0, 4096 - body.length)));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 5 s`)));
+    req.on('error', reject);
+  });
+}
+
+async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+interface KPod {
+  metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
+  status: { podIP?: string; phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+interface Pod {
+  name: string;
+  type: string;
+  release: string;
+  state: string;
+}
+
+function settings(c: TestCluster): KubernetesSettings {
+  return { kube: { kubeconfig: c.kubeconfig }, registry: { ...c.registry! } };
+}
+
+describe.skipIf(!cluster)('the Kubernetes target', () => {
+  const APP = `k8s-${process.pid}`;
+  let t: TestCore;
+  let owner: Api;
+  let pusher: Pusher;
+  let work: string;
+  let kubectl: Kubectl;
+
+  const pods = async (): Promise<KPod[]> =>
+    (await kubectl.json<{ items: KPod[] }>(['-n', APP, 'get', 'pods', '-l', `app=${APP}`, '-o', 'json']))
+      .items;
+  const livePods = async () => (await pods()).filter((p) => !p.metadata.deletionTimestamp);
+  const ps = async (): Promise<Pod[]> =>
+    ((await owner.get(`/v2/apps/${APP}/pods/`)).body as { results: Pod[] }).results;
+  /** What every running pod answers on its own address (the host routes pods). */
+  const answers = async () =>
+    Promise.all(
+      (await livePods())
+        .filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .map((p) => get(`http://${p.status.podIP}:5000/`)),
+    );
+  /** Resolves once every live pod is ready and answers `body`, and there are `count` of them. */
+  const serving = (body: string, count = 1) =>
+    eventually(`${count} pod(s) answering ${JSON.stringify(body)}`, async () => {
+      const live = await livePods();
+      if (live.length !== count) return undefined;
+      const replies = await answers();
+      return replies.length === count && replies.every((r) => r === body) ? replies : undefined;
+    });
+  const releases = async () =>
+    (
+      (await owner.get(`/v2/apps/${APP}/releases/`)).body as {
+        results: { version: number; failed: boolean; summary: string }[];
+      }
+    ).results;
+  const latest = async () => (await releases())[0]!;
+  /** The release that should serve: the newest that did not fail. */
+  const good = async () => (await releases()).find((r) => !r.failed)!;
+
+  /** The table the target hands its router (the NoRouter keeps it until the cluster's router is plugged in). */
+  const upstreams = () =>
+    (t.core.target as unknown as { inner: KubernetesTarget }).inner.routes().find((r) => r.app === APP)
+      ?.upstreams ?? [];
+  /** `podIP:5000` of the ready pods that are not going away. */
+  const readyAddresses = async () =>
+    (await livePods())
+      .filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => `${p.status.podIP}:5000`)
+      .sort();
+
+  beforeAll(async () => {
+    await ensureBaseImage();
+    kubectl = kubectlFor(cluster!.kubeconfig);
+    t = await startTestCore({ target: 'kubernetes', kubernetes: settings(cluster!), instance, log });
+    owner = await new Api(t.url).register('owner');
+    pusher = new Pusher(t.core.builderPort, 'owner');
+    await pusher.addKeyTo(owner);
+    expect((await owner.post('/v2/apps/', { id: APP })).status).toBe(201);
+    await owner.post(`/v2/apps/${APP}/config/`, {
+      values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '3' },
+    });
+    work = repoFromFolder(appFolder()).dir;
+  }, 600_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    pusher?.remove();
+    if (kubectl)
+      await kubectl(['delete', 'namespace', APP, '--ignore-not-found', '--wait=false']).catch(() => '');
+    await cluster?.release();
+  });
+
+  it('runs a pushed app as Deis did: a Deployment per type, the image by digest, pods up and answering', async () => {
+    const r = await pusher.push(work, APP);
+    expect(r.code, r.output).toBe(0);
+    const release = await latest();
+    await serving(`v${release.version} hello\n`);
+    expect(await ps()).toEqual([
+      expect.objectContaining({ type: 'cmd', release: `v${release.version}`, state: 'up' }),
+    ]);
+    const d = await kubectl.json<{
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      spec: {
+        strategy: { rollingUpdate: { maxUnavailable: number } };
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: {
+            imagePullSecrets: { name: string }[];
+            terminationGracePeriodSeconds: number;
+            containers: {
+              image: string;
+              readinessProbe: unknown;
+              lifecycle?: { preStop?: { exec?: { command: string[] } } };
+            }[];
+          };
+        };
+      };
+    }>(['-n', APP, 'get', 'deployment', `${APP}-cmd`, '-o', 'json']);
+    expect(d.metadata.labels).toMatchObject({ app: APP, type: 'cmd', heritage: 'deis' });
+    expect(d.metadata.annotations['kubernetes.io/change-cause']).toBe(release.summary);
+    expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(d.spec.template.metadata.labels).toMatchObject({ version: `v${release.version}` });
+    const pod = d.spec.template.spec;
+    expect(pod.containers[0]!.image).toMatch(
+      new RegExp(`^${cluster!.registry!.address}/${APP}@sha256:[0-9a-f]{64}$`),
+    );
+    expect(pod.imagePullSecrets).toEqual([{ name: 'deis-registry' }]);
+    expect(pod.terminationGracePeriodSeconds).toBe(3);
+    expect(pod.containers[0]!.readinessProbe).toMatchObject({ tcpSocket: { port: 5000 } });
+    // The Debian base has coreutils: the pod waits in preStop while the router lets it go.
+    expect(pod.containers[0]!.lifecycle?.preStop?.exec?.command).toEqual(['/bin/sleep', '2']);
+    const ns = await kubectl.json<{ metadata: { labels: Record<string, string> } }>([
+      'get',
+      'namespace',
+      APP,
+      '-o',
+      'json',
+    ]);
+    expect(ns.metadata.labels).toMatchObject({ 'deis-desktop/instance': instance });
+    const secret = await kubectl.json<{ data: Record<string, string> }>([
+      '-n',
+      APP,
+      'get',
+      'secret',
+      `${APP}-v${release.version}-env`,
+      '-o',
+      'json',
+    ]);
+    const env = Object.fromEntries(
+      Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    expect(env).toMatchObject({ PORT: '5000', DEIS_APP: APP, WORKFLOW_RELEASE: `v${release.version}` });
+    // The router gets the ready pod's address; no router runs here yet, so there is no router URL.
+    expect(upstreams()).toEqual(await readyAddresses());
+    expect(upstreams()).toHaveLength(1);
+    expect((await owner.get('/v2/desktop/info/')).body).toMatchObject({ router_url: '' });
+  }, 600_000);
+
+  it('rolls out a config change as a new release, and the old pod goes', async () => {
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner
+      .post(`/v2/apps/${APP}/config/`, { values: { GREETING: 'howdy' } })
+      .finally(() => clearInterval(watching));
+    expect(r.status, r.text).toBe(201);
+    expect(emptied).toBe(false);
+    const release = await latest();
+    // The deploy returned: the new release serves.
+    const now = await answers();
+    expect(now).toContain(`v${release.version} howdy\n`);
+    await serving(`v${release.version} howdy\n`);
+    expect((await ps()).map((p) => p.release)).toEqual([`v${release.version}`]);
+  }, 300_000);
+
+  it('scales up and down', async () => {
+    const up = await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 3 });
+    expect(up.status, up.text).toBe(204);
+    const release = await latest();
+    expect((await ps()).filter((p) => p.state === 'up')).toHaveLength(3);
+    await serving(`v${release.version} howdy\n`, 3);
+    expect(upstreams()).toHaveLength(3);
+    expect(upstreams()).toEqual(await readyAddresses());
+    const down = await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 1 });
+    expect(down.status, down.text).toBe(204);
+    await serving(`v${release.version} howdy\n`, 1);
+    expect(await ps()).toHaveLength(1);
+    // The pods that went left the router's table as soon as they began to terminate.
+    await eventually(
+      'the table to follow the scale-down',
+      async () => (JSON.stringify(upstreams()) === JSON.stringify(await readyAddresses()) ? true : undefined),
+      10_000,
+    );
+  }, 300_000);
+
+  it('rolls back to the release before', async () => {
+    const before = await latest();
+    const r = await owner.post(`/v2/apps/${APP}/releases/rollback/`, {});
+    expect(r.status, r.text).toBe(201);
+    const release = await latest();
+    expect(release.version).toBe(before.version + 1);
+    await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
+  it('restarts one pod by name: its replacement is ready before it goes', async () => {
+    const [old] = await ps();
+    // The router's table is never empty: the old pod serves until its replacement is ready.
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner
+      .post(`/v2/apps/${APP}/pods/cmd/${old!.name}/restart/`)
+      .finally(() => clearInterval(watching));
+    expect(emptied).toBe(false);
+    expect([200, 201, 204], r.text).toContain(r.status);
+    const after = await ps();
+    expect(after).toHaveLength(1);
+    expect(after[0]!.name).not.toBe(old!.name);
+    expect(after[0]!.state).toBe('up');
+    const release = await latest();
+    await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
+  it('restarts every pod of a type, keeping the router supplied throughout', async () => {
+    const names = (await ps()).map((p) => p.name);
+    let emptied = false;
+    const watching = setInterval(() => (emptied ||= upstreams().length === 0), 20);
+    const r = await owner.post(`/v2/apps/${APP}/pods/cmd/restart/`).finally(() => clearInterval(watching));
+    expect(r.status, r.text).toBe(200);
+    expect(emptied).toBe(false);
+    const after = (r.body as { name: string; state: string }[]).filter((p) => p.state === 'up');
+    expect(after).toHaveLength(1);
+    expect(names).not.toContain(after[0]!.name);
+  }, 300_000);
+
+  it('places pods with tags:set on matching nodes, and refuses tags no node has', async () => {
+    const bad = await owner.post(`/v2/apps/${APP}/config/`, { tags: { 'deis-test/nowhere': 'yes' } });
+    expect(bad.status, bad.text).toBe(400);
+    const r = await owner.post(`/v2/apps/${APP}/config/`, { tags: { 'kubernetes.io/os': 'linux' } });
+    expect(r.status, r.text).toBe(201);
+    const release = await latest();
+    await serving(`v${release.version} hello\n`);
+    const selector = await kubectl([
+      '-n',
+      APP,
+      'get',
+      'deployment',
+      `${APP}-cmd`,
+      '-o',
+      'jsonpath={.spec.template.spec.nodeSelector}',
+    ]);
+    expect(JSON.parse(selector)).toEqual({ 'kubernetes.io/os': 'linux' });
+  }, 300_000);
+
+  it('a release that crashes on boot fails with its log and the one before keeps serving', async () => {
+    const before = await latest();
+    const podsBefore = (await livePods()).map((p) => p.metadata.name).sort();
+    fs.writeFileSync(
+      path.join(work, 'server.pl'),
+      fs.readFileSync(path.join(appFolder('crash'), 'server.pl')),
+    );
+    git(work, '-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qam', 'broken start');
+    const r = await pusher.push(work, APP);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('this release cannot start');
+    expect(await latest()).toMatchObject({ version: before.version + 1, failed: true });
+    await serving(`v${before.version} hello\n`);
+    expect((await livePods()).map((p) => p.metadata.name).sort()).toEqual(podsBefore);
+    git(work, 'revert', '--no-edit', 'HEAD');
+  }, 600_000);
+
+  it('a release whose readiness probe never passes fails as not ready and the one before keeps serving', async () => {
+    const before = await good();
+    const r = await owner.post(`/v2/apps/${APP}/config/`, {
+      values: { DEIS_DEPLOY_TIMEOUT: '8' },
+      healthcheck: { cmd: { readinessProbe: { tcpSocket: { port: 5999 }, periodSeconds: 1 } } },
+    });
+    expect(r.status, r.text).toBe(400);
+    expect(r.text).toContain('was not ready within 8 seconds');
+    const failed = await latest();
+    expect(failed.failed).toBe(true);
+    expect(failed.version).toBeGreaterThan(before.version);
+    await serving(`v${before.version} hello\n`);
+    expect((await ps()).map((p) => p.release)).toEqual([`v${before.version}`]);
+  }, 300_000);
+
+  it('instance:stop removes the pods, and instance:start brings the release back', async () => {
+    const release = await good();
+    const stop = await owner.post('/v2/desktop/instance/stop/');
+    expect(stop.status, stop.text).toBe(200);
+    await eventually('the pods to go', async () => ((await pods()).length === 0 ? true : undefined), 60_000);
+    expect(await ps()).toEqual([]);
+    const start = await owner.post('/v2/desktop/instance/start/');
+    expect(start.status, start.text).toBe(200);
+    await serving(`v${release.version} hello\n`);
+  }, 300_000);
+
+  it('destroy removes the namespace', async () => {
+    const r = await owner.delete(`/v2/apps/${APP}/`);
+    expect(r.status, r.text).toBe(204);
+    await eventually('the namespace to be gone', async () =>
+      (await kubectl(['get', 'namespace', APP, '--ignore-not-found'])).trim() === '' ? true : undefined,
+    );
+  }, 300_000);
+});
+
+describe.skipIf(!cluster)('a core killed in the middle of a rollout', () => {
+  const APP = `k8s-kill-${process.pid}`;
+  const killInstance = `dd-k8skill-${process.pid}`;
+  let home: string;
+  let core: CoreProcess | undefined;
+  let kubectl: Kubectl;
+
+  afterAll(async () => {
+    await core?.kill();
+    if (kubectl)
+      await kubectl(['delete', 'namespace', APP, '--ignore-not-found', '--wait=false']).catch(() => '');
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('is restarted and finishes it, with no duplicate pods', async () => {
+    await ensureBaseImage();
+    kubectl = kubectlFor(cluster!.kubeconfig);
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-k8s-kill-'));
+    const env = {
+      DEIS_TARGET: 'kubernetes',
+      DEIS_KUBECONFIG: cluster!.kubeconfig,
+      DEIS_REGISTRY: cluster!.registry!.address,
+      DEIS_REGISTRY_USERNAME: cluster!.registry!.username,
+      DEIS_REGISTRY_PASSWORD: cluster!.registry!.password,
+    };
+    const start = async () =>
+      startCoreProcess({
+        home,
+        instance: killInstance,
+        apiPort: await freePort(),
+        routerPort: 0,
+        routerBase: BASE_IMAGE,
+        env,
+      });
+    core = await start();
+    const owner = await new Api(core.url).register('owner');
+    const pusher = new Pusher(await builderPort(owner), 'killer');
+    try {
+      await pusher.addKeyTo(owner);
+      await owner.post('/v2/apps/', { id: APP });
+      await owner.post(`/v2/apps/${APP}/config/`, {
+        values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2' },
+      });
+      const work = repoFromFolder(appFolder()).dir;
+      const pushed = await pusher.push(work, APP);
+      expect(pushed.code, pushed.output).toBe(0);
+      // A release whose pods take 10 s to listen: the core is killed while they start.
+      void owner.post(`/v2/apps/${APP}/config/`, { values: { STARTUP_DELAY: '10' } }).catch(() => undefined);
+      const list = async () =>
+        (await kubectl.json<{ items: KPod[] }>(['-n', APP, 'get', 'pods', '-l', `app=${APP}`, '-o', 'json']))
+          .items;
+      const newVersion = await eventually('a pod of the new release', async () => {
+        const versions = (await list()).map((p) => Number(p.metadata.labels.version!.slice(1)));
+        return versions.length > 1 ? Math.max(...versions) : undefined;
+      });
+      await core.kill();
+      // Left on the cluster by this instance for an app the store does not know: removed on start.
+      const ghost = `k8s-ghost-${process.pid}`;
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: ghost, labels: { ...ownLabels(killInstance, 'app'), app: ghost } },
+        }),
+      );
+      core = await start();
+      const again = new Api(core.url, owner.token);
+      // The restarted core finished the rollout: one pod, of the new release, answering.
+      await eventually(
+        'the new release to serve alone',
+        async () => {
+          const live = (await list()).filter((p) => !p.metadata.deletionTimestamp);
+          if (live.length !== 1 || live[0]!.metadata.labels.version !== `v${newVersion}`) return undefined;
+          return (await get(`http://${live[0]!.status.podIP}:5000/`)) === `v${newVersion} hello\n`
+            ? true
+            : undefined;
+        },
+        120_000,
+      );
+      await eventually(
+        'the orphan namespace to go',
+        async () =>
+          (
+            await kubectl(['get', 'namespace', ghost, '--ignore-not-found', '-o', 'jsonpath={.status.phase}'])
+          ).trim() !== 'Active'
+            ? true
+            : undefined,
+        30_000,
+      );
+      const rs = await kubectl.json<{ items: { spec: { replicas: number } }[] }>([
+        '-n',
+        APP,
+        'get',
+        'rs',
+        '-o',
+        'json',
+      ]);
+      expect(rs.items.reduce((n, r) => n + r.spec.replicas, 0)).toBe(1);
+      const releases = (await again.get(`/v2/apps/${APP}/releases/`)).body as {
+        results: { version: number; failed: boolean }[];
+      };
+      expect(releases.results[0]).toMatchObject({ version: newVersion, failed: false });
+    } finally {
+      pusher.remove();
+    }
+  }, 600_000);
+});
+
+async function builderPort(api: Api): Promise<number> {
+  const info = (await api.get('/v2/desktop/info/')).body as { builder_port: number };
+  return info.builder_port;
+}
+
+describe('a cluster whose API server does not answer', () => {
+  it('is unavailable, with a sentence naming the server', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-kubeconfig-'));
+    const port = await freePort();
+    const file = path.join(dir, 'config');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: { token: 'x' } }],
+        contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }],
+        'current-context': 'gone',
+      }),
+    );
+    try {
+      const target = new KubernetesTarget({
+        instance: 'dd-k8s-gone',
+        kube: { kubeconfig: file },
+        registry: { address: '127.0.0.1:1' },
+      });
+      const err = await target.ensureReady([]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TargetError);
+      expect(err).toMatchObject({ code: 'unavailable' });
+      expect((err as Error).message).toContain(
+        `The Kubernetes API server at https://127.0.0.1:${port} (context gone) does not answer`,
+      );
+      const missing = await new KubernetesTarget({
+        instance: 'dd-k8s-gone',
+        kube: { kubeconfig: file, context: 'other' },
+        registry: { address: '127.0.0.1:1' },
+      })
+        .ensureReady([])
+        .catch((e: unknown) => e);
+      expect((missing as Error).message).toContain('has no context named other (it has: gone)');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!cluster)('a rollout whose image cannot be pulled', () => {
+  const ns = `k8s-pull-${process.pid}`;
+  let kubectl: Kubectl;
+
+  afterAll(async () => {
+    if (kubectl)
+      await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => '');
+  });
+
+  it('fails as image_missing with the registry’s reason, well before the deploy timeout', async () => {
+    kubectl = kubectlFor(cluster!.kubeconfig);
+    const kube = await connectKube({ kubeconfig: cluster!.kubeconfig });
+    const registry = cluster!.registry!;
+    const release: ReleaseSpec = {
+      app: ns,
+      version: 2,
+      image: 'unused',
+      procfile: {},
+      dockerfile: true,
+      sha: '',
+      summary: 'a release whose image is not in the registry',
+      created: new Date().toISOString(),
+      values: {},
+      memory: {},
+      cpu: {},
+      healthcheck: {},
+    };
+    await kube.core.createNamespace({ body: namespaceManifest(instance, ns) });
+    await kube.core.createNamespacedSecret({
+      namespace: ns,
+      body: pullSecretManifest(instance, ns, registry),
+    });
+    await kube.core.createNamespacedSecret({
+      namespace: ns,
+      body: envSecretManifest(instance, release, 5000),
+    });
+    await kube.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deploymentManifest({
+        instance,
+        release,
+        type: 'cmd',
+        replicas: 1,
+        image: `${registry.address}/${ns}@sha256:${'0'.repeat(64)}`,
+        port: 5000,
+        routed: 'cmd',
+        preStop: { kind: 'none' },
+      }),
+    });
+    const started = Date.now();
+    const failure = await waitRollout(kube, {
+      namespace: ns,
+      app: ns,
+      deployments: [{ name: `${ns}-cmd`, type: 'cmd', replicas: 1 }],
+      timeoutMs: 120_000,
+      progress: () => {},
+      since: started,
+    }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(TargetError);
+    expect(failure).toMatchObject({ code: 'image_missing' });
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^${ns}-cmd-[a-z0-9]+-[a-z0-9]+ cannot pull its image`),
+    );
+    expect(Date.now() - started).toBeLessThan(90_000);
+  }, 180_000);
+});
