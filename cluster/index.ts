@@ -63,6 +63,7 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         registry: settings.kubernetes.registry,
         keepOrphans: settings.keepOrphans,
         router: settings.kubeRouter,
+        home: settings.home,
       });
   }
 }

@@ -12,10 +12,8 @@
  */
 import type Docker from 'dockerode';
 import type * as k8s from '@kubernetes/client-node';
-import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 import {
   K8S_NAMESPACE_GONE_MS,
-  K8S_NOTE_LINES,
   K8S_POLL_MS,
   K8S_PUSHED_IMAGES,
   K8S_PUT_BACK_WAIT_MS,
@@ -74,11 +72,12 @@ import {
   podTerminating,
   podType,
   podUpstream,
-  podVersion,
   upstreamsOf,
 } from './pods';
+import { KubeLogs } from './logs';
 import { pushImage, repositoryFor, type TargetRegistry } from './push';
-import { callFailed, podLogLines, waitRollout } from './rollout';
+import { removeRunPods, runPod } from './run';
+import { callFailed, waitRollout } from './rollout';
 import { NoRouter, type KubeRouterFactory, type KubeRouterLike } from './router-hook';
 
 export interface KubernetesTargetOptions {
@@ -93,6 +92,8 @@ export interface KubernetesTargetOptions {
   router?: KubeRouterFactory;
   /** The local engine: it builds and pulls images, which are pushed from it. */
   docker?: Docker;
+  /** DEIS_HOME: the apps' logs are kept under it, as on Docker. */
+  home: string;
 }
 
 /** What serves an app now: the routed type and the release whose pods get its requests. */
@@ -130,8 +131,9 @@ export class KubernetesTarget implements Target {
   /** Local image id → `<registry>/<app>@sha256:…` per app, so a config change does not push again. */
   private readonly pushed = new Map<string, string>();
   private readonly images = new Map<string, LocalImage>();
-  private readonly notes = new Map<string, string[]>();
-  private readonly noteListeners = new Map<string, Set<(line: string) => void>>();
+  /** The apps' logs under DEIS_HOME, once connected; controller lines from before wait in `early`. */
+  private logStore: KubeLogs | undefined;
+  private readonly early: Array<[string, string]> = [];
   private routesApplied: Promise<void> = Promise.resolve();
   private routesTimer: NodeJS.Timeout | undefined;
 
@@ -183,6 +185,16 @@ export class KubernetesTarget implements Target {
       );
     }
     this.kubeClient = kube;
+    if (!this.logStore) {
+      this.logStore = new KubeLogs({
+        kube,
+        instance: this.instance,
+        store: KubeLogs.storeIn(this.options.home),
+      });
+      for (const [app, message] of this.early.splice(0)) this.logStore.note(app, message);
+    }
+    for (const a of apps) this.followApp(a.release.app);
+    await removeRunPods(kube, this.instance).catch(() => undefined);
     const router = this.options.router ? this.options.router(kube, this.instance) : new NoRouter();
     try {
       await router.ensure(progress);
@@ -328,6 +340,7 @@ export class KubernetesTarget implements Target {
   deploy(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
     this.connected();
     const { app, version, summary } = desired.release;
+    this.followApp(app);
     this.routing.set(app, desired.routing);
     return this.locked(app, async () => {
       this.note(app, `deploying v${version}: ${summary}`);
@@ -345,6 +358,7 @@ export class KubernetesTarget implements Target {
     const summary = Object.entries(desired.formation)
       .map(([t, n]) => `${t}=${n}`)
       .join(' ');
+    this.followApp(desired.release.app);
     this.note(desired.release.app, `scaling processes ${summary}`);
     return this.locked(desired.release.app, () => this.converge(desired, progress));
   }
@@ -818,74 +832,63 @@ export class KubernetesTarget implements Target {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  // ---- Logs and runs: minimal here; cluster/kubernetes/logs.ts and run.ts replace these. ----
+  // ---- Logs and runs: cluster/kubernetes/logs.ts and run.ts. ----
 
-  note(app: string, message: string): void {
-    this.appendNote(app, controllerLogLine(logTime(), message));
+  /** Follows the app's pods into the log store under DEIS_HOME (once per app; before it has pods too). */
+  private followApp(app: string): void {
+    this.logStore?.watch(app);
   }
 
-  private appendNote(app: string, line: string): void {
-    const lines = this.notes.get(app) ?? [];
-    lines.push(line);
-    if (lines.length > K8S_NOTE_LINES) lines.splice(0, lines.length - K8S_NOTE_LINES);
-    this.notes.set(app, lines);
-    for (const listener of this.noteListeners.get(app) ?? []) listener(line);
+  note(app: string, message: string): void {
+    if (this.logStore) this.logStore.note(app, message);
+    else this.early.push([app, message]);
   }
 
   logs(app: string, options: LogOptions): Promise<string[]> {
-    return this.logsFromPods(app, options);
-  }
-
-  /** The controller's lines, then each current pod's last lines (`<app>[<type>.v<N>.<pod>]: …`). */
-  private async logsFromPods(app: string, options: LogOptions): Promise<string[]> {
-    const lines = [...(this.notes.get(app) ?? [])];
-    const pods = this.podsOf(app).filter((p) => !podTerminating(p));
-    for (const pod of pods) {
-      const out = await podLogLines(this.kube, pod, false);
-      const proc = `${podType(pod)}.v${podVersion(pod)}.${pod.metadata?.name}`;
-      lines.push(...out.map((l) => `${logTime()} ${app}[${proc}]: ${l}`));
-    }
-    return lines.slice(-options.lines);
+    return this.logsOf().logs(app, options);
   }
 
   followLogs(app: string, signal: AbortSignal): AsyncIterable<string> {
-    return this.followNotes(app, signal);
+    return this.logsOf().followLogs(app, signal);
   }
 
-  /** New controller lines of the app until the signal aborts. */
-  private async *followNotes(app: string, signal: AbortSignal): AsyncIterable<string> {
-    const queue: string[] = [];
-    let wake: (() => void) | undefined;
-    const listener = (line: string) => {
-      if (queue.length < K8S_NOTE_LINES) queue.push(line);
-      wake?.();
-    };
-    const set = this.noteListeners.get(app) ?? new Set();
-    set.add(listener);
-    this.noteListeners.set(app, set);
-    const aborted = () => wake?.();
-    signal.addEventListener('abort', aborted);
-    try {
-      while (!signal.aborted) {
-        const line = queue.shift();
-        if (line !== undefined) yield line;
-        else await new Promise<void>((r) => (wake = r));
-      }
-    } finally {
-      set.delete(listener);
-      signal.removeEventListener('abort', aborted);
-    }
+  private logsOf(): KubeLogs {
+    if (!this.logStore) throw new TargetError('unavailable', 'The Kubernetes cluster is not connected yet.');
+    return this.logStore;
   }
 
-  run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
-    return this.runPod(release, command, io);
-  }
-
-  private async runPod(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
-    void release;
-    void command;
-    void io;
-    throw new TargetError('invalid', '`deis run` is not available on the Kubernetes target yet.');
+  /**
+   * A one-off pod of the release (restartPolicy Never) with the release's environment from its
+   * Secret, on the image the cluster pulls (pushed first, as a deploy does), removed afterwards.
+   */
+  async run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult> {
+    this.connected();
+    if (!release.image)
+      throw new TargetError('invalid', 'No build associated with this release to run this command');
+    const app = release.app;
+    const local = await this.localImage(release.image);
+    const image = await this.pushOnce(app, release, local, noProgress);
+    this.note(app, `running \`${command}\` with v${release.version}`);
+    // The Secret of a release that runs; a release that never ran here gets plain variables.
+    const secret = await orMissing(
+      this.kube.core.readNamespacedSecret({
+        name: releaseSecretName(app, release.version),
+        namespace: namespaceFor(app),
+      }),
+    );
+    return runPod(
+      {
+        kube: this.kube,
+        instance: this.instance,
+        image,
+        env: secret
+          ? { envFrom: [{ secretRef: { name: releaseSecretName(app, release.version) } }] }
+          : undefined,
+      },
+      release,
+      command,
+      io,
+    );
   }
 
   /**
@@ -902,7 +905,7 @@ export class KubernetesTarget implements Target {
       this.serving.delete(app);
       this.rotation.delete(app);
       await this.router.apply(this.routes());
-      this.notes.delete(app);
+      await this.logStore?.remove(app);
       const ns = await orMissing(kube.core.readNamespace({ name }));
       if (!ns || ns.metadata?.labels?.[LABEL_INSTANCE] !== this.instance) return;
       await kube.apps
@@ -960,6 +963,7 @@ export class KubernetesTarget implements Target {
     await this.informer?.stop();
     this.informer = undefined;
     this.router.close();
+    await this.logStore?.close();
   }
 }
 

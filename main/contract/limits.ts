@@ -285,7 +285,5 @@ export const K8S_PULL_FAILURE_MS = 25_000;
 export const K8S_NAMESPACE_GONE_MS = 120_000;
 /** After a failed rollout, how long the target waits for the previous release's pods to be all available again before it reports the failure (they normally never stopped). */
 export const K8S_PUT_BACK_WAIT_MS = 30_000;
-/** The controller's lines kept in memory per app until the logs module keeps them on disk. */
-export const K8S_NOTE_LINES = 1000;
 /** Local image ids whose pushed digest is remembered, so a config change does not push again. */
 export const K8S_PUSHED_IMAGES = 256;

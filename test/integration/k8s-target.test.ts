@@ -543,6 +543,7 @@ describe('a cluster whose API server does not answer', () => {
         instance: 'dd-k8s-gone',
         kube: { kubeconfig: file },
         registry: { address: '127.0.0.1:1' },
+        home: os.tmpdir(),
       });
       const err = await target.ensureReady([]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TargetError);
@@ -554,6 +555,7 @@ describe('a cluster whose API server does not answer', () => {
         instance: 'dd-k8s-gone',
         kube: { kubeconfig: file, context: 'other' },
         registry: { address: '127.0.0.1:1' },
+        home: os.tmpdir(),
       })
         .ensureReady([])
         .catch((e: unknown) => e);
