@@ -307,6 +307,55 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     await serving(`v${release.version} hello\n`);
   }, 300_000);
 
+  it('runs a one-off command with the release environment, returns its exit code and leaves no pod', async () => {
+    const release = await latest();
+    const r = await owner.post(`/v2/apps/${APP}/run`, {
+      command: 'echo "$DEIS_APP $WORKFLOW_RELEASE"; printf partial; exit 7',
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toEqual({ exit_code: 7, output: `${APP} v${release.version}\npartial` });
+    await eventually('the run pod to go', async () =>
+      (await kubectl.json<{ items: KPod[] }>(['-n', APP, 'get', 'pods', '-o', 'json'])).items.some((p) =>
+        p.metadata.name.startsWith(`${APP}-run-`),
+      )
+        ? undefined
+        : true,
+    );
+  }, 300_000);
+
+  it("keeps the processes' and the controller's lines in Deis's format, and follows new ones", async () => {
+    const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+00:00';
+    const text = await eventually('the app line in the log', async () => {
+      const r = await owner.get(`/v2/apps/${APP}/logs?log_lines=200`);
+      return r.text.includes('listening on') ? r.text : undefined;
+    });
+    expect(text).toMatch(new RegExp(`${time} ${APP}\\[cmd\\.v\\d+\\.[a-z0-9-]+\\]: listening on \\d+`));
+    expect(text).toMatch(new RegExp(`${time} deis\\[controller\\]: INFO `));
+    // logs -f: the stream the CLI reads; a restart's new process says it listens.
+    const stop = new AbortController();
+    const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/logs/?follow=true`, {
+      headers: { authorization: `token ${owner.token}` },
+      signal: stop.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let seen = '';
+    const afterRestart = () => (seen.includes('restarting') ? seen.slice(seen.indexOf('restarting')) : '');
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        seen += new TextDecoder().decode(value);
+        if (afterRestart().includes('listening on')) return;
+      }
+    })();
+    await owner.post(`/v2/apps/${APP}/pods/restart/`, {});
+    await Promise.race([reading, new Promise((r) => setTimeout(r, 60_000))]);
+    stop.abort();
+    // The new process's first line arrives on the stream that was open before it started.
+    expect(afterRestart()).toMatch(/listening on \d+/);
+  }, 300_000);
+
   it('restarts one pod by name: its replacement is ready before it goes', async () => {
     const [old] = await ps();
     // The router's table is never empty: the old pod serves until its replacement is ready.
