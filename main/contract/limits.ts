@@ -254,3 +254,11 @@ export const MAX_CLI_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_ROUTER_STATUS_REPLY_BYTES = 64 * 1024;
 /** After the kept-open status connection fails, route switches use an exec of their own this long before trying it again, so a router without bash's /dev/tcp costs one failed try, not one per switch. */
 export const ROUTER_TUNNEL_RETRY_MS = 30_000;
+// Builder reads of a pushed commit (issue 9): the files a build reads before it starts.
+
+/** Bytes of `git ls-tree -l` of a commit's top folder (about 40,000 names): a real app has tens; the listing is held while the push builds. */
+export const COMMIT_LISTING_MAX_BYTES = 4 * 1024 * 1024;
+/** A Procfile (or another top-level file the builder reads whole): real ones are a few lines; it is held in memory and parsed. */
+export const COMMIT_FILE_MAX_BYTES = 1024 * 1024;
+/** Commits whose listing and files the builder keeps once read: a push reads each a few times; four apps pushing at once still hit. */
+export const COMMIT_READERS_KEPT = 4;
