@@ -58,12 +58,13 @@ exec "$${HOOK_ENV.node}" "$${HOOK_ENV.script}"
 `;
 
 // The protocol of the Node hook below, with the bridge's plain answers (bridge.ts): a line of output
-// is a space and the text; the end is "D0" (accepted) or "D1". awk reads them, since bash's read asks
-// the kernel for one byte at a time. Without awk or bash's /dev/tcp, the Node hook runs, before
-// anything of git's input is read. JSON needs \\, \" and control characters escaped: git refuses
-// the latter in ref names, and the quarantine paths are git's own under the repo.
+// is a space and the text; the end is "D0" (accepted) or "D1". bash reads the socket a byte at a
+// time, which a few thousand lines of build output barely feel, and shows each line as it comes.
+// Without bash's /dev/tcp, the Node hook runs, before anything of git's input is read. JSON needs
+// \\, \" and control characters escaped: git refuses the latter in ref names, and the quarantine
+// paths are git's own under the repo.
 export const PRE_RECEIVE_BASH = `# Deis Desktop pre-receive hook: hands the pushed refs to the builder and shows its output as it comes.
-if ! command -v awk >/dev/null 2>&1 || ! { exec 3<>"/dev/tcp/127.0.0.1/$${HOOK_ENV.port}"; } 2>/dev/null; then
+if ! { exec 3<>"/dev/tcp/127.0.0.1/$${HOOK_ENV.port}"; } 2>/dev/null; then
   exec "$${HOOK_ENV.node}" "$${HOOK_ENV.script}"
 fi
 json() {
@@ -83,8 +84,15 @@ for name in ${QUARANTINE_ENV.join(' ')}; do
   if [ -n "$value" ]; then env="$env\${env:+,}$(json "$name"):$(json "$value")"; fi
 done
 printf '{"token":%s,"plain":true,"refs":%s,"env":{%s}}\\n' "$(json "$${HOOK_ENV.token}")" "$(json "$refs")" "$env" >&3
-awk 'BEGIN { s = 2 } /^ / { print substr($0, 2); fflush(); next } $0 == "D0" { s = 0; exit } $0 == "D1" { s = 1; exit } END { exit s }' <&3
-status=$?
+status=2
+while IFS= read -r line <&3 || [ -n "$line" ]; do
+  case $line in
+    " "*) printf '%s\\n' "\${line# }" ;;
+    D0) status=0; break ;;
+    D1) status=1; break ;;
+  esac
+  line=
+done
 if [ "$status" -gt 1 ]; then
   echo "The builder stopped before the build finished; the push was not accepted."
   exit 1

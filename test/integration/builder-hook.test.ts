@@ -49,10 +49,16 @@ const PRINTED = ['D0', ' D0', 'D1', '{"done":true,"ok":true}', 'tab\there', 'cr\
 
 function runHook(
   which: 'bash' | 'node',
-  handler: (call: HookCall, line: (l: string) => void) => Promise<BuildResult>,
+  handler: (call: HookCall, line: (l: string) => void, shown: () => string) => Promise<BuildResult>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
   const token = bridge.register(
-    (call, output) => handler(call, (l) => output.line(l)),
+    (call, output) =>
+      handler(
+        call,
+        (l) => output.line(l),
+        () => stdout,
+      ),
     new AbortController().signal,
   );
   const env: NodeJS.ProcessEnv = {
@@ -68,7 +74,6 @@ function runHook(
     Object.assign(env, { [HOOK_ENV.bash]: findBash(), [HOOK_ENV.bashScript]: bashScript });
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', [stub], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -91,6 +96,21 @@ describe.each(hooks)('the %s pre-receive hook with the real bridge', (which) => 
     expect(got).toEqual({ refs: REFS, env: QUARANTINE });
     expect(r.stdout).toBe([...PRINTED, 'Build failed:', 'D0', ''].join('\n'));
     expect(r.code).toBe(1);
+  });
+
+  it('shows each line as the build prints it, not when the build ends', async () => {
+    let streamed = false;
+    const r = await runHook(which, async (_call, line, shown) => {
+      line('step 1');
+      for (let i = 0; i < 500 && !streamed; i++) {
+        streamed = shown().includes('step 1\n');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      line('Build complete.');
+      return { ok: true };
+    });
+    expect(streamed).toBe(true);
+    expect(r).toMatchObject({ code: 0, stdout: 'step 1\nBuild complete.\n' });
   });
 
   it('accepts the push only when the build succeeds', async () => {
