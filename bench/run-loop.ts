@@ -62,7 +62,24 @@ async function push(api: Api, pusher: Pusher, work: string, app: string, port: n
   return Date.now() - started;
 }
 
-export async function benchRunLoop(api: Api, pusher: Pusher, port: number, network: string): Promise<void> {
+export async function benchRunLoop(
+  api: Api,
+  pusher: Pusher,
+  port: number,
+  network: string,
+  wanted: (section: 'push' | 'config' | 'sample') => boolean = () => true,
+): Promise<void> {
+  if (wanted('push') || wanted('config')) await benchDeploys(api, pusher, port, network, wanted);
+  if (wanted('sample')) await benchSample(api, pusher, port);
+}
+
+async function benchDeploys(
+  api: Api,
+  pusher: Pusher,
+  port: number,
+  network: string,
+  wanted: (section: 'push' | 'config') => boolean,
+): Promise<void> {
   const app = 'bench-push';
   await api.post('/v2/apps/', { id: app });
   console.log(
@@ -76,13 +93,15 @@ export async function benchRunLoop(api: Api, pusher: Pusher, port: number, netwo
     console.log(`first: ours ${oursCold} ms, docker build + docker run ${plainCold} ms`);
     const o: number[] = [];
     const p: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
+    for (let i = 0; wanted('push') && i < ROUNDS; i++) {
       o.push(await ours(api, app, port, pusher, work));
       p.push(await plain(network, work));
     }
-    console.log(
-      `warm: ours ${median(o)} ms (${o.join(', ')}), docker build + docker run ${median(p)} ms (${p.join(', ')}), ratio ${ratio(median(o), median(p))}`,
-    );
+    if (wanted('push'))
+      console.log(
+        `warm: ours ${median(o)} ms (${o.join(', ')}), docker build + docker run ${median(p)} ms (${p.join(', ')}), ratio ${ratio(median(o), median(p))}`,
+      );
+    if (!wanted('config')) return;
 
     console.log(
       `== config change → the new release serves through the router (grace period 30 s; median of ${ROUNDS}) ==`,
@@ -111,7 +130,9 @@ export async function benchRunLoop(api: Api, pusher: Pusher, port: number, netwo
     await api.delete(`/v2/apps/${app}/`);
     await forgetImages(app);
   }
+}
 
+async function benchSample(api: Api, pusher: Pusher, port: number): Promise<void> {
   console.log('== the Python sample (bundled buildpack; the README walks through it) ==');
   const sample = 'bench-python';
   await api.post('/v2/apps/', { id: sample });

@@ -29,6 +29,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 10);
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
+/**
+ * BENCH_ONLY=push,config,...: only these sections (startup, cli, push, config, sample, and load for
+ * the steady load and the router's throughput); all when unset. On a busy machine one section, run a
+ * few times, says more than one long run.
+ */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const wanted = (section: string): boolean => !ONLY || ONLY.includes(section);
 
 async function main(): Promise<void> {
   const base = await ensureBaseImage();
@@ -44,21 +51,26 @@ async function main(): Promise<void> {
       values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2' },
     });
 
-    console.log('== start-up (npm run serve → /healthz answers; median of 5) ==');
-    const start = await benchStartup(5);
-    console.log(
-      `core ${start.core.toFixed(0)} ms, bare node http server ${start.baseline.toFixed(0)} ms, ratio ${ratio(start.core, start.baseline)}`,
-    );
+    if (wanted('startup')) {
+      console.log('== start-up (npm run serve → /healthz answers; median of 5) ==');
+      const start = await benchStartup(5);
+      console.log(
+        `core ${start.core.toFixed(0)} ms, bare node http server ${start.baseline.toFixed(0)} ms, ratio ${ratio(start.core, start.baseline)}`,
+      );
+    }
 
-    console.log('== the deis CLI (the real binary, from its bundle; median of 15, against node -e 0) ==');
-    const cli = await benchCli(t.url, 'bench', 'secret-pw');
-    console.log(
-      `deis --version ${cli.version.toFixed(0)} ms (peak RSS ${(cli.rssKb / 1024).toFixed(0)} MB), deis apps ${cli.apps.toFixed(0)} ms, node -e 0 ${cli.baseline.toFixed(0)} ms; ratios ${ratio(cli.version, cli.baseline)} and ${ratio(cli.apps, cli.baseline)}`,
-    );
+    if (wanted('cli')) {
+      console.log('== the deis CLI (the real binary, from its bundle; median of 15, against node -e 0) ==');
+      const cli = await benchCli(t.url, 'bench', 'secret-pw');
+      console.log(
+        `deis --version ${cli.version.toFixed(0)} ms (peak RSS ${(cli.rssKb / 1024).toFixed(0)} MB), deis apps ${cli.apps.toFixed(0)} ms, node -e 0 ${cli.baseline.toFixed(0)} ms; ratios ${ratio(cli.version, cli.baseline)} and ${ratio(cli.apps, cli.baseline)}`,
+      );
+    }
 
     const pusher = new Pusher(t.core.builderPort, 'bench');
     await pusher.addKeyTo(api);
-    await benchRunLoop(api, pusher, port, INSTANCE);
+    await benchRunLoop(api, pusher, port, INSTANCE, wanted);
+    if (!wanted('load')) return;
 
     console.log(
       `== failed requests under steady load through ${ROUNDS} rounds of deploy, config, scale, rollback ==`,

@@ -22,17 +22,29 @@ interface Registration {
 const MAX_REQUEST = 4 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-function parseCall(line: string): (HookCall & { token: string }) | undefined {
+function parseCall(line: string): (HookCall & { token: string; plain: boolean }) | undefined {
   try {
-    const v = JSON.parse(line) as { token?: unknown; refs?: unknown; env?: unknown };
+    const v = JSON.parse(line) as { token?: unknown; refs?: unknown; env?: unknown; plain?: unknown };
     if (typeof v.token !== 'string' || typeof v.refs !== 'string') return undefined;
     const env: Record<string, string> = {};
     if (v.env && typeof v.env === 'object')
       for (const [k, val] of Object.entries(v.env)) if (typeof val === 'string') env[k] = val;
-    return { token: v.token, refs: v.refs, env };
+    return { token: v.token, refs: v.refs, env, plain: v.plain === true };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An answer for the bash hook, which reads lines and not JSON: each line of text is a space and the
+ * line (so no text, whatever it holds, reads as the end), the end is `D0` (accepted) or `D1`.
+ */
+function plainText(message: { line: string } | { done: true; ok: boolean }): string {
+  if ('done' in message) return message.ok ? 'D0\n' : 'D1\n';
+  return message.line
+    .split('\n')
+    .map((l) => ` ${l}\n`)
+    .join('');
 }
 
 export class HookBridge {
@@ -106,13 +118,13 @@ export class HookBridge {
       pending = [];
       pendingBytes = 0;
     };
-    const send = (message: object) => {
-      const text = JSON.stringify(message) + '\n';
+    const call = parseCall(line);
+    const send = (message: { line: string } | { done: true; ok: boolean }) => {
+      const text = call?.plain ? plainText(message) : JSON.stringify(message) + '\n';
       if (pending.length === 0) setImmediate(flush);
       pending.push(text);
       pendingBytes += text.length;
     };
-    const call = parseCall(line);
     const registration = call && this.registrations.get(call.token);
     if (!call || !registration) {
       send({ line: 'This push is not known to the builder; push again.' });

@@ -28,6 +28,8 @@ export interface GitSessionDeps {
   /** `<home>/repos`: the repositories, one per app uuid. */
   reposDir: string;
   hookScript: string;
+  /** The bash hook and the bash that runs it; without it, the Node hook (`hookScript`) runs. */
+  hookBash?: { bash: string; script: string };
   bridge: HookBridge;
   locks: PushLocks;
   build: Build;
@@ -165,6 +167,9 @@ export async function serveGit(
         [HOOK_ENV.port]: String(deps.bridge.port),
         [HOOK_ENV.node]: process.execPath,
         [HOOK_ENV.script]: deps.hookScript,
+        ...(deps.hookBash
+          ? { [HOOK_ENV.bash]: deps.hookBash.bash, [HOOK_ENV.bashScript]: deps.hookBash.script }
+          : {}),
         // Inside Electron, execPath is the Electron binary; this makes it behave as plain Node.
         ELECTRON_RUN_AS_NODE: '1',
       });

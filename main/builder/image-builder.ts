@@ -4,7 +4,8 @@ import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import { parseBuildpackUrl, redact } from '../contract/buildpack-url';
 import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
 import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
-import { hasFileAt, readFileAt } from './git';
+import { COMMIT_FILE_MAX_BYTES, DOCKERFILE_MAX_BYTES } from '../contract/limits';
+import { commitFiles, hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
 import type { StackPreparer } from './stack';
 import { BuildFailed, type BuildSpec, type BuiltImage } from './types';
@@ -34,6 +35,11 @@ export class ImageBuilder {
   }
 
   private async buildImage(spec: BuildSpec): Promise<BuiltImage> {
+    // The Procfile and the Dockerfile are read by one git process, after one listing of the commit.
+    await commitFiles(spec, spec.sha).prefetchTop({
+      Procfile: COMMIT_FILE_MAX_BYTES,
+      Dockerfile: DOCKERFILE_MAX_BYTES,
+    });
     // Read the Procfile first: an invalid one fails the push before any slow work.
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HookBridge } from './bridge';
 import { serveGit } from './git-session';
-import { PRE_RECEIVE_JS } from './hook-script';
+import { findBash, PRE_RECEIVE_BASH, PRE_RECEIVE_JS } from './hook-script';
 import { loadOrCreateHostKey } from './hostkey';
 import { PushLocks } from './locks';
 import { removeStaleQuarantines, repoKeys, repoPath, REPOS_DIR } from './repo';
@@ -21,6 +21,8 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
   const hostKey = loadOrCreateHostKey(builderDir);
   const hookScript = path.join(builderDir, 'pre-receive.cjs');
   fs.writeFileSync(hookScript, PRE_RECEIVE_JS);
+  const hookBash = path.join(builderDir, 'pre-receive.bash');
+  fs.writeFileSync(hookBash, PRE_RECEIVE_BASH);
 
   const reposDir = path.join(options.home, REPOS_DIR);
   // Nothing pushes yet: what a killed push left in any repo can go.
@@ -36,6 +38,7 @@ export async function startBuilder(options: BuilderOptions): Promise<Builder> {
   const deps = {
     reposDir,
     hookScript,
+    hookBash: findBash() ? { bash: findBash()!, script: hookBash } : undefined,
     bridge,
     locks: options.locks ?? new PushLocks(),
     build: options.build,

@@ -287,3 +287,11 @@ export const K8S_NAMESPACE_GONE_MS = 120_000;
 export const K8S_PUT_BACK_WAIT_MS = 30_000;
 /** Local image ids whose pushed digest is remembered, so a config change does not push again. */
 export const K8S_PUSHED_IMAGES = 256;
+// Builder reads of a pushed commit (issue 9): the files a build reads before it starts.
+
+/** Bytes of `git ls-tree -l` of a commit's top folder (about 40,000 names): a real app has tens; the listing is held while the push builds. */
+export const COMMIT_LISTING_MAX_BYTES = 4 * 1024 * 1024;
+/** A Procfile (or another top-level file the builder reads whole): real ones are a few lines; it is held in memory and parsed. */
+export const COMMIT_FILE_MAX_BYTES = 1024 * 1024;
+/** Commits whose listing and files the builder keeps once read: a push reads each a few times; four apps pushing at once still hit. */
+export const COMMIT_READERS_KEPT = 4;

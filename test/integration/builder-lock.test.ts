@@ -52,7 +52,7 @@ describe('the push lock', () => {
     await doomed.waitFor(/remote: step 2 of 100/);
     const build = h.builds.at(-1)!;
     expect(gitChildren().join('\n')).toMatch(
-      /receive-pack[\s\S]*pre-receive\.cjs|pre-receive\.cjs[\s\S]*receive-pack/,
+      /receive-pack[\s\S]*pre-receive\.(cjs|bash)|pre-receive\.(cjs|bash)[\s\S]*receive-pack/,
     );
     process.kill(-doomed.pid, 'SIGINT'); // Ctrl-C: the terminal signals git and its ssh alike
     const killedAt = Date.now();

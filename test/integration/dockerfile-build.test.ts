@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
-import { LABEL_APP, LABEL_APP_UUID, LABEL_INSTANCE } from '../../cluster/docker/labels';
+import { LABEL_APP, LABEL_APP_UUID, LABEL_INSTANCE, LABEL_ROLE } from '../../cluster/docker/labels';
 import type { BuildpackSettings } from '../../main/builder/buildpack-build';
 import { parseDockerfile, splitWords } from '../../main/builder/dockerfile/parse';
 import { processWord } from '../../main/builder/dockerfile/words';
@@ -328,6 +328,37 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
       [LABEL_INSTANCE]: INSTANCE,
     });
   });
+
+  it("refuses an app's LABEL that would claim another app's image; an app's own labels stay, ours come from the cache", async () => {
+    const claim =
+      /LABEL io\.deis-desktop\.app-uuid: names under io\.deis-desktop\. are set by Deis Desktop itself; choose another name/;
+    // Our labels are set before the app's instructions: a LABEL of its own naming the victim's uuid
+    // would otherwise make its image one the victim's builds may use, and the victim's of its own.
+    await refused({ Dockerfile: `${FROM}LABEL io.deis-desktop.app-uuid=${victimUuid}\n` }, claim);
+    await refused(
+      { Dockerfile: `${FROM}ARG K=io.deis-desktop.app-uuid\nLABEL team=web $K=${victimUuid}\n` },
+      claim,
+    );
+
+    const app = `df-labels-${process.pid}`;
+    const appUuid = randomUUID();
+    const dockerfile = `${FROM}LABEL team=web\nCOPY a.txt /a.txt\n`;
+    await build({ 'a.txt': 'one\n', Dockerfile: dockerfile }, { app, appUuid }).run();
+    const next = build({ 'a.txt': 'two\n', Dockerfile: dockerfile }, { app, appUuid });
+    const image = await next.run();
+    expect((await fileIn(image, '/a.txt')).content).toBe('two\n');
+    expect((await docker.getImage(image).inspect()).Config.Labels).toEqual({
+      [LABEL_INSTANCE]: INSTANCE,
+      [LABEL_ROLE]: 'image',
+      [LABEL_APP]: app,
+      [LABEL_APP_UUID]: appUuid,
+      team: 'web',
+    });
+    // The next push of the app does not redo the labelling step: the engine has it in its cache.
+    const step = next.b.lines.findIndex((l) => /^Step \d+\/\d+ : LABEL io\.deis-desktop\./.test(l));
+    expect(step, next.b.lines.join('\n')).toBeGreaterThan(0);
+    expect(next.b.lines[step + 1]).toMatch(/Using cache/);
+  }, 300_000);
 
   it("refuses a non-administrator's FROM / COPY --from of another app's image, by tag, alias, ID or prefix", async () => {
     const other = /built for another app; only an administrator's build may use it/;

@@ -1,12 +1,15 @@
 /** Builds real images from pushed commits: a Dockerfile app and a buildpack app, with the real engine. */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
 import { LABEL_INSTANCE } from '../../cluster/docker/labels';
+import { COMMIT_FILE_MAX_BYTES } from '../../main/contract/limits';
 import { ImageBuilder } from '../../main/builder/image-builder';
 import { DEFAULT_STACK_IMAGE } from '../../main/builder/stack';
 import { BuildFailed, type BuildSpec } from '../../main/builder/types';
-import { bareFrom, git, repoFromFixture } from '../support/git';
+import { bareFrom, git, repoFromFixture, repoFromFolder } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -93,12 +96,60 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
       dockerfile: true,
       procfile: {},
     });
-    // The engine builds the checked Dockerfile: the base pinned by ID, the app's labels added last.
+    // The engine builds the checked Dockerfile: the base pinned by ID, the app's labels right after it.
     expect(s.lines).toContain(
       `-----> FROM deis-desktop/stack:bookworm: the local image ${stackId.slice(0, 19)}`,
     );
-    expect(s.lines.join('\n')).toMatch(new RegExp(`Step 1/5 : FROM ${stackId}\n`));
+    expect(s.lines.join('\n')).toMatch(new RegExp(`Step 1/5 : FROM ${stackId}\nStep 2/5 : LABEL `));
     expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
+  }, 300_000);
+
+  it('reads the commit with one listing and one read of its Procfile and Dockerfile; a huge Procfile is refused', async () => {
+    // A git in front of the real one, noting each time the builder starts it.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-git-count-'));
+    const calls = path.join(bin, 'calls');
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(path.join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${real}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-ib-procfile-'));
+    fs.cpSync(path.resolve('test/fixtures/apps/dockerfile-app'), folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'Procfile'), 'worker: sleep 1000\n');
+    const { dir, sha } = repoFromFolder(folder);
+    const s: BuildSpec = {
+      app: 'df-reads',
+      appUuid: randomUUID(),
+      trusted: true,
+      sha,
+      repo: bareFrom(dir),
+      config: {},
+      output: { line: () => {} },
+    };
+    const path0 = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${path0}`;
+    try {
+      const built = await builder.build(s);
+      made.push(built.image);
+      expect(built.procfile).toEqual({ worker: 'sleep 1000' });
+      // Each git process costs a push tens of milliseconds: the listing, one read, the build context.
+      const started = fs.readFileSync(calls, 'utf8').trim().split('\n');
+      expect(started.map((c) => c.split(' ').find((w) => !w.startsWith('-') && !w.includes('/')))).toEqual([
+        'ls-tree',
+        'cat-file',
+        'archive',
+      ]);
+    } finally {
+      process.env.PATH = path0;
+    }
+
+    // Over the limit, it is refused before it is read.
+    fs.writeFileSync(path.join(folder, 'Procfile'), `web: ${'x'.repeat(COMMIT_FILE_MAX_BYTES)}\n`);
+    const big = repoFromFolder(folder);
+    await expect(builder.build({ ...s, sha: big.sha, repo: bareFrom(big.dir) })).rejects.toThrow(
+      'The Procfile is larger than 1024 KiB; make it smaller.',
+    );
+    fs.rmSync(bin, { recursive: true, force: true });
+    fs.rmSync(folder, { recursive: true, force: true });
   }, 300_000);
 
   it('builds a buildpack app with the bundled Node.js buildpack and its default web process', async () => {

@@ -191,9 +191,9 @@ describe('planning a build (no image lookups: FROM scratch and stages)', () => {
     const plan = await planBuild('FROM scratch\nADD --chown=1:2 a.tar http://h/f.txt /d/\n', ctx());
     expect(plan.render(new Map([[0, 'f.txt']]), 'sha256:' + 'f'.repeat(64)).split('\n')).toEqual([
       'FROM scratch',
+      expect.stringMatching(/^LABEL io\.deis-desktop\.instance=i /),
       'ADD --chown=1:2 a.tar /d/',
       `COPY --from=sha256:${'f'.repeat(64)} --chown=1:2 /0/f.txt /d/`,
-      expect.stringMatching(/^LABEL io\.deis-desktop\.instance=i /),
       '',
     ]);
   });
@@ -228,10 +228,53 @@ describe('planning a build (no image lookups: FROM scratch and stages)', () => {
       // Docker reads the first JSON value and ignores what follows it: "/d/" is not an argument.
       'COPY ["a b","$x"]',
       'FROM b',
+      expect.stringMatching(/^LABEL /),
       'COPY --from=0 c d',
       'ONBUILD COPY ["x","y"]',
-      expect.stringMatching(/^LABEL /),
       '',
     ]);
+  });
+
+  it("puts our labels right after the last stage's FROM, where the engine's cache keeps them", async () => {
+    const plan = await planBuild('FROM scratch AS one\nRUN a\nFROM one\nLABEL team=web\nCOPY x /x\n', ctx());
+    expect(plan.render(new Map(), '').split('\n')).toEqual([
+      'FROM scratch AS one',
+      'RUN a',
+      'FROM one',
+      'LABEL io.deis-desktop.instance=i io.deis-desktop.role=image io.deis-desktop.app=a io.deis-desktop.app-uuid=u',
+      'LABEL team=web',
+      'COPY x /x',
+      '',
+    ]);
+  });
+
+  it('refuses LABELs of the app that use our names, however they are written', async () => {
+    const ours =
+      /LABEL io\.deis-desktop\.app-uuid: names under io\.deis-desktop\. are set by Deis Desktop itself/i;
+    for (const text of [
+      'FROM scratch\nLABEL io.deis-desktop.app-uuid=other\n',
+      'FROM scratch\nLABEL team=web "io.deis-desktop.app-uuid"=other\n',
+      'FROM scratch\nLABEL io.deis-desktop.app-uuid other\n',
+      'FROM scratch\nARG K=io.deis-desktop.app-uuid\nLABEL $K=other\n',
+      'FROM scratch\nENV P=io.deis-desktop\nLABEL ${P}.app-uuid=other\n',
+      'FROM scratch\nLABEL IO.Deis-Desktop.App-Uuid=other\n',
+      // An earlier stage is not the image that is tagged, but no stage may claim our names.
+      'FROM scratch AS one\nLABEL io.deis-desktop.app-uuid=other\nFROM scratch\n',
+    ])
+      await expect(planBuild(text, ctx()), text).rejects.toThrow(ours);
+    await expect(planBuild('FROM scratch\nLABEL io.deis-desktop.role=process\n', ctx())).rejects.toThrow(
+      /io\.deis-desktop\.role: names under io\.deis-desktop\./,
+    );
+    // Build args (config values, when the app enables them) are expanded as the engine does.
+    await expect(
+      planBuild('FROM scratch\nARG K\nLABEL $K=x\n', ctx({ K: 'io.deis-desktop.app-uuid' })),
+    ).rejects.toThrow(ours);
+    // Other names, and our prefix in a value, are the app's to use.
+    await expect(
+      planBuild(
+        'FROM scratch\nLABEL org.opencontainers.image.source=io.deis-desktop.app-uuid team=web\n',
+        ctx(),
+      ),
+    ).resolves.toBeDefined();
   });
 });

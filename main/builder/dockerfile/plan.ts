@@ -33,6 +33,9 @@ import { literalWord, processWord, UNKNOWN, WordError, type Budget, type Lookup 
 
 type Value = string | typeof UNKNOWN;
 
+/** The prefix of the labels Deis Desktop puts on what it creates (cluster/docker/labels.ts). */
+const OUR_LABELS = 'io.deis-desktop.';
+
 /** What a build may use of the engine and who asks. */
 export interface PlanContext {
   docker: Docker;
@@ -125,6 +128,8 @@ export async function planBuild(text: string, ctx: PlanContext): Promise<Plan> {
 class Planner {
   private readonly budget: Budget = { left: DOCKERFILE_MAX_EXPANDED_CHARS };
   private readonly pieces: Piece[] = [];
+  /** Where the last stage's instructions begin (just after its FROM): our labels go there. */
+  private lastStageAt = 0;
   private readonly remotes: RemoteSource[] = [];
   private readonly stages: Stage[] = [];
   private readonly images = new Map<string, Promise<ImageInfo | undefined>>();
@@ -168,7 +173,11 @@ class Planner {
       await this.dispatch(stage, ins, { emit: true, parseEscape: df.escape });
     }
     if (!stage) refuse('the Dockerfile has no FROM instruction');
-    this.pieces.push(this.labels());
+    // Right after the tagged stage's FROM (whose ONBUILD triggers the engine runs as part of it),
+    // not at the end: there the step follows the app's own changes, so the engine redoes it on every
+    // push (a container and a commit); here its parent is the base image, and it comes from the cache.
+    // The app's own LABELs cannot undo it: they may not use our names (see `label`).
+    this.pieces.splice(this.lastStageAt, 0, this.labels());
     const pieces = this.pieces;
     return {
       remotes: this.remotes,
@@ -318,6 +327,7 @@ class Planner {
     this.pieces.push(
       `FROM ${platform ? `--platform=${platform} ` : ''}${written}${name ? ` AS ${name}` : ''}`,
     );
+    this.lastStageAt = this.pieces.length;
 
     const triggers = stage.onBuild;
     stage.onBuild = [];
@@ -501,10 +511,39 @@ class Planner {
       case 'onbuild':
         emit(this.onbuild(stage, ins));
         return;
+      case 'label':
+        // A base image's trigger runs as part of FROM, before our labels are set: only the app's own
+        // LABELs could overwrite them.
+        if (!how.trigger) this.label(lookup, ins, how.parseEscape);
+        emit(this.verbatim(ins));
+        return;
       case 'from':
         return refuse('FROM cannot be used here', ins);
       default:
         emit(this.verbatim(ins));
+    }
+  }
+
+  /**
+   * The app's own LABEL: its names, as the engine will expand them, must not be ours. Our labels say
+   * which app and instance an image belongs to (the uuid decides which builds may use it), and they
+   * are set before the app's instructions, so a LABEL of the app's could otherwise claim another app.
+   */
+  private label(lookup: Lookup, ins: Instruction, escape: string): void {
+    let pairs: [string, string][];
+    try {
+      pairs = envPairs(ins.args, escape, ins.startLine);
+    } catch (err) {
+      if (err instanceof DockerfileError) refuse(err.message.replace(/^ENV/, 'LABEL'), ins);
+      throw err;
+    }
+    for (const [raw] of pairs) {
+      const key = this.certain(raw, lookup, ins, 'LABEL');
+      if (key.toLowerCase().startsWith(OUR_LABELS))
+        refuse(
+          `LABEL ${key}: names under ${OUR_LABELS} are set by Deis Desktop itself; choose another name`,
+          ins,
+        );
     }
   }
 
