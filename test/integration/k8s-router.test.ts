@@ -320,6 +320,59 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
     expect(other.cn).toBe('fallback.invalid');
   });
 
+  it('rolls the router pod over (a new image or nginx.conf) without refusing a connection', async () => {
+    await router.apply([route()]);
+    const ns = `${instance}-router`;
+    const before = (await kube.core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata!.name!);
+    // Fresh connections (each one balanced anew by kube-proxy) and keep-alive ones, measured apart.
+    const fresh: string[] = [];
+    const kept: string[] = [];
+    let ok = 0;
+    let running = true;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const loop = async (failures: string[], via?: http.Agent) => {
+      while (running) {
+        try {
+          const r = await get(router.url, HOST, via);
+          if (r.status === 200) ok++;
+          else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    };
+    const loops = [loop(fresh), loop(fresh), loop(kept, agent), loop(kept, agent)];
+    try {
+      // What a changed image or nginx.conf does to the Deployment: a new pod template.
+      await kube.apps.patchNamespacedDeployment(
+        {
+          name: 'deis-router',
+          namespace: ns,
+          body: { spec: { template: { metadata: { annotations: { 'test/rolled': String(Date.now()) } } } } },
+        },
+        kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.StrategicMergePatch),
+      );
+      await eventually('the old router pod to be gone and a new one ready', async () => {
+        const pods = (await kube.core.listNamespacedPod({ namespace: ns })).items;
+        const gone = !pods.some((p) => before.includes(p.metadata!.name!));
+        const ready = pods.some((p) =>
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return gone && ready ? true : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+    }
+    log(
+      `rollover: ${ok} answered; fresh connections failed ${fresh.length}, keep-alive ones ${kept.length} (${[...new Set(kept)].join('; ')})`,
+    );
+    expect(fresh).toEqual([]);
+    expect((await get(router.url, HOST)).status).toBe(200);
+  }, 180_000);
+
   it('hands a new router pod its tables, and a new core reads them back', async () => {
     await router.apply([route({ upstreams: [pods.b.peer] })]);
     const before = await kube.core.listNamespacedPod({ namespace: `${instance}-router` });
