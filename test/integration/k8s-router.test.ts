@@ -352,13 +352,18 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
         },
         kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.StrategicMergePatch),
       );
-      await eventually('the old router pod to be gone and a new one ready', async () => {
+      // The old pod has left once its container has stopped (the pod object lingers on 1.20).
+      await eventually('the old router pod to stop and a new one to be ready', async () => {
         const pods = (await kube.core.listNamespacedPod({ namespace: ns })).items;
-        const gone = !pods.some((p) => before.includes(p.metadata!.name!));
-        const ready = pods.some((p) =>
-          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        const stopped = pods
+          .filter((p) => before.includes(p.metadata!.name!))
+          .every((p) => !p.status?.containerStatuses?.[0]?.state?.running);
+        const ready = pods.some(
+          (p) =>
+            !before.includes(p.metadata!.name!) &&
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
         );
-        return gone && ready ? true : undefined;
+        return stopped && ready ? true : undefined;
       });
       await new Promise((r) => setTimeout(r, 500));
     } finally {
@@ -376,8 +381,10 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
   it('hands a new router pod its tables, and a new core reads them back', async () => {
     await router.apply([route({ upstreams: [pods.b.peer] })]);
     const before = await kube.core.listNamespacedPod({ namespace: `${instance}-router` });
-    expect(before.items).toHaveLength(1);
-    const old = before.items[0]!.metadata!.name!;
+    // (A pod of the rollover may still be listed as terminating.)
+    const live = before.items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(live).toHaveLength(1);
+    const old = live[0]!.metadata!.name!;
     await kube.core.deleteNamespacedPod({ name: old, namespace: `${instance}-router` });
     // The replacement is ready only once it holds the tables: the first answer is the app's.
     const first = await eventually('the new router pod to answer', async () => {
@@ -385,6 +392,7 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
       const fresh = list.items.find(
         (p) =>
           p.metadata?.name !== old &&
+          !p.metadata?.deletionTimestamp &&
           p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       );
       if (!fresh) return undefined;
@@ -399,5 +407,32 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
     await router.ensure(() => undefined);
     expect(router.backends().get('alpha')).toEqual([pods.b.peer]);
     expect((await get(router.url, HOST)).status).toBe(200);
+  }, 180_000);
+
+  it('takes a fixed nodePort when asked, and says which setting to change when the cluster refuses one', async () => {
+    const taken = router.publicPort;
+    const clash = new KubeRouter(kube, docker, { ...options, port: taken, tlsPort: taken });
+    await expect(clash.ensure(() => undefined)).rejects.toThrow(
+      /^The cluster refused the router's port .*; set DEIS_ROUTER_PORT and DEIS_ROUTER_TLS_PORT to free ports in the cluster's NodePort range/,
+    );
+    clash.close();
+
+    const used = new Set(
+      (await kube.core.listServiceForAllNamespaces()).items.flatMap((svc) =>
+        (svc.spec?.ports ?? []).map((p) => p.nodePort ?? 0),
+      ),
+    );
+    let free = 30000 + (process.pid % 2700);
+    while (used.has(free)) free++;
+    router.close();
+    router = new KubeRouter(kube, docker, { ...options, port: free });
+    await router.ensure(() => undefined);
+    expect(router.publicPort).toBe(free);
+    expect(router.url).toBe(`http://127.0.0.1:${free}`);
+    const r = await eventually('the fixed port to answer', async () => {
+      const reply = await get(router.url, HOST);
+      return reply.status === 200 ? reply : undefined;
+    });
+    expect(answer(r)).toBe(pods.b.name);
   }, 180_000);
 });
