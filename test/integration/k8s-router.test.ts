@@ -435,4 +435,34 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
     });
     expect(answer(r)).toBe(pods.b.name);
   }, 180_000);
+
+  it('keeps the status port (the tables) out of reach of the pod network', async () => {
+    const [pod] = (await kube.core.listNamespacedPod({ namespace: `${instance}-router` })).items.filter(
+      (p) => !p.metadata?.deletionTimestamp && p.status?.podIP,
+    );
+    // The host is on the pod network here, as every app pod is: nginx answers 80, but 81 only on loopback.
+    const ip = pod!.status!.podIP!;
+    expect((await get(`http://${ip}:80/`, 'nobody.invalid')).status).toBe(404);
+    await expect(get(`http://${ip}:81/backends`, '127.0.0.1')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('refuses a router namespace that is not its own, saying what to do', async () => {
+    const other = `${instance}x`;
+    await kube.core.createNamespace({ body: { metadata: { name: `${other}-router` } } });
+    try {
+      const intruder = new KubeRouter(kube, docker, { ...options, instance: other });
+      await expect(intruder.ensure(() => undefined)).rejects.toThrow(
+        `The namespace ${other}-router on the cluster is not this Deis Desktop's router's; remove it, or set DEIS_INSTANCE to another name.`,
+      );
+      intruder.close();
+      // Nothing was put into it.
+      expect(
+        (await kube.core.listNamespacedSecret({ namespace: `${other}-router` })).items.filter(
+          (x) => x.type !== 'kubernetes.io/service-account-token',
+        ),
+      ).toEqual([]);
+    } finally {
+      await kube.core.deleteNamespace({ name: `${other}-router` }).catch(() => undefined);
+    }
+  });
 });

@@ -115,16 +115,19 @@ export class StatusChannel {
         callback(err);
       },
     });
+    // Until the connection listens, an error (the kubelet's sentence below) must not go unheard.
+    stream.on('error', () => undefined);
     const output = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        stream.push(chunk);
+        if (!stream.destroyed) stream.push(chunk);
         callback();
       },
     });
     // The error channel carries a sentence when the kubelet cannot reach the port.
     const errors = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        if (chunk.length > 0) stream.destroy(new Error(chunk.toString('utf8', 0, 512).trim()));
+        if (chunk.length > 0 && !stream.destroyed)
+          stream.destroy(new Error(chunk.toString('utf8', 0, 512).trim()));
         callback();
       },
     });
@@ -138,6 +141,10 @@ export class StatusChannel {
       input,
     )) as unknown as Closable;
     held.socket = socket;
+    if (stream.destroyed) {
+      socket.close();
+      throw new Error(`the port-forward to ${this.pod} failed as it opened`);
+    }
     socket.on('close', () => stream.destroy());
     // A connection left open never keeps the core's process alive (ws keeps its socket here).
     socket._socket?.unref?.();
