@@ -15,6 +15,7 @@
  * are refused from the moment it leaves the Service until its replacement is ready (seconds; the
  * core hands it the tables as soon as it runs). Requests it was serving finish.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type Docker from 'dockerode';
 import type * as k8s from '@kubernetes/client-node';
@@ -150,14 +151,14 @@ export class KubeRouter {
         pullSecretObject(instance, this.namespace, this.options.registry).data?.['.dockerconfigjson'],
       (name) => this.kube.core.readNamespacedSecret({ name, namespace: this.namespace }),
     );
-    const existing = await orMissing(
-      this.kube.apps.readNamespacedDeployment({ name: ROUTER_NAME, namespace: this.namespace }),
+    const existing = await this.call('read the router', () =>
+      orMissing(this.kube.apps.readNamespacedDeployment({ name: ROUTER_NAME, namespace: this.namespace })),
     );
     const image = await this.image(existing, progress);
     await this.ensureService();
     const hash = await this.ensureConfig();
     const wanted = deploymentObject(instance, this.namespace, image.remote, image.local, hash);
-    const fingerprint = configHash({ nginxConf: JSON.stringify(wanted.spec), fallback: image.remote });
+    const fingerprint = createHash('sha256').update(JSON.stringify(wanted.spec)).digest('hex').slice(0, 16);
     wanted.metadata!.annotations![ANNOTATION_SPEC] = fingerprint;
     if (!existing) {
       progress({ kind: 'step', message: `Starting the router in the namespace ${this.namespace}` });
