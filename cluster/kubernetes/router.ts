@@ -151,9 +151,7 @@ export class KubeRouter {
         pullSecretObject(instance, this.namespace, this.options.registry).data?.['.dockerconfigjson'],
       (name) => this.kube.core.readNamespacedSecret({ name, namespace: this.namespace }),
     );
-    const existing = await this.call('read the router', () =>
-      orMissing(this.kube.apps.readNamespacedDeployment({ name: ROUTER_NAME, namespace: this.namespace })),
-    );
+    const existing = await this.currentDeployment(progress);
     const image = await this.image(existing, progress);
     await this.ensureService();
     const hash = await this.ensureConfig();
@@ -292,6 +290,24 @@ export class KubeRouter {
         progress({ kind: 'step', message: `Waiting for the old namespace ${this.namespace} to be deleted` });
       told = true;
       await sleep(1000);
+    }
+  }
+
+  /** The router's Deployment, once one being deleted is gone (then: none). */
+  private async currentDeployment(progress: Progress): Promise<k8s.V1Deployment | undefined> {
+    const deadline = Date.now() + KUBE_ROUTER_START_MS;
+    for (let told = false; ; told = true) {
+      const current = await this.call('read the router', () =>
+        orMissing(this.kube.apps.readNamespacedDeployment({ name: ROUTER_NAME, namespace: this.namespace })),
+      );
+      if (!current?.metadata?.deletionTimestamp) return current;
+      if (Date.now() > deadline)
+        throw new TargetError(
+          'setup',
+          `The router's old Deployment in ${this.namespace} is still being deleted; try again when it is gone.`,
+        );
+      if (!told) progress({ kind: 'step', message: 'Waiting for the removed router to be gone' });
+      await sleep(500);
     }
   }
 
@@ -596,7 +612,12 @@ export class KubeRouter {
     if (!live()) await this.refreshPods();
     // Between a router pod's leaving and its replacement's start: wait for the replacement.
     if (!live()) {
-      await this.waitForPod(() => undefined);
+      const deployment = await this.call('read the router', () =>
+        orMissing(this.kube.apps.readNamespacedDeployment({ name: ROUTER_NAME, namespace: this.namespace })),
+      );
+      // Someone removed the router: bring it back (it gets these tables as it starts).
+      if (!deployment || deployment.metadata?.deletionTimestamp) await this.ensure(() => undefined);
+      else await this.waitForPod(() => undefined);
       await this.refreshPods();
     }
     try {

@@ -271,8 +271,8 @@ export const KUBE_ROUTER_START_MS = 300_000;
 export const KUBE_ROUTER_ANSWER_MS = 15_000;
 /** How long the core waits for a deleted router namespace to be gone before making it again: namespaces take 10-60 s to delete on 1.20. */
 export const KUBE_ROUTER_NAMESPACE_WAIT_MS = 180_000;
-/** A router pod that is leaving keeps accepting this long (preStop) so every node's kube-proxy has stopped sending it new connections before nginx quits. */
-export const KUBE_ROUTER_ENDPOINT_DELAY_SECONDS = 5;
+/** A router pod that is leaving keeps accepting this long (preStop) so every node's kube-proxy has stopped sending it new connections before nginx quits: 5 s left one new connection in thousands hanging on a busy 2-core test machine. */
+export const KUBE_ROUTER_ENDPOINT_DELAY_SECONDS = 10;
 /** ...then nginx finishes the requests it was serving for at most this long (the rest of the termination grace). */
 export const KUBE_ROUTER_DRAIN_SECONDS = 60;
 /** After the watch of router pods ends (the API server closes watches every few minutes, or fails), it is made again after this pause. */

@@ -465,4 +465,23 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
       await kube.core.deleteNamespace({ name: `${other}-router` }).catch(() => undefined);
     }
   });
+
+  it('brings back a router someone removed when it next routes', async () => {
+    const ns = `${instance}-router`;
+    await kube.apps.deleteNamespacedDeployment({
+      name: 'deis-router',
+      namespace: ns,
+      propagationPolicy: 'Foreground',
+    });
+    await eventually('the router pods to stop', async () => {
+      const pods = (await kube.core.listNamespacedPod({ namespace: ns })).items;
+      return pods.every((p) => !p.status?.containerStatuses?.[0]?.state?.running) ? true : undefined;
+    });
+    await router.apply([route({ upstreams: [pods.a.peer] })]);
+    const r = await eventually('the router to answer again', async () => {
+      const reply = await get(router.url, HOST);
+      return reply.status === 200 ? reply : undefined;
+    });
+    expect(answer(r)).toBe(pods.a.name);
+  }, 240_000);
 });
