@@ -295,3 +295,27 @@ export const COMMIT_LISTING_MAX_BYTES = 4 * 1024 * 1024;
 export const COMMIT_FILE_MAX_BYTES = 1024 * 1024;
 /** Commits whose listing and files the builder keeps once read: a push reads each a few times; four apps pushing at once still hit. */
 export const COMMIT_READERS_KEPT = 4;
+// Kubernetes router (issue 11): the router's pod on a cluster and the core's port-forward to its
+// status port.
+// ---------------------------------------------------------------------------------------------
+
+/** One request on the router pod's status port (a table replaced or a count read), connect included: a switch takes milliseconds; a pod that does not answer in 5 s is not serving either. */
+export const KUBE_ROUTER_STATUS_REQUEST_MS = 5_000;
+/** The kept-open port-forward is closed after this long unused: well below nginx's keepalive_timeout (65 s), so the core never writes into a connection nginx has just closed. */
+export const KUBE_ROUTER_STATUS_IDLE_MS = 30_000;
+/** A table read back from a router pod: the status port takes bodies up to 16 MiB (client_max_body_size), so no table it holds is larger. */
+export const KUBE_ROUTER_TABLE_BYTES = 16 * 1024 * 1024;
+/** How long the core waits for the router pod to run (scheduled, image pulled from the registry, nginx started): a first pull of the ~100 MB image on a busy node takes a minute or two. */
+export const KUBE_ROUTER_START_MS = 300_000;
+/** Once the router pod is ready, how long the core tries its address from this machine before saying it does not answer (kube-proxy opens a NodePort within a second or two). */
+export const KUBE_ROUTER_ANSWER_MS = 15_000;
+/** How long the core waits for a deleted router namespace to be gone before making it again: namespaces take 10-60 s to delete on 1.20. */
+export const KUBE_ROUTER_NAMESPACE_WAIT_MS = 180_000;
+/** A router pod that is leaving keeps accepting this long (preStop) so every node's kube-proxy has stopped sending it new connections before nginx quits: 5 s left one new connection in thousands hanging on a busy 2-core test machine. */
+export const KUBE_ROUTER_ENDPOINT_DELAY_SECONDS = 10;
+/** ...then nginx finishes the requests it was serving for at most this long (the rest of the termination grace). */
+export const KUBE_ROUTER_DRAIN_SECONDS = 60;
+/** After the watch of router pods ends (the API server closes watches every few minutes, or fails), it is made again after this pause. */
+export const KUBE_ROUTER_WATCH_RETRY_MS = 1_000;
+/** Router pods the core keeps tables in: one, two during a rolling update; more is not ours, and is not fed. */
+export const KUBE_ROUTER_MAX_PODS = 8;

@@ -20,18 +20,29 @@ interface Pending {
   reject(err: Error): void;
 }
 
-class Connection {
+/** One HTTP/1.1 connection to the status port over any byte stream (also used by the Kubernetes router). */
+export class Connection {
   private buffered = Buffer.alloc(0);
   private pending: Pending | undefined;
   closed = false;
 
   constructor(private readonly stream: Duplex) {}
 
+  /** Reads answers from a Docker exec's multiplexed stream. */
   attach(docker: Docker): void {
     const out = new PassThrough();
     const err = new PassThrough();
     err.resume();
     docker.modem.demuxStream(this.stream, out, err);
+    this.listen(out);
+  }
+
+  /** Reads answers straight from the stream (a byte stream of its own, such as a port-forward). */
+  attachRaw(): void {
+    this.listen(this.stream);
+  }
+
+  private listen(out: NodeJS.ReadableStream): void {
     out.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       if (this.buffered.length > MAX_ROUTER_STATUS_REPLY_BYTES)
