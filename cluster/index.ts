@@ -3,13 +3,16 @@
  * (DEIS_TARGET=kubernetes), or an in-memory fake for tests of the API that need no engine
  * (DEIS_TARGET=fake).
  */
-import type { LocalAuthority } from '../main/tls/authority';
+import path from 'node:path';
 import { DockerTarget } from './docker/docker-target';
 import { FakeTarget } from './fake/fake-target';
 import type { KubeSettings } from './kubernetes/client';
 import { KubernetesTarget } from './kubernetes/kubernetes-target';
 import type { TargetRegistry } from './kubernetes/push';
 import type { KubeRouterFactory } from './kubernetes/router-hook';
+import { KubeRouter } from './kubernetes/router';
+import { dockerEngine } from './docker/engine';
+import { LocalAuthority } from '../main/tls/authority';
 import type { Target } from './target';
 
 export type TargetKind = 'docker' | 'fake' | 'kubernetes';
@@ -62,8 +65,31 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         kube: settings.kubernetes.kube,
         registry: settings.kubernetes.registry,
         keepOrphans: settings.keepOrphans,
-        router: settings.kubeRouter,
+        router: settings.kubeRouter ?? clusterRouter(settings, settings.kubernetes.registry),
         home: settings.home,
       });
   }
+}
+
+/**
+ * The router inside the cluster: the Docker target's router image, config and tables. The cluster
+ * picks its NodePorts (the 127.0.0.1 ports of DEIS_ROUTER_PORT are not NodePorts) and keeps them
+ * across restarts; HTTPS names under the platform domain get the local authority's leaves, as on Docker.
+ */
+function clusterRouter(settings: TargetSettings, registry: TargetRegistry): KubeRouterFactory {
+  return (kube, instance) => {
+    const { platformDomain } = settings;
+    const authority = (settings.authority ??= LocalAuthority.open(
+      path.join(settings.home, 'tls'),
+      platformDomain,
+    ));
+    return new KubeRouter(kube, dockerEngine(), {
+      instance,
+      base: settings.routerBase,
+      registry,
+      platformDomain,
+      localCertificates: (host) => (authority.covers(host) ? authority.leaf(host) : undefined),
+      fallbackCertificate: authority.leaf(platformDomain),
+    });
+  };
 }

@@ -15,8 +15,8 @@ export interface KubeRouterLike {
   ensure(progress: Progress): Promise<void>;
   /** Replaces the routing table; resolves when the router uses it. */
   apply(routes: RouteEntry[]): Promise<void>;
-  /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished, or after `ms`. */
-  drained(peers: string[], ms: number): Promise<void>;
+  /** Resolves when requests given to these `ip:port`s (now out of rotation) have finished, or after `ms` (true: drained, if the router can tell). */
+  drained(peers: string[], ms: number): Promise<boolean | void>;
   /** What the router sends each app's requests to now (app → `ip:port`s), as it was found. */
   backends(): Map<string, string[]>;
   close(): void;

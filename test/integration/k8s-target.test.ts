@@ -19,7 +19,7 @@ import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images'
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
 import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { freePort } from '../support/run-stage';
+import { freePort, Load, viaRouter } from '../support/run-stage';
 import type { KubernetesSettings } from '../../main/settings';
 import { connectKube } from '../../cluster/kubernetes/client';
 import {
@@ -131,6 +131,7 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   let pusher: Pusher;
   let work: string;
   let kubectl: Kubectl;
+  let routerPort = 0;
 
   const pods = async (): Promise<KPod[]> =>
     (await kubectl.json<{ items: KPod[] }>(['-n', APP, 'get', 'pods', '-l', `app=${APP}`, '-o', 'json']))
@@ -191,8 +192,13 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   afterAll(async () => {
     await t?.stop();
     pusher?.remove();
-    if (kubectl)
+    if (kubectl) {
       await kubectl(['delete', 'namespace', APP, '--ignore-not-found', '--wait=false']).catch(() => '');
+      // The router's namespace too.
+      await kubectl(['delete', 'namespace', '-l', `deis-desktop/instance=${instance}`, '--wait=false']).catch(
+        () => '',
+      );
+    }
     await cluster?.release();
   });
 
@@ -256,10 +262,17 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
       Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
     );
     expect(env).toMatchObject({ PORT: '5000', DEIS_APP: APP, WORKFLOW_RELEASE: `v${release.version}` });
-    // The router gets the ready pod's address; no router runs here yet, so there is no router URL.
+    // The router in the cluster gets the ready pod's address, and the app answers through it.
     expect(upstreams()).toEqual(await readyAddresses());
     expect(upstreams()).toHaveLength(1);
-    expect((await owner.get('/v2/desktop/info/')).body).toMatchObject({ router_url: '' });
+    const info = (await owner.get('/v2/desktop/info/')).body as { router_url: string };
+    expect(info.router_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    routerPort = Number(new URL(info.router_url).port);
+    expect(await viaRouter(routerPort, `${APP}.localhost`)).toEqual({
+      status: 200,
+      body: `v${release.version} hello\n`,
+    });
+    expect((await viaRouter(routerPort, 'nobody.localhost')).status).toBe(404);
   }, 600_000);
 
   it('rolls out a config change as a new release, and the old pod goes', async () => {
@@ -448,6 +461,26 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     await serving(`v${release.version} hello\n`);
   }, 300_000);
 
+  it('drops no request through the router over 10 rounds of config change, scale-down and rollback', async () => {
+    await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 2 });
+    const load = new Load(routerPort, `${APP}.localhost`, 4);
+    try {
+      for (let round = 1; round <= 10; round++) {
+        const config = await owner.post(`/v2/apps/${APP}/config/`, { values: { ROUND: String(round) } });
+        expect(config.status, config.text).toBe(201);
+        expect((await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 1 })).status).toBe(204);
+        expect((await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 2 })).status).toBe(204);
+        const back = await owner.post(`/v2/apps/${APP}/releases/rollback/`, {});
+        expect(back.status, back.text).toBe(201);
+      }
+    } finally {
+      await load.stop();
+    }
+    console.log(`k8s-target: ${load.ok} requests through the router, ${load.failures.length} failed`);
+    expect(load.failures).toEqual([]);
+    expect(load.ok).toBeGreaterThan(100);
+  }, 900_000);
+
   it('destroy removes the namespace', async () => {
     const r = await owner.delete(`/v2/apps/${APP}/`);
     expect(r.status, r.text).toBe(204);
@@ -466,8 +499,16 @@ describe.skipIf(!cluster)('a core killed in the middle of a rollout', () => {
 
   afterAll(async () => {
     await core?.kill();
-    if (kubectl)
+    if (kubectl) {
       await kubectl(['delete', 'namespace', APP, '--ignore-not-found', '--wait=false']).catch(() => '');
+      await kubectl([
+        'delete',
+        'namespace',
+        '-l',
+        `deis-desktop/instance=${killInstance}`,
+        '--wait=false',
+      ]).catch(() => '');
+    }
     if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
