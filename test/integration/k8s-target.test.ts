@@ -178,7 +178,13 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   beforeAll(async () => {
     await ensureBaseImage();
     kubectl = kubectlFor(cluster!.kubeconfig);
-    t = await startTestCore({ target: 'kubernetes', kubernetes: settings(cluster!), instance, log });
+    t = await startTestCore({
+      target: 'kubernetes',
+      kubernetes: settings(cluster!),
+      instance,
+      routerBase: BASE_IMAGE,
+      log,
+    });
     owner = await new Api(t.url).register('owner');
     pusher = new Pusher(t.core.builderPort, 'owner');
     await pusher.addKeyTo(owner);
@@ -466,11 +472,12 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     const load = new Load(routerPort, `${APP}.localhost`, 4);
     try {
       for (let round = 1; round <= 10; round++) {
+        const before = await good();
         const config = await owner.post(`/v2/apps/${APP}/config/`, { values: { ROUND: String(round) } });
         expect(config.status, config.text).toBe(201);
         expect((await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 1 })).status).toBe(204);
         expect((await owner.post(`/v2/apps/${APP}/scale/`, { cmd: 2 })).status).toBe(204);
-        const back = await owner.post(`/v2/apps/${APP}/releases/rollback/`, {});
+        const back = await owner.post(`/v2/apps/${APP}/releases/rollback/`, { version: before.version });
         expect(back.status, back.text).toBe(201);
       }
     } finally {
