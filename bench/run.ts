@@ -17,6 +17,7 @@ import {
 import { Pusher } from '../test/support/push';
 import { benchCli } from './cli';
 import { benchFirstPush } from './first-push';
+import { benchKubernetes } from './kubernetes';
 import { forgetImages } from './deploy-latency';
 import { benchRunLoop } from './run-loop';
 import { benchStartup } from './startup';
@@ -30,7 +31,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 10);
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 /**
- * BENCH_ONLY=push,config,...: only these sections (startup, cli, push, config, sample, and load for
+ * BENCH_ONLY=push,config,...: only these sections (startup, cli, push, config, sample, kubernetes, and load for
  * the steady load and the router's throughput); all when unset. On a busy machine one section, run a
  * few times, says more than one long run.
  */
@@ -158,7 +159,15 @@ async function firstPush(): Promise<void> {
   );
 }
 
+/** The Kubernetes target, on the test cluster when there is one (it says why it skips otherwise). */
+async function kubernetes(): Promise<void> {
+  if (!wanted('kubernetes')) return;
+  console.log('== the Kubernetes target (test cluster): warm push, and steady load through rollouts ==');
+  await benchKubernetes();
+}
+
 main()
+  .then(kubernetes)
   .then(firstPush)
   .catch((err: unknown) => {
     console.error(err);
