@@ -17,9 +17,12 @@ const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPor
 /** Every address a user needs, once, at startup. */
 function addresses(core: Core, domain: string, ui: boolean): string[] {
   const host = new URL(core.apiUrl).hostname;
-  const router = core.settings.routerPort
-    ? `http://<app>.${domain}:${core.settings.routerPort}`
-    : `http://<app>.${domain}:<port> (the port is printed when the router starts)`;
+  const onCluster = core.settings.target === 'kubernetes';
+  const router = onCluster
+    ? `http://<app>.${domain} through the router in the cluster (its address is printed when it is ready)`
+    : core.settings.routerPort
+      ? `http://<app>.${domain}:${core.settings.routerPort}`
+      : `http://<app>.${domain}:<port> (the port is printed when the router starts)`;
   return [
     ...(ui
       ? [
@@ -29,8 +32,12 @@ function addresses(core: Core, domain: string, ui: boolean): string[] {
     `  deis CLI:   deis register ${core.apiUrl}   (or deis login ${core.apiUrl})`,
     `  git push:   the builder's SSH on ${host}:${core.builderPort}; remotes are ssh://git@${host}:${core.builderPort}/<app>.git`,
     `              its host key is ${core.builderFingerprint}: ssh shows it on the first push, answer yes if it matches`,
-    `  apps:       ${router} (the router)`,
-    `  HTTPS:      https://<app>.${domain}:${core.settings.routerTlsPort || '<port>'}, certificates from the local authority ${core.settings.home}/tls/ca.crt (trust it once: README, HTTPS)`,
+    ...(onCluster
+      ? [`  apps:       ${router}`]
+      : [
+          `  apps:       ${router} (the router)`,
+          `  HTTPS:      https://<app>.${domain}:${core.settings.routerTlsPort || '<port>'}, certificates from the local authority ${core.settings.home}/tls/ca.crt (trust it once: README, HTTPS)`,
+        ]),
     `  DEIS_HOME:  ${core.settings.home}`,
   ];
 }
