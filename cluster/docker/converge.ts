@@ -10,8 +10,8 @@
  * Processes on another network than their app's (left by a version where apps shared one) count
  * as old: they are replaced the same way, so moving them to their app's network drops nothing.
  */
+import { checkFormationSize } from '../formation-size';
 import type Docker from 'dockerode';
-import { MAX_PROCESSES_PER_APP, MAX_PROCESSES_PER_TYPE } from '../../main/contract/limits';
 import type { DesiredApp, Progress, RestartSelector } from '../target';
 import { TargetError } from '../target';
 import type { AddressPool, Network } from './network';
@@ -85,7 +85,7 @@ export async function converge(
   const { release, formation } = desired;
   const app = release.app;
   if (!release.image) return;
-  checkSize(app, formation);
+  checkFormationSize(app, formation);
   // Three independent questions to the engine, asked at once.
   const [exposed, net, listed] = await Promise.all([
     exposedPort(ctx.docker, release.image),
@@ -213,24 +213,6 @@ export function retire(ctx: ConvergeContext, app: string, procs: Proc[], grace: 
       for (const p of procs) if (ctx.retiring.get(p.id) === work) ctx.retiring.delete(p.id);
     });
   return done;
-}
-
-/** A formation this target will not run, whoever asks (the API refuses it before it gets here). */
-function checkSize(app: string, formation: Record<string, number>): void {
-  let total = 0;
-  for (const [type, count] of Object.entries(formation)) {
-    if (!Number.isSafeInteger(count) || count < 0 || count > MAX_PROCESSES_PER_TYPE)
-      throw new TargetError(
-        'invalid',
-        `${app} cannot run ${count} ${type} processes: a type may have 0 to ${MAX_PROCESSES_PER_TYPE}.`,
-      );
-    total += count;
-  }
-  if (total > MAX_PROCESSES_PER_APP)
-    throw new TargetError(
-      'invalid',
-      `${app} cannot run ${total} processes: an app may have at most ${MAX_PROCESSES_PER_APP}.`,
-    );
 }
 
 /**

@@ -2,6 +2,7 @@
  * The local Docker engine as a target: processes are labelled containers on their app's own network,
  * which the router joins. Operations on one app run one at a time; different apps converge in parallel.
  */
+import { inspectLocalImage, pullLocalImage } from './local-images';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import {
@@ -23,9 +24,8 @@ import {
 } from '../target';
 import { LocalAuthority } from '../../main/tls/authority';
 import { converge, type ConvergeContext } from './converge';
-import { PullFailed, pullImage, registryHost, withTag } from './pull';
 import { dockerEngine } from './engine';
-import { LABEL_APP_UUID, roleFilter } from './labels';
+import { roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
 import { LogStore } from './log-store';
@@ -372,28 +372,12 @@ export class DockerTarget implements Target {
   }
 
   /** The engine's image by that reference (never pulled) and the app uuid the builder labelled it with. */
-  async inspectImage(ref: string): Promise<ImageOrigin> {
-    let info: Docker.ImageInspectInfo;
-    try {
-      info = await this.docker.getImage(ref).inspect();
-    } catch (err) {
-      // 404: no such image; 400: not even a valid reference.
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 || status === 400) return { kind: 'missing' };
-      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
-    }
-    return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
+  inspectImage(ref: string): Promise<ImageOrigin> {
+    return inspectLocalImage(this.docker, ref);
   }
 
-  async pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
-    const credentials = options.credentials && { host: registryHost(withTag(ref)), ...options.credentials };
-    try {
-      await pullImage(this.docker, ref, options.log, credentials, false);
-    } catch (err) {
-      if (err instanceof PullFailed) throw new TargetError('image_missing', err.message);
-      throw err;
-    }
-    return this.inspectImage(ref);
+  pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
+    return pullLocalImage(this.docker, ref, options);
   }
 
   /**

@@ -52,7 +52,12 @@ export async function connectKube(settings: KubeSettings): Promise<Kube> {
     if (!config.getContextObject(settings.context))
       throw new TargetError(
         'unavailable',
-        `The kubeconfig ${settings.kubeconfig} has no context named ${settings.context} (it has: ${config.getContexts().map((c) => c.name).join(', ') || 'none'}).`,
+        `The kubeconfig ${settings.kubeconfig} has no context named ${settings.context} (it has: ${
+          config
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }).`,
       );
     config.setCurrentContext(settings.context);
   }

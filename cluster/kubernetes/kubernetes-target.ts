@@ -10,6 +10,8 @@
  * The router is injected (KubeRouterLike): the target keeps each app's routing and upstreams, follows
  * the pods with an informer, and hands the router the whole table whenever it changes.
  */
+import { checkFormationSize } from '../formation-size';
+import { inspectLocalImage, pullLocalImage } from '../docker/local-images';
 import type Docker from 'dockerode';
 import type * as k8s from '@kubernetes/client-node';
 import {
@@ -17,14 +19,10 @@ import {
   K8S_POLL_MS,
   K8S_PUSHED_IMAGES,
   K8S_PUT_BACK_WAIT_MS,
-  MAX_PROCESSES_PER_APP,
-  MAX_PROCESSES_PER_TYPE,
 } from '../../main/contract/limits';
 import { deployTimeoutMs, graceSeconds } from '../docker/converge';
 import { dockerEngine } from '../docker/engine';
-import { LABEL_APP_UUID } from '../docker/labels';
 import { appPort } from '../docker/process-spec';
-import { PullFailed, pullImage, registryHost, withTag } from '../docker/pull';
 import type { RouteEntry } from '../docker/router/config';
 import {
   noProgress,
@@ -65,15 +63,7 @@ import {
   releaseSecretName,
   selector,
 } from './names';
-import {
-  podApp,
-  podInfo,
-  podRetiring,
-  podTerminating,
-  podType,
-  podUpstream,
-  upstreamsOf,
-} from './pods';
+import { podApp, podInfo, podRetiring, podTerminating, podType, podUpstream, upstreamsOf } from './pods';
 import { KubeLogs } from './logs';
 import { pushImage, repositoryFor, type TargetRegistry } from './push';
 import { removeRunPods, runPod } from './run';
@@ -371,7 +361,7 @@ export class KubernetesTarget implements Target {
     const { release, formation } = desired;
     const app = release.app;
     if (!release.image) return;
-    checkSize(app, formation);
+    checkFormationSize(app, formation);
     const kube = this.kube;
     const ns = namespaceFor(app);
     await this.ensureNamespace(app);
@@ -922,28 +912,13 @@ export class KubernetesTarget implements Target {
   }
 
   /** The local engine builds and pulls: the image it has by that reference, and the app it was built for. */
-  async inspectImage(ref: string): Promise<ImageOrigin> {
-    let info: Docker.ImageInspectInfo;
-    try {
-      info = await this.docker.getImage(ref).inspect();
-    } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 || status === 400) return { kind: 'missing' };
-      throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
-    }
-    return { kind: 'local', id: info.Id, appUuid: info.Config?.Labels?.[LABEL_APP_UUID] };
+  inspectImage(ref: string): Promise<ImageOrigin> {
+    return inspectLocalImage(this.docker, ref);
   }
 
   /** Pulls into the local engine; the deploy pushes it to the target's registry like a built image. */
-  async pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
-    const credentials = options.credentials && { host: registryHost(withTag(ref)), ...options.credentials };
-    try {
-      await pullImage(this.docker, ref, options.log, credentials, false);
-    } catch (err) {
-      if (err instanceof PullFailed) throw new TargetError('image_missing', err.message);
-      throw err;
-    }
-    return this.inspectImage(ref);
+  pullImage(ref: string, options: PullOptions): Promise<ImageOrigin> {
+    return pullLocalImage(this.docker, ref, options);
   }
 
   /** The labels of every node pods may be scheduled on. */
@@ -965,22 +940,4 @@ export class KubernetesTarget implements Target {
     this.router.close();
     await this.logStore?.close();
   }
-}
-
-/** A formation this target will not run, whoever asks (the API refuses it before it gets here). */
-function checkSize(app: string, formation: Record<string, number>): void {
-  let total = 0;
-  for (const [type, count] of Object.entries(formation)) {
-    if (!Number.isSafeInteger(count) || count < 0 || count > MAX_PROCESSES_PER_TYPE)
-      throw new TargetError(
-        'invalid',
-        `${app} cannot run ${count} ${type} processes: a type may have 0 to ${MAX_PROCESSES_PER_TYPE}.`,
-      );
-    total += count;
-  }
-  if (total > MAX_PROCESSES_PER_APP)
-    throw new TargetError(
-      'invalid',
-      `${app} cannot run ${total} processes: an app may have at most ${MAX_PROCESSES_PER_APP}.`,
-    );
 }

@@ -53,4 +53,5 @@ export const versionLabel = (version: number): string => `v${version}`;
 export const PULL_SECRET = 'deis-registry';
 
 /** The namespace of this installation's router. */
-export const routerNamespace = (instance: string): string => `${instance}-router`.slice(0, 63).replace(/-+$/, '');
+export const routerNamespace = (instance: string): string =>
+  `${instance}-router`.slice(0, 63).replace(/-+$/, '');

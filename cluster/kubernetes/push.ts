@@ -47,7 +47,10 @@ export async function pushImage(
   try {
     await docker.getImage(local).tag({ repo: repository, tag });
   } catch (err) {
-    throw new TargetError('image_missing', `The image ${local} is not in the engine: ${(err as Error).message}`);
+    throw new TargetError(
+      'image_missing',
+      `The image ${local} is not in the engine: ${(err as Error).message}`,
+    );
   }
   const auth =
     registry.username && registry.password

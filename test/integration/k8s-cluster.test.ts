@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { eventually } from '../support/k8s/eventually';
 import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 
 const log = (line: string) => console.log(`k8s-cluster: ${line}`);
@@ -48,25 +49,6 @@ function getFresh(url: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 10 s`)));
     req.on('error', reject);
   });
-}
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 describe.skipIf(!cluster)('the test cluster', () => {

@@ -34,6 +34,7 @@ import { MAX_RUN_OUTPUT_CHARS } from '../../main/contract/limits';
 import { parseLogLine } from '../../main/contract/log-lines';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { eventually } from '../support/k8s/eventually';
 
 const log = (line: string) => console.log(`k8s-logs-run: ${line}`);
 const skip = !(await dockerAvailable()) ? 'no Docker engine answers (start dockerd)' : undefined;
@@ -49,25 +50,6 @@ const suffix = `${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
 const APP = `klr-${suffix}`;
 const INSTANCE = `dd-test-k8slogs-${suffix}`;
 const LOCAL_IMAGE = `deis-test/k8s-ticker:${suffix}`;
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 /** The ticks of each pod in the order they are in the log: `pod name → numbers`. */
 function ticks(lines: string[]): Map<string, number[]> {

@@ -21,6 +21,7 @@ import type { RouteEntry } from '../../cluster/docker/router/config';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { makeCert } from '../support/certs';
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { eventually } from '../support/k8s/eventually';
 import { kubectlAvailable } from '../support/k8s/kubectl';
 
 const log = (line: string) => console.log(`k8s-router: ${line}`);
@@ -94,25 +95,6 @@ function getTls(port: number, servername: string): Promise<Reply & { cn: string 
     req.on('timeout', () => req.destroy(new Error('no HTTPS answer in 10 s')));
     req.on('error', reject);
   });
-}
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 describe.skipIf(!cluster)('the router on Kubernetes', () => {

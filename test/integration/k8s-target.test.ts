@@ -17,6 +17,7 @@ import { startCoreProcess, type CoreProcess } from '../support/core-process';
 import { git, repoFromFolder } from '../support/git';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { eventually } from '../support/k8s/eventually';
 import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
 import { freePort, Load, viaRouter } from '../support/run-stage';
@@ -87,25 +88,6 @@ function get(url: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 5 s`)));
     req.on('error', reject);
   });
-}
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 interface KPod {
