@@ -3,7 +3,7 @@
  * reconciler: it is told what should run (a release and a formation per app, plus routing) and
  * converges to it, and on start it adopts whatever it finds. Nothing here names a Docker concept.
  */
-import type { Healthchecks, Procfile } from '../main/contract/objects';
+import type { Autoscale, Healthchecks, Procfile } from '../main/contract/objects';
 
 /** Process type → number of processes, Deis's `structure`. */
 export type Formation = Record<string, number>;
@@ -41,6 +41,11 @@ export interface Routing {
   httpsOnly?: boolean;
   /** Certificates attached to the app's domains (`deis certs:attach`), one entry per host name. */
   certificates?: HostCertificate[];
+  /**
+   * `deis autoscale:set`, per process type. Kubernetes runs a HorizontalPodAutoscaler per type;
+   * Docker has no autoscaler and keeps the formation as set.
+   */
+  autoscale?: Record<string, Autoscale>;
 }
 
 /** A certificate a host name is served with over HTTPS: PEM of the leaf and its chain, and its key. */

@@ -64,6 +64,7 @@ import {
   selector,
 } from './names';
 import { podApp, podInfo, podRetiring, podTerminating, podType, podUpstream, upstreamsOf } from './pods';
+import { applyAutoscale } from './autoscale';
 import { KubeLogs } from './logs';
 import { pushImage, repositoryFor, type TargetRegistry } from './push';
 import { removeRunPods, runPod } from './run';
@@ -123,7 +124,7 @@ export class KubernetesTarget implements Target {
   private readonly images = new Map<string, LocalImage>();
   /** The apps' logs under DEIS_HOME, once connected; controller lines from before wait in `early`. */
   private logStore: KubeLogs | undefined;
-  private readonly early: Array<[string, string]> = [];
+  private readonly early: Array<[string, string, string]> = [];
   private routesApplied: Promise<void> = Promise.resolve();
   private routesTimer: NodeJS.Timeout | undefined;
 
@@ -181,7 +182,7 @@ export class KubernetesTarget implements Target {
         instance: this.instance,
         store: KubeLogs.storeIn(this.options.home),
       });
-      for (const [app, message] of this.early.splice(0)) this.logStore.note(app, message);
+      for (const [app, message, level] of this.early.splice(0)) this.logStore.note(app, message, level);
     }
     for (const a of apps) this.followApp(a.release.app);
     await removeRunPods(kube, this.instance).catch(() => undefined);
@@ -458,6 +459,14 @@ export class KubernetesTarget implements Target {
       const summary = rollout.map((r) => `${r.type}=${r.replicas}`).join(', ');
       this.note(app, `v${release.version} running: ${summary || 'no processes'}`);
     }
+    // The release serves: an autoscaler that cannot be set is said in the log, not a failed release.
+    await applyAutoscale(
+      kube,
+      this.instance,
+      app,
+      desired.routing.autoscale ?? {},
+      Object.keys(formation),
+    ).catch((err: Error) => this.note(app, err.message, 'WARN'));
   }
 
   /** Waits until the informer saw the pods the rollout made ready, and the router uses them. */
@@ -797,6 +806,17 @@ export class KubernetesTarget implements Target {
   async route(app: string, routing: Routing): Promise<void> {
     this.routing.set(app, routing);
     await this.router.apply(this.routes());
+    // `deis autoscale:set` / `:unset` (a settings change): its failure is the caller's to see.
+    if (this.kubeClient && this.serving.has(app))
+      await this.locked(app, () =>
+        applyAutoscale(
+          this.kube,
+          this.instance,
+          app,
+          routing.autoscale ?? {},
+          Object.keys(routing.autoscale ?? {}),
+        ),
+      );
   }
 
   /**
@@ -829,9 +849,9 @@ export class KubernetesTarget implements Target {
     this.logStore?.watch(app);
   }
 
-  note(app: string, message: string): void {
-    if (this.logStore) this.logStore.note(app, message);
-    else this.early.push([app, message]);
+  note(app: string, message: string, level = 'INFO'): void {
+    if (this.logStore) this.logStore.note(app, message, level);
+    else this.early.push([app, message, level]);
   }
 
   logs(app: string, options: LogOptions): Promise<string[]> {

@@ -271,6 +271,8 @@ export const K8S_LOG_STREAMS_PER_APP = 2 * MAX_PROCESSES_PER_APP;
  * (unschedulable, a pull that does not end): a large image's first pull takes a minute or two.
  */
 export const K8S_RUN_START_TIMEOUT_MS = 5 * 60_000;
+/** One plain request to the API server (an autoscaler's read or write): it answers in milliseconds, a minute means it is gone. */
+export const K8S_REQUEST_MS = 60_000;
 // Kubernetes target (issue 11): rollouts, logs and bookkeeping of the target.
 
 /** Log lines of a failed pod shown with the failure: as many as the Docker target shows. */

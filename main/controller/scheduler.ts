@@ -5,6 +5,7 @@
  */
 import { badRequest, conflict, DeisError } from '../contract/errors';
 import { MAX_RUNS, MAX_RUNS_PER_APP, TARGET_READY_WAIT_MS } from '../contract/limits';
+import type { Autoscale } from '../contract/objects';
 import type { Pod, RunResponse } from '../contract/pods';
 import {
   TargetError,
@@ -75,6 +76,7 @@ export class Scheduler {
       routable: settings.routable === 1,
       maintenance: settings.maintenance === 1,
       whitelist: JSON.parse(settings.whitelist) as string[],
+      autoscale: JSON.parse(settings.autoscale) as Record<string, Autoscale>,
       httpsOnly: this.c.tls.latest(app).https_enforced === 1,
       certificates: domains.flatMap((d) => {
         const cert = d.certificate_id === null ? undefined : this.c.certs.pem(d.certificate_id);

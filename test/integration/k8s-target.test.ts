@@ -299,6 +299,36 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
     );
   }, 300_000);
 
+  it('autoscales a type with a HorizontalPodAutoscaler of the version the cluster serves, and removes it on unset', async () => {
+    const set = await owner.post(`/v2/apps/${APP}/settings/`, {
+      autoscale: { cmd: { min: 1, max: 3, cpu_percent: 50 } },
+    });
+    expect(set.status, set.text).toBe(201);
+    // This cluster (1.20) serves autoscaling/v2beta2, not v2: the target negotiated down.
+    const hpa = JSON.parse(
+      await kubectl([
+        'get',
+        '--raw',
+        `/apis/autoscaling/v2beta2/namespaces/${APP}/horizontalpodautoscalers/${APP}-cmd`,
+      ]),
+    ) as { metadata: { labels: Record<string, string> }; spec: unknown };
+    expect(hpa.metadata.labels).toMatchObject({ 'deis-desktop/instance': instance, type: 'cmd' });
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${APP}-cmd` },
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+        },
+      ],
+    });
+    const unset = await owner.post(`/v2/apps/${APP}/settings/`, { autoscale: { cmd: null } });
+    expect(unset.status, unset.text).toBe(201);
+    expect((await kubectl(['-n', APP, 'get', 'hpa', '-o', 'name'])).trim()).toBe('');
+  }, 120_000);
+
   it('rolls back to the release before', async () => {
     const before = await latest();
     const r = await owner.post(`/v2/apps/${APP}/releases/rollback/`, {});
