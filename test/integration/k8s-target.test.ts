@@ -187,7 +187,6 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
         () => '',
       );
     }
-    await cluster?.release();
   });
 
   it('runs a pushed app as Deis did: a Deployment per type, the image by digest, pods up and answering', async () => {
@@ -741,3 +740,9 @@ describe.skipIf(!cluster)('a rollout whose image cannot be pulled', () => {
     expect(Date.now() - started).toBeLessThan(90_000);
   }, 180_000);
 });
+
+// The lease on the cluster is given back once every describe above is done: a test cluster the
+// tests started stops when its last lease goes, and later describes of this file still need it.
+afterAll(async () => {
+  await ensured.cluster?.release();
+}, 180_000);
