@@ -100,7 +100,10 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
     expect(s.lines).toContain(
       `-----> FROM deis-desktop/stack:bookworm: the local image ${stackId.slice(0, 19)}`,
     );
-    expect(s.lines.join('\n')).toMatch(new RegExp(`Step 1/5 : FROM ${stackId}\nStep 2/5 : LABEL `));
+    // The engine prints the base's id after FROM (` ---> 1f76…`); our LABEL is the very next step.
+    expect(s.lines.join('\n')).toMatch(
+      new RegExp(`Step 1/5 : FROM ${stackId}\n( ---> [0-9a-f]+\n)?Step 2/5 : LABEL `),
+    );
     expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
   }, 300_000);
 
