@@ -2,6 +2,7 @@
  * The local Docker engine as a target: processes are labelled containers on their app's own network,
  * which the router joins. Operations on one app run one at a time; different apps converge in parallel.
  */
+import { AppQueue } from '../app-queue';
 import { inspectLocalImage, pullLocalImage } from './local-images';
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -78,7 +79,7 @@ export class DockerTarget implements Target {
   private readonly logStore: LogStore;
   private readonly routing = new Map<string, Routing>();
   private readonly rotation = new Map<string, string[]>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new AppQueue();
   private readonly starting = new Set<string>();
   /** Old processes stopping in the background (container id → their stop), no longer the app's. */
   private readonly retiring = new Map<string, Promise<void>>();
@@ -252,15 +253,7 @@ export class DockerTarget implements Target {
 
   /** Runs `work` after every earlier operation on the app has finished. */
   private locked<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(app) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(app, next);
-    void next
-      .catch(() => undefined)
-      .then(() => {
-        if (this.locks.get(app) === next) this.locks.delete(app);
-      });
-    return next;
+    return this.queue.run(app, work);
   }
 
   /** Converges, then watches the liveness of what runs now. */

@@ -10,6 +10,7 @@
  * The router is injected (KubeRouterLike): the target keeps each app's routing and upstreams, follows
  * the pods with an informer, and hands the router the whole table whenever it changes.
  */
+import { AppQueue } from '../app-queue';
 import { checkFormationSize } from '../formation-size';
 import { inspectLocalImage, pullLocalImage } from '../docker/local-images';
 import type Docker from 'dockerode';
@@ -118,7 +119,7 @@ export class KubernetesTarget implements Target {
   private readonly rotation = new Map<string, string[]>();
   /** Pods (uid) out of rotation while they wait to be deleted. */
   private readonly leaving = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new AppQueue();
   /** Local image id → `<registry>/<app>@sha256:…` per app, so a config change does not push again. */
   private readonly pushed = new Map<string, string>();
   private readonly images = new Map<string, LocalImage>();
@@ -317,15 +318,7 @@ export class KubernetesTarget implements Target {
 
   /** Runs `work` after every earlier operation on the app has finished. */
   private locked<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(app) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(app, next);
-    void next
-      .catch(() => undefined)
-      .then(() => {
-        if (this.locks.get(app) === next) this.locks.delete(app);
-      });
-    return next;
+    return this.queue.run(app, work);
   }
 
   deploy(desired: DesiredApp, progress: Progress = noProgress): Promise<void> {
