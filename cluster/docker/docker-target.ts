@@ -213,7 +213,11 @@ export class DockerTarget implements Target {
     for (const p of procs)
       if (known.has(p.app) && p.state === 'running') {
         const since = this.logStore.lastWrite(p.app);
-        await this.follower.follow(p.id, p.name, p.app, since ? Math.floor(since / 1000) : undefined);
+        await this.follower.follow(
+          p.id,
+          { name: p.name, app: p.app, version: String(p.version) },
+          since ? Math.floor(since / 1000) : undefined,
+        );
       }
   }
 

@@ -1,5 +1,5 @@
 /** The labels and names that mark what the Docker target created, so it can find and adopt it again. */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Marks an object as ours; the value is the instance, so two cores on one engine never mix. */
 export const LABEL_INSTANCE = 'io.deis-desktop.instance';
@@ -37,8 +37,22 @@ export function podSuffix(): string {
   return [...randomBytes(5)].map((b) => ALPHABET[b % ALPHABET.length]).join('');
 }
 
-/** Deis-like process names: `<app>-v<N>-<type>-<5 chars>`; one-off runs are `<app>-run-<5 chars>`. */
+/**
+ * Ten characters that stand for a release's processes of one type, as the pod-template hash of a
+ * ReplicaSet does on Kubernetes: the same for every process of that release and type, another for
+ * the next release.
+ */
+export function templateHash(app: string, version: number, type: string): string {
+  const digest = createHash('sha256').update(`${app}\0${version}\0${type}`).digest();
+  return [...digest.subarray(0, 10)].map((b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+/**
+ * Process names as Deis Workflow's pods are named (its Deployments): `<app>-<type>-<10 chars of the
+ * release>-<5 chars>`, so `deis ps` reads the same on Docker as on Kubernetes; one-off runs are
+ * `<app>-run-<5 chars>`. Processes started before this were `<app>-v<N>-<type>-<5 chars>`.
+ */
 export const processName = (app: string, version: number, type: string): string =>
-  `${app}-v${version}-${type}-${podSuffix()}`;
+  `${app}-${type}-${templateHash(app, version, type)}-${podSuffix()}`;
 
 export const runName = (app: string): string => `${app}-run-${podSuffix()}`;

@@ -14,7 +14,7 @@ import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { demux, type PayloadSink } from './demux';
 import { lineSplitter, type LineSplitter } from './lines';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_ROLE } from './labels';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_ROLE, LABEL_VERSION } from './labels';
 import type { LogStore } from './log-store';
 import { controllerLogLine, logTime, processLogLine, processOfName } from '../../main/contract/log-lines';
 
@@ -38,6 +38,8 @@ interface Followed {
   output: Output;
   name: string;
   app: string;
+  /** The release it runs (its label): new names do not say it. */
+  version?: string;
   /** The newest entry's timestamp that arrived (fixed width, so strings compare as times). */
   last: string;
   /** A newer entry Docker had at the previous check; still not arrived at the next one → stalled. */
@@ -50,9 +52,9 @@ export function sinceOf(stamp: string): string {
   return `${seconds}.${stamp.slice(20, 29)}`;
 }
 
-function newOutput(name: string, app: string): Output {
+function newOutput(name: string, app: string, version: string | undefined): Output {
   const batch: string[] = [];
-  const proc = processOfName(app, name) ?? { type: name, version: '0', id: '0' };
+  const proc = processOfName(app, name, version) ?? { type: name, version: version ?? '0', id: '0' };
   const output: Output = {
     batch,
     flushing: false,
@@ -82,11 +84,11 @@ export class LogFollower {
    */
   async follow(
     id: string,
-    name: string,
-    app: string,
+    proc: { name: string; app: string; version?: string },
     since?: number | string,
     restart = false,
   ): Promise<void> {
+    const { name, app, version } = proc;
     if (this.closed) return;
     const previous = this.followed.get(id);
     if (previous && !restart) return;
@@ -107,8 +109,8 @@ export class LogFollower {
       return;
     }
     // One write to the store per chunk Docker sends, not per line: chatty apps stay cheap.
-    const output = carried?.output ?? newOutput(name, app);
-    const entry: Followed = { stream, output, name, app, last: carried?.last ?? '' };
+    const output = carried?.output ?? newOutput(name, app, version);
+    const entry: Followed = { stream, output, name, app, version, last: carried?.last ?? '' };
     this.followed.set(id, entry);
     this.startWatchdog();
     // A resumed stream starts at the last entry that arrived: skip it and what came before.
@@ -230,7 +232,7 @@ export class LogFollower {
   /** Replaces a stalled stream with one that starts after the last entry that arrived. */
   private async resume(id: string, f: Followed): Promise<void> {
     this.markStall(f);
-    await this.follow(id, f.name, f.app, f.last ? sinceOf(f.last) : undefined, true);
+    await this.follow(id, f, f.last ? sinceOf(f.last) : undefined, true);
   }
 
   /** The timestamp of the container's newest log entry, if it has one. */
@@ -263,7 +265,12 @@ export class LogFollower {
         };
         const a = e.Actor.Attributes;
         if (a[LABEL_ROLE] !== 'process' || !a[LABEL_APP]) return;
-        void this.follow(e.id, a.name ?? e.id.slice(0, 12), a[LABEL_APP], e.time, true);
+        void this.follow(
+          e.id,
+          { name: a.name ?? e.id.slice(0, 12), app: a[LABEL_APP], version: a[LABEL_VERSION] },
+          e.time,
+          true,
+        );
       } catch {
         /* not an event */
       }

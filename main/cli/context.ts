@@ -11,6 +11,8 @@ import type { Input } from './args';
 export interface DesktopInfo {
   builder_port?: number;
   router_port?: number;
+  /** Where apps answer when the router runs elsewhere (a cluster's router): `http://host:port`. */
+  router_url?: string;
   /** The domain bare app domains live under (`<app>.<platform_domain>`), if the server has one. */
   platform_domain?: string;
 }
@@ -88,9 +90,18 @@ export class Context {
     return isPort(port) ? port : DEFAULT_BUILDER_PORT;
   }
 
-  /** The router's HTTP port on a Deis Desktop controller, if it says. */
+  /**
+   * The router's HTTP port on a Deis Desktop controller, if it says: on this machine's loopback, or
+   * (a core on a Kubernetes target) the port of the cluster's router that `router_url` names.
+   */
   async routerPort(client = this.client()): Promise<number | undefined> {
-    const port = (await this.desktopInfo(client))?.router_port;
+    const info = await this.desktopInfo(client);
+    if (isPort(info?.router_port)) return info.router_port;
+    const url =
+      typeof info?.router_url === 'string' && URL.canParse(info.router_url)
+        ? new URL(info.router_url)
+        : undefined;
+    const port = url && url.protocol === 'http:' ? Number(url.port || 80) : undefined;
     return isPort(port) ? port : undefined;
   }
 }

@@ -32,16 +32,21 @@ export function controllerLogLine(time: string, message: string, level = 'INFO')
 }
 
 /**
- * A process named `<app>-v<N>-<type>-<id>` (the Docker target's names, like a pod's): its type,
- * release and id, or undefined for another name.
+ * A process of the Docker target, named as Deis's pods are (`<app>-<type>-<10 chars>-<id>`, or
+ * `<app>-v<N>-<type>-<id>` before): its type, release (from the name, else `version`) and id, or
+ * undefined for another name.
  */
 export function processOfName(
   app: string,
   name: string,
+  version?: string,
 ): { type: string; version: string; id: string } | undefined {
   if (!name.startsWith(`${app}-`)) return undefined;
-  const m = /^v(\d+)-([a-z0-9][a-z0-9-]*)-([a-z0-9]+)$/.exec(name.slice(app.length + 1));
-  return m ? { version: m[1]!, type: m[2]!, id: m[3]! } : undefined;
+  const rest = name.slice(app.length + 1);
+  const old = /^v(\d+)-([a-z0-9][a-z0-9-]*)-([a-z0-9]+)$/.exec(rest);
+  if (old) return { version: old[1]!, type: old[2]!, id: old[3]! };
+  const m = /^([a-z0-9][a-z0-9-]*)-[a-z0-9]{10}-([a-z0-9]{5})$/.exec(rest);
+  return m ? { version: version ?? '0', type: m[1]!, id: m[2]! } : undefined;
 }
 
 export interface ParsedLogLine {

@@ -90,14 +90,14 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     console.log(`deploy of a new build took ${Date.now() - started} ms`);
     const page = await get();
     expect(page.status).toBe(200);
-    expect(page.body).toMatch(/^Hello from v3 on rd-app-v3-web-/);
+    expect(page.body).toMatch(/^Hello from v3 on rd-app-web-/);
     expect(page.body).toContain(`host=${HOST}`);
     const app = await api.get(`/v2/apps/${APP}/`);
     expect((app.body as { structure: unknown }).structure).toEqual({ web: 1 });
     const pods = (await api.get(`/v2/apps/${APP}/pods/`)).body as PodList;
     expect(pods.count).toBe(1);
     expect(pods.results[0]).toMatchObject({ type: 'web', state: 'up', release: 'v3' });
-    expect(pods.results[0]!.name).toMatch(/^rd-app-v3-web-[a-z0-9]{5}$/);
+    expect(pods.results[0]!.name).toMatch(/^rd-app-web-[a-z0-9]{10}-[a-z0-9]{5}$/);
   }, 120_000);
 
   it('cuts a new release on a config change and serves the new value', async () => {
@@ -181,7 +181,8 @@ describe.skipIf(!hasDocker)('the run stage on the Docker engine', () => {
     expect(after).toEqual([expect.objectContaining({ name: before.name, state: 'up' })]);
     const logs = await api.get(`/v2/apps/${APP}/logs?log_lines=100`);
     // Deis's logger format: `<time> <app>[<type>.v<N>.<the end of the process name>]: <message>`.
-    const [, version, id] = /-v(\d+)-web-([a-z0-9]+)$/.exec(before.name)!;
+    const version = before.release.slice(1);
+    const [, id] = /-web-[a-z0-9]{10}-([a-z0-9]{5})$/.exec(before.name)!;
     expect(logs.text).toMatch(
       new RegExp(`\\+00:00 ${APP}\\[web\\.v${version}\\.${id}\\]: crashing as asked \\(/crash\\)`),
     );

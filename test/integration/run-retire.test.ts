@@ -153,7 +153,7 @@ describe.skipIf(!hasDocker)('deploys return as soon as the new release serves', 
 
     // SIGKILL after the grace period ends both old ones; the newest is all that is left.
     const left = await settled(APP, 60_000);
-    expect(left.name).toMatch(/^rt-py-v8-cmd-[a-z0-9]{5}$/);
+    expect(left.name).toMatch(/^rt-py-cmd-[a-z0-9]{10}-[a-z0-9]{5}$/);
     expect(left.state).toBe('running');
     expect(await gone(old.id)).toBe(true);
     expect((await get()).body).toMatch(/^Third from v8 /);
