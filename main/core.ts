@@ -1,5 +1,6 @@
 /** Creates the core's services and hands them to each other; the entry points only call `startCore`. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { RunningTarget } from '../cluster';
 import { createSwitchableTarget } from '../cluster/switchable-target';
@@ -10,7 +11,8 @@ import { CORE_SOCKET_NAME, coreSocketDir } from '../cluster/docker/router/config
 import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
-import { dockerEngine } from '../cluster/docker/engine';
+import { dockerEndpoint, dockerEngine } from '../cluster/docker/engine';
+import { displayHost } from '../cluster/docker/engine-discovery';
 import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
 import { configData } from './controller/config';
@@ -92,6 +94,10 @@ export async function startCore(
   log: (line: string) => void = console.log,
 ): Promise<Core> {
   privateHome(settings.home, log);
+  // Which Docker engine builds (and, on Docker, runs) apps, and why that one: found as the docker
+  // CLI finds it. A chosen Docker context that cannot be used stops the start, as it stops `docker`.
+  const engine = settings.target === 'fake' ? undefined : dockerEndpoint();
+  if (engine) log(`engine: ${engine.reason}`);
   // A damaged host key stops the core before the store is opened (or made): nothing has changed yet.
   const builderFingerprint = hostKeyFingerprint(loadOrCreateHostKey(path.join(settings.home, 'builder')));
   // Everything started so far, stopped in reverse order on shutdown or when a later step fails.
@@ -182,6 +188,15 @@ export async function startCore(
       }),
       firstRun: () => controller.users.count() === 0,
       docker: dockerState,
+      engine: engine
+        ? () => ({
+            host: displayHost(engine.host, os.homedir()),
+            source: engine.source,
+            ...(engine.context ? { context: engine.context } : {}),
+            ...(engine.product ? { product: engine.product } : {}),
+            reason: engine.reason,
+          })
+        : undefined,
     };
     const server = createApiServer({
       router: apiRouter(controller, desktop, scheduler, {

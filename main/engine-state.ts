@@ -1,5 +1,7 @@
 /** Whether the Docker engine answers, and what to do when it does not, for the dashboard. */
-import { dockerEngine } from '../cluster/docker/engine';
+import os from 'node:os';
+import { dockerEndpoint, dockerEngine } from '../cluster/docker/engine';
+import { displayHost } from '../cluster/docker/engine-discovery';
 
 export interface EngineState {
   state: 'running' | 'unreachable';
@@ -25,7 +27,7 @@ export async function dockerState(): Promise<EngineState> {
   } catch (err) {
     return {
       state: 'unreachable',
-      message: `The Docker engine does not answer (${err instanceof Error ? err.message : String(err)}). ${HOW_TO_START}`,
+      message: `The Docker engine at ${displayHost(dockerEndpoint().host, os.homedir())} does not answer (${err instanceof Error ? err.message : String(err)}). ${HOW_TO_START}`,
     };
   } finally {
     clearTimeout(timer);

@@ -1,8 +1,18 @@
-/** The Docker engine connection: DOCKER_HOST or the local socket, as the docker CLI would use. */
+/** The Docker engine connection: found as the docker CLI finds it (engine-discovery.ts). */
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
+import { discoverDockerEngine, dockerodeOptions, type DockerEndpoint } from './engine-discovery';
 
 let shared: Docker | undefined;
+let endpoint: DockerEndpoint | undefined;
+
+/**
+ * Which engine the core uses and why, found once (DOCKER_HOST, the current Docker context, the known
+ * desktop sockets, /var/run/docker.sock). Throws a sentence when a chosen Docker context is unusable.
+ */
+export function dockerEndpoint(): DockerEndpoint {
+  return (endpoint ??= discoverDockerEngine());
+}
 
 /**
  * The shared engine client. dockerode (and the gRPC code it pulls in) takes ~300 ms to load, so it
@@ -11,7 +21,7 @@ let shared: Docker | undefined;
 export function dockerEngine(): Docker {
   if (!shared) {
     const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
-    shared = new DockerClient();
+    shared = new DockerClient(dockerodeOptions(dockerEndpoint()));
   }
   return shared;
 }

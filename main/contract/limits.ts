@@ -321,3 +321,35 @@ export const KUBE_ROUTER_DRAIN_SECONDS = 60;
 export const KUBE_ROUTER_WATCH_RETRY_MS = 1_000;
 /** Router pods the core keeps tables in: one, two during a rolling update; more is not ours, and is not fed. */
 export const KUBE_ROUTER_MAX_PODS = 8;
+// ---------------------------------------------------------------------------------------------
+// Targets (issue 12): finding the local Docker engine, kind clusters, imported kubeconfigs.
+// ---------------------------------------------------------------------------------------------
+
+/** The Docker config file (`~/.docker/config.json`) read for its currentContext: real ones hold a few registry logins and are a few KB; it is read whole. */
+export const DOCKER_CONFIG_MAX_BYTES = 1024 * 1024;
+/** A Docker context's meta.json: a name, a description and one endpoint, a few hundred bytes. */
+export const DOCKER_CONTEXT_META_MAX_BYTES = 64 * 1024;
+/** Each TLS file (ca.pem, cert.pem, key.pem) of a Docker context: a certificate chain is a few KB. */
+export const DOCKER_CONTEXT_TLS_MAX_BYTES = 64 * 1024;
+/** kind names its control-plane container `<name>-control-plane`, a host name of at most 64 bytes: kind warns above 50 (clusterNameMax). */
+export const KIND_CLUSTER_NAME_MAX = 50;
+/** One line of kind's output: status lines are short; an error's "Command Output:" can be long and is cut, not held whole. */
+export const KIND_OUTPUT_LINE_BYTES = 16 * 1024;
+/** kind's last output lines kept to explain a failure: kubeadm's error output is tens of lines. */
+export const KIND_OUTPUT_TAIL_LINES = 200;
+/** `kind create cluster`: the first pull of the ~1 GB node image on a slow connection takes minutes; kind waits up to --wait for Ready on top. */
+export const KIND_CREATE_TIMEOUT_MS = 20 * 60_000;
+/** `kind load docker-image`: an app image of a few hundred MB is saved and imported into each node. */
+export const KIND_LOAD_TIMEOUT_MS = 10 * 60_000;
+/** Other kind commands (delete, get clusters, get kubeconfig): seconds normally; a stuck Docker engine must not hang the task. */
+export const KIND_COMMAND_TIMEOUT_MS = 2 * 60_000;
+/** How long `kind create cluster --wait` waits for the control plane to be Ready (kind's flag): a cold start on a laptop takes ~1 min. */
+export const KIND_WAIT_FOR_READY_SECONDS = 300;
+/** A kubeconfig file the user picks (or kind prints): big company ones with inlined certificates for hundreds of clusters are ~1 MB; it is read and parsed whole. */
+export const KUBECONFIG_MAX_BYTES = 2 * 1024 * 1024;
+/** Contexts listed from one kubeconfig for the user to pick from: more than anyone scrolls through. */
+export const KUBECONFIG_MAX_CONTEXTS = 1000;
+/** A certificate or key file a kubeconfig names (inlined into the copy): a CA bundle is at most a few hundred KB. */
+export const KUBECONFIG_REFERENCED_FILE_MAX_BYTES = 1024 * 1024;
+/** A target's name: it is a folder under DEIS_HOME/targets and shown in lists, like an app name (a DNS label). */
+export const TARGET_NAME_MAX = 63;

@@ -147,6 +147,16 @@ export const DesktopInfoSchema = z.object({
   targets: z
     .array(z.object({ name: z.string(), state: z.string(), message: z.string().optional() }))
     .optional(),
+  /** The local Docker engine the core found (DOCKER_HOST, a Docker context, a known socket) and why. */
+  engine: z
+    .object({
+      host: z.string(),
+      source: z.string(),
+      context: z.string().optional(),
+      product: z.string().optional(),
+      reason: z.string(),
+    })
+    .optional(),
 });
 export type DesktopInfo = z.infer<typeof DesktopInfoSchema>;
 

@@ -16,6 +16,8 @@ export interface DesktopInfo {
   firstRun?: () => boolean;
   /** The Docker engine's state, when the core can ask it. */
   docker?: () => Promise<{ state: string; version?: string; message?: string }>;
+  /** Which Docker engine the core uses and why (absent on the in-memory target). */
+  engine?: () => { host: string; source: string; context?: string; product?: string; reason: string };
 }
 
 export function desktopRoutes(r: Router, info: DesktopInfo): void {
@@ -34,6 +36,7 @@ export function desktopRoutes(r: Router, info: DesktopInfo): void {
           router_url: info.routerUrl?.() ?? '',
           first_run: info.firstRun?.() ?? false,
           ...(info.docker ? { docker: await info.docker() } : {}),
+          ...(info.engine ? { engine: info.engine() } : {}),
         },
       }),
     },
