@@ -71,6 +71,8 @@ export class PushHandler {
         dockerfile: built.dockerfile ? 'true' : '',
         // The task already holds every line said so far (its bounded tail): that is the build's log.
         log: t.lines.join('\n'),
+        // The deploy's progress (processes starting, on Kubernetes pods pulling and ready n/m).
+        say: (line) => say(`  ${line}`),
       });
       say(`Done, ${push.app}:v${release.version} deployed to Deis Desktop`);
       say('');

@@ -281,6 +281,8 @@ export const K8S_LOG_TAIL_LINES = 20;
 export const K8S_POLL_MS = 500;
 /** Time a new pod may spend being scheduled and pulling its image, on top of DEIS_DEPLOY_TIMEOUT (Deis allowed for slow pulls the same way). */
 export const K8S_SCHEDULE_PULL_ALLOWANCE_MS = 120_000;
+/** Progress lines a deploy shows the `git push` that waits on it (steps, pods scheduled, pulling, ready n/m, each process up): a scale to hundreds of processes must not flood a terminal (its task keeps the same lines). */
+export const MAX_DEPLOY_PROGRESS_LINES = 100;
 /** A pod's image pull must fail this long before the rollout gives up: the kubelet's first try can come before it sees a new imagePullSecret; its retry, 10 s later, then succeeds. */
 export const K8S_PULL_FAILURE_MS = 25_000;
 /** How long a destroy waits for the app's namespace to be gone before it returns with the namespace terminating. */

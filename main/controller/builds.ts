@@ -43,6 +43,8 @@ export interface NewBuild {
   dockerfile?: string;
   /** The build's output, kept with it so it can be read later. */
   log?: string;
+  /** Told how the deploy of the release goes, line by line (the push's output). */
+  say?: (line: string) => void;
 }
 
 const SELECT_BUILD =
@@ -219,7 +221,7 @@ export class Builds {
       });
       return { build, release };
     });
-    await this.releases.announce({ app, release: result.release, cause: 'build' });
+    await this.releases.announce({ app, release: result.release, cause: 'build', say: input.say });
     return result;
   }
 }

@@ -39,6 +39,8 @@ export interface ReleaseEvent {
   app: AppRow;
   release: ReleaseRow;
   cause: ReleaseCause;
+  /** Lines for whoever waits on the release (a `git push`): how its deploy goes, as it goes. */
+  say?: (line: string) => void;
 }
 
 /**

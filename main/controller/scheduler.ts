@@ -4,7 +4,12 @@
  * A release that cannot be deployed is marked failed and the request that cut it fails with the reason.
  */
 import { badRequest, conflict, DeisError } from '../contract/errors';
-import { MAX_RUNS, MAX_RUNS_PER_APP, TARGET_READY_WAIT_MS } from '../contract/limits';
+import {
+  MAX_DEPLOY_PROGRESS_LINES,
+  MAX_RUNS,
+  MAX_RUNS_PER_APP,
+  TARGET_READY_WAIT_MS,
+} from '../contract/limits';
 import type { Autoscale } from '../contract/objects';
 import type { Pod, RunResponse } from '../contract/pods';
 import {
@@ -14,6 +19,7 @@ import {
   type RestartSelector,
   type Routing,
   type RunIo,
+  type Progress,
   type Target,
 } from '../../cluster/target';
 import type { AppRow } from './apps';
@@ -29,6 +35,26 @@ const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfil
 
 /** How long to wait before trying an engine that was away again. */
 const RETRY_MS = 5000;
+
+/**
+ * A deploy's progress as lines for the person who waits on it: the target's steps (on Kubernetes:
+ * scheduled, pulling, ready n/m) and each new process coming up, at most MAX_DEPLOY_PROGRESS_LINES
+ * (a scale to hundreds of processes must not flood a terminal).
+ */
+export function deployProgress(say: (line: string) => void): Progress {
+  let lines = 0;
+  return (event) => {
+    const line =
+      event.kind === 'step'
+        ? event.message
+        : event.kind === 'process'
+          ? `${event.type}: ${event.name} ${event.state}`
+          : undefined;
+    if (line === undefined || lines > MAX_DEPLOY_PROGRESS_LINES) return;
+    lines++;
+    say(lines > MAX_DEPLOY_PROGRESS_LINES ? '… (more progress than is shown here)' : line);
+  };
+}
 
 export class Scheduler {
   private retry: NodeJS.Timeout | undefined;
@@ -178,7 +204,7 @@ export class Scheduler {
   }
 
   /** The release listener: deploys releases that have a build; on failure marks them failed. */
-  readonly onRelease = async ({ app, release, cause }: ReleaseEvent): Promise<void> => {
+  readonly onRelease = async ({ app, release, cause, say }: ReleaseEvent): Promise<void> => {
     if (!release.build_uuid) return;
     const spec = this.spec(app, release);
     const previous = this.previousSpec(app, release);
@@ -197,7 +223,10 @@ export class Scheduler {
       }
     }
     try {
-      await this.target.deploy({ release: spec, formation, routing: this.routing(app) });
+      await this.target.deploy(
+        { release: spec, formation, routing: this.routing(app) },
+        say ? deployProgress(say) : undefined,
+      );
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       const user = release.owner;

@@ -192,6 +192,11 @@ describe.skipIf(!cluster)('the Kubernetes target', () => {
   it('runs a pushed app as Deis did: a Deployment per type, the image by digest, pods up and answering', async () => {
     const r = await pusher.push(work, APP);
     expect(r.code, r.output).toBe(0);
+    // The rollout's progress reaches the push: the pod scheduled and pulling, then ready 1/1.
+    expect(r.remote).toContain('  cmd: 1/1 ready');
+    expect(r.remote).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^  cmd: k8s-\d+-cmd-\w+-\w+ up$/)]),
+    );
     const release = await latest();
     await serving(`v${release.version} hello\n`);
     expect(await ps()).toEqual([

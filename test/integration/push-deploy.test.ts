@@ -49,6 +49,13 @@ describe.skipIf(!hasDocker)('git push to running app on Docker', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.remote).toContain('-----> Python app detected');
     expect(r.remote).toContain(`Done, ${APP}:v3 deployed to Deis Desktop`);
+    // The deploy's progress, between launching and done: the new process, up.
+    const launched = r.remote.indexOf('Launching App...');
+    expect(r.remote.slice(launched)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^  web: ${APP}-web-[a-z0-9]{10}-[a-z0-9]{5} up$`)),
+      ]),
+    );
     const reply = await viaRouter(routerPort(), `${APP}.localhost`);
     expect(reply).toEqual({ status: 200, body: 'Hello from a Python app, release v3\n' });
     const pods = (await owner.get(`/v2/apps/${APP}/pods/`)).body as {
