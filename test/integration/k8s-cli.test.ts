@@ -15,25 +15,14 @@ import type { KubernetesSettings } from '../../main/settings';
 import { CliUser, type CliResult } from '../support/cli';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { repoFromFolder } from '../support/git';
-import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
-import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { BASE_IMAGE, ensureBaseImage } from '../support/images';
+import { clusterForTests } from '../support/k8s';
 import { eventually } from '../support/k8s/eventually';
-import { kubectlAvailable, kubectlFor } from '../support/k8s/kubectl';
+import { kubectlFor } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
 
 const log = (line: string) => console.log(`k8s-cli: ${line}`);
-const skip = !(await dockerAvailable())
-  ? 'no Docker engine answers (start dockerd)'
-  : !kubectlAvailable()
-    ? 'kubectl is not installed'
-    : undefined;
-const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
-const cluster: TestCluster | undefined =
-  ensured.cluster?.registry && ensured.cluster.hostRouted ? ensured.cluster : undefined;
-if (!cluster)
-  console.warn(
-    `k8s-cli tests skipped: ${ensured.reason ?? 'the cluster needs a registry and pods routed from this host'}`,
-  );
+const cluster = await clusterForTests('k8s-cli', { registry: true, hostRouted: true, kubectl: true });
 
 /** The same name on both targets, so the outputs compare line for line. */
 const APP = `kcli-${process.pid}`;

@@ -11,22 +11,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
-import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { BASE_IMAGE, ensureBaseImage } from '../support/images';
+import { clusterForTests } from '../support/k8s';
 import { eventually } from '../support/k8s/eventually';
-import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
+import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 
-const log = (line: string) => console.log(`k8s-cluster: ${line}`);
-const skip = !(await dockerAvailable())
-  ? 'no Docker engine answers (start dockerd)'
-  : !kubectlAvailable()
-    ? 'kubectl is not installed'
-    : undefined;
-const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
-const cluster: TestCluster | undefined = ensured.cluster?.registry ? ensured.cluster : undefined;
-if (!ensured.cluster) console.warn(`k8s-cluster tests skipped: ${ensured.reason}`);
-else if (!cluster)
-  console.warn('k8s-cluster tests skipped: set DEIS_TEST_REGISTRY, _USERNAME and _PASSWORD for your cluster');
+const cluster = await clusterForTests('k8s-cluster', { registry: true, kubectl: true });
 
 interface Pod {
   metadata: { name: string };

@@ -32,19 +32,12 @@ import { removeRunPods, runPod } from '../../cluster/kubernetes/run';
 import { TargetError, type ReleaseSpec } from '../../cluster/target';
 import { MAX_RUN_OUTPUT_CHARS } from '../../main/contract/limits';
 import { parseLogLine } from '../../main/contract/log-lines';
-import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
-import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { BASE_IMAGE, ensureBaseImage } from '../support/images';
+import { clusterForTests } from '../support/k8s';
 import { eventually } from '../support/k8s/eventually';
 
 const log = (line: string) => console.log(`k8s-logs-run: ${line}`);
-const skip = !(await dockerAvailable()) ? 'no Docker engine answers (start dockerd)' : undefined;
-const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
-const cluster: TestCluster | undefined = ensured.cluster?.registry ? ensured.cluster : undefined;
-if (!ensured.cluster) console.warn(`k8s-logs-run tests skipped: ${ensured.reason}`);
-else if (!cluster)
-  console.warn(
-    'k8s-logs-run tests skipped: set DEIS_TEST_REGISTRY, _USERNAME and _PASSWORD for your cluster',
-  );
+const cluster = await clusterForTests('k8s-logs-run', { registry: true });
 
 const suffix = `${process.pid}-${crypto.randomBytes(2).toString('hex')}`;
 const APP = `klr-${suffix}`;

@@ -18,24 +18,13 @@ import { connectKube, type Kube } from '../../cluster/kubernetes/client';
 import { pushImage, registryServer, repositoryFor } from '../../cluster/kubernetes/push';
 import { KubeRouter, type KubeRouterOptions } from '../../cluster/kubernetes/router';
 import type { RouteEntry } from '../../cluster/docker/router/config';
-import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
+import { BASE_IMAGE, ensureBaseImage } from '../support/images';
 import { makeCert } from '../support/certs';
-import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { clusterForTests } from '../support/k8s';
 import { eventually } from '../support/k8s/eventually';
-import { kubectlAvailable } from '../support/k8s/kubectl';
 
 const log = (line: string) => console.log(`k8s-router: ${line}`);
-const skip = !(await dockerAvailable())
-  ? 'no Docker engine answers (start dockerd)'
-  : !kubectlAvailable()
-    ? 'kubectl is not installed'
-    : undefined;
-const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
-const cluster: TestCluster | undefined =
-  ensured.cluster?.registry && ensured.cluster.hostRouted ? ensured.cluster : undefined;
-if (!ensured.cluster) console.warn(`k8s-router tests skipped: ${ensured.reason}`);
-else if (!cluster)
-  console.warn('k8s-router tests skipped: they need the host-routed test cluster and its registry');
+const cluster = await clusterForTests('k8s-router', { registry: true, hostRouted: true, kubectl: true });
 
 const instance = `krt${process.pid}`;
 const appNs = `krt${process.pid}-apps`;

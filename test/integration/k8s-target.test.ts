@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { startCoreProcess, type CoreProcess } from '../support/core-process';
 import { git, repoFromFolder } from '../support/git';
-import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
-import { ensureTestCluster, type TestCluster } from '../support/k8s';
+import { BASE_IMAGE, ensureBaseImage } from '../support/images';
+import { clusterForTests, type TestCluster } from '../support/k8s';
 import { eventually } from '../support/k8s/eventually';
-import { kubectlAvailable, kubectlFor, type Kubectl } from '../support/k8s/kubectl';
+import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
 import { freePort, Load, viaRouter } from '../support/run-stage';
 import type { KubernetesSettings } from '../../main/settings';
@@ -35,18 +35,7 @@ import { ownLabels } from '../../cluster/kubernetes/names';
 import { TargetError, type ReleaseSpec } from '../../cluster/target';
 
 const log = (line: string) => console.log(`k8s-target: ${line}`);
-const skip = !(await dockerAvailable())
-  ? 'no Docker engine answers (start dockerd)'
-  : !kubectlAvailable()
-    ? 'kubectl is not installed'
-    : undefined;
-const ensured = skip ? { reason: skip } : await ensureTestCluster(log);
-const cluster: TestCluster | undefined =
-  ensured.cluster?.registry && ensured.cluster.hostRouted ? ensured.cluster : undefined;
-if (!cluster)
-  console.warn(
-    `k8s-target tests skipped: ${ensured.reason ?? 'the cluster needs a registry and pods routed from this host'}`,
-  );
+const cluster = await clusterForTests('k8s-target', { registry: true, hostRouted: true, kubectl: true });
 
 const instance = `dd-k8s-${process.pid}`;
 
@@ -755,5 +744,5 @@ describe.skipIf(!cluster)('a rollout whose image cannot be pulled', () => {
 // The lease on the cluster is given back once every describe above is done: a test cluster the
 // tests started stops when its last lease goes, and later describes of this file still need it.
 afterAll(async () => {
-  await ensured.cluster?.release();
+  await cluster?.release();
 }, 180_000);

@@ -6,9 +6,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dockerAvailable } from '../images';
 import { buildCluster, isBuilt, missingBuildPackages } from './build';
 import { cannotStart, runningInfo, startCluster, stopCluster } from './cluster';
 import { Journal } from './journal';
+import { kubectlAvailable } from './kubectl';
 import { sleep } from './processes';
 import { stateDir } from './paths';
 
@@ -130,4 +132,44 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** What a test file needs of the cluster besides a kubeconfig. */
+export interface ClusterNeeds {
+  /** A registry the cluster pulls from (ours, or DEIS_TEST_REGISTRY* for a cluster of your own). */
+  registry?: boolean;
+  /** Pods and Services reachable from this host (the cluster built here). */
+  hostRouted?: boolean;
+  /** The kubectl command, for tests that look with it. */
+  kubectl?: boolean;
+}
+
+/**
+ * The test cluster for one test file, or undefined with the reason said once on the console (the
+ * file's tests then skip): the Docker engine, kubectl, the cluster and what the file needs of it are
+ * checked in that order. A cluster that cannot serve the file is given back at once; otherwise the
+ * file gives it back with `release()` after its last test.
+ */
+export async function clusterForTests(
+  file: string,
+  needs: ClusterNeeds = {},
+): Promise<TestCluster | undefined> {
+  const log = (line: string) => console.log(`${file}: ${line}`);
+  const skip = (reason: string) => {
+    console.warn(`${file} tests skipped: ${reason}`);
+    return undefined;
+  };
+  if (!(await dockerAvailable())) return skip('no Docker engine answers (start dockerd)');
+  if (needs.kubectl && !kubectlAvailable()) return skip('kubectl is not installed');
+  const ensured = await ensureTestCluster(log);
+  if (!ensured.cluster) return skip(ensured.reason);
+  const missing =
+    needs.registry && !ensured.cluster.registry
+      ? 'set DEIS_TEST_REGISTRY, _USERNAME and _PASSWORD for your cluster'
+      : needs.hostRouted && !ensured.cluster.hostRouted
+        ? 'they need pods and Services routed from this host (the test cluster built here)'
+        : undefined;
+  if (!missing) return ensured.cluster;
+  await ensured.cluster.release();
+  return skip(missing);
 }
