@@ -34,7 +34,7 @@ export interface TargetSettings {
   /** Leave containers of the instance that belong to no known app (the store is new). */
   keepOrphans?: boolean;
   /** DEIS_TARGET=kubernetes: the cluster (DEIS_KUBECONFIG, DEIS_KUBE_CONTEXT) and the registry it pulls from. */
-  kubernetes?: { kube: KubeSettings; registry: TargetRegistry };
+  kubernetes?: { kube: KubeSettings; registry: TargetRegistry; ingressClass?: string };
   /** The router inside the cluster (none: nothing is routed). */
   kubeRouter?: KubeRouterFactory;
 }
@@ -67,6 +67,9 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         keepOrphans: settings.keepOrphans,
         router: settings.kubeRouter ?? clusterRouter(settings, settings.kubernetes.registry),
         home: settings.home,
+        ingress: settings.kubernetes.ingressClass
+          ? { className: settings.kubernetes.ingressClass, platformDomain: settings.platformDomain }
+          : undefined,
       });
   }
 }

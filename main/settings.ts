@@ -43,6 +43,8 @@ export interface KubernetesSettings {
   kube: { kubeconfig: string; context?: string };
   /** DEIS_REGISTRY (`host:port[/prefix]`), DEIS_REGISTRY_USERNAME, DEIS_REGISTRY_PASSWORD. */
   registry: { address: string; username?: string; password?: string };
+  /** DEIS_KUBE_INGRESS_CLASS: each routable app also gets an Ingress of this IngressClass. */
+  ingressClass?: string;
 }
 
 /** DEIS_TARGET: `docker` (the default), `kubernetes` or `fake`; anything else is refused by name. */
@@ -69,9 +71,15 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
     throw new Error(
       'Set both DEIS_REGISTRY_USERNAME and DEIS_REGISTRY_PASSWORD, or neither (a registry without a login).',
     );
+  const ingressClass = env.DEIS_KUBE_INGRESS_CLASS?.trim() || undefined;
+  if (ingressClass && (ingressClass.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(ingressClass)))
+    throw new Error(
+      `DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, '-' and '.'), not "${ingressClass}".`,
+    );
   return {
     kube: { kubeconfig: path.resolve(env.DEIS_KUBECONFIG!), context: env.DEIS_KUBE_CONTEXT || undefined },
     registry: { address, username, password },
+    ...(ingressClass ? { ingressClass } : {}),
   };
 }
 

@@ -30,6 +30,7 @@ export interface Kube {
   config: k8s.KubeConfig;
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
+  networking: k8s.NetworkingV1Api;
   /** The context in use and the API server's address, for messages. */
   context: string;
   server: string;
@@ -72,6 +73,7 @@ export async function connectKube(settings: KubeSettings): Promise<Kube> {
     config,
     core: config.makeApiClient(lib.CoreV1Api),
     apps: config.makeApiClient(lib.AppsV1Api),
+    networking: config.makeApiClient(lib.NetworkingV1Api),
     context: config.getCurrentContext(),
     server: cluster.server,
   };

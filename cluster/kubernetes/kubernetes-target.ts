@@ -66,6 +66,7 @@ import {
 } from './names';
 import { podApp, podInfo, podRetiring, podTerminating, podType, podUpstream, upstreamsOf } from './pods';
 import { applyAutoscale } from './autoscale';
+import { applyIngress, type IngressSettings } from './ingress';
 import { KubeLogs } from './logs';
 import { pushImage, repositoryFor, type TargetRegistry } from './push';
 import { removeRunPods, runPod } from './run';
@@ -86,6 +87,8 @@ export interface KubernetesTargetOptions {
   docker?: Docker;
   /** DEIS_HOME: the apps' logs are kept under it, as on Docker. */
   home: string;
+  /** DEIS_KUBE_INGRESS_CLASS: each routable app also gets a Service and an Ingress of this class. */
+  ingress?: IngressSettings;
 }
 
 /** What serves an app now: the routed type and the release whose pods get its requests. */
@@ -123,6 +126,8 @@ export class KubernetesTarget implements Target {
   /** Local image id → `<registry>/<app>@sha256:…` per app, so a config change does not push again. */
   private readonly pushed = new Map<string, string>();
   private readonly images = new Map<string, LocalImage>();
+  /** The port each app's pods listen on, as last deployed (its Ingress's Service points there). */
+  private readonly ports = new Map<string, number>();
   /** The apps' logs under DEIS_HOME, once connected; controller lines from before wait in `early`. */
   private logStore: KubeLogs | undefined;
   private readonly early: Array<[string, string, string]> = [];
@@ -433,7 +438,12 @@ export class KubernetesTarget implements Target {
     }
     // The new release serves: the router goes to its pods, then the rest is cleaned up.
     this.serving.set(app, { routed, version: release.version });
+    this.ports.set(app, port);
     await this.settleRoutes(app);
+    if (this.options.ingress)
+      await this.writeIngress(app, desired.routing).catch((err: Error) =>
+        progress({ kind: 'step', message: `The Ingress of ${app} could not be written: ${err.message}` }),
+      );
     const gone = [...before.keys()].filter((name) => !rollout.some((r) => r.name === name));
     for (const name of gone)
       await kube.apps
@@ -799,6 +809,8 @@ export class KubernetesTarget implements Target {
   async route(app: string, routing: Routing): Promise<void> {
     this.routing.set(app, routing);
     await this.router.apply(this.routes());
+    if (this.options.ingress && this.kubeClient && this.ports.has(app))
+      await this.locked(app, () => this.writeIngress(app, routing));
     // `deis autoscale:set` / `:unset` (a settings change): its failure is the caller's to see.
     if (this.kubeClient && this.serving.has(app))
       await this.locked(app, () =>
@@ -810,6 +822,22 @@ export class KubernetesTarget implements Target {
           Object.keys(routing.autoscale ?? {}),
         ),
       );
+  }
+
+  /** The app's Service and Ingress (DEIS_KUBE_INGRESS_CLASS) as its routing and what serves it say. */
+  private async writeIngress(app: string, routing: Routing): Promise<void> {
+    try {
+      await applyIngress(
+        this.kube,
+        this.instance,
+        app,
+        routing,
+        { routed: this.serving.get(app)?.routed, port: this.ports.get(app) },
+        this.options.ingress!,
+      );
+    } catch (err) {
+      throw callFailed(`The cluster refused the Ingress of ${app}`, err);
+    }
   }
 
   /**

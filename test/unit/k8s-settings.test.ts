@@ -57,6 +57,15 @@ describe('DEIS_TARGET=kubernetes settings', () => {
     });
     expect(readSettings(base).kubernetes).toBeUndefined();
   });
+
+  it('reads the IngressClass apps also get an Ingress of, and refuses a malformed one', () => {
+    const env = { ...base, DEIS_TARGET: 'kubernetes', DEIS_KUBECONFIG: '/k', DEIS_REGISTRY: 'r:5000' };
+    expect(readSettings({ ...env, DEIS_KUBE_INGRESS_CLASS: 'nginx' }).kubernetes?.ingressClass).toBe('nginx');
+    expect(readSettings(env).kubernetes?.ingressClass).toBeUndefined();
+    expect(() => readSettings({ ...env, DEIS_KUBE_INGRESS_CLASS: 'Nginx Public' })).toThrow(
+      'DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, \'-\' and \'.\'), not "Nginx Public".',
+    );
+  });
 });
 
 const release: ReleaseSpec = {
