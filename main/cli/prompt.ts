@@ -1,6 +1,14 @@
 /** Questions on the terminal: plain answers, and passwords read without echo when stdin is a TTY. */
-import readline from 'node:readline';
+import type * as Readline from 'node:readline';
 import type { Printer } from './output';
+
+/**
+ * node:readline only when a question is asked: loading it costs ~5 ms of every `deis` call, and most
+ * calls ask nothing.
+ */
+let readlineModule: typeof Readline | undefined;
+const readline = (): typeof Readline =>
+  (readlineModule ??= process.getBuiltinModule('node:readline'));
 
 export class Prompter {
   private lines: AsyncIterator<string> | undefined;
@@ -14,7 +22,7 @@ export class Prompter {
   async ask(question: string): Promise<string> {
     this.out.print(question);
     if (this.stdin.isTTY) {
-      const rl = readline.createInterface({ input: this.stdin, terminal: false });
+      const rl = readline().createInterface({ input: this.stdin, terminal: false });
       try {
         const next = await rl[Symbol.asyncIterator]().next();
         return next.done ? '' : next.value.trim();
@@ -23,7 +31,7 @@ export class Prompter {
       }
     }
     // Piped input: one reader for the whole run, so consecutive questions get consecutive lines.
-    this.lines ??= readline.createInterface({ input: this.stdin, terminal: false })[Symbol.asyncIterator]();
+    this.lines ??= readline().createInterface({ input: this.stdin, terminal: false })[Symbol.asyncIterator]();
     const next = await this.lines.next();
     return next.done ? '' : next.value.replace(/\r$/, '');
   }
