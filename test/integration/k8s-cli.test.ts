@@ -7,9 +7,6 @@
  * runs it, each user with its own HOME; each command is run right after the one before returned,
  * so a target that returns before its work is done shows up as a difference.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesSettings } from '../../main/settings';
 import { CliUser, type CliResult } from '../support/cli';
@@ -17,6 +14,7 @@ import { Api, startTestCore, type TestCore } from '../support/core';
 import { repoFromFolder } from '../support/git';
 import { BASE_IMAGE, ensureBaseImage } from '../support/images';
 import { clusterForTests } from '../support/k8s';
+import { appFolder } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
@@ -26,31 +24,6 @@ const cluster = await clusterForTests('k8s-cli', { registry: true, hostRouted: t
 
 /** The same name on both targets, so the outputs compare line for line. */
 const APP = `kcli-${process.pid}`;
-
-/** An app as users write it: no signal handlers, PID 1, prints a line on start and one per request. */
-function appFolder(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-kcli-app-'));
-  fs.writeFileSync(
-    path.join(dir, 'Dockerfile'),
-    `FROM ${BASE_IMAGE}\nCOPY server.pl /server.pl\nCMD ["perl", "/server.pl"]\n`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'server.pl'),
-    `use strict;
-use IO::Socket::INET;
-$| = 1;
-my $server = IO::Socket::INET->new(LocalPort => $ENV{PORT}, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-print "listening on $ENV{PORT}\\n";
-while (my $client = $server->accept) {
-  while (my $h = <$client>) { last if $h =~ /^\\r?\\n$/; }
-  my $body = "$ENV{WORKFLOW_RELEASE} hello\\n";
-  print $client "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($body) . "\\r\\nConnection: close\\r\\n\\r\\n$body";
-  close $client;
-}
-`,
-  );
-  return dir;
-}
 
 /** One side of the comparison: a core on one target, its user, and that user's `deis`. */
 interface Side {

@@ -5,15 +5,12 @@
  * removes everything with the namespace. The cluster has no ingress controller, so what the test can
  * see is what a controller would be given, and that the Service it would send requests to answers.
  */
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { repoFromFolder } from '../support/git';
 import { BASE_IMAGE, ensureBaseImage } from '../support/images';
 import { clusterForTests } from '../support/k8s';
+import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
@@ -23,43 +20,6 @@ const log = (line: string) => console.log(`k8s-ingress: ${line}`);
 
 const APP = `king-${process.pid}`;
 const instance = `dd-king-${process.pid}`;
-
-/** An app as users write it: no signal handlers, answers with its release. */
-function appFolder(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-king-app-'));
-  fs.writeFileSync(
-    path.join(dir, 'Dockerfile'),
-    `FROM ${BASE_IMAGE}\nCOPY server.pl /server.pl\nCMD ["perl", "/server.pl"]\n`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'server.pl'),
-    `use strict;
-use IO::Socket::INET;
-$| = 1;
-my $server = IO::Socket::INET->new(LocalPort => $ENV{PORT}, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-while (my $client = $server->accept) {
-  while (my $h = <$client>) { last if $h =~ /^\\r?\\n$/; }
-  my $body = "$ENV{WORKFLOW_RELEASE} via the Service\\n";
-  print $client "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($body) . "\\r\\nConnection: close\\r\\n\\r\\n$body";
-  close $client;
-}
-`,
-  );
-  return dir;
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c.slice(0, 4096 - body.length)));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 5 s`)));
-    req.on('error', reject);
-  });
-}
 
 interface Ingress {
   spec: {
@@ -139,9 +99,7 @@ describe.skipIf(!cluster)('apps on an ingress controller (DEIS_KUBE_INGRESS_CLAS
     ]);
     // What a controller would send the requests to: kube-proxy balances the ClusterIP to the ready pods.
     await eventually('the Service to answer', async () =>
-      (await get(`http://${service.spec.clusterIP}/`).catch(() => '')) === 'v3 via the Service\n'
-        ? true
-        : undefined,
+      (await get(`http://${service.spec.clusterIP}/`).catch(() => '')) === 'v3 hello\n' ? true : undefined,
     );
   }, 300_000);
 
@@ -170,7 +128,7 @@ describe.skipIf(!cluster)('apps on an ingress controller (DEIS_KUBE_INGRESS_CLAS
       'json',
     ]);
     await eventually('the Service to answer with the new release', async () =>
-      (await get(`http://${service.spec.clusterIP}/`).catch(() => '')) === `v${latest} via the Service\n`
+      (await get(`http://${service.spec.clusterIP}/`).catch(() => '')) === `v${latest} x\n`
         ? true
         : undefined,
     );

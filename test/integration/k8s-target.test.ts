@@ -8,7 +8,6 @@
  * restarted and finishes it with no duplicate pods.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { startCoreProcess, type CoreProcess } from '../support/core-process';
 import { git, repoFromFolder } from '../support/git';
 import { BASE_IMAGE, ensureBaseImage } from '../support/images';
 import { clusterForTests, type TestCluster } from '../support/k8s';
+import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
@@ -38,46 +38,6 @@ const log = (line: string) => console.log(`k8s-target: ${line}`);
 const cluster = await clusterForTests('k8s-target', { registry: true, hostRouted: true, kubectl: true });
 
 const instance = `dd-k8s-${process.pid}`;
-
-/** A small app as users write it: no signal handlers, answers with its release and greeting. */
-function appFolder(variant: 'good' | 'crash' = 'good'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-k8s-app-'));
-  fs.writeFileSync(
-    path.join(dir, 'Dockerfile'),
-    `FROM ${BASE_IMAGE}\nCOPY server.pl /server.pl\nCMD ["perl", "/server.pl"]\n`,
-  );
-  const crash = variant === 'crash' ? 'die "this release cannot start\\n";\n' : '';
-  fs.writeFileSync(
-    path.join(dir, 'server.pl'),
-    `use strict;
-use IO::Socket::INET;
-$| = 1;
-${crash}sleep($ENV{STARTUP_DELAY}) if $ENV{STARTUP_DELAY};
-my $server = IO::Socket::INET->new(LocalPort => $ENV{PORT}, Listen => 16, ReuseAddr => 1) or die "listen: $!";
-print "listening on $ENV{PORT}\\n";
-while (my $client = $server->accept) {
-  while (my $h = <$client>) { last if $h =~ /^\\r?\\n$/; }
-  my $body = "$ENV{WORKFLOW_RELEASE} " . ($ENV{GREETING} // 'hello') . "\\n";
-  print $client "HTTP/1.0 200 OK\\r\\nContent-Length: " . length($body) . "\\r\\nConnection: close\\r\\n\\r\\n$body";
-  close $client;
-}
-`,
-  );
-  return dir;
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c.slice(0, 4096 - body.length)));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${url} did not answer in 5 s`)));
-    req.on('error', reject);
-  });
-}
 
 interface KPod {
   metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string };
