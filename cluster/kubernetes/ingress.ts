@@ -4,7 +4,8 @@
  * selecting its routed type's live pods) and an Ingress of that class with one rule per host name
  * (bare domains under the platform domain, as the router serves them). The router keeps running and
  * stays the default: it is what gives zero downtime and maintenance, whitelists and HTTPS redirects
- * on any cluster, which an Ingress cannot say in a way every controller understands.
+ * on any cluster, which an Ingress cannot say in a way every controller understands; an app with a
+ * whitelist or in maintenance gets no Ingress, so no request goes around those rules.
  *
  * Only `networking.k8s.io/v1` (Kubernetes 1.19 and later) and core/v1.
  */
@@ -47,7 +48,11 @@ export function appServiceManifest(
   };
 }
 
-/** The Ingress for the app's host names; undefined when it has none to serve (not routable). */
+/**
+ * The Ingress for the app's host names; undefined when it has none to serve (not routable), and
+ * while it has a whitelist or is in maintenance: only the router enforces those, so such an app is
+ * reached through the router alone rather than around its rules.
+ */
 export function ingressManifest(
   instance: string,
   app: string,
@@ -55,6 +60,7 @@ export function ingressManifest(
   settings: IngressSettings,
 ): k8s.V1Ingress | undefined {
   if (!routing.routable || routing.domains.length === 0) return undefined;
+  if (routing.whitelist.length > 0 || routing.maintenance) return undefined;
   const hosts = [
     ...new Set(hostNames(routing.domains, settings.platformDomain).map((h) => h.toLowerCase())),
   ].sort();

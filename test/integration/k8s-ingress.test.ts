@@ -112,6 +112,15 @@ describe.skipIf(!cluster)('apps on an ingress controller (DEIS_KUBE_INGRESS_CLAS
     expect(await ingress()).toBeUndefined();
     expect((await owner.post(`/v2/apps/${APP}/settings/`, { routable: true })).status).toBe(201);
     expect(await hosts()).toEqual([`${APP}.localhost`]);
+    // Only the router enforces a whitelist and maintenance: no Ingress may lead around them.
+    expect((await owner.post(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.9.8.7'] })).status).toBe(201);
+    expect(await ingress()).toBeUndefined();
+    expect((await owner.delete(`/v2/apps/${APP}/whitelist/`, { addresses: ['10.9.8.7'] })).status).toBe(204);
+    expect(await hosts()).toEqual([`${APP}.localhost`]);
+    expect((await owner.post(`/v2/apps/${APP}/settings/`, { maintenance: true })).status).toBe(201);
+    expect(await ingress()).toBeUndefined();
+    expect((await owner.post(`/v2/apps/${APP}/settings/`, { maintenance: false })).status).toBe(201);
+    expect(await hosts()).toEqual([`${APP}.localhost`]);
   }, 120_000);
 
   it('keeps the Service on the serving release through a config change', async () => {
