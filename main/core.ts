@@ -15,6 +15,7 @@ import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
 import { configData } from './controller/config';
 import { Scheduler } from './controller/scheduler';
+import { Metrics } from './controller/metrics';
 import { dockerState } from './engine-state';
 import {
   DEFAULT_INSTANCE,
@@ -153,6 +154,14 @@ export async function startCore(
     });
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
+    const metrics = new Metrics(store, (name) => controller.apps.find(name), {
+      source: () => target.metrics,
+      log,
+    });
+    metrics.start();
+    // Stopped before the store closes (stops run in reverse): the minute in progress is written.
+    stops.push(() => metrics.stop());
+    controller.apps.onDestroyed(async (app) => metrics.forget(app.id));
 
     const { builder, folders } = await startBuilderService(controller, {
       home: settings.home,
@@ -188,6 +197,7 @@ export async function startCore(
         folders,
         ui: settings.ui ?? rendererDir(),
         power: { instance: settings.instance ?? DEFAULT_INSTANCE, target },
+        metrics: { collector: metrics, collected: () => target.metrics !== undefined },
       }),
       users: controller.users,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,

@@ -13,6 +13,7 @@ import { instanceTopic } from './commands/instance';
 import { keysTopic } from './commands/keys';
 import { labelsTopic } from './commands/labels';
 import { limitsTopic } from './commands/limits';
+import { metricsTopic } from './commands/metrics';
 import { shortcutsTopic, versionTopic } from './commands/meta';
 import { permsTopic } from './commands/perms';
 import { psTopic } from './commands/ps';
@@ -38,6 +39,7 @@ export const TOPICS: Topic[] = [
   keysTopic,
   labelsTopic,
   limitsTopic,
+  metricsTopic,
   permsTopic,
   psTopic,
   registryTopic,
