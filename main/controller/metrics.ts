@@ -109,8 +109,12 @@ export class Metrics {
   private readonly apps = new Map<string, AppState>();
   private readonly counters = new Map<string, TrafficCounters>();
   private lastTraffic = 0;
-  private timers: NodeJS.Timeout[] = [];
+  /** The pending timer of each sampling loop. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
+  /** Set by stop: a reading still under way then writes nothing (the store may be closing). */
+  private stopped = false;
+  private generation = 0;
   private readonly now: () => number;
 
   constructor(
@@ -125,35 +129,53 @@ export class Metrics {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const every = (ms: number, work: () => Promise<void>) => {
+    this.stopped = false;
+    // A round still under way from before a stop ends there, and never starts a second loop.
+    const generation = ++this.generation;
+    const live = () => this.running && this.generation === generation;
+    const every = (name: string, ms: number, work: () => Promise<void>) => {
+      let lastError = '';
       const tick = async () => {
-        await work().catch((err: unknown) => this.options.log?.(`metrics: ${(err as Error).message}`));
-        if (!this.running) return;
+        if (!live()) return;
+        // A failure is logged once, not every round while it lasts.
+        await work().then(
+          () => (lastError = ''),
+          (err: unknown) => {
+            const message = `metrics: ${(err as Error).message}`;
+            if (message !== lastError) this.options.log?.(message);
+            lastError = message;
+          },
+        );
+        if (!live()) return;
         const t = setTimeout(() => void tick(), ms);
         t.unref();
-        this.timers.push(t);
-        if (this.timers.length > 8) this.timers.splice(0, this.timers.length - 2);
+        this.timers.set(name, t);
       };
       const t = setTimeout(() => void tick(), 0);
       t.unref();
-      this.timers.push(t);
+      this.timers.set(name, t);
     };
-    every(this.options.trafficIntervalMs ?? METRICS_TRAFFIC_INTERVAL_MS, () => this.readTraffic());
-    every(this.options.processIntervalMs ?? METRICS_PROCESS_INTERVAL_MS, () => this.readProcesses());
+    every('traffic', this.options.trafficIntervalMs ?? METRICS_TRAFFIC_INTERVAL_MS, () => this.readTraffic());
+    every('processes', this.options.processIntervalMs ?? METRICS_PROCESS_INTERVAL_MS, () =>
+      this.readProcesses(),
+    );
   }
 
   /** Stops sampling and writes every minute in progress. */
   stop(): void {
     this.running = false;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers = [];
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
     this.flushAll(true);
   }
 
-  /** An app that was destroyed: its figures go (its rows go with it in the store). */
+  /**
+   * An app that was destroyed: its figures go (its rows go with it in the store). Its last counters
+   * stay until the router stops reporting the name, so a new app of the name counts from there.
+   */
   forget(app: string): void {
     this.apps.delete(app);
-    this.counters.delete(app);
   }
 
   private state(name: string): AppState | undefined {
@@ -192,8 +214,9 @@ export class Metrics {
     const source = this.options.source();
     if (!source) return;
     const counters = await source.trafficCounters();
-    // No router to ask yet: the first real reading is still to come.
-    if (!counters) return;
+    // No router to ask yet: the first real reading is still to come. Stopped meanwhile: the store
+    // may be closed.
+    if (!counters || this.stopped) return;
     const at = this.now();
     const first = this.lastTraffic === 0;
     const seconds = first ? 0 : Math.max(1, Math.round((at - this.lastTraffic) / 1000));
@@ -224,6 +247,9 @@ export class Metrics {
       m.bytes += bytes;
       m.latency = add(m.latency, latency);
     }
+    // Names the router no longer counts (their counters went with their routes) start from zero.
+    const reported = new Set(counters.map((c) => c.app));
+    for (const name of this.counters.keys()) if (!reported.has(name)) this.counters.delete(name);
     this.flushAll(false);
   }
 
@@ -231,6 +257,7 @@ export class Metrics {
     const source = this.options.source();
     if (!source) return;
     const usage = await source.processUsage();
+    if (this.stopped) return;
     const at = this.now();
     const byApp = new Map<string, ProcessUsage[]>();
     for (const u of usage) byApp.set(u.app, [...(byApp.get(u.app) ?? []), u]);
