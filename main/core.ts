@@ -39,6 +39,8 @@ export interface Core {
   /** The builder's SSH host key fingerprint (`SHA256:…`), which ssh shows on the first push. */
   builderFingerprint: string;
   apiUrl: string;
+  /** The metrics collector (the benchmark switches it off and on). */
+  metrics: Metrics;
   /** Settles when the target's first start attempt ends (adoption, router): whether it is ready. */
   targetStarted: Promise<boolean>;
   stop(): Promise<void>;
@@ -136,6 +138,17 @@ export async function startCore(
       scheduler.note(app, release.summary);
     });
     controller.releases.onRelease(scheduler.onRelease);
+    // After the deploy (a failed one never gets here: its request or push records the failure).
+    // Config changes and rollbacks are recorded by the API, with the keys the request named.
+    controller.releases.onRelease(({ app, release, cause }) => {
+      if (cause !== 'build') return;
+      controller.activity.record({
+        app,
+        user: release.owner,
+        action: 'build',
+        summary: `${release.summary.replace(/^\S+ /, '')} as v${release.version}`,
+      });
+    });
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
     // …and pulls the ones the engine lacks, as tasks, with the app's `deis registry:set` login.
@@ -244,6 +257,7 @@ export async function startCore(
       builderFingerprint,
       apiUrl: `http://${settings.host}:${apiPort}`,
       targetStarted,
+      metrics,
       stop: stopAll,
     };
   } catch (err) {

@@ -21,6 +21,8 @@ import { permsRoutes } from './routes/perms';
 import { settingsRoutes } from './routes/settings';
 import { instanceRoutes, type InstancePower } from './routes/instance';
 import { metricsRoutes } from './routes/metrics';
+import { activityRoutes } from './routes/activity';
+import { recordActivity } from './activity-recorder';
 import type { Metrics } from '../controller/metrics';
 
 /** What the API serves beyond the controller: the folder deploys and the built UI. */
@@ -70,6 +72,9 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   if (extras.folders) deployRoutes(r, extras.folders);
   if (extras.power) instanceRoutes(r, extras.power, s);
   if (extras.metrics) metricsRoutes(r, c, extras.metrics.collector, extras.metrics.collected);
+  activityRoutes(r, c);
+  // Every route that changes an app is in by now: each gets its activity recorded.
+  recordActivity(r, c);
   // Last: it answers every path the API does not.
   uiRoutes(r, extras.ui);
   return r;

@@ -1,5 +1,6 @@
 /** Every topic of the CLI, and the help texts that list them. */
 import type { Command, Topic } from './command';
+import { activityTopic } from './commands/activity';
 import { appsTopic } from './commands/apps';
 import { authTopic } from './commands/auth';
 import { autoscaleTopic } from './commands/autoscale';
@@ -26,6 +27,7 @@ import { usersTopic } from './commands/users';
 import { whitelistTopic } from './commands/whitelist';
 
 export const TOPICS: Topic[] = [
+  activityTopic,
   appsTopic,
   authTopic,
   autoscaleTopic,

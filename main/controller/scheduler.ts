@@ -30,6 +30,13 @@ const isDocker = (build: { dockerfile: string; sha: string }) => build.dockerfil
 /** How long to wait before trying an engine that was away again. */
 const RETRY_MS = 5000;
 
+/**
+ * The API errors that say the target failed at something it tried (a deploy that crashed, a scale
+ * that could not start a process), as opposed to a request refused before any work: the activity
+ * feed records these as failures.
+ */
+export const targetFailures = new WeakSet<DeisError>();
+
 export class Scheduler {
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -224,7 +231,9 @@ export class Scheduler {
   failure(err: TargetError): DeisError {
     if (err.code === 'unavailable') return new DeisError('unavailable', err.message);
     const logs = err.logs.length ? `\n\nLast log lines:\n${err.logs.join('\n')}` : '';
-    return badRequest(`${err.message}${logs}`);
+    const failed = badRequest(`${err.message}${logs}`);
+    targetFailures.add(failed);
+    return failed;
   }
 
   /** Engine work: waits for a start in progress a moment, else is refused (503) saying what is being prepared. */
