@@ -18,6 +18,7 @@ import { Pusher } from '../test/support/push';
 import { benchCli } from './cli';
 import { benchFirstPush } from './first-push';
 import { benchKubernetes } from './kubernetes';
+import { benchMetrics } from './metrics';
 import { forgetImages } from './deploy-latency';
 import { benchRunLoop } from './run-loop';
 import { benchStartup } from './startup';
@@ -31,7 +32,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 10);
 
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 /**
- * BENCH_ONLY=push,config,...: only these sections (startup, cli, push, config, sample, kubernetes, and load for
+ * BENCH_ONLY=push,config,...: only these sections (startup, cli, metrics, push, config, sample, kubernetes, and load for
  * the steady load and the router's throughput); all when unset. On a busy machine one section, run a
  * few times, says more than one long run.
  */
@@ -65,6 +66,18 @@ async function main(): Promise<void> {
       const cli = await benchCli(t.url, 'bench', 'secret-pw');
       console.log(
         `deis --version ${cli.version.toFixed(0)} ms (peak RSS ${(cli.rssKb / 1024).toFixed(0)} MB), deis apps ${cli.apps.toFixed(0)} ms, node -e 0 ${cli.baseline.toFixed(0)} ms; ratios ${ratio(cli.version, cli.baseline)} and ${ratio(cli.apps, cli.baseline)}`,
+      );
+    }
+
+    if (wanted('metrics')) {
+      console.log('== metrics collection: the core with 20 apps running, collection off, then on ==');
+      const m = await benchMetrics(api, t.core);
+      const row = (s: { core: number; engine: number; rssMb: number }) =>
+        `core ${s.core.toFixed(2)}% of a core, dockerd+containerd ${s.engine.toFixed(2)}%, core RSS ${s.rssMb.toFixed(0)} MB`;
+      console.log(`off: ${row(m.off)}`);
+      console.log(`on:  ${row(m.on)}`);
+      console.log(
+        `collection costs the core ${(m.on.core - m.off.core).toFixed(2)} points of a core and the engine ${(m.on.engine - m.off.engine).toFixed(2)}`,
       );
     }
 

@@ -18,6 +18,7 @@ import {
   type DesiredApp,
   type ImageOrigin,
   type LogOptions,
+  type MetricsSource,
   type NodeLabels,
   type PullOptions,
   type ProcessInfo,
@@ -153,6 +154,16 @@ export class SwitchableTarget implements RunningTarget {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /** The running target's metrics; nothing runs while stopped, so there is nothing to read. */
+  get metrics(): MetricsSource | undefined {
+    const inner = this.inner.metrics;
+    if (!inner) return undefined;
+    return {
+      processUsage: async () => (this.stopped || this.busy ? [] : inner.processUsage()),
+      trafficCounters: async () => (this.stopped || this.busy ? undefined : inner.trafficCounters()),
+    };
   }
 
   /** Stops everything: new work is refused at once, work under way ends first. */

@@ -157,6 +157,41 @@ export interface LogOptions {
   lines: number;
 }
 
+/** One process's use of the machine at one moment, as the engine counts it. */
+export interface ProcessUsage {
+  app: string;
+  name: string;
+  type: string;
+  /** Percent of one CPU since the previous sample of the same process; null for its first sample. */
+  cpuPercent: number | null;
+  /** Memory in use, the page cache the kernel can drop left out (what `docker stats` shows). */
+  memoryBytes: number;
+}
+
+/**
+ * An app's HTTP traffic through the router since the router started: counters that only grow, and
+ * start again from zero when the router restarts (the reader takes a drop as such a restart).
+ */
+export interface TrafficCounters {
+  app: string;
+  /** Answers by status class: index 0 is 2xx, 1 is 3xx, 2 is 4xx, 3 is 5xx. */
+  requests: [number, number, number, number];
+  bytesOut: number;
+  /** Requests per response-time bucket (LATENCY_BOUNDS_MS in main/contract/metrics.ts). */
+  latency: number[];
+}
+
+/**
+ * What a target can tell about how its apps run. Optional: a target without it (Kubernetes, for
+ * now) runs apps as well, and the API says their metrics are not collected.
+ */
+export interface MetricsSource {
+  /** CPU and memory of every process of every app of this core. */
+  processUsage(): Promise<ProcessUsage[]>;
+  /** The router's counters of every routed app; undefined while there is no router to ask. */
+  trafficCounters(): Promise<TrafficCounters[] | undefined>;
+}
+
 export interface Target {
   /** Prepares the engine (network, router) and adopts what runs; call once before anything else. */
   ensureReady(apps: DesiredApp[], progress?: Progress): Promise<void>;
@@ -193,4 +228,6 @@ export interface Target {
   nodeLabels(): Promise<NodeLabels[]>;
   /** Lets go of the engine (stops following logs) and leaves everything running. */
   close(): Promise<void>;
+  /** Where the core's metrics collector reads CPU, memory and traffic; absent when the target cannot tell. */
+  readonly metrics?: MetricsSource;
 }

@@ -17,6 +17,7 @@ import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
 import { configData } from './controller/config';
 import { Scheduler } from './controller/scheduler';
+import { Metrics } from './controller/metrics';
 import { dockerState } from './engine-state';
 import {
   DEFAULT_INSTANCE,
@@ -40,6 +41,8 @@ export interface Core {
   /** The builder's SSH host key fingerprint (`SHA256:…`), which ssh shows on the first push. */
   builderFingerprint: string;
   apiUrl: string;
+  /** The metrics collector (the benchmark switches it off and on). */
+  metrics: Metrics;
   /** Settles when the target's first start attempt ends (adoption, router): whether it is ready. */
   targetStarted: Promise<boolean>;
   stop(): Promise<void>;
@@ -141,6 +144,17 @@ export async function startCore(
       scheduler.note(app, release.summary);
     });
     controller.releases.onRelease(scheduler.onRelease);
+    // After the deploy (a failed one never gets here: its request or push records the failure).
+    // Config changes and rollbacks are recorded by the API, with the keys the request named.
+    controller.releases.onRelease(({ app, release, cause }) => {
+      if (cause !== 'build') return;
+      controller.activity.record({
+        app,
+        user: release.owner,
+        action: 'build',
+        summary: `${release.summary.replace(/^\S+ /, '')} as v${release.version}`,
+      });
+    });
     // `deis pull` asks the target which app a local image was built for.
     controller.builds.useImageOrigins((ref) => target.inspectImage(ref));
     // …and pulls the ones the engine lacks, as tasks, with the app's `deis registry:set` login.
@@ -159,6 +173,14 @@ export async function startCore(
     });
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
+    const metrics = new Metrics(store, (name) => controller.apps.find(name), {
+      source: () => target.metrics,
+      log,
+    });
+    metrics.start();
+    // Stopped before the store closes (stops run in reverse): the minute in progress is written.
+    stops.push(() => metrics.stop());
+    controller.apps.onDestroyed(async (app) => metrics.forget(app.id));
 
     const { builder, folders } = await startBuilderService(controller, {
       home: settings.home,
@@ -203,6 +225,7 @@ export async function startCore(
         folders,
         ui: settings.ui ?? rendererDir(),
         power: { instance: settings.instance ?? DEFAULT_INSTANCE, target },
+        metrics: { collector: metrics, collected: () => target.metrics !== undefined },
       }),
       users: controller.users,
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
@@ -249,6 +272,7 @@ export async function startCore(
       builderFingerprint,
       apiUrl: `http://${settings.host}:${apiPort}`,
       targetStarted,
+      metrics,
       stop: stopAll,
     };
   } catch (err) {

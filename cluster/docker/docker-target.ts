@@ -12,6 +12,7 @@ import {
   type DesiredApp,
   type ImageOrigin,
   type LogOptions,
+  type MetricsSource,
   type NodeLabels,
   type PullOptions,
   type ProcessInfo,
@@ -44,6 +45,7 @@ import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
 import { processInfo } from './status';
+import { UsageSampler } from './usage';
 import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 
 export interface DockerTargetOptions {
@@ -399,6 +401,14 @@ export class DockerTarget implements Target {
     }
     return [labels];
   }
+
+  /** CPU and memory from the engine's stats, traffic from the router's counters. */
+  readonly metrics: MetricsSource = {
+    processUsage: () => (this.usage ??= new UsageSampler(() => this.docker, this.options.instance)).sample(),
+    trafficCounters: async () => this.router?.trafficCounters(),
+  };
+
+  private usage: UsageSampler | undefined;
 
   async close(): Promise<void> {
     this.router?.close();

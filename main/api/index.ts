@@ -20,6 +20,10 @@ import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
 import { settingsRoutes } from './routes/settings';
 import { instanceRoutes, type InstancePower } from './routes/instance';
+import { metricsRoutes } from './routes/metrics';
+import { activityRoutes } from './routes/activity';
+import { recordActivity } from './activity-recorder';
+import type { Metrics } from '../controller/metrics';
 
 /** What the API serves beyond the controller: the folder deploys and the built UI. */
 export interface ApiExtras {
@@ -28,6 +32,8 @@ export interface ApiExtras {
   ui?: string;
   /** Stop, start and remove everything the core runs. */
   power?: InstancePower;
+  /** The metrics collector, and whether the target collects any (Kubernetes does not yet). */
+  metrics?: { collector: Metrics; collected: () => boolean };
 }
 
 export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, extras: ApiExtras = {}): Router {
@@ -65,6 +71,10 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   certsRoutes(r, c, s);
   if (extras.folders) deployRoutes(r, extras.folders);
   if (extras.power) instanceRoutes(r, extras.power, s);
+  if (extras.metrics) metricsRoutes(r, c, extras.metrics.collector, extras.metrics.collected);
+  activityRoutes(r, c);
+  // Every route that changes an app is in by now: each gets its activity recorded.
+  recordActivity(r, c);
   // Last: it answers every path the API does not.
   uiRoutes(r, extras.ui);
   return r;

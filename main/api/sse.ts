@@ -102,8 +102,8 @@ const PING_MS = 15_000;
  * goes away; `subscribe` registers a listener and returns how to remove it. A client that lets more
  * than `limit` characters wait is dropped: it reconnects and asks for the current state.
  */
-export async function* taskEvents(
-  subscribe: (listener: (e: TaskEvent) => void) => () => void,
+export async function* taskEvents<E extends { type: string } = TaskEvent>(
+  subscribe: (listener: (e: E) => void) => () => void,
   signal: AbortSignal,
   limit = MAX_STREAM_BACKLOG_CHARS,
 ): AsyncIterable<string> {

@@ -82,6 +82,16 @@ export class PushHandler {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       if (own) t.fail(reason);
+      // The activity feed says that the push failed and why (its first sentence: no log lines).
+      const app = c.apps.find(push.app);
+      if (app && app.uuid === push.appUuid)
+        c.activity.record({
+          app,
+          user: push.username,
+          action: 'build',
+          summary: `push of ${push.sha.slice(0, 7)}`,
+          failure: reason.split('\n')[0]!,
+        });
       throw err instanceof BuildFailed ? err : new BuildFailed(reason);
     }
   }

@@ -1,5 +1,6 @@
 /** Every topic of the CLI, and the help texts that list them. */
 import type { Command, Topic } from './command';
+import { activityTopic } from './commands/activity';
 import { appsTopic } from './commands/apps';
 import { authTopic } from './commands/auth';
 import { autoscaleTopic } from './commands/autoscale';
@@ -13,6 +14,7 @@ import { instanceTopic } from './commands/instance';
 import { keysTopic } from './commands/keys';
 import { labelsTopic } from './commands/labels';
 import { limitsTopic } from './commands/limits';
+import { metricsTopic } from './commands/metrics';
 import { shortcutsTopic, versionTopic } from './commands/meta';
 import { permsTopic } from './commands/perms';
 import { psTopic } from './commands/ps';
@@ -25,6 +27,7 @@ import { usersTopic } from './commands/users';
 import { whitelistTopic } from './commands/whitelist';
 
 export const TOPICS: Topic[] = [
+  activityTopic,
   appsTopic,
   authTopic,
   autoscaleTopic,
@@ -38,6 +41,7 @@ export const TOPICS: Topic[] = [
   keysTopic,
   labelsTopic,
   limitsTopic,
+  metricsTopic,
   permsTopic,
   psTopic,
   registryTopic,

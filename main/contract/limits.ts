@@ -355,3 +355,28 @@ export const KUBECONFIG_MAX_CONTEXTS = 1000;
 export const KUBECONFIG_REFERENCED_FILE_MAX_BYTES = 1024 * 1024;
 /** A target's name: it is a folder under DEIS_HOME/targets and shown in lists, like an app name (a DNS label). */
 export const TARGET_NAME_MAX = 63;
+// Metrics and activity (issue 14): what the core samples, keeps in memory and keeps on disk.
+// ---------------------------------------------------------------------------------------------
+
+/** How often the router's request counters are read: a load shows up in an app's figures within two of these (the issue asks for 5 s); one small request on the kept-open status tunnel each time. */
+export const METRICS_TRAFFIC_INTERVAL_MS = 2_000;
+/** How often the engine is asked for each process's CPU and memory: one one-shot stats call per container; with 20 containers every 5 s this costs well under 1% of a core (bench/metrics.ts). */
+export const METRICS_PROCESS_INTERVAL_MS = 5_000;
+/** Traffic samples kept in memory per app (only intervals that had requests): 10 minutes of a busy app at one sample per 2 s; older figures are in the one-minute roll-ups. */
+export const METRICS_RING_TRAFFIC_SAMPLES = 300;
+/** Per-type CPU and memory samples kept in memory per app: 10 minutes at one sample per 5 s. */
+export const METRICS_RING_PROCESS_SAMPLES = 120;
+/** One-minute roll-ups are kept this long on disk (the issue's 24 h); older rows are pruned at each roll-up. */
+export const METRICS_RETENTION_MS = 24 * 60 * 60_000;
+/** Minutes of roll-ups one metrics request may ask for (`?minutes=`): the whole retention, 1,440 rows of a few numbers. */
+export const METRICS_MAX_MINUTES = 1_440;
+/** Engine stats calls in flight at once: 20 apps' processes are sampled in a few rounds without queueing dozens of requests on dockerd. */
+export const METRICS_STATS_CONCURRENCY = 8;
+/** One stats call to the engine: it answers in milliseconds; a call that takes longer is dropped for this round. */
+export const METRICS_STATS_TIMEOUT_MS = 4_000;
+/** Activity entries kept on disk: a busy team's months of changes, a few hundred bytes each; the oldest go first. */
+export const ACTIVITY_MAX_ENTRIES = 20_000;
+/** Entries one activity request may ask for (`?limit=`): a page of history, not the whole table. */
+export const ACTIVITY_MAX_PAGE = 500;
+/** Characters of one entry's summary or failure reason: a sentence and the first lines of a failure, never a whole log. */
+export const ACTIVITY_MAX_TEXT = 2_000;

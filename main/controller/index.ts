@@ -1,6 +1,7 @@
 /** The controller: the domain services, created once and shared by the API, the builder and the UI. */
 import { DEFAULT_PLATFORM_DOMAIN } from '../settings';
 import type { Store } from '../store/db';
+import { Activity } from './activity';
 import { Apps } from './apps';
 import { Builds } from './builds';
 import { Configs } from './config';
@@ -30,6 +31,7 @@ export class Controller {
   readonly tls: Tls;
   readonly certs: Certs;
   readonly tasks: Tasks;
+  readonly activity: Activity;
 
   /** `platformDomain`: apps are served at `<app>.<platformDomain>` (DEIS_PLATFORM_DOMAIN). */
   constructor(
@@ -50,5 +52,6 @@ export class Controller {
     this.tls = new Tls(store);
     this.certs = new Certs(store, this.apps, this.domains);
     this.tasks = new Tasks(store);
+    this.activity = new Activity(store);
   }
 }

@@ -56,6 +56,13 @@ export function deployProgress(say: (line: string) => void): Progress {
   };
 }
 
+/**
+ * The API errors that say the target failed at something it tried (a deploy that crashed, a scale
+ * that could not start a process), as opposed to a request refused before any work: the activity
+ * feed records these as failures.
+ */
+export const targetFailures = new WeakSet<DeisError>();
+
 export class Scheduler {
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -253,7 +260,9 @@ export class Scheduler {
   failure(err: TargetError): DeisError {
     if (err.code === 'unavailable') return new DeisError('unavailable', err.message);
     const logs = err.logs.length ? `\n\nLast log lines:\n${err.logs.join('\n')}` : '';
-    return badRequest(`${err.message}${logs}`);
+    const failed = badRequest(`${err.message}${logs}`);
+    targetFailures.add(failed);
+    return failed;
   }
 
   /** Engine work: waits for a start in progress a moment, else is refused (503) saying what is being prepared. */

@@ -263,4 +263,39 @@ CREATE INDEX keys_fingerprint ON keys(fingerprint, created);
 ALTER TABLE builds ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
 `,
   },
+  {
+    // Issue 14. One-minute roll-ups of each app's metrics (the last 24 h; the newest minutes are in
+    // the core's memory until the minute ends or the core stops), and the activity feed: who changed
+    // what in which app, and what failed. Activity keeps the app's name and uuid and outlives the app
+    // (a destroy is an entry too); a new app of the same name has another uuid and sees none of it.
+    version: 7,
+    name: 'metrics roll-ups and activity',
+    sql: `
+CREATE TABLE metrics_minutes (
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  minute INTEGER NOT NULL,
+  requests_2xx INTEGER NOT NULL DEFAULT 0,
+  requests_3xx INTEGER NOT NULL DEFAULT 0,
+  requests_4xx INTEGER NOT NULL DEFAULT 0,
+  requests_5xx INTEGER NOT NULL DEFAULT 0,
+  bytes_out INTEGER NOT NULL DEFAULT 0,
+  latency TEXT NOT NULL DEFAULT '[]',
+  types TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (app_uuid, minute)
+);
+CREATE INDEX metrics_minutes_minute ON metrics_minutes(minute);
+CREATE TABLE activity (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app_uuid TEXT NOT NULL,
+  app TEXT NOT NULL,
+  username TEXT NOT NULL,
+  action TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  ok INTEGER NOT NULL DEFAULT 1,
+  reason TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL
+);
+CREATE INDEX activity_app ON activity(app_uuid, id);
+`,
+  },
 ];

@@ -67,6 +67,9 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/v2/apps/{app}/config/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/config/', scope: 'app', body: { values: { FUZZ: 'yes' } } },
   { method: 'GET', path: '/v2/apps/{app}/releases/', scope: 'app' },
+  // Desktop extensions of issue 14: whoever may read the app may read its figures and its feed.
+  { method: 'GET', path: '/v2/apps/{app}/metrics/', scope: 'app' },
+  { method: 'GET', path: '/v2/apps/{app}/activity/', scope: 'app' },
   { method: 'GET', path: '/v2/apps/{app}/releases/v1/', scope: 'app' },
   { method: 'GET', path: '/v2/apps/{app}/releases/v1/config/', scope: 'app' },
   { method: 'POST', path: '/v2/apps/{app}/releases/rollback/', scope: 'app', body: {} },

@@ -19,7 +19,9 @@ import {
   ROUTER_CORE_IDLE_CONNECTIONS,
   ROUTER_CORE_IDLE_SECONDS,
 } from '../../../main/contract/limits';
-import type { HostCertificate } from '../../target';
+import type { HostCertificate, TrafficCounters } from '../../target';
+import { LATENCY_BUCKETS } from '../../../main/contract/metrics';
+import { METRICS_LUA_HASH } from './metrics-lua';
 
 export interface RouteEntry {
   app: string;
@@ -48,6 +50,8 @@ export interface RouterConfigInput {
   generation: number;
   /** Where the API is served through the router; absent: `deis.<domain>` is an unknown host. */
   core?: CoreRoute;
+  /** Count requests per app (metrics-lua.ts, written next to nginx.conf); the Kubernetes router does not yet. */
+  metrics?: boolean;
 }
 
 export interface CoreRoute {
@@ -195,9 +199,9 @@ http {
   lua_shared_dict deis_routes 8m;
   lua_shared_dict deis_backends 8m;
   lua_shared_dict deis_inflight 4m;
-  lua_shared_dict deis_certs 16m;
+  lua_shared_dict deis_certs 16m;${input.metrics ? `\n  # Request counters of at most MAX_APPS apps, ~20 numbers each. Module ${METRICS_LUA_HASH}.\n  lua_shared_dict deis_metrics 2m;` : ''}
   init_by_lua_block { require('deis_router').load() }
-  log_by_lua_block { require('deis_router').done() }
+  log_by_lua_block { require('deis_router').done()${input.metrics ? " require('deis_metrics').record()" : ''} }
   header_filter_by_lua_block { require('deis_router').headers() }
 
   proxy_http_version 1.1;
@@ -223,7 +227,7 @@ ${input.core ? coreUpstream(input.core) : ''}
     location = /routes { content_by_lua_block { require('deis_router').update('routes') } }
     location = /backends { content_by_lua_block { require('deis_router').update('backends') } }
     location = /certs { content_by_lua_block { require('deis_router').update('certs') } }
-    location = /inflight { content_by_lua_block { require('deis_router').count() } }
+    location = /inflight { content_by_lua_block { require('deis_router').count() } }${input.metrics ? `\n    location = /metrics { content_by_lua_block { require('deis_metrics').dump() } }` : ''}
   }
   server {
     listen 80 default_server;
@@ -311,4 +315,25 @@ export function renderBackends(routes: RouteEntry[]): string {
     .sort((a, b) => (a.app < b.app ? -1 : 1))
     .map((r) => `${r.app} ${r.upstreams.join(' ')}\n`)
     .join('');
+}
+
+/**
+ * The router's `/metrics` answer: `app 2xx 3xx 4xx 5xx bytes h1 ... hN` per line. Lines that do not
+ * have that shape are skipped (the text comes from inside a container apps share a network with).
+ */
+export function parseTrafficCounters(text: string): TrafficCounters[] {
+  const counters: TrafficCounters[] = [];
+  for (const line of text.split('\n')) {
+    const [app, ...fields] = line.trim().split(' ');
+    if (!app || !/^[a-z0-9-]+$/.test(app) || fields.length !== 5 + LATENCY_BUCKETS) continue;
+    const n = fields.map(Number);
+    if (n.some((x) => !Number.isFinite(x) || x < 0)) continue;
+    counters.push({
+      app,
+      requests: [n[0]!, n[1]!, n[2]!, n[3]!],
+      bytesOut: n[4]!,
+      latency: n.slice(5),
+    });
+  }
+  return counters;
 }

@@ -14,10 +14,11 @@ import { execIn } from '../exec';
 import { labelsFor } from '../labels';
 import { appNetworks, gatewayAddress, routerAddress, type Network } from '../network';
 import { tarOf } from '../tar';
-import { TargetError, type Progress } from '../../target';
+import { TargetError, type Progress, type TrafficCounters } from '../../target';
 import {
   CORE_SOCKET_MOUNT,
   FALLBACK_CERT,
+  parseTrafficCounters,
   renderBackends,
   renderCerts,
   renderRouterConfig,
@@ -30,6 +31,7 @@ import {
 import { ensureRouterImage } from './image';
 import { STATE_DIR } from './lua';
 import { StatusTunnel } from './status-tunnel';
+import { METRICS_LUA, METRICS_LUA_PATH } from './metrics-lua';
 
 export interface RouterOptions {
   instance: string;
@@ -315,10 +317,10 @@ export class Router {
   private async applyNow(routes: RouteEntry[]): Promise<void> {
     const ports = { publicPort: this.publicPort, tlsPublicPort: this.tlsPublicPort };
     const core = this.coreRoute;
-    const config = renderRouterConfig({ ...ports, generation: 0, core });
+    const config = renderRouterConfig({ ...ports, generation: 0, core, metrics: true });
     if (config !== this.appliedConfig) {
       const generation = ++this.generation;
-      const text = renderRouterConfig({ ...ports, generation, core });
+      const text = renderRouterConfig({ ...ports, generation, core, metrics: true });
       const container = this.docker.getContainer(this.options.name);
       const fallback = this.options.fallbackCertificate;
       await container.putArchive(
@@ -329,6 +331,8 @@ export class Router {
             content: `${fallback.certificate.trim()}\n${fallback.key.trim()}\n`,
             mode: 0o600,
           },
+          // nginx.conf names the module's hash: a new module comes with a new config and a reload.
+          { name: METRICS_LUA_PATH.slice('/etc/nginx/'.length), content: METRICS_LUA, mode: 0o644 },
         ]),
         { path: '/etc/nginx' },
       );
@@ -402,6 +406,13 @@ export class Router {
       '5',
       `http://127.0.0.1:${STATUS_PORT}${path}`,
     ]);
+  }
+
+  /** Every routed app's request counters (see metrics-lua.ts); empty until the config that counts is applied. */
+  async trafficCounters(): Promise<TrafficCounters[] | undefined> {
+    if (!this.appliedConfig.includes('deis_metrics')) return undefined;
+    const r = await this.status('/metrics');
+    return parseTrafficCounters(r.output);
   }
 
   /** New workers answer the status endpoint with the new generation once the reload took effect. */
