@@ -41,6 +41,20 @@ export class DockerServices {
     private readonly pool: () => AddressPool,
   ) {}
 
+  /** The services network, made once: services provisioned at once would race to make it. */
+  private network: Promise<Network> | undefined;
+
+  private servicesNetwork(): Promise<Network> {
+    if (!this.network) {
+      const made = ensureServicesNetwork(this.docker(), this.instance);
+      this.network = made;
+      made.catch(() => {
+        if (this.network === made) this.network = undefined;
+      });
+    }
+    return this.network;
+  }
+
   private container(service: string): Docker.Container {
     return this.docker().getContainer(serviceContainerName(this.instance, service));
   }
@@ -49,7 +63,7 @@ export class DockerServices {
     const docker = this.docker();
     const image = await ensureServiceImage(docker, spec, progress);
     progress({ kind: 'step', message: 'Creating the container' });
-    const net = await ensureServicesNetwork(docker, this.instance);
+    const net = await this.servicesNetwork();
     const name = serviceContainerName(this.instance, spec.name);
     const labels = labelsFor(this.instance, 'service', { [LABEL_SERVICE]: spec.name });
     const mounts: Docker.MountConfig = [];
