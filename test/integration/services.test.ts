@@ -15,6 +15,7 @@ import { SERVICES_PER_USER, SERVICE_NAME_MAX } from '../../main/contract/limits'
 import type { Config, Paginated, Release } from '../../main/contract/objects';
 import type { Service } from '../../main/contract/services';
 import type { TaskWithLog } from '../../main/contract/tasks';
+import { CliUser } from '../support/cli';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 import {
@@ -273,4 +274,42 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     expect((await bob.get('/v2/services/one-more/')).status).toBe(404);
     db.prepare("DELETE FROM services WHERE uuid LIKE 'bob-%'").run();
   });
+
+  it('is driven from the deis CLI: create, list, attach, info, detach, destroy', async () => {
+    const user = new CliUser();
+    try {
+      const login = await user.run(['login', t.url, '--username=alice', '--password=alice-pw']);
+      expect(login.code, login.stderr).toBe(0);
+      const created = await user.run(['services:create', 'memcached', '--name', 'cli-memo']);
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toContain('Creating cli-memo (memcached 1.6)...');
+      expect(created.stdout).toContain('-----> Waiting until it accepts connections');
+      expect(created.stdout).toContain(
+        'cli-memo is ready; attach it with deis services:attach cli-memo -a <app>',
+      );
+
+      const attached = await user.run(['services:attach', 'cli-memo', '-a', B, '--as', 'SESSION_CACHE_URL']);
+      expect(attached.code, attached.stderr).toBe(0);
+      expect(attached.stdout).toMatch(
+        /^Attaching cli-memo to svc-b\.\.\. done\ncli-memo attached as SESSION_CACHE_URL, v\d+\n$/,
+      );
+      const list = await user.run(['services']);
+      expect(list.stdout).toMatch(
+        /cli-memo\s+\|\s+memcached 1\.6\s+\|\s+ready\s+\|\s+svc-b \(SESSION_CACHE_URL\)/,
+      );
+      const info = await user.run(['services:info', 'cli-memo']);
+      expect(info.stdout).toContain('=== cli-memo Attachments\nsvc-b SESSION_CACHE_URL\n');
+
+      const refused = await user.run(['services:destroy', 'cli-memo', '--confirm', 'cli-memo']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('cli-memo is attached to svc-b; detach it first');
+      expect((await user.run(['services:detach', 'cli-memo', '-a', B])).code).toBe(0);
+      expect((await config(B)).SESSION_CACHE_URL).toBeUndefined();
+      const destroyed = await user.run(['services:destroy', 'cli-memo', '--confirm', 'cli-memo']);
+      expect(destroyed).toMatchObject({ code: 0, stdout: 'Destroying cli-memo and its data... done\n' });
+      expect((await user.run(['services'])).stdout).not.toContain('cli-memo');
+    } finally {
+      user.remove();
+    }
+  }, 300_000);
 });
