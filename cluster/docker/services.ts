@@ -244,6 +244,10 @@ export class DockerServices {
         } else await io.stdout?.(payload);
       });
       await Promise.all([feeding, reading]);
+    } catch (err) {
+      // The input failed (too large, the client went away): the command must not go on with half of it.
+      stream.destroy();
+      throw err;
     } finally {
       io.signal?.removeEventListener('abort', onAbort);
     }

@@ -340,3 +340,5 @@ export const SERVICE_READY_MS = 180_000;
 export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 /** A service container's last log lines shown when it fails to start. */
 export const SERVICE_FAILURE_LOG_LINES = 20;
+/** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
+export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;

@@ -6,9 +6,20 @@
  * appear only in the variable set on the app, never in a log, a task or a listing.
  */
 import { randomBytes } from 'node:crypto';
-import type { ServiceTarget } from '../../cluster/target';
-import { badRequest, conflict, DeisError, forbidden, invalid, notFound } from '../contract/errors';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { ServiceExecIo, ServiceTarget } from '../../cluster/target';
 import {
+  badRequest,
+  conflict,
+  DeisError,
+  forbidden,
+  invalid,
+  notFound,
+  unprocessable,
+} from '../contract/errors';
+import {
+  SERVICE_BACKUP_MAX_BYTES,
   SERVICE_ATTACHMENTS_MAX,
   SERVICE_NAME_MAX,
   SERVICES_PER_CORE,
@@ -44,6 +55,12 @@ export interface ServiceRow {
 
 const SELECT_SERVICE =
   'SELECT services.*, users.username AS owner FROM services JOIN users ON users.id = services.owner_id';
+
+const BACKUP_FILE = '/tmp/deis-backup';
+const RESTORE_FILE = '/tmp/deis-restore';
+
+/** The last line a command wrote to stderr, for an error message: short, and never a password. */
+const lastLine = (stderr: string): string => stderr.trim().split('\n').pop()?.slice(0, 300) || 'no message';
 
 const mayManage = (user: UserRow, s: ServiceRow) => user.is_superuser === 1 || s.owner_id === user.id;
 
@@ -312,6 +329,126 @@ export class Services {
     this.store.tx(() => {
       this.store.db.prepare('DELETE FROM services WHERE uuid = ?').run(s.uuid);
     });
+  }
+
+  /** The service, ready, and its kind's command for `what`; 400 when the kind has none. */
+  private operation(user: UserRow, name: string, what: 'backup' | 'restore') {
+    const s = this.access(user, name);
+    if (s.state !== 'ready') throw conflict(`${s.name} is not ready; try once it is.`);
+    const entry = this.catalog.get(s.kind)!;
+    const cmd = entry[what];
+    if (!cmd)
+      throw badRequest(
+        `${entry.title} services cannot be ${what === 'backup' ? 'backed up' : 'restored'} here yet.`,
+      );
+    return { s, entry, cmd: this.catalog.command(cmd, this.credentials(s)) };
+  }
+
+  private async run(
+    s: ServiceRow,
+    command: string[],
+    env: Record<string, string> = {},
+    io: ServiceExecIo = {},
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return this.need('execService')(s.name, { command, env }, io);
+  }
+
+  /**
+   * A backup of the service's data, streamed: it is made into the container's /tmp first, so a
+   * failure is an error answer rather than a file cut short.
+   */
+  async backup(
+    user: UserRow,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<{ size: number; filename: string; data: AsyncIterable<Buffer> }> {
+    const { s, cmd } = this.operation(user, name, 'backup');
+    const made = await this.run(
+      s,
+      ['sh', '-c', `umask 077; "$@" > ${BACKUP_FILE}`, 'sh', ...cmd.command],
+      cmd.env,
+    );
+    if (made.exitCode !== 0) {
+      await this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined);
+      throw unprocessable(`The backup of ${s.name} failed (${lastLine(made.stderr)}).`);
+    }
+    let sizeText = '';
+    await this.run(
+      s,
+      ['stat', '-c', '%s', BACKUP_FILE],
+      {},
+      { stdout: (c) => void (sizeText += c.toString()) },
+    );
+    const size = Number(sizeText.trim());
+    if (!(size <= SERVICE_BACKUP_MAX_BYTES)) {
+      await this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined);
+      throw unprocessable(
+        `The backup of ${s.name} is larger than the ${SERVICE_BACKUP_MAX_BYTES / 1024 / 1024} MiB a backup may be here; use the database's own tools.`,
+      );
+    }
+    const out = new PassThrough();
+    void this.run(
+      s,
+      ['cat', BACKUP_FILE],
+      {},
+      {
+        signal,
+        stdout: (chunk) => (out.write(chunk) ? undefined : once(out, 'drain').then(() => undefined)),
+      },
+    )
+      .then(
+        (r) => (r.exitCode === 0 ? out.end() : out.destroy(new Error('the backup could not be read'))),
+        (err: Error) => out.destroy(err),
+      )
+      .finally(() => this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined));
+    const stamp = timestamp().replace(/[-:]/g, '').replace('T', '-').replace('Z', '');
+    return { size, filename: `${s.name}-${stamp}.${s.kind === 'postgres' ? 'dump' : 'rdb'}`, data: out };
+  }
+
+  /**
+   * Restores a backup into the service: staged in the container's /tmp, then given to the kind's
+   * restore command. PostgreSQL restores in one transaction, so a file it cannot restore changes nothing.
+   */
+  async restore(
+    user: UserRow,
+    name: string,
+    confirm: string | undefined,
+    file: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    const { s, cmd } = this.operation(user, name, 'restore');
+    if (confirm !== s.name)
+      throw badRequest(
+        `Restoring ${s.name} replaces its data; confirm with its name (deis services:restore ${s.name} <file> --confirm ${s.name}).`,
+      );
+    let size = 0;
+    const counted = (async function* () {
+      for await (const chunk of file) {
+        size += chunk.length;
+        yield chunk;
+      }
+    })();
+    try {
+      const staged = await this.run(
+        s,
+        ['sh', '-c', `umask 077; cat > ${RESTORE_FILE}`],
+        {},
+        { input: counted },
+      );
+      if (staged.exitCode !== 0)
+        throw unprocessable(`The backup could not be written into ${s.name} (${lastLine(staged.stderr)}).`);
+      if (size === 0) throw badRequest('Send the backup file as the body of the request; it was empty.');
+      const restored = await this.run(
+        s,
+        ['sh', '-c', `"$@" < ${RESTORE_FILE}`, 'sh', ...cmd.command],
+        cmd.env,
+      );
+      if (restored.exitCode !== 0)
+        throw unprocessable(
+          `${s.name} could not restore this file (${lastLine(restored.stderr)}); nothing was changed.`,
+        );
+    } finally {
+      await this.run(s, ['rm', '-f', RESTORE_FILE]).catch(() => undefined);
+    }
   }
 
   /** Restarts the service's container; its data stays. */

@@ -7,11 +7,12 @@
  * log line, and the store keeps them sealed.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceContainerName } from '../../cluster/docker/services';
-import { SERVICES_PER_USER, SERVICE_NAME_MAX } from '../../main/contract/limits';
+import { SERVICE_BACKUP_MAX_BYTES, SERVICES_PER_USER, SERVICE_NAME_MAX } from '../../main/contract/limits';
 import type { Config, Paginated, Release } from '../../main/contract/objects';
 import type { Service } from '../../main/contract/services';
 import type { TaskWithLog } from '../../main/contract/tasks';
@@ -230,6 +231,88 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     expect((await service(alice, PG)).state).toBe('ready');
     await answers(B, '/db', '200 written-by-a');
   }, 120_000);
+
+  it('backs PostgreSQL up to a file and restores it with the CLI; a corrupt file or a stranger changes nothing', async () => {
+    const user = new CliUser();
+    try {
+      expect((await user.run(['login', t.url, '--username=alice', '--password=alice-pw'])).code).toBe(0);
+      const dump = path.join(user.work, 'notes.dump');
+      const backup = await user.run(['services:backup', PG, '-o', dump]);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(backup.stdout).toMatch(new RegExp(`^Backing up ${PG} to ${dump}\\.\\.\\. done, \\d+ bytes\\n$`));
+      expect(fs.readFileSync(dump).subarray(0, 5).toString()).toBe('PGDMP');
+      expect(fs.statSync(dump).mode & 0o777).toBe(0o600);
+
+      await answers(B, '/db?set=overwritten', '200 overwritten');
+      const unconfirmed = await user.run(['services:restore', PG, dump]);
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toContain(`--confirm ${PG}`);
+      const corrupt = path.join(user.work, 'corrupt.dump');
+      fs.writeFileSync(corrupt, 'PGDMP but not really a backup');
+      const bad = await user.run(['services:restore', PG, corrupt, '--confirm', PG]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`${PG} could not restore this file (`);
+      expect(bad.stderr).toContain('nothing was changed');
+      // A truncated real backup: PostgreSQL restores in one transaction, so nothing is half-done.
+      const truncated = path.join(user.work, 'truncated.dump');
+      fs.writeFileSync(
+        truncated,
+        fs.readFileSync(dump).subarray(0, Math.floor(fs.statSync(dump).size * 0.8)),
+      );
+      expect((await user.run(['services:restore', PG, truncated, '--confirm', PG])).code).toBe(1);
+      await answers(B, '/db', '200 overwritten');
+
+      const restored = await user.run(['services:restore', PG, dump, '--confirm', PG]);
+      expect(restored, restored.stderr).toMatchObject({
+        code: 0,
+        stdout: `Restoring ${PG} from ${dump}... done\n`,
+      });
+      await answers(B, '/db', '200 written-by-a');
+
+      const rdb = await user.run(['services:backup', REDIS, '-o', path.join(user.work, 'cache.rdb')]);
+      expect(rdb.code, rdb.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(user.work, 'cache.rdb')).subarray(0, 5).toString()).toBe('REDIS');
+      const none = await user.run(['services:backup', MEMCACHED]);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('Memcached services cannot be backed up here yet.');
+      expect(fs.readdirSync(user.work).filter((f) => f.includes('partial'))).toEqual([]);
+    } finally {
+      user.remove();
+    }
+    // A stranger may neither download nor restore; a body that says it is too large is refused unread.
+    expect((await bob.get(`/v2/services/${PG}/backup/`)).status).toBe(403);
+    const restoreUrl = `${t.url}/v2/services/${PG}/restore/?confirm=${PG}`;
+    const asBob = await fetch(restoreUrl, {
+      method: 'POST',
+      headers: { Authorization: `token ${bob.token}`, 'Content-Type': 'application/octet-stream' },
+      body: 'x',
+    });
+    expect(asBob.status).toBe(403);
+    const json = await fetch(restoreUrl, {
+      method: 'POST',
+      headers: { Authorization: `token ${alice.token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(json.status).toBe(415);
+    const huge = await new Promise<number>((resolve, reject) => {
+      const req = http.request(restoreUrl, {
+        method: 'POST',
+        headers: {
+          Authorization: `token ${alice.token}`,
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(SERVICE_BACKUP_MAX_BYTES + 1),
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('PGDMP');
+    });
+    expect(huge).toBe(413);
+    await answers(B, '/db', '200 written-by-a');
+  }, 300_000);
 
   it('lets no stranger see, attach, detach or destroy a service, nor attach one to an app they cannot change', async () => {
     await bob.post('/v2/apps/', { id: 'svc-bob' });

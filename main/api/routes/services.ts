@@ -4,6 +4,8 @@
  * does; no answer carries a credential.
  */
 import { ServiceAttachRequest, ServiceCreateRequest, ServiceDestroyRequest } from '../../contract/services';
+import { badRequest } from '../../contract/errors';
+import { SERVICE_BACKUP_MAX_BYTES } from '../../contract/limits';
 import type { Controller } from '../../controller';
 import { paginate } from '../paginate';
 import type { Router } from '../router';
@@ -57,6 +59,34 @@ export function servicesRoutes(r: Router, c: Controller): void {
       return { status: 200, body: { release: release?.version ?? null } };
     },
   });
+  r.add(`/v2/services/${SERVICE}/backup/?`, {
+    GET: async (req) => {
+      const { size, filename, data } = await s.backup(req.user, req.params[0]!, req.signal);
+      return {
+        status: 200,
+        stream: data,
+        contentType: 'application/octet-stream',
+        headers: {
+          'Content-Length': String(size),
+          'Content-Disposition': `attachment; filename="${filename}"`,
+        },
+      };
+    },
+  });
+  // The backup file is the body (application/octet-stream), streamed into the service.
+  r.add(
+    `/v2/services/${SERVICE}/restore/?`,
+    {
+      POST: async (req) => {
+        if (!req.raw) throw badRequest('Send the backup file with Content-Type: application/octet-stream.');
+        // The name typed again (in the query: the body is the file), as for a destroy: it replaces the data.
+        await s.restore(req.user, req.params[0]!, req.query.get('confirm') ?? undefined, req.raw);
+        return { status: 204 };
+      },
+    },
+    'user',
+    { rawBody: SERVICE_BACKUP_MAX_BYTES },
+  );
   r.add(`/v2/services/${SERVICE}/restart/?`, {
     POST: async (req) => {
       await s.restart(req.user, req.params[0]!);

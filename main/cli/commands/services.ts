@@ -3,7 +3,11 @@
  * app's target and attached to apps through an environment variable. (Hephy's `services:add/list/
  * remove` managed process-type routes; this CLI does not implement those.)
  */
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Service } from '../../contract/services';
+import { FileBody } from '../client';
 import type { TaskWithLog } from '../../contract/tasks';
 import { APP_OPTION, LIMIT_OPTION, type Command, type Topic } from '../command';
 import type { Context } from '../context';
@@ -147,9 +151,70 @@ const destroy: Command = {
   },
 };
 
+const backup: Command = {
+  name: 'services:backup',
+  summary: 'download a backup of a backing service',
+  description: "Writes a backup of the service's data to a file (PostgreSQL: pg_dump -Fc; Redis: RDB).",
+  args: [{ name: 'service', help: 'the name of the service.' }],
+  options: [
+    {
+      long: 'output',
+      short: 'o',
+      value: '<file>',
+      help: 'the file to write (named after the service by default).',
+    },
+  ],
+  async run(ctx, input) {
+    const service = input.arg('service')!;
+    const res = await ctx.client().stream('GET', `${path(service)}backup/`);
+    const named = /filename="([^"/\\]+)"/.exec(String(res.headers['content-disposition'] ?? ''))?.[1];
+    const file = nodePath.resolve(ctx.cwd, input.opt('output') ?? named ?? `${service}.backup`);
+    ctx.out.print(`Backing up ${service} to ${file}... `);
+    // Written beside the file and renamed once whole: a file of that name is a complete backup.
+    const partial = `${file}.partial`;
+    try {
+      await pipeline(res, fs.createWriteStream(partial, { mode: 0o600 }));
+      fs.renameSync(partial, file);
+    } catch (err) {
+      fs.rmSync(partial, { force: true });
+      throw new CliError(`The backup was cut short (${(err as Error).message}); try again.`);
+    }
+    ctx.out.println(`done, ${fs.statSync(file).size} bytes`);
+  },
+};
+
+const restore: Command = {
+  name: 'services:restore',
+  summary: 'restore a backing service from a backup',
+  description: "Replaces the service's data with a backup made by services:backup.",
+  args: [
+    { name: 'service', help: 'the name of the service.' },
+    { name: 'file', help: 'the backup file.' },
+  ],
+  options: [{ long: 'confirm', value: '<service>', help: 'the name of the service, typed again.' }],
+  async run(ctx, input) {
+    const service = input.arg('service')!;
+    const file = nodePath.resolve(ctx.cwd, input.arg('file')!);
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      throw new CliError(`open ${input.arg('file')}: no such file or directory`);
+    }
+    const confirm = encodeURIComponent(input.opt('confirm') ?? '');
+    ctx.out.print(`Restoring ${service} from ${file}... `);
+    await ctx.out.progress(
+      ctx
+        .client()
+        .upload(`${path(service)}restore/?confirm=${confirm}`, new FileBody(size, fs.createReadStream(file))),
+    );
+    ctx.out.println('done');
+  },
+};
+
 export const servicesTopic: Topic = {
   name: 'services',
   summary: 'manage backing services (databases, caches) attached to apps',
-  commands: [list, create, info, attach, detach, destroy],
+  commands: [list, create, info, attach, detach, destroy, backup, restore],
   defaultCommand: 'services:list',
 };
