@@ -11,6 +11,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execIn } from '../../cluster/docker/exec';
+import { appNetworkName } from '../../cluster/docker/network';
+import { listProcs } from '../../cluster/docker/processes';
 import { serviceContainerName } from '../../cluster/docker/services';
 import { SERVICE_BACKUP_MAX_BYTES, SERVICES_PER_USER, SERVICE_NAME_MAX } from '../../main/contract/limits';
 import type { Config, Paginated, Release } from '../../main/contract/objects';
@@ -357,6 +360,32 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     expect((await bob.get('/v2/services/one-more/')).status).toBe(404);
     db.prepare("DELETE FROM services WHERE uuid LIKE 'bob-%'").run();
   });
+
+  it('an app reaches only the services attached to it, and destroying an app detaches its services', async () => {
+    // Memcached is attached to A only: B's process can neither resolve nor reach it.
+    const memo = serviceContainerName(instance, MEMCACHED);
+    const ip = Object.values((await docker.getContainer(memo).inspect()).NetworkSettings.Networks).map(
+      (n) => n.IPAddress,
+    );
+    const [b] = (await listProcs(docker, instance, B)).filter((p) => p.state === 'running');
+    for (const host of [memo, ...ip]) {
+      const probe = await execIn(docker, b!.id, [
+        'bash',
+        '-c',
+        `timeout 3 bash -c 'exec 3<>/dev/tcp/${host}/11211' 2>/dev/null && echo reached || echo blocked`,
+      ]);
+      expect(probe.output.trim(), host).toBe('blocked');
+    }
+
+    const c = 'svc-c';
+    expect((await alice.post('/v2/apps/', { id: c })).status).toBe(201);
+    expect((await alice.post(`/v2/services/${MEMCACHED}/apps/`, { app: c })).status).toBe(201);
+    expect((await alice.delete(`/v2/apps/${c}/`)).status).toBe(204);
+    expect((await service(alice, MEMCACHED)).apps).toEqual([{ app: A, var: 'MEMCACHED_URL' }]);
+    const networks = Object.keys((await docker.getContainer(memo).inspect()).NetworkSettings.Networks);
+    expect(networks).not.toContain(appNetworkName(instance, c));
+    await answers(A, '/memcached', '200 memo-by-a');
+  }, 120_000);
 
   it('is driven from the deis CLI: create, list, attach, info, detach, destroy', async () => {
     const user = new CliUser();
