@@ -337,7 +337,7 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     const unknown = await alice.post('/v2/services/', { kind: 'oracle' });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toEqual({
-      kind: ['Unknown service kind "oracle"; choose one of: memcached, postgres, redis.'],
+      kind: ['Unknown service kind "oracle"; choose one of: mariadb, memcached, postgres, redis.'],
     });
     for (const name of ['Bad_Name', '-db', 'x'.repeat(SERVICE_NAME_MAX + 1), 'catalog', PG])
       expect((await alice.post('/v2/services/', { kind: 'redis', name })).status, name).toBe(400);
@@ -386,6 +386,25 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     expect(networks).not.toContain(appNetworkName(instance, c));
     await answers(A, '/memcached', '200 memo-by-a');
   }, 120_000);
+
+  it('provisions MariaDB too, backs it up and restores it through the API', async () => {
+    const name = 'shop-db';
+    expect((await alice.post('/v2/services/', { kind: 'mariadb', name })).status).toBe(201);
+    expect((await ready(name)).image).toBe('deis-desktop/service-mariadb:10.11-bookworm');
+    const backup = await fetch(`${t.url}/v2/services/${name}/backup/`, {
+      headers: { Authorization: `token ${alice.token}` },
+    });
+    expect(backup.status).toBe(200);
+    const dump = Buffer.from(await backup.arrayBuffer());
+    expect(dump.toString()).toContain('MariaDB dump');
+    const restored = await fetch(`${t.url}/v2/services/${name}/restore/?confirm=${name}`, {
+      method: 'POST',
+      headers: { Authorization: `token ${alice.token}`, 'Content-Type': 'application/octet-stream' },
+      body: dump,
+    });
+    expect(restored.status, await restored.text()).toBe(204);
+    expect((await alice.delete(`/v2/services/${name}/`, { confirm: name })).status).toBe(204);
+  }, 600_000);
 
   it('is driven from the deis CLI: create, list, attach, info, detach, destroy', async () => {
     const user = new CliUser();
