@@ -28,7 +28,22 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ServiceExec,
+  type ServiceExecIo,
+  type ServiceSpec,
+  type ServiceTarget,
 } from './target';
+
+/** The target's backing-service method, or a TargetError saying it has none. */
+function servicesOf<K extends keyof ServiceTarget>(
+  target: ServiceTarget,
+  method: K,
+): NonNullable<ServiceTarget[K]> {
+  const fn = target[method];
+  if (!fn)
+    throw new TargetError('invalid', 'This target does not run backing services yet; use the Docker target.');
+  return (fn as (...args: never[]) => unknown).bind(target) as NonNullable<ServiceTarget[K]>;
+}
 
 /** What stopping and removing mean on the engine behind the target. */
 export interface PowerOps {
@@ -164,6 +179,35 @@ export class SwitchableTarget implements RunningTarget {
       processUsage: async () => (this.stopped || this.busy ? [] : inner.processUsage()),
       trafficCounters: async () => (this.stopped || this.busy ? undefined : inner.trafficCounters()),
     };
+  }
+
+  provisionService(spec: ServiceSpec, progress: Progress): Promise<{ image: string }> {
+    return this.live(() => servicesOf(this.inner, 'provisionService')(spec, progress));
+  }
+
+  connectService(service: string, app: string): Promise<string> {
+    return this.live(() => servicesOf(this.inner, 'connectService')(service, app));
+  }
+
+  /** Cutting an app off works while stopped too: nothing runs, and the change must not wait for a start. */
+  disconnectService(service: string, app: string): Promise<void> {
+    return servicesOf(this.inner, 'disconnectService')(service, app);
+  }
+
+  destroyService(service: string): Promise<void> {
+    return servicesOf(this.inner, 'destroyService')(service);
+  }
+
+  restartService(service: string, readiness: ServiceExec): Promise<void> {
+    return this.live(() => servicesOf(this.inner, 'restartService')(service, readiness));
+  }
+
+  execService(
+    service: string,
+    exec: ServiceExec,
+    io: ServiceExecIo,
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return this.live(() => servicesOf(this.inner, 'execService')(service, exec, io));
   }
 
   /** Stops everything: new work is refused at once, work under way ends first. */

@@ -192,7 +192,64 @@ export interface MetricsSource {
   trafficCounters(): Promise<TrafficCounters[] | undefined>;
 }
 
-export interface Target {
+/** A backing service's container: what the catalog and its credentials make of it; plain data. */
+export interface ServiceSpec {
+  /** Unique on the core; names the container, its volume and the host apps reach it at. */
+  name: string;
+  kind: string;
+  /** The configured image (the official one by default), pulled when the engine lacks it. */
+  image: string;
+  /** Built from `dockerfileDir` with BASE=`base` when `image` cannot be had; cached by its tag. */
+  fallback?: { image: string; dockerfileDir: string; base: string };
+  /** The container's environment (it holds the generated credentials: never logged). */
+  env: Record<string, string>;
+  command?: string[];
+  /** Kept on a named volume that outlives the container; null for a service without data. */
+  dataPath: string | null;
+  /** Succeeds once the service accepts connections. */
+  readiness: ServiceExec;
+}
+
+/** A command inside a service's container; secrets go in `env`, never in `command`. */
+export interface ServiceExec {
+  command: string[];
+  env: Record<string, string>;
+}
+
+/** Where a command inside a service's container reads and writes (bounded by the caller). */
+export interface ServiceExecIo {
+  /** Fed to the command's stdin, then closed. */
+  input?: AsyncIterable<Buffer>;
+  /** Receives stdout as it comes; the command waits while a returned promise is pending. */
+  stdout?: (chunk: Buffer) => void | Promise<void>;
+  /** The end of stderr is kept for the error message. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Backing services on a target. Optional: a target without them answers that it has none; the
+ * Docker target runs them as containers, Kubernetes may fill them with StatefulSets later.
+ */
+export interface ServiceTarget {
+  /** Creates (or finds) and starts the service, and waits until it is ready; answers the image it runs. */
+  provisionService?(spec: ServiceSpec, progress: Progress): Promise<{ image: string }>;
+  /** Lets `app`'s processes reach the service; answers the host name they reach it at. */
+  connectService?(service: string, app: string): Promise<string>;
+  /** Cuts the app off the service. */
+  disconnectService?(service: string, app: string): Promise<void>;
+  /** Removes the service's container and its data. */
+  destroyService?(service: string): Promise<void>;
+  /** Restarts the service's container (its data stays); waits until it is ready again. */
+  restartService?(service: string, readiness: ServiceExec): Promise<void>;
+  /** Runs a command in the service's container: its exit code and the end of its stderr. */
+  execService?(
+    service: string,
+    exec: ServiceExec,
+    io: ServiceExecIo,
+  ): Promise<{ exitCode: number; stderr: string }>;
+}
+
+export interface Target extends ServiceTarget {
   /** Prepares the engine (network, router) and adopts what runs; call once before anything else. */
   ensureReady(apps: DesiredApp[], progress?: Progress): Promise<void>;
   /** Runs `release` with `formation` with no downtime for routed processes; throws TargetError when it cannot. */

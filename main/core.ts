@@ -27,6 +27,8 @@ import {
   type CoreSettings,
 } from './settings';
 import { openStore } from './store/db';
+import { Sealer } from './store/seal';
+import { ServiceCatalog } from './controller/service-catalog';
 
 export interface Core {
   settings: CoreSettings;
@@ -113,6 +115,8 @@ export async function startCore(
     stops.push(() => store.close());
     const controller = new Controller(store, {
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+      serviceCatalog: new ServiceCatalog(path.join(settings.resources, 'services')),
+      sealer: Sealer.open(settings.home),
     });
 
     // The local certificate authority behind HTTPS on every <app>.<platform domain>: made once,
@@ -137,6 +141,8 @@ export async function startCore(
       kubernetes: settings.kubernetes,
     });
     const scheduler = new Scheduler(controller, target);
+    // Backing services run on the same target as the apps they are attached to.
+    controller.services.useTarget(target);
     // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).
     controller.releases.onRelease(async ({ app, release, cause }) => {
       if (cause === 'config') scheduler.note(app, `config ${app.id} updated`);

@@ -22,8 +22,12 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ServiceExec,
+  type ServiceExecIo,
+  type ServiceSpec,
   type Target,
 } from '../target';
+import { DockerServices } from './services';
 import { LocalAuthority } from '../../main/tls/authority';
 import { converge, type ConvergeContext } from './converge';
 import { dockerEngine } from './engine';
@@ -88,8 +92,46 @@ export class DockerTarget implements Target {
   /** Each app's network, once it is there and the router is on it. */
   private readonly networks = new Map<string, Promise<Network>>();
 
+  private readonly services: DockerServices;
+
   constructor(private readonly options: DockerTargetOptions) {
     this.logStore = new LogStore(path.join(options.home, 'logs'));
+    this.services = new DockerServices(
+      () => this.docker,
+      options.instance,
+      (app) => this.appNetwork(app),
+      () => this.context().pool,
+    );
+  }
+
+  provisionService(spec: ServiceSpec, progress: Progress): Promise<{ image: string }> {
+    return this.services.provision(spec, progress);
+  }
+
+  /** On the app's queue: a deploy or destroy of the app does not race with its network changing. */
+  connectService(service: string, app: string): Promise<string> {
+    this.context();
+    return this.locked(app, () => this.services.connect(service, app));
+  }
+
+  disconnectService(service: string, app: string): Promise<void> {
+    return this.locked(app, () => this.services.disconnect(service, app));
+  }
+
+  destroyService(service: string): Promise<void> {
+    return this.services.destroy(service);
+  }
+
+  restartService(service: string, readiness: ServiceExec): Promise<void> {
+    return this.services.restart(service, readiness);
+  }
+
+  execService(
+    service: string,
+    exec: ServiceExec,
+    io: ServiceExecIo,
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return this.services.exec(service, exec, io);
   }
 
   /** The engine client, made on first use: loading dockerode costs ~300 ms of the core's start-up. */
@@ -365,6 +407,7 @@ export class DockerTarget implements Target {
       this.networks.delete(app);
       const nets = await appNetworks(this.docker, this.options.instance);
       const own = nets.get(app) ?? net;
+      if (own) await this.services.disconnectAll(own);
       if (own) await removeAppNetwork(this.docker, own, this.routerName);
       this.logStore.remove(app);
     });

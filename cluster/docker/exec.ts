@@ -11,10 +11,12 @@ export async function execIn(
   docker: Docker,
   container: string,
   cmd: string[],
-  options: { input?: Buffer; timeoutMs?: number } = {},
+  options: { input?: Buffer; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ExecResult> {
   const exec = await docker.getContainer(container).exec({
     Cmd: cmd,
+    // Secrets (a password) travel in the environment, never on a command line `ps` shows.
+    Env: options.env ? Object.entries(options.env).map(([k, v]) => `${k}=${v}`) : undefined,
     AttachStdout: true,
     AttachStderr: true,
     AttachStdin: options.input !== undefined,

@@ -13,7 +13,10 @@ export const LABEL_VERSION = 'io.deis-desktop.version';
  */
 export const LABEL_APP_UUID = 'io.deis-desktop.app-uuid';
 
-export type Role = 'process' | 'run' | 'router' | 'network' | 'image';
+/** On a backing service's container and volume: the service's name. */
+export const LABEL_SERVICE = 'io.deis-desktop.service';
+
+export type Role = 'process' | 'run' | 'router' | 'network' | 'image' | 'service';
 
 export function labelsFor(
   instance: string,

@@ -168,6 +168,19 @@ export async function ensureAppNetwork(docker: Docker, instance: string, app: st
   return create(docker, name, labelsFor(instance, 'network', { [LABEL_APP]: app }), true);
 }
 
+const LABEL_ROLE_SERVICES = 'io.deis-desktop.services';
+
+/**
+ * The network backing services live on until they are attached (then they join each app's network
+ * too): only services are on it, with addresses from its dynamic range (31 of them).
+ */
+export async function ensureServicesNetwork(docker: Docker, instance: string): Promise<Network> {
+  const name = `${instance}-services`;
+  const info = await inspect(docker, name);
+  if (info) return own(name, info);
+  return create(docker, name, labelsFor(instance, 'network', { [LABEL_ROLE_SERVICES]: 'true' }), true);
+}
+
 /** This instance's app networks, by app. */
 export async function appNetworks(docker: Docker, instance: string): Promise<Map<string, Network>> {
   const list = await docker.listNetworks({

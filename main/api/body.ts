@@ -123,6 +123,34 @@ export class RequestBody {
     return Buffer.concat(chunks, size);
   }
 
+  /**
+   * The body as it arrives, for routes that take a file (a backup to restore): never held whole,
+   * so it takes nothing from the budget; more than `limit` bytes (declared or sent) is a 413.
+   */
+  stream(limit: number): AsyncIterable<Buffer> {
+    const declared = this.declared;
+    if (declared !== undefined && declared > limit) {
+      this.state = 'refused';
+      throw tooLarge(limit);
+    }
+    if (/^100-continue$/i.test(this.req.headers.expect ?? '')) this.res.writeContinue();
+    return { [Symbol.asyncIterator]: () => this.chunks(limit) };
+  }
+
+  private async *chunks(limit: number): AsyncGenerator<Buffer> {
+    this.state = 'reading';
+    let size = 0;
+    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        this.state = 'refused';
+        throw tooLarge(limit);
+      }
+      yield chunk;
+    }
+    this.state = 'read';
+  }
+
   private reserve(bytes: number, throwing = true): boolean {
     if (this.budget.take(bytes)) {
       this.reserved += bytes;

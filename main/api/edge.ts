@@ -77,12 +77,23 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
   return length !== undefined && Number(length) > 0;
 }
 
-/** A body must be JSON: a form or `fetch(..., {mode: 'no-cors'})` can only send text/plain and forms. */
-export function checkContentType(headers: IncomingHttpHeaders): void {
+/**
+ * A body must be JSON: a form or `fetch(..., {mode: 'no-cors'})` can only send text/plain and forms.
+ * Routes that take a file take only `application/octet-stream`, which no page can send without CORS.
+ */
+export function checkContentType(
+  headers: IncomingHttpHeaders,
+  expected: 'application/json' | 'application/octet-stream' = 'application/json',
+): void {
   if (!hasBody(headers)) return;
   const raw = headers['content-type'] ?? '';
   const type = raw.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/json') return;
+  if (type === expected) return;
+  if (expected === 'application/octet-stream')
+    throw new DeisError(
+      'unsupported_media',
+      'Send the file as the request body with Content-Type: application/octet-stream.',
+    );
   const shown = type === '' ? 'none' : `"${type.slice(0, 100)}"`;
   throw new DeisError(
     'unsupported_media',

@@ -18,6 +18,7 @@ import { certsRoutes } from './routes/certs';
 import { domainsRoutes } from './routes/domains';
 import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
+import { servicesRoutes } from './routes/services';
 import { settingsRoutes } from './routes/settings';
 import { instanceRoutes, type InstancePower } from './routes/instance';
 import { metricsRoutes } from './routes/metrics';
@@ -69,6 +70,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   settingsRoutes(r, c, s);
   keysRoutes(r, c);
   certsRoutes(r, c, s);
+  servicesRoutes(r, c);
   if (extras.folders) deployRoutes(r, extras.folders);
   if (extras.power) instanceRoutes(r, extras.power, s);
   if (extras.metrics) metricsRoutes(r, c, extras.metrics.collector, extras.metrics.collected);

@@ -21,6 +21,8 @@ export interface ApiRequest {
   headers: IncomingHttpHeaders;
   /** The parsed JSON body; `undefined` when the request had none. */
   body: unknown;
+  /** A route that takes a file: its body as it arrives (at most the route's `rawBody` bytes); `body` is then undefined. */
+  raw?: AsyncIterable<Buffer>;
   /** The authenticated user; set on every 'user' route. */
   user: UserRow;
   /** The core's own URL (`http://127.0.0.1:<port>`), for pagination links; never the request's Host. */
@@ -36,7 +38,7 @@ export interface ApiResponse {
   contentType?: string;
   headers?: Record<string, string>;
   /** Written chunk by chunk as it comes (server-sent events); ends when the client goes away. */
-  stream?: AsyncIterable<string>;
+  stream?: AsyncIterable<string | Buffer>;
 }
 
 export type Handler = (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;
@@ -45,6 +47,8 @@ export interface Route {
   pattern: RegExp;
   handlers: Partial<Record<Method, Handler>>;
   auth: RouteAuth;
+  /** The route takes `application/octet-stream` bodies of at most this many bytes, streamed (`ApiRequest.raw`). */
+  rawBody?: number;
 }
 
 export interface Match {
@@ -59,8 +63,13 @@ export class Router {
    * Adds a route. `path` is a regex source anchored for you, e.g. `/v2/apps/([a-z0-9-]+)/?`. Tokens
    * travel only in the Authorization header, never in a URL (URLs end up in logs and histories).
    */
-  add(path: string, handlers: Partial<Record<Method, Handler>>, auth: RouteAuth = 'user'): this {
-    this.routes.push({ pattern: new RegExp(`^${path}$`), handlers, auth });
+  add(
+    path: string,
+    handlers: Partial<Record<Method, Handler>>,
+    auth: RouteAuth = 'user',
+    options: { rawBody?: number } = {},
+  ): this {
+    this.routes.push({ pattern: new RegExp(`^${path}$`), handlers, auth, rawBody: options.rawBody });
     return this;
   }
 

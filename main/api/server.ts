@@ -160,7 +160,11 @@ async function handle(edge: Edge, req: http.IncomingMessage, res: http.ServerRes
   else send(res, response);
 }
 
-async function sendStream(res: http.ServerResponse, response: ApiResponse, stream: AsyncIterable<string>) {
+async function sendStream(
+  res: http.ServerResponse,
+  response: ApiResponse,
+  stream: AsyncIterable<string | Buffer>,
+) {
   res.statusCode = response.status;
   res.setHeader('DEIS_API_VERSION', API_VERSION);
   res.setHeader('DEIS_PLATFORM_VERSION', PLATFORM_VERSION);
@@ -234,16 +238,19 @@ async function dispatch(
   else if (req.headers.authorization) user = users.byToken(tokenOf(req.headers.authorization) ?? '');
   const handler = router.handler(match, method);
 
-  checkContentType(req.headers);
+  // A route that takes a file (only for a logged-in user) streams it; every other body is JSON.
+  const file = match.route.rawBody !== undefined && user !== undefined;
+  checkContentType(req.headers, file ? 'application/octet-stream' : 'application/json');
   // Anyone may call a public route (register, login), so what they may send is small.
-  const raw = await body.read(user ? API_BODY_LIMIT : API_ANONYMOUS_BODY_LIMIT);
+  const raw = file ? Buffer.alloc(0) : await body.read(user ? API_BODY_LIMIT : API_ANONYMOUS_BODY_LIMIT);
   const request: ApiRequest = {
     method,
     path: url.pathname,
     params: match.params,
     query: url.searchParams,
     headers: req.headers,
-    body: parseJson(raw),
+    body: file ? undefined : parseJson(raw),
+    raw: file ? body.stream(match.route.rawBody!) : undefined,
     user: user as UserRow,
     origin: ownUrl(address),
     signal,

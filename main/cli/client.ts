@@ -102,6 +102,22 @@ export class ApiClient {
     throw new ApiError(status, Buffer.concat(chunks).toString('utf8'));
   }
 
+  /** POSTs a file as the body (application/octet-stream), read from disk as it is sent. */
+  async upload(path: string, file: FileBody): Promise<Reply> {
+    const res = await this.open('POST', path, file, true);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>)
+      if ((size += chunk.length) <= MAX_CLI_ERROR_BODY_BYTES) chunks.push(chunk);
+    const reply = {
+      status: res.statusCode ?? 0,
+      body: Buffer.concat(chunks).toString('utf8'),
+      headers: res.headers,
+    };
+    if (reply.status >= 400) throw new ApiError(reply.status, reply.body);
+    return reply;
+  }
+
   private open(
     method: string,
     path: string,
@@ -109,11 +125,12 @@ export class ApiClient {
     withToken: boolean,
   ): Promise<http.IncomingMessage> {
     const url = new URL(path, this.controller);
-    const payload = body === undefined ? '' : JSON.stringify(body);
+    const file = body instanceof FileBody ? body : undefined;
+    const payload = file || body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
       'User-Agent': USER_AGENT,
-      'Content-Type': 'application/json',
-      'Content-Length': String(Buffer.byteLength(payload)),
+      'Content-Type': file ? 'application/octet-stream' : 'application/json',
+      'Content-Length': String(file ? file.size : Buffer.byteLength(payload)),
     };
     if (withToken && this.token) headers.Authorization = `token ${this.token}`;
     // Loaded on the first request (node:https alone costs more than the rest of the CLI's start).
@@ -133,7 +150,8 @@ export class ApiClient {
           ),
         ),
       );
-      req.end(payload);
+      if (file) file.data.pipe(req);
+      else req.end(payload);
     });
   }
 
@@ -208,4 +226,12 @@ function parseJson<T>(text: string): T {
   } catch {
     throw new CliError(`The controller sent a response that is not JSON: ${text.slice(0, 200)}`);
   }
+}
+
+/** A body that is a file to stream rather than JSON to send. */
+export class FileBody {
+  constructor(
+    readonly size: number,
+    readonly data: NodeJS.ReadableStream,
+  ) {}
 }

@@ -20,6 +20,7 @@ import { permsTopic } from './commands/perms';
 import { psTopic } from './commands/ps';
 import { registryTopic } from './commands/registry';
 import { releasesTopic } from './commands/releases';
+import { servicesTopic } from './commands/services';
 import { tagsTopic } from './commands/tags';
 import { tlsTopic } from './commands/tls';
 import { maintenanceTopic, routingTopic } from './commands/toggles';
@@ -48,6 +49,7 @@ export const TOPICS: Topic[] = [
   releasesTopic,
   routingTopic,
   maintenanceTopic,
+  servicesTopic,
   tagsTopic,
   tlsTopic,
   usersTopic,

@@ -380,3 +380,24 @@ export const ACTIVITY_MAX_ENTRIES = 20_000;
 export const ACTIVITY_MAX_PAGE = 500;
 /** Characters of one entry's summary or failure reason: a sentence and the first lines of a failure, never a whole log. */
 export const ACTIVITY_MAX_TEXT = 2_000;
+// Backing services (issue 13): databases and caches provisioned for apps and attached to them.
+// ---------------------------------------------------------------------------------------------
+
+/** Services one user may own: each is a database server holding 50-200 MB of memory on a laptop. */
+export const SERVICES_PER_USER = 10;
+/** Services on one core, all users together: the Docker services network hands out 31 addresses (a /27). */
+export const SERVICES_PER_CORE = 30;
+/** A service's name: it becomes `<instance>-svc-<name>`, a container and host name (63 characters at most). */
+export const SERVICE_NAME_MAX = 30;
+/** Apps one service may be attached to: each attachment is a network connection and a release. */
+export const SERVICE_ATTACHMENTS_MAX = 20;
+/** An environment variable name given with `--as`: real ones are a few words. */
+export const SERVICE_VAR_MAX = 64;
+/** How long a new service may take to answer its readiness check: PostgreSQL's first initdb on a busy 2-core machine takes ~20 s. */
+export const SERVICE_READY_MS = 180_000;
+/** Output kept from one readiness check or command inside a service container: a line or two is all they print. */
+export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
+/** A service container's last log lines shown when it fails to start. */
+export const SERVICE_FAILURE_LOG_LINES = 20;
+/** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
+export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;

@@ -121,6 +121,8 @@ export class Configs {
     app: AppRow,
     user: UserRow,
     change: ConfigChange,
+    /** The release's summary, when the change has a name of its own (`alice attached db as DATABASE_URL`). */
+    summary?: string,
   ): Promise<{ config: ConfigRow; release: ReleaseRow }> {
     checkBuildConfig(change.values);
     if (change.tags && this.nodes) await this.checkTagsOnNodes(app, change);
@@ -134,7 +136,7 @@ export class Configs {
       const release = this.releases.insert(app, user, {
         config: config.uuid,
         build: base.build_uuid,
-        summary: joinSummary(parts),
+        summary: summary ?? joinSummary(parts),
       });
       return { config, release };
     });

@@ -11,7 +11,10 @@ import { platformDomainKey } from './domain-name';
 import { Domains } from './domains';
 import { Keys } from './keys';
 import { Perms } from './perms';
+import { ServiceCatalog } from './service-catalog';
+import { Services } from './services';
 import { Settings } from './settings';
+import { Sealer } from '../store/seal';
 import { Tasks } from './tasks';
 import { Tls } from './tls';
 import { Users } from './users';
@@ -32,11 +35,18 @@ export class Controller {
   readonly certs: Certs;
   readonly tasks: Tasks;
   readonly activity: Activity;
+  readonly services: Services;
 
   /** `platformDomain`: apps are served at `<app>.<platformDomain>` (DEIS_PLATFORM_DOMAIN). */
   constructor(
     readonly store: Store,
-    options: { platformDomain?: string } = {},
+    options: {
+      platformDomain?: string;
+      /** The backing-service catalog (resources/services); none: no kinds. */
+      serviceCatalog?: ServiceCatalog;
+      /** Seals secrets the store keeps (DEIS_HOME/secrets.key); default: a key for this process only. */
+      sealer?: Sealer;
+    } = {},
   ) {
     const platformDomain = platformDomainKey(options.platformDomain ?? DEFAULT_PLATFORM_DOMAIN);
     this.users = new Users(store);
@@ -53,5 +63,13 @@ export class Controller {
     this.certs = new Certs(store, this.apps, this.domains);
     this.tasks = new Tasks(store);
     this.activity = new Activity(store);
+    this.services = new Services(
+      store,
+      this.apps,
+      this.configs,
+      this.tasks,
+      options.serviceCatalog ?? new ServiceCatalog(''),
+      options.sealer ?? Sealer.ephemeral(),
+    );
   }
 }

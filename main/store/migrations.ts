@@ -298,4 +298,36 @@ CREATE TABLE activity (
 CREATE INDEX activity_app ON activity(app_uuid, id);
 `,
   },
+  {
+    // Issue 13. Backing services and the apps they are attached to. `secret` holds the generated
+    // credentials sealed with the key in DEIS_HOME (main/store/seal.ts), never in plain text.
+    // An app's attachments go with it; a service with attachments cannot be destroyed.
+    version: 8,
+    name: 'backing services',
+    sql: `
+CREATE TABLE services (
+  uuid TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  version TEXT NOT NULL,
+  owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  image TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  error TEXT,
+  task_id TEXT,
+  secret TEXT NOT NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+CREATE INDEX services_owner ON services(owner_id);
+CREATE TABLE service_attachments (
+  service_uuid TEXT NOT NULL REFERENCES services(uuid) ON DELETE CASCADE,
+  app_uuid TEXT NOT NULL REFERENCES apps(uuid) ON DELETE CASCADE,
+  var TEXT NOT NULL,
+  created TEXT NOT NULL,
+  PRIMARY KEY (service_uuid, app_uuid),
+  UNIQUE (app_uuid, var)
+);
+`,
+  },
 ];

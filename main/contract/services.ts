@@ -1,0 +1,105 @@
+/**
+ * Backing services (PostgreSQL, Redis, ...): the catalog's entries, the API's request schemas and
+ * what it answers. Credentials never appear in any of the answers.
+ */
+import { z } from 'zod';
+import { charField } from './drf';
+import { SERVICE_NAME_MAX, SERVICE_VAR_MAX } from './limits';
+
+/** Service names become container and host names: a DNS label, like an app's name. */
+export const SERVICE_NAME_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+export const SERVICE_NAME_MESSAGE =
+  'Service names can only contain lowercase letters, numbers and hyphens, and start with a letter.';
+/** An environment variable an attachment sets. */
+export const SERVICE_VAR_RE = /^[A-Z][A-Z0-9_]*$/;
+
+/** A command run inside the service's container; `{user}`, `{password}`, `{database}` are filled in. */
+export const ServiceCommand = z.object({
+  command: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()).default({}),
+});
+export type ServiceCommand = z.infer<typeof ServiceCommand>;
+
+/** One kind of service in `resources/services/<kind>/service.json`. */
+export const CatalogEntry = z.object({
+  kind: z.string().regex(/^[a-z][a-z0-9]*$/),
+  title: z.string(),
+  /** The official image's repository; the version is its tag. DEIS_SERVICE_IMAGE_<KIND> replaces it. */
+  image: z.string(),
+  versions: z.array(z.string()).min(1),
+  /** The version made from Debian's packages (the Dockerfile next to the entry). */
+  debianVersion: z.string(),
+  /** The variable attaching sets, and the prefix of the alias a second service of the kind gets. */
+  envVar: z.string().regex(SERVICE_VAR_RE),
+  aliasPrefix: z.string().regex(SERVICE_VAR_RE),
+  port: z.number().int().min(1).max(65535),
+  /** `{user}`, `{password}`, `{host}`, `{port}`, `{database}`. */
+  url: z.string(),
+  /** The container's environment. */
+  env: z.record(z.string(), z.string()).default({}),
+  /** The container's command, when the image's default is not enough. */
+  command: z.array(z.string()).optional(),
+  /** Where the data lives in the container (a named volume); null for a cache that keeps none. */
+  dataPath: z.string().nullable(),
+  /** Succeeds once the service accepts connections. */
+  readiness: ServiceCommand,
+  /** Writes a backup to stdout / reads one from stdin; absent when the kind has none. */
+  backup: ServiceCommand.optional(),
+  restore: ServiceCommand.optional(),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntry>;
+
+/** What a user sees of a kind (`GET /v2/services/catalog/`). */
+export interface CatalogKind {
+  kind: string;
+  title: string;
+  versions: string[];
+  env_var: string;
+}
+
+export const ServiceCreateRequest = z.object({
+  kind: charField({ max: 32 }),
+  name: charField({
+    max: SERVICE_NAME_MAX,
+    pattern: [SERVICE_NAME_RE, SERVICE_NAME_MESSAGE],
+  }).optional(),
+  version: charField({ max: 32 }).optional(),
+});
+export type ServiceCreateRequest = z.infer<typeof ServiceCreateRequest>;
+
+export const ServiceAttachRequest = z.object({
+  app: charField({ max: 64 }),
+  as: charField({
+    max: SERVICE_VAR_MAX,
+    pattern: [SERVICE_VAR_RE, 'A variable name can only contain A-Z, 0-9 and _, and starts with a letter.'],
+  }).optional(),
+});
+export type ServiceAttachRequest = z.infer<typeof ServiceAttachRequest>;
+
+export const ServiceDestroyRequest = z.object({ confirm: charField({ max: 64 }).optional() });
+
+export type ServiceState = 'provisioning' | 'ready' | 'failed';
+
+export interface ServiceAttachment {
+  app: string;
+  /** The environment variable set on the app. */
+  var: string;
+}
+
+export interface Service {
+  uuid: string;
+  name: string;
+  kind: string;
+  version: string;
+  owner: string;
+  /** The image it runs. */
+  image: string;
+  state: ServiceState;
+  /** Why it failed, when it did. */
+  error: string | null;
+  /** The provisioning task. */
+  task: string | null;
+  apps: ServiceAttachment[];
+  created: string;
+  updated: string;
+}

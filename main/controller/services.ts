@@ -1,0 +1,461 @@
+/**
+ * Backing services: provisioned from the catalog on the target, attached to apps through an
+ * environment variable (each attach and detach cuts a release), destroyed only once detached and
+ * with its name typed again. The owner or an admin may provision, destroy and attach a service; an
+ * app it is attached to must be one the user may change. Credentials are sealed in the store and
+ * appear only in the variable set on the app, never in a log, a task or a listing.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { ServiceExecIo, ServiceTarget } from '../../cluster/target';
+import {
+  badRequest,
+  conflict,
+  DeisError,
+  forbidden,
+  invalid,
+  notFound,
+  unprocessable,
+} from '../contract/errors';
+import {
+  SERVICE_BACKUP_MAX_BYTES,
+  SERVICE_ATTACHMENTS_MAX,
+  SERVICE_NAME_MAX,
+  SERVICES_PER_CORE,
+  SERVICES_PER_USER,
+} from '../contract/limits';
+import type { Service, ServiceAttachRequest, ServiceCreateRequest, ServiceState } from '../contract/services';
+import type { Store } from '../store/db';
+import { timestamp, uuid } from '../store/clock';
+import type { Sealer } from '../store/seal';
+import type { AppRow, Apps } from './apps';
+import type { Configs } from './config';
+import { configData } from './config';
+import type { ReleaseRow } from './releases';
+import type { ServiceCatalog, ServiceCredentials } from './service-catalog';
+import type { Tasks } from './tasks';
+import type { UserRow } from './users';
+
+export interface ServiceRow {
+  uuid: string;
+  name: string;
+  kind: string;
+  version: string;
+  owner_id: number;
+  owner: string;
+  image: string;
+  state: ServiceState;
+  error: string | null;
+  task_id: string | null;
+  secret: string;
+  created: string;
+  updated: string;
+}
+
+const SELECT_SERVICE =
+  'SELECT services.*, users.username AS owner FROM services JOIN users ON users.id = services.owner_id';
+
+const BACKUP_FILE = '/tmp/deis-backup';
+const RESTORE_FILE = '/tmp/deis-restore';
+
+/** The last line a command wrote to stderr, for an error message: short, and never a password. */
+const lastLine = (stderr: string): string => stderr.trim().split('\n').pop()?.slice(0, 300) || 'no message';
+
+const mayManage = (user: UserRow, s: ServiceRow) => user.is_superuser === 1 || s.owner_id === user.id;
+
+export class Services {
+  private target: ServiceTarget | undefined;
+  /** Provisioning under way, by service name: a destroy waits for it. */
+  private readonly provisioning = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly apps: Apps,
+    private readonly configs: Configs,
+    private readonly tasks: Tasks,
+    readonly catalog: ServiceCatalog,
+    private readonly sealer: Sealer,
+  ) {
+    // Provisioning that was under way when the core stopped did not finish.
+    store.tx(() => {
+      store.db
+        .prepare("UPDATE services SET state = 'failed', error = ? WHERE state = 'provisioning'")
+        .run('The core stopped while this service was being provisioned; destroy it and create it again.');
+    });
+  }
+
+  /** Wires the target services run on. */
+  useTarget(target: ServiceTarget): void {
+    this.target = target;
+  }
+
+  private find(name: string): ServiceRow | undefined {
+    return this.store.db.prepare(`${SELECT_SERVICE} WHERE services.name = ?`).get(name) as
+      ServiceRow | undefined;
+  }
+
+  /** The service `name` if `user` may manage it: unknown → 404, someone else's → 403. */
+  access(user: UserRow, name: string): ServiceRow {
+    const s = this.find(name);
+    if (!s) throw notFound('Service');
+    if (!mayManage(user, s)) throw forbidden();
+    return s;
+  }
+
+  list(user: UserRow): ServiceRow[] {
+    return this.store.db
+      .prepare(
+        `${SELECT_SERVICE} WHERE ? = 1 OR services.owner_id = ? ORDER BY services.created, services.name`,
+      )
+      .all(user.is_superuser, user.id) as ServiceRow[];
+  }
+
+  attachments(s: ServiceRow): { app: string; var: string }[] {
+    return this.store.db
+      .prepare(
+        'SELECT apps.id AS app, service_attachments.var AS var FROM service_attachments JOIN apps ON apps.uuid = service_attachments.app_uuid WHERE service_uuid = ? ORDER BY apps.id',
+      )
+      .all(s.uuid) as { app: string; var: string }[];
+  }
+
+  json(s: ServiceRow): Service {
+    return {
+      uuid: s.uuid,
+      name: s.name,
+      kind: s.kind,
+      version: s.version,
+      owner: s.owner,
+      image: s.image,
+      state: s.state,
+      error: s.error,
+      task: s.task_id,
+      apps: this.attachments(s),
+      created: s.created,
+      updated: s.updated,
+    };
+  }
+
+  private credentials(s: ServiceRow): ServiceCredentials {
+    return JSON.parse(this.sealer.open(s.secret)) as ServiceCredentials;
+  }
+
+  private need<K extends keyof ServiceTarget>(method: K): NonNullable<ServiceTarget[K]> {
+    const fn = this.target?.[method];
+    if (!fn) throw badRequest('This target does not run backing services yet; use the Docker target.');
+    return (fn as (...args: never[]) => unknown).bind(this.target) as NonNullable<ServiceTarget[K]>;
+  }
+
+  /** Checks everything, stores the service as provisioning and provisions it in the background (a task). */
+  create(user: UserRow, input: ServiceCreateRequest): ServiceRow {
+    const entry = this.catalog.get(input.kind);
+    if (!entry) {
+      const kinds = this.catalog.kinds().map((k) => k.kind);
+      throw invalid('kind', `Unknown service kind "${input.kind}"; choose one of: ${kinds.join(', ')}.`);
+    }
+    const version = input.version ?? entry.versions[0]!;
+    if (!entry.versions.includes(version))
+      throw invalid(
+        'version',
+        `${entry.title} ${version} is not in the catalog; choose one of: ${entry.versions.join(', ')}.`,
+      );
+    this.need('provisionService');
+    const name = input.name ?? `${entry.kind}-${randomBytes(3).toString('hex')}`.slice(0, SERVICE_NAME_MAX);
+    if (name === 'catalog') throw invalid('name', 'catalog is a reserved name; choose another name.');
+    const creds: ServiceCredentials = {
+      user: 'deis',
+      password: randomBytes(24).toString('hex'),
+      database: name.replace(/-/g, '_'),
+    };
+    const row = this.store.tx(() => {
+      const db = this.store.db;
+      if (this.find(name))
+        throw invalid('name', `A service named ${name} already exists; choose another name.`);
+      const mine = (
+        db.prepare('SELECT COUNT(*) AS n FROM services WHERE owner_id = ?').get(user.id) as { n: number }
+      ).n;
+      if (mine >= SERVICES_PER_USER)
+        throw badRequest(
+          `You have ${SERVICES_PER_USER} services, the most one user may have; destroy one before creating another.`,
+        );
+      const all = (db.prepare('SELECT COUNT(*) AS n FROM services').get() as { n: number }).n;
+      if (all >= SERVICES_PER_CORE)
+        throw badRequest(
+          `This Deis Desktop runs ${SERVICES_PER_CORE} services, the most it can; destroy one before creating another.`,
+        );
+      const now = timestamp();
+      const id = uuid();
+      db.prepare(
+        "INSERT INTO services (uuid, name, kind, version, owner_id, state, secret, created, updated) VALUES (?, ?, ?, ?, ?, 'provisioning', ?, ?, ?)",
+      ).run(id, name, entry.kind, version, user.id, this.sealer.seal(JSON.stringify(creds)), now, now);
+      return this.find(name)!;
+    });
+    const task = this.tasks.start('service', `Provisioning ${entry.title} ${version} as ${name}`);
+    this.store.db.prepare('UPDATE services SET task_id = ? WHERE uuid = ?').run(task.id, row.uuid);
+    const spec = this.catalog.spec(name, entry.kind, version, creds);
+    const work = this.need('provisionService')(spec, (e) => {
+      if (e.kind === 'step') task.step(e.message);
+      else if (e.kind === 'log') task.log(e.line);
+    }).then(
+      ({ image }) => {
+        this.setState(row.uuid, 'ready', null, image);
+        task.succeed();
+      },
+      (err: Error) => {
+        this.setState(row.uuid, 'failed', err.message, '');
+        task.fail(err.message);
+      },
+    );
+    this.provisioning.set(name, work);
+    void work.finally(() => this.provisioning.delete(name));
+    return this.find(name)!;
+  }
+
+  private setState(id: string, state: ServiceState, error: string | null, image: string): void {
+    this.store.tx(() => {
+      this.store.db
+        .prepare('UPDATE services SET state = ?, error = ?, image = ?, updated = ? WHERE uuid = ?')
+        .run(state, error, image, timestamp(), id);
+    });
+  }
+
+  /** Waits for a provisioning under way (tests, and a destroy). */
+  async settled(name: string): Promise<void> {
+    await this.provisioning.get(name);
+  }
+
+  /** The variable an attachment sets: `--as`, else the kind's, else `<KIND>_<NAME>_URL` when that one is taken. */
+  private chooseVar(app: AppRow, s: ServiceRow, wanted: string | undefined): string {
+    const entry = this.catalog.get(s.kind)!;
+    const taken = (v: string) =>
+      !!this.store.db
+        .prepare('SELECT 1 FROM service_attachments WHERE app_uuid = ? AND var = ?')
+        .get(app.uuid, v) || Object.hasOwn(configData(this.configs.current(app)).values, v);
+    if (wanted) {
+      if (taken(wanted))
+        throw conflict(
+          `${wanted} is already set on ${app.id}; choose another name with --as, or unset it first.`,
+        );
+      return wanted;
+    }
+    if (!taken(entry.envVar)) return entry.envVar;
+    const alias = `${entry.aliasPrefix}_${s.name.toUpperCase().replace(/-/g, '_')}_URL`;
+    if (taken(alias))
+      throw conflict(`${entry.envVar} and ${alias} are already set on ${app.id}; choose a name with --as.`);
+    return alias;
+  }
+
+  async attach(
+    user: UserRow,
+    name: string,
+    input: ServiceAttachRequest,
+  ): Promise<{ var: string; release: ReleaseRow }> {
+    const s = this.access(user, name);
+    const app = this.apps.access(user, input.app, 'POST');
+    if (s.state !== 'ready')
+      throw conflict(
+        s.state === 'provisioning'
+          ? `${s.name} is still being provisioned; attach it once it is ready.`
+          : `${s.name} failed to provision (${s.error ?? 'unknown error'}); destroy it and create it again.`,
+      );
+    const attached = this.attachments(s);
+    if (attached.some((a) => a.app === app.id)) throw conflict(`${s.name} is already attached to ${app.id}.`);
+    if (attached.length >= SERVICE_ATTACHMENTS_MAX)
+      throw badRequest(
+        `${s.name} is attached to ${SERVICE_ATTACHMENTS_MAX} apps, the most one service may be; detach it from one first.`,
+      );
+    const variable = this.chooseVar(app, s, input.as);
+    const host = await this.need('connectService')(s.name, app.id);
+    const url = this.catalog.url(s.kind, this.credentials(s), host);
+    let release: ReleaseRow;
+    try {
+      ({ release } = await this.configs.set(
+        app,
+        user,
+        { values: { [variable]: url } },
+        `${user.username} attached ${s.name} as ${variable}`,
+      ));
+    } catch (err) {
+      await this.need('disconnectService')(s.name, app.id).catch(() => undefined);
+      throw err;
+    }
+    this.store.tx(() => {
+      this.store.db
+        .prepare('INSERT INTO service_attachments (service_uuid, app_uuid, var, created) VALUES (?, ?, ?, ?)')
+        .run(s.uuid, app.uuid, variable, timestamp());
+    });
+    return { var: variable, release };
+  }
+
+  async detach(user: UserRow, name: string, appId: string): Promise<{ release: ReleaseRow | null }> {
+    const s = this.access(user, name);
+    const app = this.apps.access(user, appId, 'POST');
+    const row = this.store.db
+      .prepare('SELECT var FROM service_attachments WHERE service_uuid = ? AND app_uuid = ?')
+      .get(s.uuid, app.uuid) as { var: string } | undefined;
+    if (!row) throw new DeisError('not_found_detail', `${s.name} is not attached to ${app.id}.`);
+    let release: ReleaseRow | null = null;
+    // The variable may have been unset by hand: then there is nothing to take off the app.
+    if (Object.hasOwn(configData(this.configs.current(app)).values, row.var))
+      ({ release } = await this.configs.set(
+        app,
+        user,
+        { values: { [row.var]: null } },
+        `${user.username} detached ${s.name} (${row.var})`,
+      ));
+    this.store.tx(() => {
+      this.store.db
+        .prepare('DELETE FROM service_attachments WHERE service_uuid = ? AND app_uuid = ?')
+        .run(s.uuid, app.uuid);
+    });
+    await this.need('disconnectService')(s.name, app.id);
+    return { release };
+  }
+
+  async destroy(user: UserRow, name: string, confirm: string | undefined): Promise<void> {
+    const s = this.access(user, name);
+    if (confirm !== s.name)
+      throw badRequest(
+        `Destroying ${s.name} deletes its data; confirm with its name (deis services:destroy ${s.name} --confirm ${s.name}).`,
+      );
+    const apps = this.attachments(s).map((a) => a.app);
+    if (apps.length > 0)
+      throw conflict(
+        `${s.name} is attached to ${apps.join(', ')}; detach it first (deis services:detach ${s.name} -a ${apps[0]}).`,
+      );
+    if (s.state === 'provisioning')
+      throw conflict(`${s.name} is still being provisioned; destroy it once that has ended.`);
+    await this.need('destroyService')(s.name);
+    this.store.tx(() => {
+      this.store.db.prepare('DELETE FROM services WHERE uuid = ?').run(s.uuid);
+    });
+  }
+
+  /** The service, ready, and its kind's command for `what`; 400 when the kind has none. */
+  private operation(user: UserRow, name: string, what: 'backup' | 'restore') {
+    const s = this.access(user, name);
+    if (s.state !== 'ready') throw conflict(`${s.name} is not ready; try once it is.`);
+    const entry = this.catalog.get(s.kind)!;
+    const cmd = entry[what];
+    if (!cmd)
+      throw badRequest(
+        `${entry.title} services cannot be ${what === 'backup' ? 'backed up' : 'restored'} here yet.`,
+      );
+    return { s, entry, cmd: this.catalog.command(cmd, this.credentials(s)) };
+  }
+
+  private async run(
+    s: ServiceRow,
+    command: string[],
+    env: Record<string, string> = {},
+    io: ServiceExecIo = {},
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return this.need('execService')(s.name, { command, env }, io);
+  }
+
+  /**
+   * A backup of the service's data, streamed: it is made into the container's /tmp first, so a
+   * failure is an error answer rather than a file cut short.
+   */
+  async backup(
+    user: UserRow,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<{ size: number; filename: string; data: AsyncIterable<Buffer> }> {
+    const { s, cmd } = this.operation(user, name, 'backup');
+    const made = await this.run(
+      s,
+      ['sh', '-c', `umask 077; "$@" > ${BACKUP_FILE}`, 'sh', ...cmd.command],
+      cmd.env,
+    );
+    if (made.exitCode !== 0) {
+      await this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined);
+      throw unprocessable(`The backup of ${s.name} failed (${lastLine(made.stderr)}).`);
+    }
+    let sizeText = '';
+    await this.run(
+      s,
+      ['stat', '-c', '%s', BACKUP_FILE],
+      {},
+      { stdout: (c) => void (sizeText += c.toString()) },
+    );
+    const size = Number(sizeText.trim());
+    if (!(size <= SERVICE_BACKUP_MAX_BYTES)) {
+      await this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined);
+      throw unprocessable(
+        `The backup of ${s.name} is larger than the ${SERVICE_BACKUP_MAX_BYTES / 1024 / 1024} MiB a backup may be here; use the database's own tools.`,
+      );
+    }
+    const out = new PassThrough();
+    void this.run(
+      s,
+      ['cat', BACKUP_FILE],
+      {},
+      {
+        signal,
+        stdout: (chunk) => (out.write(chunk) ? undefined : once(out, 'drain').then(() => undefined)),
+      },
+    )
+      .then(
+        (r) => (r.exitCode === 0 ? out.end() : out.destroy(new Error('the backup could not be read'))),
+        (err: Error) => out.destroy(err),
+      )
+      .finally(() => this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined));
+    const stamp = timestamp().replace(/[-:]/g, '').replace('T', '-').replace('Z', '');
+    return { size, filename: `${s.name}-${stamp}.${s.kind === 'postgres' ? 'dump' : 'rdb'}`, data: out };
+  }
+
+  /**
+   * Restores a backup into the service: staged in the container's /tmp, then given to the kind's
+   * restore command. PostgreSQL restores in one transaction, so a file it cannot restore changes nothing.
+   */
+  async restore(
+    user: UserRow,
+    name: string,
+    confirm: string | undefined,
+    file: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    const { s, cmd } = this.operation(user, name, 'restore');
+    if (confirm !== s.name)
+      throw badRequest(
+        `Restoring ${s.name} replaces its data; confirm with its name (deis services:restore ${s.name} <file> --confirm ${s.name}).`,
+      );
+    let size = 0;
+    const counted = (async function* () {
+      for await (const chunk of file) {
+        size += chunk.length;
+        yield chunk;
+      }
+    })();
+    try {
+      const staged = await this.run(
+        s,
+        ['sh', '-c', `umask 077; cat > ${RESTORE_FILE}`],
+        {},
+        { input: counted },
+      );
+      if (staged.exitCode !== 0)
+        throw unprocessable(`The backup could not be written into ${s.name} (${lastLine(staged.stderr)}).`);
+      if (size === 0) throw badRequest('Send the backup file as the body of the request; it was empty.');
+      const restored = await this.run(
+        s,
+        ['sh', '-c', `"$@" < ${RESTORE_FILE}`, 'sh', ...cmd.command],
+        cmd.env,
+      );
+      if (restored.exitCode !== 0)
+        throw unprocessable(
+          `${s.name} could not restore this file (${lastLine(restored.stderr)}); nothing was changed.`,
+        );
+    } finally {
+      await this.run(s, ['rm', '-f', RESTORE_FILE]).catch(() => undefined);
+    }
+  }
+
+  /** Restarts the service's container; its data stays. */
+  async restart(user: UserRow, name: string): Promise<void> {
+    const s = this.access(user, name);
+    if (s.state !== 'ready') throw conflict(`${s.name} is not ready; it cannot be restarted.`);
+    const entry = this.catalog.get(s.kind)!;
+    await this.need('restartService')(s.name, this.catalog.command(entry.readiness, this.credentials(s)));
+  }
+}
