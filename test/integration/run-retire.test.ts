@@ -182,7 +182,7 @@ describe.skipIf(!hasDocker)('deploys return as soon as the new release serves', 
     // The grace period is a minute: the new core sent SIGTERM after the drain, and it stopped.
     await eventually(() => gone(old.id), 40_000);
     expect((await containers(APP)).map((p) => p.name)).toEqual([
-      expect.stringMatching(/^rt-py-v11-cmd-[a-z0-9]{5}$/),
+      expect.stringMatching(/^rt-py-cmd-[a-z0-9]{10}-[a-z0-9]{5}$/),
     ]);
   }, 300_000);
 
