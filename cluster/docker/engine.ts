@@ -1,4 +1,5 @@
 /** The Docker engine connection: found as the docker CLI finds it (engine-discovery.ts). */
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { discoverDockerEngine, dockerodeOptions, type DockerEndpoint } from './engine-discovery';
@@ -37,4 +38,38 @@ export async function imageExists(docker: Docker, ref: string): Promise<boolean>
 }
 
 /** Builds and processes split their output with it. */
-export { lineSplitter } from './lines';
+import { lineSplitter } from './lines';
+
+export { lineSplitter };
+
+/**
+ * Builds `tag` from a folder holding a Dockerfile (the stack, a service's Debian image), each line of
+ * the engine's output to `onLine` as it comes; resolves with the engine's error message when the
+ * build failed, undefined when it succeeded.
+ */
+export async function buildFolderImage(
+  docker: Docker,
+  dir: string,
+  tag: string,
+  buildargs: Record<string, string>,
+  onLine: (line: string) => void,
+): Promise<string | undefined> {
+  const stream = await docker.buildImage(
+    { context: dir, src: readdirSync(dir) },
+    { t: tag, buildargs, rm: true, forcerm: true },
+  );
+  const lines = lineSplitter(onLine);
+  const failure = await new Promise<string | undefined>((resolve, reject) => {
+    let error: string | undefined;
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null) => (err ? reject(err) : resolve(error)),
+      (m: { stream?: string; error?: string }) => {
+        if (m.stream) lines.write(m.stream);
+        if (m.error) error = m.error;
+      },
+    );
+  });
+  lines.end();
+  return failure;
+}

@@ -3,11 +3,10 @@
  * engine has it or can pull it, else one built once from Debian's packages and cached by its tag.
  * Two services of one kind provisioned at once share one build.
  */
-import fs from 'node:fs';
 import type Docker from 'dockerode';
 import type { Progress, ServiceSpec } from '../target';
 import { TargetError } from '../target';
-import { imageExists, lineSplitter } from './engine';
+import { buildFolderImage, imageExists } from './engine';
 import { pullImage } from './pull';
 
 const building = new Map<string, Promise<void>>();
@@ -66,22 +65,12 @@ async function buildFromDebian(
     message: `Building ${fallback.image} from Debian's packages (first time only)`,
     preparing: true,
   });
-  const stream = await docker.buildImage(
-    { context: fallback.dockerfileDir, src: fs.readdirSync(fallback.dockerfileDir) },
-    { t: fallback.image, buildargs: { BASE: fallback.base }, rm: true, forcerm: true },
+  const error = await buildFolderImage(
+    docker,
+    fallback.dockerfileDir,
+    fallback.image,
+    { BASE: fallback.base },
+    log,
   );
-  const lines = lineSplitter(log);
-  const error = await new Promise<string | undefined>((resolve, reject) => {
-    let failure: string | undefined;
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null) => (err ? reject(err) : resolve(failure)),
-      (m: { stream?: string; error?: string }) => {
-        if (m.stream) lines.write(m.stream);
-        if (m.error) failure = m.error;
-      },
-    );
-  });
-  lines.end();
   if (error) throw new TargetError('image_missing', `Could not build ${fallback.image}: ${error.trim()}`);
 }

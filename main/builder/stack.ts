@@ -3,10 +3,9 @@
  * resources/stack/Dockerfile. Its build is minutes of apt output: the pusher sees a few step and
  * progress lines, the task keeps the whole log, and the core starts it in the background at startup.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { imageExists, lineSplitter } from '../../cluster/docker/engine';
+import { buildFolderImage, imageExists } from '../../cluster/docker/engine';
 import { pullImage } from '../../cluster/docker/pull';
 import { STACK_PROGRESS_EVERY_MS, STACK_PROGRESS_QUIET_MS, STACK_STEP_LINE_MAX } from '../contract/limits';
 import type { TaskHandle, Tasks } from '../controller/tasks';
@@ -135,34 +134,17 @@ export async function ensureStack(
     await pull(docker, s.base, 'DEIS_STACK_BASE', output, log);
   }
   output.line(`-----> Preparing the stack image ${s.image} from ${s.base} (first build only, a few minutes)`);
-  const context = fs.readdirSync(s.dockerfileDir);
-  const stream = await docker.buildImage(
-    { context: s.dockerfileDir, src: context },
-    { t: s.image, buildargs: { BASE: s.base }, rm: true, forcerm: true },
-  );
   const summary = new BuildSummary();
-  const lines = lineSplitter((l) => {
-    log(l);
-    const shown = summary.note(l);
-    if (shown) output.line(`       ${shown}`);
-  });
   const ticker = setInterval(
     () => output.line(`       ${summary.progress(started)}`),
     STACK_PROGRESS_EVERY_MS,
   );
   try {
-    const error = await new Promise<string | undefined>((resolve, reject) => {
-      let failure: string | undefined;
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => (err ? reject(err) : resolve(failure)),
-        (m: { stream?: string; error?: string }) => {
-          if (m.stream) lines.write(m.stream);
-          if (m.error) failure = m.error;
-        },
-      );
+    const error = await buildFolderImage(docker, s.dockerfileDir, s.image, { BASE: s.base }, (l) => {
+      log(l);
+      const shown = summary.note(l);
+      if (shown) output.line(`       ${shown}`);
     });
-    lines.end();
     if (error) throw new BuildFailed(`Could not build the stack image ${s.image}: ${error.trim()}`);
   } finally {
     clearInterval(ticker);
