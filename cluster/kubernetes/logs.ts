@@ -385,17 +385,19 @@ export class KubeLogs {
       }
       const space = line.indexOf(' ');
       const stamp = space > 0 ? normalStamp(line.slice(0, space)) : undefined;
-      let message = stamp ? line.slice(space + 1) : line;
-      if (stamp && from) {
+      // With timestamps on, the kubelet puts one before every entry the container wrote. A line
+      // without one is the kubelet's own word about the log ("unable to retrieve container logs for
+      // …", "rpc error: … not found" once a container is gone), not the app's: it is not stored.
+      if (!stamp) return;
+      let message = line.slice(space + 1);
+      if (from) {
         if (stamp < from.stamp) return;
         if (stamp === from.stamp && ++sameSeen <= from.same) return;
       }
-      if (stamp)
-        pump.cursor =
-          stamp === pump.cursor?.stamp ? { stamp, same: pump.cursor.same + 1 } : { stamp, same: 1 };
+      pump.cursor = stamp === pump.cursor?.stamp ? { stamp, same: pump.cursor.same + 1 } : { stamp, same: 1 };
       if (cut || message.length > MAX_LINE_CHARS)
         message = message.slice(0, MAX_LINE_CHARS) + LINE_CUT_MARKER;
-      pump.batch.push(processLogLine(logTime(stamp ?? new Date()), follow.app, pump.proc, message));
+      pump.batch.push(processLogLine(logTime(stamp), follow.app, pump.proc, message));
       this.flushSoon(follow, pump);
     }, MAX_LINE_CHARS + STAMP_ROOM);
     let complete = false;
