@@ -91,7 +91,11 @@ async function checkPod(
   if (!c) return;
   const waiting = c.state?.waiting;
   const pullFailed = waiting?.reason !== undefined && PULL_FAILURES.has(waiting.reason);
-  if (!pullFailed) pulls.delete(name);
+  // The kubelet retries these too ("failed to sync secret cache" on a busy node): they count once
+  // they lasted as long as a failed pull must.
+  const createFailed =
+    waiting?.reason === 'CreateContainerConfigError' || waiting?.reason === 'CreateContainerError';
+  if (!pullFailed && !createFailed) pulls.delete(name);
   else if (!pulls.has(name)) pulls.set(name, Date.now());
   if (pullFailed && Date.now() - pulls.get(name)! >= K8S_PULL_FAILURE_MS)
     throw new TargetError(
@@ -107,7 +111,11 @@ async function checkPod(
       await podLogLines(kube, pod, !c.state?.terminated && (c.restartCount ?? 0) > 0),
     );
   }
-  if (waiting?.reason && START_FAILURES.has(waiting.reason))
+  if (
+    waiting?.reason &&
+    START_FAILURES.has(waiting.reason) &&
+    (!createFailed || Date.now() - pulls.get(name)! >= K8S_PULL_FAILURE_MS)
+  )
     throw new TargetError('crashed', `${name} cannot start: ${waiting.message ?? waiting.reason}`);
   const started = c.state?.running?.startedAt;
   if (started && !podReady(pod) && Date.now() - new Date(started).getTime() > timeoutMs)
