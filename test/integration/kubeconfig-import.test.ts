@@ -108,48 +108,30 @@ beforeAll(() => {
   const certDir = path.join(dir, 'certs');
   fs.mkdirSync(certDir);
   // Real certificates, as a cluster's CA and an admin's client certificate are.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=staging-ca',
-      '-keyout',
-      path.join(certDir, 'ca.key'),
-      '-out',
-      path.join(certDir, 'ca.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=admin/O=system:masters',
-      '-keyout',
-      path.join(certDir, 'admin.key'),
-      '-out',
-      path.join(certDir, 'admin.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const selfSigned = (subject: string, key: string, cert: string) =>
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        subject,
+        '-keyout',
+        path.join(certDir, key),
+        '-out',
+        path.join(certDir, cert),
+      ],
+      { stdio: 'ignore' },
+    );
+  selfSigned('/CN=staging-ca', 'ca.key', 'ca.pem');
+  selfSigned('/CN=admin/O=system:masters', 'admin.key', 'admin.crt');
   certs = {
     ca: fs.readFileSync(path.join(certDir, 'ca.pem')),
     cert: fs.readFileSync(path.join(certDir, 'admin.crt')),
