@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await load.stop();
     const opsSeconds = (Date.now() - started) / 1000;
     console.log(
-      `${ROUNDS * 4} changes in ${opsSeconds.toFixed(1)} s (${((opsSeconds * 1000) / (ROUNDS * 4)).toFixed(0)} ms each): ${load.ok + load.failures.length} requests, ${load.failures.length} failed`,
+      `${ROUNDS * 4} changes in ${opsSeconds.toFixed(1)} s (${((opsSeconds * 1000) / (ROUNDS * 4)).toFixed(0)} ms each): ${load.ok + load.failedCount} requests, ${load.failedCount} failed`,
     );
 
     console.log(

@@ -153,10 +153,14 @@ export function viaRouterTls(
   });
 }
 
+/** Distinct failure messages a Load keeps (each with its count), so a failed test prints a short list. */
+const LOAD_DISTINCT_FAILURES = 20;
+
 /** Steady load: `workers` loops of sequential requests until stopped; every non-200 counts as failed. */
 export class Load {
   ok = 0;
-  readonly failures: string[] = [];
+  /** Failed requests by message. */
+  private readonly failed = new Map<string, number>();
   readonly bodies = new Set<string>();
   private running = true;
   private readonly loops: Promise<void>[];
@@ -174,12 +178,31 @@ export class Load {
           if (r.status === 200) {
             this.ok++;
             this.bodies.add(r.body.split(' on ')[0]!);
-          } else this.failures.push(`${r.status} ${r.body.slice(0, 120)}`);
+          } else this.fail(`${r.status} ${r.body.slice(0, 120)}`);
         } catch (err) {
-          this.failures.push(String((err as Error).message));
+          this.fail(String((err as Error).message));
         }
       }
     });
+  }
+
+  private fail(message: string): void {
+    const seen = this.failed.get(message);
+    if (seen !== undefined) this.failed.set(message, seen + 1);
+    else if (this.failed.size < LOAD_DISTINCT_FAILURES) this.failed.set(message, 1);
+    else this.failed.set('(other failures)', (this.failed.get('(other failures)') ?? 0) + 1);
+  }
+
+  /** Every failure: each distinct message once, with how many times it happened. */
+  get failures(): string[] {
+    return [...this.failed].map(([message, n]) => (n === 1 ? message : `${message} (x${n})`));
+  }
+
+  /** How many requests failed. */
+  get failedCount(): number {
+    let n = 0;
+    for (const count of this.failed.values()) n += count;
+    return n;
   }
 
   async stop(): Promise<void> {
