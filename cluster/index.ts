@@ -34,7 +34,7 @@ export interface TargetSettings {
   /** Leave containers of the instance that belong to no known app (the store is new). */
   keepOrphans?: boolean;
   /** DEIS_TARGET=kubernetes: the cluster (DEIS_KUBECONFIG, DEIS_KUBE_CONTEXT) and the registry it pulls from. */
-  kubernetes?: { kube: KubeSettings; registry: TargetRegistry; ingressClass?: string };
+  kubernetes?: { kube: KubeSettings; registry: TargetRegistry; ingressClass?: string; storageClass?: string };
   /** The router inside the cluster (none: nothing is routed). */
   kubeRouter?: KubeRouterFactory;
 }
@@ -70,6 +70,7 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         ingress: settings.kubernetes.ingressClass
           ? { className: settings.kubernetes.ingressClass, platformDomain: settings.platformDomain }
           : undefined,
+        storageClass: settings.kubernetes.storageClass,
       });
   }
 }

@@ -206,6 +206,8 @@ export interface ServiceSpec {
   command?: string[];
   /** Kept on a named volume that outlives the container; null for a service without data. */
   dataPath: string | null;
+  /** The port it listens on (where a cluster's Service sends connections). */
+  port?: number;
   /** Succeeds once the service accepts connections. */
   readiness: ServiceExec;
 }
@@ -228,7 +230,7 @@ export interface ServiceExecIo {
 
 /**
  * Backing services on a target. Optional: a target without them answers that it has none; the
- * Docker target runs them as containers, Kubernetes may fill them with StatefulSets later.
+ * Docker target runs them as containers, the Kubernetes target as one-replica Deployments.
  */
 export interface ServiceTarget {
   /** Creates (or finds) and starts the service, and waits until it is ready; answers the image it runs. */

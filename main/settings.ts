@@ -45,6 +45,8 @@ export interface KubernetesSettings {
   registry: { address: string; username?: string; password?: string };
   /** DEIS_KUBE_INGRESS_CLASS: each routable app also gets an Ingress of this IngressClass. */
   ingressClass?: string;
+  /** DEIS_KUBE_STORAGE_CLASS: the StorageClass of backing services' volumes (the cluster's default when unset). */
+  storageClass?: string;
 }
 
 /** DEIS_TARGET: `docker` (the default), `kubernetes` or `fake`; anything else is refused by name. */
@@ -76,10 +78,16 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
     throw new Error(
       `DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, '-' and '.'), not "${ingressClass}".`,
     );
+  const storageClass = env.DEIS_KUBE_STORAGE_CLASS?.trim() || undefined;
+  if (storageClass && (storageClass.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(storageClass)))
+    throw new Error(
+      `DEIS_KUBE_STORAGE_CLASS must name a StorageClass (lowercase letters, digits, '-' and '.'), not "${storageClass}".`,
+    );
   return {
     kube: { kubeconfig: path.resolve(env.DEIS_KUBECONFIG!), context: env.DEIS_KUBE_CONTEXT || undefined },
     registry: { address, username, password },
     ...(ingressClass ? { ingressClass } : {}),
+    ...(storageClass ? { storageClass } : {}),
   };
 }
 

@@ -4,16 +4,21 @@
  * converges back from the store as a restarted core does; removing deletes every namespace of the
  * instance. Only objects carrying this instance's labels are touched.
  */
-import { LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY, namespaceFor } from './names';
+import { LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_ROLE, MANAGED_BY, namespaceFor } from './names';
 import { connectKube, orMissing, type KubeSettings } from './client';
 
 const instanceSelector = (instance: string) =>
   `${LABEL_MANAGED_BY}=${MANAGED_BY},${LABEL_INSTANCE}=${instance}`;
 
-/** Deletes every Deployment of the instance (their pods go with them). */
+/**
+ * Deletes every Deployment of the instance (their pods go with them) but its backing services',
+ * which keep running while the instance is stopped, as on Docker.
+ */
 export async function stopKubeInstance(settings: KubeSettings, instance: string): Promise<void> {
   const kube = await connectKube(settings);
-  const list = await kube.apps.listDeploymentForAllNamespaces({ labelSelector: instanceSelector(instance) });
+  const list = await kube.apps.listDeploymentForAllNamespaces({
+    labelSelector: `${instanceSelector(instance)},${LABEL_ROLE}!=service`,
+  });
   await Promise.all(
     list.items.map((d) =>
       orMissing(

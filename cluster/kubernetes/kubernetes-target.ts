@@ -40,6 +40,9 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ServiceExec,
+  type ServiceExecIo,
+  type ServiceSpec,
   type Target,
 } from '../target';
 import { apiReason, apiStatus, connectKube, orMissing, type Kube, type KubeSettings } from './client';
@@ -71,6 +74,7 @@ import { KubeLogs } from './logs';
 import { pushImage, repositoryFor, type TargetRegistry } from './push';
 import { removeRunPods, runPod } from './run';
 import { callFailed, waitRollout } from './rollout';
+import { KubeServices } from './services';
 import { NoRouter, type KubeRouterFactory, type KubeRouterLike } from './router-hook';
 
 export interface KubernetesTargetOptions {
@@ -89,6 +93,8 @@ export interface KubernetesTargetOptions {
   home: string;
   /** DEIS_KUBE_INGRESS_CLASS: each routable app also gets a Service and an Ingress of this class. */
   ingress?: IngressSettings;
+  /** DEIS_KUBE_STORAGE_CLASS: the backing services' volumes; the cluster's default class when absent. */
+  storageClass?: string;
 }
 
 /** What serves an app now: the routed type and the release whose pods get its requests. */
@@ -134,7 +140,48 @@ export class KubernetesTarget implements Target {
   private routesApplied: Promise<void> = Promise.resolve();
   private routesTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: KubernetesTargetOptions) {}
+  private readonly services: KubeServices;
+
+  constructor(private readonly options: KubernetesTargetOptions) {
+    this.services = new KubeServices(
+      () => this.kube,
+      () => this.docker,
+      { instance: options.instance, registry: options.registry, storageClass: options.storageClass },
+    );
+  }
+
+  provisionService(spec: ServiceSpec, progress: Progress): Promise<{ image: string }> {
+    this.connected();
+    return this.services.provision(spec, progress);
+  }
+
+  /** Its Service's cluster IP: every pod of the cluster reaches it there (see services.ts on policy). */
+  connectService(service: string): Promise<string> {
+    this.connected();
+    return this.services.connect(service);
+  }
+
+  /** Nothing to cut on the cluster's network: the app's config no longer names the service. */
+  async disconnectService(): Promise<void> {}
+
+  destroyService(service: string): Promise<void> {
+    this.connected();
+    return this.services.destroy(service);
+  }
+
+  restartService(service: string): Promise<void> {
+    this.connected();
+    return this.services.restart(service);
+  }
+
+  execService(
+    service: string,
+    exec: ServiceExec,
+    io: ServiceExecIo,
+  ): Promise<{ exitCode: number; stderr: string }> {
+    this.connected();
+    return this.services.exec(service, exec, io);
+  }
 
   get docker(): Docker {
     return (this.dockerClient ??= this.options.docker ?? dockerEngine());

@@ -11,7 +11,7 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'deis-desktop';
 /** The core installation (DEIS_INSTANCE) an object belongs to. */
 export const LABEL_INSTANCE = 'deis-desktop/instance';
-/** What an object is to the target: `app` (a namespace), `process`, `run`, `release-env`, `router`, `autoscaler`. */
+/** What an object is to the target: `app` (a namespace), `process`, `run`, `release-env`, `router`, `autoscaler`, `service`. */
 export const LABEL_ROLE = 'deis-desktop/role';
 
 /** Deis's own labels on pods and Deployments. */
@@ -23,7 +23,7 @@ export const HERITAGE = 'deis';
 /** Deis's annotation on a Deployment: the summary of the release it runs. */
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 
-export type Role = 'app' | 'process' | 'run' | 'release-env' | 'router' | 'autoscaler';
+export type Role = 'app' | 'process' | 'run' | 'release-env' | 'router' | 'autoscaler' | 'service';
 
 /** The labels of everything this installation creates. */
 export function ownLabels(instance: string, role: Role): Record<string, string> {

@@ -89,6 +89,7 @@ export class ServiceCatalog {
       env: fillMap(entry.env, values),
       command: entry.command ? fillAll(entry.command, values) : undefined,
       dataPath: entry.dataPath,
+      port: entry.port,
       readiness: this.command(entry.readiness, creds),
     };
   }
