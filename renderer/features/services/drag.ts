@@ -1,20 +1,11 @@
 /**
- * Dragging a service onto an app: what is dragged (a catalog kind to provision, or a service that
- * exists), carried under our own type. A drop can come from any page, so what it carries is parsed
- * and must name a kind or a service this window knows before anything is done with it.
+ * Dragging a service onto an app: the drag sources and drop targets. What a drop carries is parsed
+ * (source.ts), and must name a kind or a service this window knows before anything is done with it.
  */
 import { useState, type DragEvent } from 'react';
-import { z } from 'zod';
+import { parseSource, SERVICE_DRAG_TYPE, type ServiceSource } from './source';
 
-export const SERVICE_DRAG_TYPE = 'application/x-deis-service';
-
-/** A kind from the catalog (provisioned, then attached) or a service by name (attached). */
-export type ServiceSource = { kind: string } | { service: string };
-
-const SourceSchema = z.union([
-  z.object({ kind: z.string().max(32) }).strict(),
-  z.object({ service: z.string().max(64) }).strict(),
-]);
+export type { ServiceSource } from './source';
 
 /** Props that make an element a drag source for `source`. */
 export function dragSourceProps(source: ServiceSource, label: string) {
@@ -26,18 +17,6 @@ export function dragSourceProps(source: ServiceSource, label: string) {
       e.dataTransfer.effectAllowed = 'copy';
     },
   };
-}
-
-/** What a drop carries, or null when it is not one of ours. */
-export function sourceOf(e: DragEvent): ServiceSource | null {
-  const raw = e.dataTransfer.getData(SERVICE_DRAG_TYPE);
-  if (!raw || raw.length > 200) return null;
-  try {
-    const parsed = SourceSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Makes an element a drop target: `over` while one of ours hovers it, `onDrop` with what was dropped. */
@@ -64,7 +43,7 @@ export function useServiceDrop(onDrop: (source: ServiceSource) => void) {
       },
       onDrop: (e: DragEvent) => {
         setOver(false);
-        const source = sourceOf(e);
+        const source = parseSource(e.dataTransfer.getData(SERVICE_DRAG_TYPE));
         if (!source) return;
         e.preventDefault();
         onDrop(source);
