@@ -18,12 +18,18 @@ export const README_SCREENS = [
   '07-config',
   '08-releases-compare',
   '11-logs',
+  // "## Backing services", from test/e2e/services-ui.test.ts.
+  'services-provisioning',
+  'services-screen',
+  'services-attached',
 ];
+/** The end-to-end tests that take them. */
+const TESTS = ['test/e2e/ui.test.ts', 'test/e2e/services-ui.test.ts'];
 
 if (!process.argv.includes('--from-last-run')) {
   // Old screens must not pass for new ones if the run stops early.
   for (const name of README_SCREENS) fs.rmSync(path.join(shots, `${name}.png`), { force: true });
-  const run = spawnSync('npx', ['vitest', 'run', 'test/e2e/ui.test.ts'], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync('npx', ['vitest', 'run', ...TESTS], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0) {
     console.error('screenshots: the end-to-end test failed; docs/screenshots was left as it was.');
     process.exit(run.status ?? 1);

@@ -401,3 +401,9 @@ export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 export const SERVICE_FAILURE_LOG_LINES = 20;
 /** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
 export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;
+
+// Services UI (issue 13): what the renderer accepts when a service is dropped on an app.
+// ---------------------------------------------------------------------------------------------
+
+/** Characters of a drop's payload (`{"kind": …}` or `{"service": …}`): any page can start a drag, and ours carry a name. */
+export const SERVICE_DROP_MAX_CHARS = 200;

@@ -55,6 +55,9 @@ export interface CatalogKind {
   title: string;
   versions: string[];
   env_var: string;
+  /** Whether a backup can be downloaded and restored (the UI offers only what the kind has). */
+  backup?: boolean;
+  restore?: boolean;
 }
 
 export const ServiceCreateRequest = z.object({
@@ -103,3 +106,35 @@ export interface Service {
   created: string;
   updated: string;
 }
+
+/** `GET /v2/services/catalog/`, for clients that parse what they get (the renderer). */
+export const CatalogKindSchema = z.object({
+  kind: z.string(),
+  title: z.string(),
+  versions: z.array(z.string()),
+  env_var: z.string(),
+  backup: z.boolean().default(false),
+  restore: z.boolean().default(false),
+}) satisfies z.ZodType<CatalogKind>;
+
+export const ServiceSchema = z.object({
+  uuid: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  version: z.string(),
+  owner: z.string(),
+  image: z.string(),
+  state: z.enum(['provisioning', 'ready', 'failed']),
+  error: z.string().nullable(),
+  task: z.string().nullable(),
+  apps: z.array(z.object({ app: z.string(), var: z.string() })),
+  created: z.string(),
+  updated: z.string(),
+}) satisfies z.ZodType<Service>;
+
+/** `POST /v2/services/<name>/apps/`: the variable set and the release it cut. */
+export const ServiceAttachResultSchema = z.object({
+  app: z.string(),
+  var: z.string(),
+  release: z.number(),
+});

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'dashboard' }
   | { page: 'apps' }
   | { page: 'app'; app: string; tab: AppTab }
+  | { page: 'services' }
   | { page: 'preferences' };
 
 export function parseHash(hash: string): Route {
@@ -20,6 +21,7 @@ export function parseHash(hash: string): Route {
     return { page: 'app', app: parts[1], tab };
   }
   if (parts[0] === 'apps') return { page: 'apps' };
+  if (parts[0] === 'services') return { page: 'services' };
   if (parts[0] === 'preferences') return { page: 'preferences' };
   return { page: 'dashboard' };
 }
@@ -30,6 +32,8 @@ export function hrefOf(route: Route): string {
       return '#/';
     case 'apps':
       return '#/apps';
+    case 'services':
+      return '#/services';
     case 'preferences':
       return '#/preferences';
     case 'app':

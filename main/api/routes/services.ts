@@ -32,7 +32,17 @@ export function servicesRoutes(r: Router, c: Controller): void {
   });
   // Before the service routes: `catalog` is not a name a service can have.
   r.add('/v2/services/catalog/?', {
-    GET: (req) => ({ status: 200, body: paginate(req, s.catalog.kinds()) }),
+    // With what each kind can do, so a client offers a backup only where there is one.
+    GET: (req) => ({
+      status: 200,
+      body: paginate(
+        req,
+        s.catalog.kinds().map((k) => {
+          const entry = s.catalog.get(k.kind);
+          return { ...k, backup: !!entry?.backup, restore: !!entry?.restore };
+        }),
+      ),
+    }),
   });
   r.add(`/v2/services/${SERVICE}/?`, {
     GET: (req) => ({ status: 200, body: s.json(s.access(req.user, req.params[0]!)) }),

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { messageOf } from '../../src/api';
 import { Button, Empty, Notice, Section, Spinner } from '../../src/ui/common';
+import { hasCredentials, maskCredentials } from '../services/mask';
 import { configChange, rowProblem, useConfig } from './store';
 
 function PasteEnv({ onDone }: { onDone: (text: string) => void }) {
@@ -36,6 +37,10 @@ export function ConfigEditor({ app }: { app: string }) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [showPaste, setShowPaste] = useState(false);
+  // Saved values holding a password (a service's DATABASE_URL) stay masked, and out of the page, until revealed.
+  const [revealed, setRevealed] = useState<ReadonlySet<number>>(new Set());
+  const masked = (row: { id: number; key: string; value: string }) =>
+    !revealed.has(row.id) && saved[row.key] === row.value && hasCredentials(row.value);
   useEffect(() => {
     void load(app);
   }, [app, load]);
@@ -110,12 +115,26 @@ export function ConfigEditor({ app }: { app: string }) {
                   {problems[i] && <div className="field-error">{problems[i]}</div>}
                 </td>
                 <td>
-                  <input
-                    className="mono wide"
-                    aria-label={`Value of ${row.key || 'new key'}`}
-                    value={row.value}
-                    onChange={(e) => edit(row.id, { value: e.target.value })}
-                  />
+                  {masked(row) ? (
+                    <span className="masked-value">
+                      <code data-testid={`masked-${row.key}`}>{maskCredentials(row.value)}</code>
+                      <button
+                        type="button"
+                        className="btn btn-plain btn-small"
+                        onClick={() => setRevealed(new Set(revealed).add(row.id))}
+                        aria-label={`Reveal ${row.key}`}
+                      >
+                        Reveal
+                      </button>
+                    </span>
+                  ) : (
+                    <input
+                      className="mono wide"
+                      aria-label={`Value of ${row.key || 'new key'}`}
+                      value={row.value}
+                      onChange={(e) => edit(row.id, { value: e.target.value })}
+                    />
+                  )}
                 </td>
                 <td>
                   <button

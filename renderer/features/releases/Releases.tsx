@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { messageOf } from '../../src/api';
 import { ago } from '../../src/format';
 import { Badge, Button, Notice, Section } from '../../src/ui/common';
+import { maskCredentials } from '../services/mask';
 import { useReleases } from './store';
 
 function Compare({ app }: { app: string }) {
@@ -54,8 +55,9 @@ function Compare({ app }: { app: string }) {
             {compared.changes.map((c) => (
               <tr key={c.key} className={`diff-${c.kind}`}>
                 <td className="mono">{c.key}</td>
-                <td className="mono">{c.before ?? '—'}</td>
-                <td className="mono">{c.after ?? '—'}</td>
+                {/* A service's password is not shown here; the Config tab reveals it. */}
+                <td className="mono">{c.before === undefined ? '—' : maskCredentials(c.before)}</td>
+                <td className="mono">{c.after === undefined ? '—' : maskCredentials(c.after)}</td>
               </tr>
             ))}
           </tbody>

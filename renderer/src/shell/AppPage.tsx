@@ -5,6 +5,7 @@ import { Domains } from '../../features/domains/Domains';
 import { Logs } from '../../features/logs/Logs';
 import { Overview } from '../../features/overview/Overview';
 import { Releases } from '../../features/releases/Releases';
+import { AppServices } from '../../features/services/AppServices';
 import { AppSettingsTab } from '../../features/settings/AppSettings';
 import { APP_TABS, hrefOf, type AppTab } from '../route';
 
@@ -25,7 +26,12 @@ function TabBody({ app, tab }: { app: string; tab: AppTab }) {
     case 'releases':
       return <Releases app={app} />;
     case 'config':
-      return <ConfigEditor app={app} />;
+      return (
+        <>
+          <AppServices app={app} />
+          <ConfigEditor app={app} />
+        </>
+      );
     case 'logs':
       return <Logs app={app} />;
     case 'builds':

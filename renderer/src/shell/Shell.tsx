@@ -4,6 +4,8 @@ import { AppsList } from '../../features/apps/AppsList';
 import { useApps } from '../../features/apps/store';
 import { Dashboard } from '../../features/dashboard/Dashboard';
 import { Preferences } from '../../features/preferences/Preferences';
+import { DropOnApp } from '../../features/services/DropOnApp';
+import { ServicesScreen } from '../../features/services/ServicesScreen';
 import { useSession } from '../../features/session/store';
 import { useTasks } from '../../features/tasks/store';
 import { hrefOf, useRoute } from '../route';
@@ -30,15 +32,20 @@ function Sidebar() {
         {link('#/apps', 'Apps', route.page === 'apps')}
         <div className="nav-apps">
           {apps.map(({ app }) => (
-            <a
-              key={app.id}
-              href={hrefOf({ page: 'app', app: app.id, tab: 'overview' })}
-              className={route.page === 'app' && route.app === app.id ? 'nav nav-app active' : 'nav nav-app'}
-            >
-              {app.id}
-            </a>
+            // A service dragged from the Services screen can be dropped on any app here.
+            <DropOnApp key={app.id} app={app.id} testId={`nav-drop-${app.id}`}>
+              <a
+                href={hrefOf({ page: 'app', app: app.id, tab: 'overview' })}
+                className={
+                  route.page === 'app' && route.app === app.id ? 'nav nav-app active' : 'nav nav-app'
+                }
+              >
+                {app.id}
+              </a>
+            </DropOnApp>
           ))}
         </div>
+        {link('#/services', 'Services', route.page === 'services')}
         {link('#/preferences', 'Preferences', route.page === 'preferences')}
       </nav>
       <div className="sidebar-foot">
@@ -61,6 +68,8 @@ function Page() {
       return <AppsList />;
     case 'app':
       return <AppPage app={route.app} tab={route.tab} />;
+    case 'services':
+      return <ServicesScreen />;
     case 'preferences':
       return <Preferences />;
   }
