@@ -12,7 +12,7 @@ import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
 import { dockerEndpoint, dockerEngine, useDeisHome } from '../cluster/docker/engine';
-import { ourKnownHosts } from '../cluster/ssh/bastion';
+import { ourKnownHosts } from '../cluster/ssh/known-hosts';
 import { displayHost } from '../cluster/docker/engine-discovery';
 import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';

@@ -33,6 +33,7 @@ import { converge, type ConvergeContext } from './converge';
 import { dockerEngine, remoteEngine } from './engine';
 import { RemoteRouterPorts, type RemoteDocker } from '../ssh/router-ports';
 import { SshError } from '../ssh/errors';
+import { copyImage } from '../ssh/image-copy';
 import { roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
@@ -79,6 +80,12 @@ export interface DockerTargetOptions {
    * inside the router. Without `docker`, the core's own engine says whether it is remote.
    */
   remote?: RemoteDocker;
+  /**
+   * The engine releases are built on (this machine's), when it is not this target's: a release's
+   * image this engine lacks is copied from there first (`docker save | load` over the SSH connection,
+   * cluster/ssh/image-copy.ts), with the same image id.
+   */
+  imagesFrom?: Docker;
 }
 
 /** Docker reports the kernel's machine name; Kubernetes nodes name the architecture as Go does. */
@@ -359,6 +366,16 @@ export class DockerTarget implements Target {
     return this.locked(desired.release.app, async () => {
       this.logLine(desired.release.app, `deploying v${desired.release.version}: ${desired.release.summary}`);
       try {
+        if (this.options.imagesFrom && desired.release.image) {
+          const image = desired.release.image;
+          progress({ kind: 'step', message: `Sending ${image} to the Docker host` });
+          const copied = await copyImage(this.options.imagesFrom, this.docker, image);
+          if (copied.bytes)
+            this.logLine(
+              desired.release.app,
+              `sent ${image} (${Math.round(copied.bytes / 1e6)} MB) to the Docker host in ${Math.round(copied.ms / 1000)} s`,
+            );
+        }
         await this.converged(desired, { progress }, ctx);
       } catch (err) {
         this.logLine(desired.release.app, `v${desired.release.version} failed: ${(err as Error).message}`);

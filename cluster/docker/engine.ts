@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { discoverDockerEngine, dockerodeOptions, type DockerEndpoint } from './engine-discovery';
-import { ourKnownHosts } from '../ssh/bastion';
+import { ourKnownHosts } from '../ssh/known-hosts';
 import { dockerOverSsh, type SshDockerEngine } from '../ssh/docker-engine';
 
 let shared: Docker | undefined;

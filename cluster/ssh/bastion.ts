@@ -5,12 +5,13 @@
  * certificate is still verified for that name, never skipped. One forward per bastion and server,
  * shared by every client of the process.
  */
-import path from 'node:path';
 import { parseSshUrl, showAddress } from './address';
 import type { SshOptions } from './connect';
 import { SshError } from './errors';
 import { LocalForward } from './forward';
 import { SshSessions } from './sessions';
+
+export { ourKnownHosts } from './known-hosts';
 
 export interface BastionSettings {
   /** `ssh://user@host[:port]` (DEIS_KUBE_BASTION, a target's `--bastion`). */
@@ -19,11 +20,6 @@ export interface BastionSettings {
   identity?: string;
   /** Our known_hosts in DEIS_HOME (read with the user's; the only one ever written). */
   knownHosts?: string;
-}
-
-/** Our own known_hosts file in DEIS_HOME. */
-export function ourKnownHosts(home: string): string {
-  return path.join(home, 'ssh', 'known_hosts');
 }
 
 const forwards = new Map<string, Promise<LocalForward>>();

@@ -39,6 +39,11 @@ export function presented(host: string, port: number, blob: Buffer): PresentedHo
   };
 }
 
+/** Our own known_hosts file in DEIS_HOME: the only one a key the user accepts is written to. */
+export function ourKnownHosts(home: string): string {
+  return path.join(home, 'ssh', 'known_hosts');
+}
+
 /** The user's and the system's files, and ours (which we may append to), in the order they are read. */
 export function knownHostsFiles(home: string, ours?: string): string[] {
   return [path.join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts', ...(ours ? [ours] : [])];
@@ -164,6 +169,8 @@ export function trustHostKey(files: string[], ours: string, key: PresentedHostKe
   const m = /^\[(.+)\]:(\d+)$/.exec(key.name);
   const [host, port] = m ? [m[1]!, Number(m[2])] : [key.name, 22];
   const blob = Buffer.from(key.key, 'base64');
+  if (keyType(blob) !== key.type)
+    throw new SshError('bad_identity', `That host key is not a ${key.type} key: it cannot be recorded.`);
   const verdict = checkHostKey([...files, ours], host, port, blob);
   if (verdict.state === 'known') return;
   if (verdict.state !== 'unknown')
