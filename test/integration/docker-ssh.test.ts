@@ -19,6 +19,9 @@ import { SshError } from '../../cluster/ssh/errors';
 import { trustHostKey } from '../../cluster/ssh/known-hosts';
 import { Api } from '../support/core';
 import { startCoreProcess, type CoreProcess } from '../support/core-process';
+import { repoFromFolder } from '../support/git';
+import { appFolder } from '../support/k8s/app';
+import { Pusher } from '../support/push';
 import { BASE_IMAGE, dockerAvailable } from '../support/images';
 import {
   buildFixture,
@@ -98,6 +101,10 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
   let sshd: TestSshd;
   let built: Awaited<ReturnType<typeof buildFixture>>;
   const cores: CoreProcess[] = [];
+  let deployed: (CoreProcess & { instance: string }) | undefined;
+  let admin: Api;
+  let routerPort = 0;
+  let pusher: Pusher | undefined;
 
   beforeAll(async () => {
     sshd = await startSshd();
@@ -106,7 +113,11 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
 
   afterAll(async () => {
     for (const c of cores) await c.kill();
+    pusher?.remove();
     for (const i of instances) await removeInstance(i);
+    // The image the git push built on the (remote) engine.
+    for (const i of await docker.listImages({ filters: { reference: [`deis-desktop/${APP}-git*`] } }))
+      await removeImage(i.Id);
     if (built) await removeImage(built.image);
     await sshd?.stop();
     for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
@@ -116,12 +127,13 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     const home = userHome(sshd.clientKey, sshd.knownHostsLine + '\n');
     const core = await coreOverSsh('deploy', sshd, home);
     cores.push(core);
+    deployed = core;
     const output = () => core.output.join('');
     expect(output()).toContain(`Using the Docker engine at ssh://127.0.0.1:${sshd.port} over SSH`);
     expect(output()).toMatch(/target: ready/);
     expect(sshd.log()).toMatch(/Accepted publickey for root from 127\.0\.0\.1/);
 
-    const admin = await new Api(core.url).register('admin');
+    admin = await new Api(core.url).register('admin');
     expect((await admin.post('/v2/apps/', { id: APP })).status).toBe(201);
     await admin.post(`/v2/apps/${APP}/config/`, {
       values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2', PORT: '5000' },
@@ -133,6 +145,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     // Where apps answer: a port on this machine's 127.0.0.1, forwarded to the remote router's.
     await eventually(async () => /router: apps answer at http:\/\/<app>\.localhost:\d+/.test(output()));
     const port = Number(/router: apps answer at http:\/\/<app>\.localhost:(\d+)/.exec(output())![1]);
+    routerPort = port;
     await eventually(async () => (await viaRouter(port, `${APP}.localhost`)).status === 200);
     expect((await viaRouter(port, `${APP}.localhost`)).body).toMatch(/^Hello from v\d+ on /);
 
@@ -148,6 +161,22 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     expect(router.HostConfig.Binds ?? []).toEqual([]);
     // Nothing was written to the user's known_hosts.
     expect(fs.readFileSync(path.join(home, '.ssh', 'known_hosts'), 'utf8')).toBe(sshd.knownHostsLine + '\n');
+  }, 600_000);
+
+  it('builds a git push on that engine (only the source crosses the connection) and serves it', async () => {
+    expect(deployed, 'the first test started the core').toBeTruthy();
+    const app = `${APP}-git`;
+    const builderPort = Number(/ssh:\/\/git@127\.0\.0\.1:(\d+)\//.exec(deployed!.output.join(''))![1]);
+    pusher = new Pusher(builderPort, 'ssh-owner');
+    await pusher.addKeyTo(admin);
+    expect((await admin.post('/v2/apps/', { id: app })).status).toBe(201);
+    await admin.post(`/v2/apps/${app}/config/`, {
+      values: { KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS: '2' },
+    });
+    const r = await pusher.push(repoFromFolder(appFolder()).dir, app);
+    expect(r.code, r.output).toBe(0);
+    await eventually(async () => (await viaRouter(routerPort, `${app}.localhost`)).status === 200);
+    expect((await viaRouter(routerPort, `${app}.localhost`)).body).toMatch(/^v\d+ hello\n$/);
   }, 600_000);
 
   it('stops at an unknown host key, naming the host, the key type and its fingerprint, and changes nothing', async () => {
