@@ -25,7 +25,7 @@ import { appFolder } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { freePort, viaRouter } from '../support/run-stage';
+import { docker, freePort, removeImage, viaRouter } from '../support/run-stage';
 import { sshdMissing, startSshd, type TestSshd } from '../support/sshd';
 
 const missing = sshdMissing();
@@ -70,6 +70,9 @@ describe.skipIf(!cluster)('a Kubernetes target behind an SSH bastion', () => {
       () => '',
     );
     await sshd?.stop();
+    // The image the push built on this machine's engine.
+    for (const i of await docker.listImages({ filters: { reference: [`deis-desktop/${APP}*`] } }))
+      await removeImage(i.Id);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
     await cluster?.release();
   });
