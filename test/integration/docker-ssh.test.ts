@@ -6,7 +6,8 @@
  * ~/.ssh holds the key and known_hosts) deploys an app that answers through its router, whose ports
  * are forwarded over the same SSH connection. An unknown host key, a changed one and a wrong key
  * each stop it with a sentence (host, key type, SHA256 fingerprint) and change nothing; a key the
- * user accepts goes to DEIS_HOME/ssh/known_hosts, never to ~/.ssh/known_hosts.
+ * user accepts goes to DEIS_HOME/ssh/known_hosts, never to ~/.ssh/known_hosts. A host without the
+ * docker command says so rather than dropping the connection.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -254,4 +255,26 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     );
     expect(fs.existsSync(changedOurs)).toBe(false);
   }, 120_000);
+
+  it('says so when the host has no docker command, instead of a dropped connection', async () => {
+    // The host's sshd runs every command as a missing docker would: "not found", exit 127.
+    const bare = await startSshd({ config: ['ForceCommand exec /nonexistent/docker system dial-stdio'] });
+    try {
+      const home = userHome(bare.clientKey, bare.knownHostsLine + '\n');
+      const engine = dockerOverSsh(`ssh://root@127.0.0.1:${bare.port}`, { home });
+      const err = await engine.docker.ping().then(
+        () => undefined,
+        (e: unknown) => e as SshError,
+      );
+      engine.close();
+      expect(err?.code).toBe('no_docker');
+      expect(err?.message).toMatch(
+        new RegExp(
+          `^root@127\\.0\\.0\\.1:${bare.port} has no docker command \\(.*(not found|No such file or directory).*\\); install the Docker CLI there, as docker -H ssh:// needs it too\\.$`,
+        ),
+      );
+    } finally {
+      await bare.stop();
+    }
+  }, 60_000);
 });
