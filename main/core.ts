@@ -11,7 +11,8 @@ import { CORE_SOCKET_NAME, coreSocketDir } from '../cluster/docker/router/config
 import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
-import { dockerEndpoint, dockerEngine } from '../cluster/docker/engine';
+import { dockerEndpoint, dockerEngine, useDeisHome } from '../cluster/docker/engine';
+import { ourKnownHosts } from '../cluster/ssh/known-hosts';
 import { displayHost } from '../cluster/docker/engine-discovery';
 import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
 import { Controller } from './controller';
@@ -101,6 +102,8 @@ export async function startCore(
   privateHome(settings.home, log);
   // Which Docker engine builds (and, on Docker, runs) apps, and why that one: found as the docker
   // CLI finds it. A chosen Docker context that cannot be used stops the start, as it stops `docker`.
+  // An ssh:// engine's host key may also be one the user trusted in DEIS_HOME/ssh/known_hosts.
+  useDeisHome(settings.home);
   const engine = settings.target === 'fake' ? undefined : dockerEndpoint();
   if (engine) log(`engine: ${engine.reason}`);
   // A damaged host key stops the core before the store is opened (or made): nothing has changed yet.
@@ -138,7 +141,16 @@ export async function startCore(
       // A store made in this start knows no apps, so every container of the instance would look
       // like an orphan: they may be another store's, and are left alone.
       keepOrphans: store.fresh,
-      kubernetes: settings.kubernetes,
+      // A bastion's host key is also looked up in (and trusted into) DEIS_HOME/ssh/known_hosts.
+      kubernetes: settings.kubernetes?.kube.bastion
+        ? {
+            ...settings.kubernetes,
+            kube: {
+              ...settings.kubernetes.kube,
+              bastion: { knownHosts: ourKnownHosts(settings.home), ...settings.kubernetes.kube.bastion },
+            },
+          }
+        : settings.kubernetes,
     });
     const scheduler = new Scheduler(controller, target);
     // Backing services run on the same target as the apps they are attached to.

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_KEEP_RELEASE_IMAGES, MAX_KEEP_RELEASE_IMAGES } from './contract/limits';
+import { parseSshUrl } from '../cluster/ssh/address';
+import type { BastionSettings } from '../cluster/ssh/bastion';
 
 export interface CoreSettings {
   home: string;
@@ -39,8 +41,11 @@ export interface CoreSettings {
 }
 
 export interface KubernetesSettings {
-  /** DEIS_KUBECONFIG (and DEIS_KUBE_CONTEXT, else the file's current context). */
-  kube: { kubeconfig: string; context?: string };
+  /**
+   * DEIS_KUBECONFIG (and DEIS_KUBE_CONTEXT, else the file's current context); DEIS_KUBE_BASTION
+   * (`ssh://user@host[:port]`, and DEIS_KUBE_BASTION_IDENTITY) when the API server is behind a bastion.
+   */
+  kube: { kubeconfig: string; context?: string; bastion?: BastionSettings };
   /** DEIS_REGISTRY (`host:port[/prefix]`), DEIS_REGISTRY_USERNAME, DEIS_REGISTRY_PASSWORD. */
   registry: { address: string; username?: string; password?: string };
   /** DEIS_KUBE_INGRESS_CLASS: each routable app also gets an Ingress of this IngressClass. */
@@ -83,8 +88,24 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
     throw new Error(
       `DEIS_KUBE_STORAGE_CLASS must name a StorageClass (lowercase letters, digits, '-' and '.'), not "${storageClass}".`,
     );
+  const bastion = env.DEIS_KUBE_BASTION?.trim() || undefined;
+  if (bastion)
+    try {
+      parseSshUrl(bastion, 'DEIS_KUBE_BASTION');
+    } catch (err) {
+      throw new Error((err as Error).message);
+    }
+  const identity = env.DEIS_KUBE_BASTION_IDENTITY?.trim() || undefined;
+  if (identity && !bastion)
+    throw new Error('DEIS_KUBE_BASTION_IDENTITY is set but DEIS_KUBE_BASTION is not.');
   return {
-    kube: { kubeconfig: path.resolve(env.DEIS_KUBECONFIG!), context: env.DEIS_KUBE_CONTEXT || undefined },
+    kube: {
+      kubeconfig: path.resolve(env.DEIS_KUBECONFIG!),
+      context: env.DEIS_KUBE_CONTEXT || undefined,
+      ...(bastion
+        ? { bastion: { url: bastion, ...(identity ? { identity: path.resolve(identity) } : {}) } }
+        : {}),
+    },
     registry: { address, username, password },
     ...(ingressClass ? { ingressClass } : {}),
     ...(storageClass ? { storageClass } : {}),

@@ -30,7 +30,10 @@ import {
 import { DockerServices } from './services';
 import { LocalAuthority } from '../../main/tls/authority';
 import { converge, type ConvergeContext } from './converge';
-import { dockerEngine } from './engine';
+import { dockerEngine, remoteEngine } from './engine';
+import { RemoteRouterPorts, type RemoteDocker } from '../ssh/router-ports';
+import { SshError } from '../ssh/errors';
+import { copyImage } from '../ssh/image-copy';
 import { roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
@@ -71,6 +74,18 @@ export interface DockerTargetOptions {
   /** Issues the certificates of `<app>.<platform domain>`; made in `DEIS_HOME/tls` when not given. */
   authority?: LocalAuthority;
   docker?: Docker;
+  /**
+   * The engine is on another host, reached over SSH (`docker` is its client): the router's ports are
+   * forwarded to 127.0.0.1 here, nothing of this machine is bind-mounted, processes are checked from
+   * inside the router. Without `docker`, the core's own engine says whether it is remote.
+   */
+  remote?: RemoteDocker;
+  /**
+   * The engine releases are built on (this machine's), when it is not this target's: a release's
+   * image this engine lacks is copied from there first (`docker save | load` over the SSH connection,
+   * cluster/ssh/image-copy.ts), with the same image id.
+   */
+  imagesFrom?: Docker;
 }
 
 /** Docker reports the kernel's machine name; Kubernetes nodes name the architecture as Go does. */
@@ -139,6 +154,13 @@ export class DockerTarget implements Target {
     return (this.dockerClient ??= this.options.docker ?? dockerEngine());
   }
 
+  private ports: RemoteRouterPorts | undefined;
+
+  /** The SSH connection to the engine's host when it is not this machine's. */
+  private get remote(): RemoteDocker | undefined {
+    return this.options.remote ?? (this.options.docker ? undefined : remoteEngine());
+  }
+
   private get follower(): LogFollower {
     return (this.logFollower ??= new LogFollower(this.docker, this.options.instance, this.logStore));
   }
@@ -166,8 +188,18 @@ export class DockerTarget implements Target {
     try {
       await this.docker.ping();
     } catch (err) {
+      // An SSH refusal (host key, login, no docker there) is its own sentence.
+      if (err instanceof SshError) throw new TargetError('unavailable', err.message);
       throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
     }
+    const remote = this.remote;
+    if (remote)
+      this.ports ??= new RemoteRouterPorts(
+        remote,
+        this.options.routerPort,
+        this.options.tlsPort ?? 0,
+        this.options.tlsPortFlexible,
+      );
     const { instance } = this.options;
     const network = await ensureHomeNetwork(this.docker, this.networkName, instance);
     const { platformDomain } = this.options;
@@ -180,13 +212,16 @@ export class DockerTarget implements Target {
       name: this.routerName,
       network,
       base: this.options.routerBase,
-      port: this.options.routerPort,
-      tlsPort: this.options.tlsPort ?? 0,
+      // On another host: Docker picks free ports on its 127.0.0.1, forwarded to ours (router-ports.ts).
+      port: remote ? 0 : this.options.routerPort,
+      tlsPort: remote ? 0 : (this.options.tlsPort ?? 0),
       tlsPortFlexible: this.options.tlsPortFlexible,
       platformDomain,
       localCertificates: (host) => (authority.covers(host) ? authority.leaf(host) : undefined),
       fallbackCertificate: authority.leaf(platformDomain),
-      coreSocketDir: coreSocketDir(this.options.home),
+      // DEIS_HOME is not on that host: the API is not served through a remote router.
+      coreSocketDir: remote ? undefined : coreSocketDir(this.options.home),
+      publish: this.ports ? (ports) => this.ports!.publish(ports) : undefined,
     });
     await router.ensure(progress);
     this.router?.close();
@@ -197,7 +232,10 @@ export class DockerTarget implements Target {
       instance,
       network: (app) => this.appNetwork(app),
       pool: new AddressPool(this.docker),
-      reach: await detectReach(router.address, this.routerName),
+      // Container addresses of another host are never reachable from here (and may collide with ours).
+      reach: remote
+        ? { direct: false, via: this.routerName }
+        : await detectReach(router.address, this.routerName),
       starting: this.starting,
       serving: (app) => new Set(this.rotation.get(app) ?? []),
       rotate: (app, upstreams) => {
@@ -328,6 +366,16 @@ export class DockerTarget implements Target {
     return this.locked(desired.release.app, async () => {
       this.logLine(desired.release.app, `deploying v${desired.release.version}: ${desired.release.summary}`);
       try {
+        if (this.options.imagesFrom && desired.release.image) {
+          const image = desired.release.image;
+          progress({ kind: 'step', message: `Sending ${image} to the Docker host` });
+          const copied = await copyImage(this.options.imagesFrom, this.docker, image);
+          if (copied.bytes)
+            this.logLine(
+              desired.release.app,
+              `sent ${image} (${Math.round(copied.bytes / 1e6)} MB) to the Docker host in ${Math.round(copied.ms / 1000)} s`,
+            );
+        }
         await this.converged(desired, { progress }, ctx);
       } catch (err) {
         this.logLine(desired.release.app, `v${desired.release.version} failed: ${(err as Error).message}`);
@@ -455,6 +503,7 @@ export class DockerTarget implements Target {
 
   async close(): Promise<void> {
     this.router?.close();
+    await this.ports?.close();
     this.liveness?.stop();
     this.follower.close();
   }

@@ -22,6 +22,7 @@ import {
   DOCKER_CONTEXT_META_MAX_BYTES,
   DOCKER_CONTEXT_TLS_MAX_BYTES,
 } from '../../main/contract/limits';
+import { parseSshUrl } from '../ssh/address';
 
 export type EngineSource = 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'docker-config' | 'known-socket' | 'default';
 
@@ -204,6 +205,22 @@ function contextEndpoint(
   return { host, tls };
 }
 
+/** An ssh:// engine address must be one we can reach (user, host, port; no password, as for the docker CLI). */
+function checkSsh(host: string, what: string): void {
+  if (!host.startsWith('ssh://')) return;
+  try {
+    parseSshUrl(host, what);
+  } catch (err) {
+    throw new DockerEngineDiscoveryError((err as Error).message);
+  }
+}
+
+function overSsh(host: string): string {
+  return host.startsWith('ssh://')
+    ? ' over SSH (`docker system dial-stdio` there; its host key checked against known_hosts)'
+    : '';
+}
+
 /** The engine the core uses, found as the docker CLI finds it; throws a sentence when a named context is unusable. */
 export function discoverDockerEngine(input: DiscoveryInput = {}): DockerEndpoint {
   const env = input.env ?? process.env;
@@ -212,10 +229,11 @@ export function discoverDockerEngine(input: DiscoveryInput = {}): DockerEndpoint
 
   if (env.DOCKER_HOST) {
     const shown = displayHost(env.DOCKER_HOST, home);
+    checkSsh(env.DOCKER_HOST, 'DOCKER_HOST');
     return {
       host: env.DOCKER_HOST,
       source: 'DOCKER_HOST',
-      reason: `Using the Docker engine at ${shown} because DOCKER_HOST is set (it takes precedence over Docker contexts, as for the docker CLI).`,
+      reason: `Using the Docker engine at ${shown}${overSsh(env.DOCKER_HOST)} because DOCKER_HOST is set (it takes precedence over Docker contexts, as for the docker CLI).`,
     };
   }
 
@@ -228,12 +246,13 @@ export function discoverDockerEngine(input: DiscoveryInput = {}): DockerEndpoint
         ? 'DOCKER_CONTEXT'
         : `the current context in ${shortPath(chosen.configFile!, home)}`;
     const { host, tls } = contextEndpoint(chosen.name, configDir, why);
+    checkSsh(host, `The Docker context "${chosen.name}"`);
     return {
       host,
       source: chosen.source,
       context: chosen.name,
       tls,
-      reason: `Using the Docker engine at ${displayHost(host, home)} of the Docker context "${chosen.name}", chosen by ${why}.`,
+      reason: `Using the Docker engine at ${displayHost(host, home)}${overSsh(host)} of the Docker context "${chosen.name}", chosen by ${why}.`,
     };
   }
   if (chosen) skippedDefault = ' (the Docker context is "default")';
@@ -266,22 +285,19 @@ export function discoverDockerEngine(input: DiscoveryInput = {}): DockerEndpoint
 
 /**
  * dockerode's options for the endpoint. With DOCKER_HOST, none: docker-modem reads DOCKER_HOST,
- * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself, exactly as before this module existed.
+ * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself, exactly as before this module existed. Never for
+ * ssh:// (docker-modem's ssh mode does not check host keys): those go through cluster/ssh.
  */
 export function dockerodeOptions(endpoint: DockerEndpoint): Docker.DockerOptions | undefined {
-  if (endpoint.source === 'DOCKER_HOST') return undefined;
   const host = endpoint.host;
+  if (host.startsWith('ssh://'))
+    throw new Error(
+      'An ssh:// engine is reached through dockerOverSsh (cluster/ssh), which checks its host key.',
+    );
+  if (endpoint.source === 'DOCKER_HOST') return undefined;
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   if (host.startsWith('npipe://')) return { socketPath: host.slice('npipe://'.length) };
   const url = new URL(host);
-  if (url.protocol === 'ssh:')
-    return {
-      protocol: 'ssh',
-      host: url.hostname,
-      port: url.port || 22,
-      username: decodeURIComponent(url.username) || undefined,
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-    } as Docker.DockerOptions;
   const tls = endpoint.tls;
   const https = url.protocol === 'https:' || Boolean(tls && (tls.ca || tls.cert || tls.skipVerify));
   return {

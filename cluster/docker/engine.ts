@@ -3,9 +3,18 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { discoverDockerEngine, dockerodeOptions, type DockerEndpoint } from './engine-discovery';
+import { ourKnownHosts } from '../ssh/known-hosts';
+import { dockerOverSsh, type SshDockerEngine } from '../ssh/docker-engine';
 
 let shared: Docker | undefined;
 let endpoint: DockerEndpoint | undefined;
+let overSsh: SshDockerEngine | undefined;
+let knownHosts: string | undefined;
+
+/** DEIS_HOME: an ssh:// engine's host key is also looked up in (and trusted into) its ssh/known_hosts. */
+export function useDeisHome(home: string): void {
+  knownHosts = ourKnownHosts(home);
+}
 
 /**
  * Which engine the core uses and why, found once (DOCKER_HOST, the current Docker context, the known
@@ -21,10 +30,22 @@ export function dockerEndpoint(): DockerEndpoint {
  */
 export function dockerEngine(): Docker {
   if (!shared) {
-    const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
-    shared = new DockerClient(dockerodeOptions(dockerEndpoint()));
+    const found = dockerEndpoint();
+    if (found.host.startsWith('ssh://')) {
+      overSsh = dockerOverSsh(found.host, { knownHosts });
+      shared = overSsh.docker;
+    } else {
+      const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
+      shared = new DockerClient(dockerodeOptions(found));
+    }
   }
   return shared;
+}
+
+/** The SSH connections behind the engine when it is on another host (ssh://), else undefined. */
+export function remoteEngine(): SshDockerEngine | undefined {
+  dockerEngine();
+  return overSsh;
 }
 
 /** True when an image with this reference exists in the engine (never pulls). */

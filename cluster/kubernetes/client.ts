@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import { TargetError } from '../target';
+import { forwardThroughBastion, type BastionSettings } from '../ssh/bastion';
+import { SshError } from '../ssh/errors';
 
 export type KubeLibrary = typeof k8s;
 
@@ -22,6 +24,8 @@ export interface KubeSettings {
   kubeconfig: string;
   /** DEIS_KUBE_CONTEXT: a context of that file; its current context when absent. */
   context?: string;
+  /** An SSH bastion through which the API server is reached (DEIS_KUBE_BASTION, a target's --bastion). */
+  bastion?: BastionSettings;
 }
 
 /** The clients of one cluster the target uses. */
@@ -68,6 +72,7 @@ export async function connectKube(settings: KubeSettings): Promise<Kube> {
       'unavailable',
       `The kubeconfig ${settings.kubeconfig} names no cluster for its context ${config.getCurrentContext() || '(none)'}.`,
     );
+  if (settings.bastion) await throughBastion(config, cluster, settings.bastion);
   return {
     lib,
     config,
@@ -109,4 +114,41 @@ export async function orMissing<T>(call: Promise<T>): Promise<T | undefined> {
     if (apiStatus(err) === 404) return undefined;
     throw err;
   }
+}
+
+/**
+ * Points the current cluster at a local port forwarded through the bastion, keeping TLS verified for
+ * the server's real name (`tls-server-name`, as kubectl's own option), never skipped.
+ */
+async function throughBastion(
+  config: k8s.KubeConfig,
+  cluster: k8s.Cluster,
+  bastion: BastionSettings,
+): Promise<void> {
+  if (cluster.proxyUrl)
+    throw new TargetError(
+      'unavailable',
+      `The cluster ${cluster.name} has a proxy-url and a bastion: use one of them.`,
+    );
+  let server: URL;
+  try {
+    server = new URL(cluster.server);
+  } catch {
+    throw new TargetError('unavailable', `The cluster ${cluster.name} has no valid server address.`);
+  }
+  const host = server.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(server.port) || (server.protocol === 'http:' ? 80 : 443);
+  let local: number;
+  try {
+    local = (await forwardThroughBastion(bastion, host, port)).port;
+  } catch (err) {
+    if (err instanceof SshError) throw new TargetError('unavailable', err.message);
+    throw err;
+  }
+  const through: k8s.Cluster = {
+    ...cluster,
+    server: `${server.protocol}//127.0.0.1:${local}${server.pathname.replace(/\/$/, '')}`,
+    tlsServerName: cluster.tlsServerName || host,
+  };
+  config.clusters = config.clusters.map((c) => (c.name === cluster.name ? through : c));
 }

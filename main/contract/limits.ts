@@ -401,9 +401,36 @@ export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 export const SERVICE_FAILURE_LOG_LINES = 20;
 /** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
 export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;
+<<<<<<< HEAD
 
 // Services UI (issue 13): what the renderer accepts when a service is dropped on an app.
 // ---------------------------------------------------------------------------------------------
 
 /** Characters of a drop's payload (`{"kind": …}` or `{"service": …}`): any page can start a drag, and ours carry a name. */
 export const SERVICE_DROP_MAX_CHARS = 200;
+=======
+// SSH (issue 12): Docker engines on other hosts and bastions of Kubernetes targets, through ssh2.
+// ---------------------------------------------------------------------------------------------
+
+/** A known_hosts file we read (the user's, the system's, ours): a few hundred bytes per host; a file past this is not one. */
+export const SSH_KNOWN_HOSTS_MAX_BYTES = 1024 * 1024;
+/** An identity (private key) file: an RSA-16384 key in PEM is under 13 KB. */
+export const SSH_IDENTITY_MAX_BYTES = 64 * 1024;
+/** An ssh:// address given by a user (DOCKER_HOST, a target, a bastion): a user, a host name and a port. */
+export const SSH_URL_MAX_CHARS = 512;
+/** Connecting, the key exchange and authentication together: OpenSSH's own ConnectTimeout advice is seconds, ssh2's default 20 s. */
+export const SSH_CONNECT_TIMEOUT_MS = 20_000;
+/** A keepalive every 15 s, and a connection given up after 3 unanswered: a dead host is noticed within a minute. */
+export const SSH_KEEPALIVE_MS = 15_000;
+export const SSH_KEEPALIVE_COUNT = 3;
+/** Session channels (one `docker system dial-stdio` each) per SSH connection: sshd's default MaxSessions. */
+export const SSH_SESSIONS_PER_CONNECTION = 10;
+/** SSH connections to one Docker host at once: 160 concurrent engine streams (a log follower per process, requests), then a clear error. */
+export const SSH_CONNECTIONS_PER_HOST = 16;
+/** Idle engine connections kept open for reuse: each keeps a dial-stdio process on the remote host. */
+export const SSH_DOCKER_IDLE_STREAMS = 8;
+/** Connections through one forwarded port (a bastion's API server, a remote router) at once: a browser opens 6 per host, the Kubernetes client a few dozen watches. */
+export const SSH_FORWARD_MAX_CONNECTIONS = 256;
+/** What a remote `docker system dial-stdio` may print on stderr before failing (kept to explain the failure): a line or two. */
+export const SSH_DIAL_STDERR_MAX_BYTES = 4 * 1024;
+>>>>>>> sshhosts

@@ -95,11 +95,33 @@ describe('DOCKER_HOST', () => {
   it('never shows a user name or password of the address', () => {
     const found = discoverDockerEngine({
       home: tempHome(),
-      env: { DOCKER_HOST: 'ssh://deploy:pw@build.example:2222' },
+      env: { DOCKER_HOST: 'tcp://deploy:pw@build.example:2375' },
     });
-    expect(found.reason).toContain('ssh://build.example:2222');
+    expect(found.reason).toContain('tcp://build.example:2375');
     expect(found.reason).not.toContain('deploy');
     expect(found.reason).not.toContain('pw');
+  });
+
+  it('takes an ssh:// engine, reached over SSH with its host key checked, and never with a password', () => {
+    const found = discoverDockerEngine({
+      home: tempHome(),
+      env: { DOCKER_HOST: 'ssh://deploy@build.example:2222' },
+    });
+    expect(found.host).toBe('ssh://deploy@build.example:2222');
+    expect(found.reason).toBe(
+      'Using the Docker engine at ssh://build.example:2222 over SSH (`docker system dial-stdio` there; its host key checked against known_hosts) because DOCKER_HOST is set (it takes precedence over Docker contexts, as for the docker CLI).',
+    );
+    // docker-modem's own ssh mode checks no host key: it is never used.
+    expect(() => dockerodeOptions(found)).toThrow(/dockerOverSsh/);
+    // As the docker CLI: "plain-text password is not supported".
+    expect(() =>
+      discoverDockerEngine({ home: tempHome(), env: { DOCKER_HOST: 'ssh://deploy:pw@build.example:2222' } }),
+    ).toThrow(
+      'DOCKER_HOST "ssh://deploy:***@build.example:2222" holds a password (use a key or the SSH agent); write it as ssh://user@host[:port].',
+    );
+    expect(() =>
+      discoverDockerEngine({ home: tempHome(), env: { DOCKER_HOST: 'ssh://build.example/var/run' } }),
+    ).toThrow(/names no user|has a path/);
   });
 });
 

@@ -11,6 +11,24 @@ import type { ReleaseSpec } from '../../cluster/target';
 const base = { DEIS_HOME: '/tmp/deis-k8s-settings-test' };
 
 describe('DEIS_TARGET=kubernetes settings', () => {
+  it('takes an SSH bastion (DEIS_KUBE_BASTION, DEIS_KUBE_BASTION_IDENTITY) and refuses a malformed one', () => {
+    const k8s = { ...base, DEIS_TARGET: 'kubernetes', DEIS_KUBECONFIG: '/k', DEIS_REGISTRY: 'r:5000' };
+    expect(
+      readSettings({
+        ...k8s,
+        DEIS_KUBE_BASTION: 'ssh://ops@bastion.example:2222',
+        DEIS_KUBE_BASTION_IDENTITY: '/keys/id',
+      }).kubernetes?.kube.bastion,
+    ).toEqual({ url: 'ssh://ops@bastion.example:2222', identity: '/keys/id' });
+    expect(readSettings(k8s).kubernetes?.kube.bastion).toBeUndefined();
+    expect(() => readSettings({ ...k8s, DEIS_KUBE_BASTION: 'bastion.example' })).toThrow(
+      'DEIS_KUBE_BASTION "bastion.example" is not an ssh:// address; write it as ssh://user@host[:port].',
+    );
+    expect(() => readSettings({ ...k8s, DEIS_KUBE_BASTION_IDENTITY: '/keys/id' })).toThrow(
+      'DEIS_KUBE_BASTION_IDENTITY is set but DEIS_KUBE_BASTION is not.',
+    );
+  });
+
   it('names what is missing', () => {
     expect(() => readSettings({ ...base, DEIS_TARGET: 'kubernetes' })).toThrow(
       'DEIS_TARGET=kubernetes needs DEIS_KUBECONFIG and DEIS_REGISTRY',
@@ -63,7 +81,7 @@ describe('DEIS_TARGET=kubernetes settings', () => {
     expect(readSettings({ ...env, DEIS_KUBE_INGRESS_CLASS: 'nginx' }).kubernetes?.ingressClass).toBe('nginx');
     expect(readSettings(env).kubernetes?.ingressClass).toBeUndefined();
     expect(() => readSettings({ ...env, DEIS_KUBE_INGRESS_CLASS: 'Nginx Public' })).toThrow(
-      'DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, \'-\' and \'.\'), not "Nginx Public".',
+      "DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, '-' and '.'), not \"Nginx Public\".",
     );
   });
 });

@@ -57,6 +57,11 @@ export interface RouterOptions {
    * also served at `deis.<platform domain>` to the host (see config.ts). Absent: it is not.
    */
   coreSocketDir?: string;
+  /**
+   * On an engine on another host: makes the published ports (on that host's 127.0.0.1) reachable on
+   * this machine, and returns the ports clients use here (forward.ts); absent on a local engine.
+   */
+  publish?: (remote: { http: number; tls: number }) => Promise<{ http: number; tls: number }>;
 }
 
 const NO_FORWARDING = ['net.ipv4.ip_forward', '0'] as const;
@@ -143,6 +148,11 @@ export class Router {
     const binding = info?.NetworkSettings.Ports['80/tcp']?.[0];
     this.publicPort = Number(binding?.HostPort ?? 0);
     this.tlsPublicPort = Number(info?.NetworkSettings.Ports['443/tcp']?.[0]?.HostPort ?? 0);
+    if (this.options.publish) {
+      const here = await this.options.publish({ http: this.publicPort, tls: this.tlsPublicPort });
+      this.publicPort = here.http;
+      this.tlsPublicPort = here.tls;
+    }
     // A router that was already running keeps what the core before us told it; knowing that
     // spares work (and, for nginx.conf, a reload) when nothing changed meanwhile.
     const read = async (file: string) =>

@@ -1,0 +1,110 @@
+/**
+ * A Docker engine on another host, reached as `docker -H ssh://user@host[:port]` reaches it: each HTTP
+ * connection of the Docker API is a `docker system dial-stdio` run on the host over SSH (which speaks
+ * to whatever engine the docker CLI there uses). Unlike docker-modem's own ssh mode, the host key is
+ * checked (connect.ts). Connections are kept alive and reused, so a deploy's many small requests do
+ * not start a dial-stdio each.
+ */
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ClientChannel } from 'ssh2';
+import { SSH_DIAL_STDERR_MAX_BYTES, SSH_DOCKER_IDLE_STREAMS } from '../../main/contract/limits';
+import { parseSshUrl, showAddress, type SshAddress } from './address';
+import type { SshOptions } from './connect';
+import { SshError } from './errors';
+import { SshSessions } from './sessions';
+
+/** The command `docker -H ssh://` runs on the host (docker/cli's connhelper). */
+export const DIAL_STDIO = 'docker system dial-stdio';
+
+/** What the HTTP client calls on a socket that a channel does not have (timeouts, keep-alive, ref). */
+function socketLike(channel: ClientChannel): Duplex {
+  const s = channel as unknown as Record<string, unknown>;
+  for (const name of ['setKeepAlive', 'setNoDelay', 'setTimeout', 'ref', 'unref'])
+    if (typeof s[name] !== 'function') s[name] = () => channel;
+  return channel;
+}
+
+/** An http.Agent whose connections are dial-stdio channels on the host. */
+class DialStdioAgent extends http.Agent {
+  constructor(private readonly sessions: SshSessions) {
+    super({ keepAlive: true, maxFreeSockets: SSH_DOCKER_IDLE_STREAMS });
+  }
+
+  override createConnection(
+    _options: unknown,
+    callback?: (err: Error | null, socket: Duplex) => void,
+  ): Duplex | undefined {
+    this.sessions.exec(DIAL_STDIO).then(
+      (channel) => {
+        watchStderr(channel, this.sessions.address);
+        callback?.(null, socketLike(channel));
+      },
+      (err: Error) => callback?.(err, undefined as never),
+    );
+    return undefined;
+  }
+}
+
+/**
+ * A dial-stdio that ends before speaking (no docker command there, no permission on its socket)
+ * says why on stderr: the HTTP request fails with that, not with "socket hang up".
+ */
+function watchStderr(channel: ClientChannel, address: SshAddress): void {
+  let stderr = '';
+  let spoke = false;
+  channel.once('data', () => (spoke = true));
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < SSH_DIAL_STDERR_MAX_BYTES)
+      stderr += chunk.toString('utf8').slice(0, SSH_DIAL_STDERR_MAX_BYTES - stderr.length);
+  });
+  channel.once('exit', (code: number | null) => {
+    if (spoke || code === 0) return;
+    const said = stderr.trim().split('\n').slice(-2).join(' ');
+    const message =
+      code === 127
+        ? `${showAddress(address)} has no docker command (${said || 'command not found'}); install the Docker CLI there, as docker -H ssh:// needs it too.`
+        : `The Docker engine on ${showAddress(address)} cannot be reached through \`${DIAL_STDIO}\`: ${said || `it exited with ${code}`}.`;
+    // ssh2's destroy() takes no error: the HTTP client hears it as the socket's error, then the close.
+    channel.emit('error', new SshError('no_docker', message));
+    channel.close();
+  });
+}
+
+export interface SshDockerEngine {
+  docker: Docker;
+  address: SshAddress;
+  /** More connections to the host: the router's forwarded ports use them. */
+  sessions: SshSessions;
+  close(): void;
+}
+
+/**
+ * A Docker client for the engine at `url` (`ssh://user@host[:port]`), for a DockerTarget or for the
+ * core's DOCKER_HOST. Nothing is connected yet: the first request connects (and may fail with an
+ * SshError: an unknown host key, a refused login, no docker there).
+ */
+export function dockerOverSsh(url: string, options: SshOptions = {}): SshDockerEngine {
+  const address = parseSshUrl(url, 'The Docker host');
+  const sessions = new SshSessions(address, options);
+  const agent = new DialStdioAgent(sessions);
+  const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
+  // The host name is only the Host header: dial-stdio connects to the engine whatever it says.
+  const docker = new DockerClient({
+    protocol: 'http',
+    host: 'docker',
+    port: 80,
+    agent,
+  } as Docker.DockerOptions);
+  return {
+    docker,
+    address,
+    sessions,
+    close: () => {
+      agent.destroy();
+      sessions.close();
+    },
+  };
+}

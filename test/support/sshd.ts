@@ -1,0 +1,144 @@
+/**
+ * OpenSSH's own sshd, started by a test on 127.0.0.1 on a free port, in a temp folder: a generated
+ * host key, one authorized key (root logs in with it, as `docker -H ssh://root@…` would), and
+ * whatever else the test asks (PermitOpen, a private /etc/hosts). Stopped by its pid.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const SSHD = '/usr/sbin/sshd';
+
+/** Why sshd tests cannot run here, or undefined when they can. */
+export function sshdMissing(): string | undefined {
+  if (!fs.existsSync(SSHD)) return `${SSHD} is missing (apt-get install openssh-server; .ci/run does)`;
+  if (process.getuid?.() !== 0) return 'sshd tests log in as root and must run as root';
+  return undefined;
+}
+
+export interface TestSshd {
+  port: number;
+  dir: string;
+  /** The host key's public line (`ssh-ed25519 AAAA…`), as known_hosts needs it after the name. */
+  hostKey: string;
+  /** A client key the sshd accepts for root. */
+  clientKey: string;
+  /** `[127.0.0.1]:port ssh-ed25519 AAAA…`: a known_hosts line for this sshd. */
+  knownHostsLine: string;
+  /** The sshd's log (-e). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  /** Extra sshd_config lines (PermitOpen …). */
+  config?: string[];
+  /** Names only this sshd resolves (its own /etc/hosts, in a private mount namespace). */
+  hosts?: Record<string, string>;
+}
+
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function keygen(file: string, comment: string): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-sshd-'));
+  fs.chmodSync(dir, 0o700);
+  keygen(path.join(dir, 'host_ed25519'), 'sshd@test');
+  keygen(path.join(dir, 'client_ed25519'), 'client@test');
+  fs.copyFileSync(path.join(dir, 'client_ed25519.pub'), path.join(dir, 'authorized_keys'));
+  fs.chmodSync(path.join(dir, 'authorized_keys'), 0o600);
+  const port = await freeTcpPort();
+  const config = path.join(dir, 'sshd_config');
+  fs.writeFileSync(
+    config,
+    [
+      `ListenAddress 127.0.0.1:${port}`,
+      `HostKey ${dir}/host_ed25519`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      `PidFile ${dir}/sshd.pid`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel VERBOSE',
+      ...(options.config ?? []),
+    ].join('\n') + '\n',
+  );
+  // sshd refuses to start without its privilege-separation folder (the package's service makes it).
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  let child: ChildProcess;
+  if (options.hosts) {
+    const hosts = path.join(dir, 'hosts');
+    fs.writeFileSync(
+      hosts,
+      Object.entries(options.hosts)
+        .map(([name, ip]) => `${ip} ${name}\n`)
+        .join(''),
+    );
+    // Its own mount namespace: the bind mount of /etc/hosts is seen by this sshd only.
+    child = spawn(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$1" /etc/hosts && exec "$2" -f "$3" -D -e',
+        'sh',
+        hosts,
+        SSHD,
+        config,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } else child = spawn(SSHD, ['-f', config, '-D', '-e'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Ready once it accepts connections.
+  for (let i = 0; ; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (child.exitCode !== null || i > 100) throw new Error(`sshd did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const hostKey = fs
+    .readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(' ');
+  return {
+    port,
+    dir,
+    hostKey,
+    clientKey: path.join(dir, 'client_ed25519'),
+    knownHostsLine: `[127.0.0.1]:${port} ${hostKey}`,
+    log: () => log,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
