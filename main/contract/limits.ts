@@ -401,14 +401,13 @@ export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 export const SERVICE_FAILURE_LOG_LINES = 20;
 /** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
 export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;
-<<<<<<< HEAD
 
 // Services UI (issue 13): what the renderer accepts when a service is dropped on an app.
 // ---------------------------------------------------------------------------------------------
 
 /** Characters of a drop's payload (`{"kind": …}` or `{"service": …}`): any page can start a drag, and ours carry a name. */
 export const SERVICE_DROP_MAX_CHARS = 200;
-=======
+
 // SSH (issue 12): Docker engines on other hosts and bastions of Kubernetes targets, through ssh2.
 // ---------------------------------------------------------------------------------------------
 
@@ -433,4 +432,3 @@ export const SSH_DOCKER_IDLE_STREAMS = 8;
 export const SSH_FORWARD_MAX_CONNECTIONS = 256;
 /** What a remote `docker system dial-stdio` may print on stderr before failing (kept to explain the failure): a line or two. */
 export const SSH_DIAL_STDERR_MAX_BYTES = 4 * 1024;
->>>>>>> sshhosts
