@@ -3,7 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningTarget } from '../cluster';
+import type { DesiredApp } from '../cluster/target';
+import { createAddedKubeTarget } from '../cluster';
+import { MultiTarget } from '../cluster/multi-target';
 import { createSwitchableTarget } from '../cluster/switchable-target';
+import { LOCAL_TARGET } from './contract/targets';
 import { LocalAuthority } from './tls/authority';
 import { apiRouter } from './api';
 import { createApiServer, listen, listenForRouter } from './api/server';
@@ -117,6 +121,7 @@ export async function startCore(
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       serviceCatalog: new ServiceCatalog(path.join(settings.resources, 'services')),
       sealer: Sealer.open(settings.home),
+      home: settings.home,
     });
 
     // The local certificate authority behind HTTPS on every <app>.<platform domain>: made once,
@@ -140,7 +145,53 @@ export async function startCore(
       keepOrphans: store.fresh,
       kubernetes: settings.kubernetes,
     });
-    const scheduler = new Scheduler(controller, target);
+    // One core, many targets: each app's work goes to its own target; `local` is the one above,
+    // the targets a user added are made from the store when one of their apps needs them.
+    const targetSettings = {
+      authority,
+      kind: settings.target ?? 'docker',
+      instance: settings.instance ?? DEFAULT_INSTANCE,
+      home: settings.home,
+      routerPort: settings.routerPort,
+      routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    } as const;
+    const targetOf = (app: string) => controller.apps.find(app)?.target ?? LOCAL_TARGET;
+    const targets = new MultiTarget(
+      target,
+      {
+        targetOf,
+        make: (name) => {
+          const added = controller.targets.settingsOf(name);
+          return added ? createAddedKubeTarget({ ...targetSettings }, added) : undefined;
+        },
+        desiredOn: (name): DesiredApp[] =>
+          scheduler.allDesired().filter((a) => targetOf(a.release.app) === name),
+      },
+      log,
+    );
+    const scheduler = new Scheduler(controller, targets);
+    controller.targets.useRuntime({
+      status: (name) => targets.status(name),
+      forget: (name) => targets.forget(name),
+      local: () => ({
+        kind: settings.target === 'kubernetes' ? 'kubernetes' : 'docker',
+        server:
+          settings.target === 'kubernetes'
+            ? (settings.kubernetes?.kube.kubeconfig ?? '')
+            : engine
+              ? displayHost(engine.host, os.homedir())
+              : '',
+        context:
+          settings.target === 'kubernetes'
+            ? (settings.kubernetes?.kube.context ?? '')
+            : (engine?.context ?? ''),
+        registry: settings.kubernetes?.registry.address ?? '',
+        state: scheduler.readiness.ready ? 'ready' : 'starting',
+        message: scheduler.readiness.ready ? '' : scheduler.readiness.reason(),
+        routerUrl: target.routerUrl || (target.routerPort ? `http://127.0.0.1:${target.routerPort}` : ''),
+      }),
+    });
     // Backing services run on the same target as the apps they are attached to.
     controller.services.useTarget(target);
     // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).

@@ -401,3 +401,21 @@ export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 export const SERVICE_FAILURE_LOG_LINES = 20;
 /** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
 export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;
+// ---------------------------------------------------------------------------------------------
+// targets (issue 12): targets in the store, per-app targets, checks.
+// ---------------------------------------------------------------------------------------------
+
+/** Targets one core keeps besides `local`: each connected one holds a cluster connection, a pod informer and a router; a person juggles a handful. */
+export const TARGETS_MAX = 20;
+/** The kubeconfig path given to add a target: PATH_MAX on Linux. */
+export const TARGET_KUBECONFIG_PATH_MAX = 4096;
+/** A context's name: kubeconfig names are free text, real ones (EKS ARNs) reach ~100 characters. */
+export const TARGET_CONTEXT_MAX = 253;
+/** A registry address `host[:port][/prefix]`: a DNS name (253) plus a port and a short path. */
+export const TARGET_REGISTRY_MAX = 300;
+/** A registry username: cloud registries use fixed ones (AWS, _json_key, oauth2accesstoken); room for an email address. */
+export const TARGET_REGISTRY_USERNAME_MAX = 256;
+/** A registry password or token: ECR's and GCR's tokens are 2-3 KB; JSON keys for _json_key are a few KB. */
+export const TARGET_REGISTRY_PASSWORD_MAX = 16 * 1024;
+/** Each step of a target check (API server, permission, registry login, push): a healthy cluster answers in a second; a firewall that drops packets must not hang the request. */
+export const TARGET_CHECK_STEP_MS = 20_000;
