@@ -22,6 +22,7 @@ import { registryTopic } from './commands/registry';
 import { releasesTopic } from './commands/releases';
 import { servicesTopic } from './commands/services';
 import { tagsTopic } from './commands/tags';
+import { targetsTopic } from './commands/targets';
 import { tlsTopic } from './commands/tls';
 import { maintenanceTopic, routingTopic } from './commands/toggles';
 import { usersTopic } from './commands/users';
@@ -51,6 +52,7 @@ export const TOPICS: Topic[] = [
   maintenanceTopic,
   servicesTopic,
   tagsTopic,
+  targetsTopic,
   tlsTopic,
   usersTopic,
   versionTopic,
