@@ -64,6 +64,37 @@ export const AddTargetRequest = z
   });
 export type AddTargetRequest = z.infer<typeof AddTargetRequest>;
 
+/** `POST /v2/desktop/apps/<app>/promote/`: the release (`7` or `v7`; default the current one) and where to. */
+export const PromoteRequest = z.object({
+  to: charField({ max: TARGET_NAME_MAX }),
+  version: z
+    .union([z.number(), z.string()], { error: 'Give the release as a number or vN.' })
+    .transform((v, ctx) => {
+      const n = typeof v === 'number' ? v : Number(v.replace(/^v/i, ''));
+      if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
+        ctx.issues.push({ code: 'custom', input: v, message: 'Give the release as a number or vN (v7).' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional(),
+});
+export type PromoteRequest = z.infer<typeof PromoteRequest>;
+
+/** What a promotion answers: the copy on the destination and the release it runs. */
+export interface PromoteResult {
+  /** The copy of the app on the destination (`<app>-<target>`). */
+  app: string;
+  target: string;
+  /** The release cut on the copy. */
+  version: number;
+  /** The source release's version. */
+  from: number;
+  /** What the destination runs: `<registry>/<app>@sha256:…` (or the image ID on local). */
+  image: string;
+  summary: string;
+}
+
 /** Whether the core can use a target now. */
 export type TargetState =
   /** Connected and converged (`local`: its engine is up). */

@@ -17,6 +17,8 @@ export interface AppRow {
   structure: string;
   /** The target it runs on (`local` unless it was created elsewhere). */
   target: string;
+  /** The uuid of the app this one is the copy of on another target (promotions), else null. */
+  promoted_from: string | null;
   created: string;
   updated: string;
 }

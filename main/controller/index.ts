@@ -16,6 +16,7 @@ import { Services } from './services';
 import { Settings } from './settings';
 import { Sealer } from '../store/seal';
 import { dockerEngine } from '../../cluster/docker/engine';
+import { Promotions } from './promotions';
 import { Targets } from './targets';
 import { Tasks } from './tasks';
 import { Tls } from './tls';
@@ -39,6 +40,7 @@ export class Controller {
   readonly activity: Activity;
   readonly services: Services;
   readonly targets: Targets;
+  readonly promotions: Promotions;
 
   /** `platformDomain`: apps are served at `<app>.<platformDomain>` (DEIS_PLATFORM_DOMAIN). */
   constructor(
@@ -78,5 +80,14 @@ export class Controller {
       sealer,
     );
     this.targets = new Targets(store, this.tasks, sealer, options.home ?? '', dockerEngine);
+    this.promotions = new Promotions(
+      store,
+      this.apps,
+      this.users,
+      this.builds,
+      this.releases,
+      this.targets,
+      dockerEngine,
+    );
   }
 }

@@ -4,8 +4,10 @@
  * an app on `local` and an app created with `--target=<cluster>`, both pushed with git and both
  * answering (through the Docker router, and through the router the core put on the cluster). Bad
  * input — a wrong registry password, an unknown context, an unreadable kubeconfig — gives one
- * sentence and adds nothing; removing the target while an app runs there is refused, and once the
- * app is destroyed the target goes.
+ * sentence and adds nothing. The local app's release is then promoted to the cluster with one API
+ * call and one CLI command: its copy there answers, runs the digest its release records with the
+ * same config, and the local app serves throughout. Removing the target while apps run there is
+ * refused, and once they are destroyed the target goes.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -195,18 +197,104 @@ describe.skipIf(!cluster)('one core, two targets: the local Docker engine and a 
     expect(await get(`http://${pods.split(' ')[0]}:5000/`)).toBe('v3 hello\n');
   }, 600_000);
 
-  it('refuses to remove the target while an app runs there, and removes it once the app is gone', async () => {
+  it('promotes the local release to the cluster with one API call and one CLI command, the local app serving throughout', async () => {
+    const COPY = `${LOCAL_APP}-${TARGET}`;
+    // The local app is asked all along; every answer must be its own.
+    let polling = true;
+    const answers: string[] = [];
+    const poller = (async () => {
+      while (polling) {
+        const r = await viaRouter(t.core.target.routerPort, `${LOCAL_APP}.localhost`).catch((err: Error) => ({
+          status: 0,
+          body: err.message,
+        }));
+        answers.push(`${r.status} ${r.body}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    const byApi = await api.post(`/v2/desktop/apps/${LOCAL_APP}/promote/`, { to: TARGET });
+    expect(byApi.status, byApi.text).toBe(201);
+    const first = byApi.body as {
+      app: string;
+      version: number;
+      from: number;
+      image: string;
+      summary: string;
+    };
+    expect(first).toMatchObject({
+      app: COPY,
+      target: TARGET,
+      from: 2,
+      summary: 'owner promoted v2 from local',
+    });
+    expect(first.image).toMatch(new RegExp(`^${registry().address}/${COPY}@sha256:[0-9a-f]{64}$`));
+    const router = new URL((await targets()).find((x) => x.name === TARGET)!.router_url);
+    const answersThere = (body: string) =>
+      eventually(`${COPY} answering ${JSON.stringify(body)} on the cluster`, async () => {
+        const r = await viaRouter(Number(router.port), `${COPY}.localhost`);
+        return r.status === 200 && r.body === body ? r : undefined;
+      });
+    await answersThere(`v${first.version} hello\n`);
+    // The cluster runs exactly the digest the release records.
+    const deployed = () =>
+      kubectl([
+        '-n',
+        COPY,
+        'get',
+        'deployment',
+        `${COPY}-cmd`,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ]);
+    expect(await deployed()).toBe(first.image);
+    const builds = (await api.get(`/v2/apps/${COPY}/builds/`)).body as { results: { image: string }[] };
+    expect(builds.results[0]!.image).toBe(first.image);
+
+    // A config change locally, then the CLI: the same config goes with the release.
+    expect((await deis('config:set', 'GREETING=bonjour', '-a', LOCAL_APP)).code).toBe(0);
+    const byCli = await deis('promote', '-a', LOCAL_APP, `--to=${TARGET}`);
+    expect(byCli.code, byCli.stderr).toBe(0);
+    expect(byCli.stdout).toMatch(new RegExp(`done, ${COPY} runs v(\\d+) on ${TARGET}`));
+    expect(byCli.stdout).toContain('owner promoted v3 from local');
+    const version = Number(/runs v(\d+)/.exec(byCli.stdout)![1]);
+    await answersThere(`v${version} bonjour\n`);
+    const releases = (await api.get(`/v2/apps/${COPY}/releases/`)).body as {
+      results: { version: number; summary: string }[];
+    };
+    expect(releases.results.map((r) => r.summary).slice(0, 2)).toEqual([
+      'owner promoted v3 from local',
+      'owner promoted v2 from local',
+    ]);
+    const config = (await api.get(`/v2/apps/${COPY}/config/`)).body as { values: Record<string, string> };
+    expect(config.values).toMatchObject({ GREETING: 'bonjour' });
+    // The same image as before (only the config changed): the same digest.
+    expect(await deployed()).toBe(first.image);
+
+    polling = false;
+    await poller;
+    expect(answers.length).toBeGreaterThan(3);
+    expect(answers.filter((a) => !/^200 v[23] (hello|bonjour)\n$/.test(a))).toEqual([]);
+    // A promotion to where the app runs, or to nowhere, is refused.
+    const same = await api.post(`/v2/desktop/apps/${LOCAL_APP}/promote/`, { to: 'local' });
+    expect(same.status).toBe(400);
+    expect(same.body).toEqual({ to: [`${LOCAL_APP} runs on local already; promote it to another target.`] });
+  }, 600_000);
+
+  it('refuses to remove the target while apps run there, and removes it once they are gone', async () => {
     const refused = await deis('targets:remove', TARGET);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(
-      `The target ${TARGET} still runs 1 app (${REMOTE_APP}); destroy it first.`,
+      `The target ${TARGET} still runs 2 apps (${LOCAL_APP}-${TARGET}, ${REMOTE_APP}); destroy them first.`,
     );
     expect((await targets()).map((x) => x.name)).toEqual(['local', TARGET]);
     // The app still answers.
     expect((await deis('ps', '-a', REMOTE_APP)).stdout).toMatch(/ up/);
 
-    const destroyed = await deis('destroy', '-a', REMOTE_APP, `--confirm=${REMOTE_APP}`);
-    expect(destroyed.code, destroyed.stderr).toBe(0);
+    for (const app of [REMOTE_APP, `${LOCAL_APP}-${TARGET}`]) {
+      const destroyed = await deis('destroy', '-a', app, `--confirm=${app}`);
+      expect(destroyed.code, destroyed.stderr).toBe(0);
+    }
     const removed = await deis('targets:remove', TARGET);
     expect(removed.code, removed.stderr).toBe(0);
     expect((await targets()).map((x) => x.name)).toEqual(['local']);
@@ -219,7 +307,7 @@ describe.skipIf(!cluster)('one core, two targets: the local Docker engine and a 
     // The local app never stopped.
     expect(await viaRouter(t.core.target.routerPort, `${LOCAL_APP}.localhost`)).toEqual({
       status: 200,
-      body: 'v2 hello\n',
+      body: 'v3 bonjour\n',
     });
   }, 300_000);
 });

@@ -1,11 +1,12 @@
 /**
  * targets:* — a Deis Desktop extension: where apps run. `local` (the engine the core uses) is always
  * there; an administrator adds Kubernetes clusters from a kubeconfig file with the registry their
- * images go to, tests them, and removes them once no app runs there.
+ * images go to, tests them, and removes them once no app runs there. `deis promote` sends a release
+ * of an app to another target.
  */
 import nodePath from 'node:path';
-import type { TargetCheck, TargetInfo, TargetTestResult } from '../../contract/targets';
-import { LIMIT_OPTION, type Command, type Topic } from '../command';
+import type { PromoteResult, TargetCheck, TargetInfo, TargetTestResult } from '../../contract/targets';
+import { APP_OPTION, LIMIT_OPTION, type Command, type Topic } from '../command';
 import type { Context } from '../context';
 import { CliError } from '../errors';
 import { renderTable } from '../table';
@@ -120,4 +121,37 @@ export const targetsTopic: Topic = {
   summary: 'manage the targets apps run on',
   commands: [list, add, test, remove],
   defaultCommand: 'targets:list',
+};
+
+const promote: Command = {
+  name: 'promote',
+  summary: 'deploy a release of an app to another target',
+  description:
+    "Deploys a release (the current one by default) to another target: its image is pushed\nby digest to the target's registry and the app's copy there, <app>-<target>, runs it\nwith the same config. The app itself keeps running where it is.",
+  options: [
+    APP_OPTION,
+    { long: 'to', value: '<target>', help: 'the target to deploy to (see deis targets).' },
+    { long: 'version', value: '<vN>', help: 'the release to promote (default: the current one).' },
+  ],
+  async run(ctx, input) {
+    const to = input.opt('to');
+    if (!to) throw new CliError('Give the target to promote to: deis promote -a <app> --to=<target>');
+    const app = ctx.app(input);
+    const version = input.opt('version');
+    ctx.out.print(`Promoting ${app}${version ? ` ${version}` : ''} to ${to}... `);
+    const r = await ctx.out.progress(
+      ctx.client().post<PromoteResult>(`/v2/desktop/apps/${encodeURIComponent(app)}/promote/`, {
+        to,
+        ...(version ? { version } : {}),
+      }),
+    );
+    ctx.out.println(`done, ${r.app} runs v${r.version} on ${r.target}`);
+    ctx.out.println(`${r.summary}: ${r.image}`);
+  },
+};
+
+export const promoteTopic: Topic = {
+  name: 'promote',
+  summary: 'deploy a release of an app to another target',
+  commands: [promote],
 };
