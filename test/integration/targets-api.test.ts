@@ -189,6 +189,45 @@ describe('targets in the store', () => {
     expect((await targets(user))[0]).toMatchObject({ name: 'local', apps: 1 });
   });
 
+  it('keeps working on local while a target is away: its apps are refused with the reason, and it cannot be removed', async () => {
+    // A target as a core that added it while its cluster answered would have it; the cluster is gone now.
+    const folder = path.join(t.home, 'targets', 'away');
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    fs.copyFileSync(unreachable, path.join(folder, 'kubeconfig'));
+    t.core.controller.store.db
+      .prepare(
+        `INSERT INTO targets (name, kind, kubeconfig, context, server, registry, created, updated)
+         VALUES ('away', 'kubernetes', ?, 'dev', 'https://127.0.0.1', '127.0.0.1:5000', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+      )
+      .run(path.join(folder, 'kubeconfig'));
+    expect((await user.post('/v2/apps/', { id: 'faraway', target: 'away' })).status).toBe(201);
+    const far = await user.post('/v2/apps/faraway/builds/', { image: 'example/web:1' });
+    expect(far.status).toBe(503);
+    expect((far.body as { detail: string }).detail).toMatch(
+      /^The Kubernetes API server at https:\/\/127\.0\.0\.1:\d+ \(context dev\) does not answer/,
+    );
+    // The release that could not run is marked failed; nothing else changed.
+    const releases = (await user.get('/v2/apps/faraway/releases/')).body as {
+      results: { failed: boolean }[];
+    };
+    expect(releases.results[0]!.failed).toBe(true);
+    // local is not held up by it.
+    const near = await user.post('/v2/apps/here/builds/', { image: 'example/web:1' });
+    expect(near.status).toBe(201);
+    const away = (await targets(user)).find((x) => x.name === 'away')!;
+    expect(away).toMatchObject({ state: 'unavailable', apps: 1 });
+    expect((away as unknown as { message: string }).message).toMatch(/does not answer/);
+    const removal = await admin.delete('/v2/desktop/targets/away/');
+    expect(removal.status).toBe(409);
+    expect((removal.body as { detail: string }).detail).toBe(
+      'The target away still runs 1 app (faraway); destroy it first.',
+    );
+    // Destroying the app works with its cluster away; then the target goes, and its folder with it.
+    expect((await user.delete('/v2/apps/faraway/')).status).toBe(204);
+    expect((await admin.delete('/v2/desktop/targets/away/')).status).toBe(204);
+    expect(fs.existsSync(folder)).toBe(false);
+  });
+
   it('never removes local, and says so; an unknown target is a 404', async () => {
     const local = await admin.delete('/v2/desktop/targets/local/');
     expect(local.status).toBe(400);
