@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunningTarget } from '../cluster';
 import type { DesiredApp } from '../cluster/target';
-import { createAddedKubeTarget } from '../cluster';
+import { addedTargetInstance, createAddedKubeTarget } from '../cluster';
+import { removeKubeInstance } from '../cluster/kubernetes/instance';
 import { MultiTarget } from '../cluster/multi-target';
 import { createSwitchableTarget } from '../cluster/switchable-target';
 import { LOCAL_TARGET } from './contract/targets';
@@ -17,7 +18,7 @@ import { watchReleaseImages } from './builder/release-images';
 import { startBuilderService } from './builder/service';
 import { dockerEndpoint, dockerEngine } from '../cluster/docker/engine';
 import { displayHost } from '../cluster/docker/engine-discovery';
-import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
+import { DEFAULT_KEEP_RELEASE_IMAGES, TARGET_CHECK_STEP_MS } from './contract/limits';
 import { Controller } from './controller';
 import { configData } from './controller/config';
 import { Scheduler } from './controller/scheduler';
@@ -173,7 +174,23 @@ export async function startCore(
     const scheduler = new Scheduler(controller, targets);
     controller.targets.useRuntime({
       status: (name) => targets.status(name),
-      forget: (name) => targets.forget(name),
+      forget: async (name, added) => {
+        await targets.forget(name);
+        // Its router is all that is left there (it had no apps); a cluster that is away keeps it.
+        if (!added) return;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the cluster did not answer')), TARGET_CHECK_STEP_MS);
+        });
+        await Promise.race([
+          removeKubeInstance(added.kube, addedTargetInstance(targetSettings.instance, name)),
+          late,
+        ])
+          .catch((err: Error) =>
+            log(`target ${name}: its router was not removed from the cluster: ${err.message}`),
+          )
+          .finally(() => clearTimeout(timer));
+      },
       local: () => ({
         kind: settings.target === 'kubernetes' ? 'kubernetes' : 'docker',
         server:

@@ -61,7 +61,7 @@ const mayManage = (user: UserRow) => user.is_superuser === 1;
 
 export class Targets {
   private status: (name: string) => TargetLiveStatus = () => ({ state: 'idle', message: '', routerUrl: '' });
-  private forgetter: (name: string) => Promise<void> = async () => {};
+  private forgetter: (name: string, added: AddedKubeTarget | undefined) => Promise<void> = async () => {};
   private local: () => LocalTargetInfo & TargetLiveStatus = () => ({
     kind: 'docker',
     server: '',
@@ -86,7 +86,8 @@ export class Targets {
   useRuntime(runtime: {
     status: (name: string) => TargetLiveStatus;
     local: () => LocalTargetInfo & TargetLiveStatus;
-    forget: (name: string) => Promise<void>;
+    /** Lets go of a removed target and removes what it left on its cluster (its router). */
+    forget: (name: string, added: AddedKubeTarget | undefined) => Promise<void>;
   }): void {
     this.status = runtime.status;
     this.local = runtime.local;
@@ -312,6 +313,7 @@ export class Targets {
     if (!mayManage(user)) throw forbidden('Only an administrator may remove targets.');
     if (name === LOCAL_TARGET)
       throw badRequest('local is the engine the core runs on: it is always there and cannot be removed.');
+    const added = this.settingsOf(name);
     const row = this.store.tx(() => {
       const found = this.find(name);
       if (!found) throw notFoundDetail(`No target named ${name}; see deis targets.`);
@@ -323,7 +325,7 @@ export class Targets {
       this.store.db.prepare('DELETE FROM targets WHERE name = ?').run(name);
       return found;
     });
-    await this.forgetter(name);
+    await this.forgetter(name, added);
     fs.rmSync(path.dirname(targetKubeconfigPath(this.home, row.name)), { recursive: true, force: true });
   }
 }

@@ -299,6 +299,14 @@ describe.skipIf(!cluster)('one core, two targets: the local Docker engine and a 
     expect(removed.code, removed.stderr).toBe(0);
     expect((await targets()).map((x) => x.name)).toEqual(['local']);
     expect(fs.existsSync(path.join(t.home, 'targets', TARGET))).toBe(false);
+    // What the target had on the cluster (its router) goes with it.
+    const left = await kubectl.json<{ items: { status: { phase: string } }[] }>([
+      'get',
+      'namespace',
+      '-l',
+      `deis-desktop/instance=${addedTargetInstance(instance, TARGET)}`,
+    ]);
+    expect(left.items.filter((ns) => ns.status.phase !== 'Terminating')).toEqual([]);
     await eventually('the app namespace gone', async () =>
       (await kubectl(['get', 'namespace', REMOTE_APP, '--ignore-not-found', '-o', 'name'])) === ''
         ? true
