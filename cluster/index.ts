@@ -3,6 +3,7 @@
  * (DEIS_TARGET=kubernetes), or an in-memory fake for tests of the API that need no engine
  * (DEIS_TARGET=fake).
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { DockerTarget } from './docker/docker-target';
 import { FakeTarget } from './fake/fake-target';
@@ -73,6 +74,38 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         storageClass: settings.kubernetes.storageClass,
       });
   }
+}
+
+/** A Kubernetes cluster the user added as a target (`deis targets:add`), beside the core's own target. */
+export interface AddedKubeTarget {
+  /** The target's name: its objects are labelled apart from every other target's on a shared cluster. */
+  name: string;
+  kube: KubeSettings;
+  registry: TargetRegistry;
+}
+
+/**
+ * The instance label of an added target's objects: `<instance>-<name>`, so two targets on one
+ * cluster (or the core's own DEIS_TARGET=kubernetes) never take each other's apps for orphans.
+ * A label value has at most 63 characters; a longer one ends in a hash of the name instead.
+ */
+export function addedTargetInstance(instance: string, name: string): string {
+  const plain = `${instance}-${name}`;
+  if (plain.length <= 63) return plain;
+  const hash = crypto.createHash('sha256').update(name).digest('hex').slice(0, 10);
+  return `${instance.slice(0, 52).replace(/[-_.]+$/, '')}-${hash}`;
+}
+
+/** The Kubernetes target of an added cluster, with its own router, registry and log folder. */
+export function createAddedKubeTarget(settings: TargetSettings, added: AddedKubeTarget): RunningTarget {
+  return new KubernetesTarget({
+    instance: addedTargetInstance(settings.instance, added.name),
+    kube: added.kube,
+    registry: added.registry,
+    router: clusterRouter(settings, added.registry),
+    // Its apps' logs apart from the local target's, which removes the logs of apps it does not know.
+    home: path.join(settings.home, 'targets', added.name),
+  });
 }
 
 /**

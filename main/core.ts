@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningTarget } from '../cluster';
+import type { DesiredApp } from '../cluster/target';
+import { addedTargetInstance, createAddedKubeTarget } from '../cluster';
+import { removeKubeInstance } from '../cluster/kubernetes/instance';
+import { MultiTarget } from '../cluster/multi-target';
 import { createSwitchableTarget } from '../cluster/switchable-target';
+import { LOCAL_TARGET } from './contract/targets';
 import { LocalAuthority } from './tls/authority';
 import { apiRouter } from './api';
 import { createApiServer, listen, listenForRouter } from './api/server';
@@ -14,7 +19,7 @@ import { startBuilderService } from './builder/service';
 import { dockerEndpoint, dockerEngine, useDeisHome } from '../cluster/docker/engine';
 import { ourKnownHosts } from '../cluster/ssh/known-hosts';
 import { displayHost } from '../cluster/docker/engine-discovery';
-import { DEFAULT_KEEP_RELEASE_IMAGES } from './contract/limits';
+import { DEFAULT_KEEP_RELEASE_IMAGES, TARGET_CHECK_STEP_MS } from './contract/limits';
 import { Controller } from './controller';
 import { configData } from './controller/config';
 import { Scheduler } from './controller/scheduler';
@@ -120,6 +125,7 @@ export async function startCore(
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       serviceCatalog: new ServiceCatalog(path.join(settings.resources, 'services')),
       sealer: Sealer.open(settings.home),
+      home: settings.home,
     });
 
     // The local certificate authority behind HTTPS on every <app>.<platform domain>: made once,
@@ -152,7 +158,69 @@ export async function startCore(
           }
         : settings.kubernetes,
     });
-    const scheduler = new Scheduler(controller, target);
+    // One core, many targets: each app's work goes to its own target; `local` is the one above,
+    // the targets a user added are made from the store when one of their apps needs them.
+    const targetSettings = {
+      authority,
+      kind: settings.target ?? 'docker',
+      instance: settings.instance ?? DEFAULT_INSTANCE,
+      home: settings.home,
+      routerPort: settings.routerPort,
+      routerBase: settings.routerBase ?? DEFAULT_ROUTER_BASE,
+      platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
+    } as const;
+    const targetOf = (app: string) => controller.apps.find(app)?.target ?? LOCAL_TARGET;
+    const targets = new MultiTarget(
+      target,
+      {
+        targetOf,
+        make: (name) => {
+          const added = controller.targets.settingsOf(name);
+          return added ? createAddedKubeTarget({ ...targetSettings }, added) : undefined;
+        },
+        desiredOn: (name): DesiredApp[] =>
+          scheduler.allDesired().filter((a) => targetOf(a.release.app) === name),
+      },
+      log,
+    );
+    const scheduler = new Scheduler(controller, targets);
+    controller.targets.useRuntime({
+      status: (name) => targets.status(name),
+      forget: async (name, added) => {
+        await targets.forget(name);
+        // Its router is all that is left there (it had no apps); a cluster that is away keeps it.
+        if (!added) return;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the cluster did not answer')), TARGET_CHECK_STEP_MS);
+        });
+        await Promise.race([
+          removeKubeInstance(added.kube, addedTargetInstance(targetSettings.instance, name)),
+          late,
+        ])
+          .catch((err: Error) =>
+            log(`target ${name}: its router was not removed from the cluster: ${err.message}`),
+          )
+          .finally(() => clearTimeout(timer));
+      },
+      local: () => ({
+        kind: settings.target === 'kubernetes' ? 'kubernetes' : 'docker',
+        server:
+          settings.target === 'kubernetes'
+            ? (settings.kubernetes?.kube.kubeconfig ?? '')
+            : engine
+              ? displayHost(engine.host, os.homedir())
+              : '',
+        context:
+          settings.target === 'kubernetes'
+            ? (settings.kubernetes?.kube.context ?? '')
+            : (engine?.context ?? ''),
+        registry: settings.kubernetes?.registry.address ?? '',
+        state: scheduler.readiness.ready ? 'ready' : 'starting',
+        message: scheduler.readiness.ready ? '' : scheduler.readiness.reason(),
+        routerUrl: target.routerUrl || (target.routerPort ? `http://127.0.0.1:${target.routerPort}` : ''),
+      }),
+    });
     // Backing services run on the same target as the apps they are attached to.
     controller.services.useTarget(target);
     // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).

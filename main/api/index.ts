@@ -19,6 +19,8 @@ import { domainsRoutes } from './routes/domains';
 import { keysRoutes } from './routes/keys';
 import { permsRoutes } from './routes/perms';
 import { servicesRoutes } from './routes/services';
+import { targetsRoutes } from './routes/targets';
+import { promoteRoutes } from './routes/promote';
 import { settingsRoutes } from './routes/settings';
 import { instanceRoutes, type InstancePower } from './routes/instance';
 import { metricsRoutes } from './routes/metrics';
@@ -71,6 +73,8 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   keysRoutes(r, c);
   certsRoutes(r, c, s);
   servicesRoutes(r, c);
+  targetsRoutes(r, c);
+  promoteRoutes(r, c);
   if (extras.folders) deployRoutes(r, extras.folders);
   if (extras.power) instanceRoutes(r, extras.power, s);
   if (extras.metrics) metricsRoutes(r, c, extras.metrics.collector, extras.metrics.collected);

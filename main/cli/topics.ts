@@ -22,6 +22,7 @@ import { registryTopic } from './commands/registry';
 import { releasesTopic } from './commands/releases';
 import { servicesTopic } from './commands/services';
 import { tagsTopic } from './commands/tags';
+import { promoteTopic, targetsTopic } from './commands/targets';
 import { tlsTopic } from './commands/tls';
 import { maintenanceTopic, routingTopic } from './commands/toggles';
 import { usersTopic } from './commands/users';
@@ -44,6 +45,7 @@ export const TOPICS: Topic[] = [
   limitsTopic,
   metricsTopic,
   permsTopic,
+  promoteTopic,
   psTopic,
   registryTopic,
   releasesTopic,
@@ -51,6 +53,7 @@ export const TOPICS: Topic[] = [
   maintenanceTopic,
   servicesTopic,
   tagsTopic,
+  targetsTopic,
   tlsTopic,
   usersTopic,
   versionTopic,

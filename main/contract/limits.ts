@@ -432,3 +432,22 @@ export const SSH_DOCKER_IDLE_STREAMS = 8;
 export const SSH_FORWARD_MAX_CONNECTIONS = 256;
 /** What a remote `docker system dial-stdio` may print on stderr before failing (kept to explain the failure): a line or two. */
 export const SSH_DIAL_STDERR_MAX_BYTES = 4 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// targets (issue 12): targets in the store, per-app targets, checks.
+// ---------------------------------------------------------------------------------------------
+
+/** Targets one core keeps besides `local`: each connected one holds a cluster connection, a pod informer and a router; a person juggles a handful. */
+export const TARGETS_MAX = 20;
+/** The kubeconfig path given to add a target: PATH_MAX on Linux. */
+export const TARGET_KUBECONFIG_PATH_MAX = 4096;
+/** A context's name: kubeconfig names are free text, real ones (EKS ARNs) reach ~100 characters. */
+export const TARGET_CONTEXT_MAX = 253;
+/** A registry address `host[:port][/prefix]`: a DNS name (253) plus a port and a short path. */
+export const TARGET_REGISTRY_MAX = 300;
+/** A registry username: cloud registries use fixed ones (AWS, _json_key, oauth2accesstoken); room for an email address. */
+export const TARGET_REGISTRY_USERNAME_MAX = 256;
+/** A registry password or token: ECR's and GCR's tokens are 2-3 KB; JSON keys for _json_key are a few KB. */
+export const TARGET_REGISTRY_PASSWORD_MAX = 16 * 1024;
+/** Each step of a target check (API server, permission, registry login, push): a healthy cluster answers in a second; a firewall that drops packets must not hang the request. */
+export const TARGET_CHECK_STEP_MS = 20_000;

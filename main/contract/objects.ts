@@ -38,6 +38,8 @@ export interface App {
   id: string;
   owner: string;
   structure: Record<string, number>;
+  /** Deis Desktop: the target it runs on (`local` by default). */
+  target?: string;
   created: string;
   updated: string;
 }

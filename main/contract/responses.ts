@@ -14,6 +14,7 @@ export const AppSchema = z.object({
   id: z.string(),
   owner: z.string(),
   structure: z.record(z.string(), z.number()),
+  target: z.string().optional(),
   created: z.string(),
   updated: z.string(),
 }) satisfies z.ZodType<App>;

@@ -2,6 +2,7 @@
 import type { App } from '../contract/objects';
 import { badRequest, conflict, forbidden, invalid, notFound } from '../contract/errors';
 import { MAX_APPS, MAX_APPS_PER_USER } from '../contract/limits';
+import { LOCAL_TARGET } from '../contract/targets';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import { hostName } from './domain-name';
@@ -14,6 +15,10 @@ export interface AppRow {
   owner_id: number;
   owner: string;
   structure: string;
+  /** The target it runs on (`local` unless it was created elsewhere). */
+  target: string;
+  /** The uuid of the app this one is the copy of on another target (promotions), else null. */
+  promoted_from: string | null;
   created: string;
   updated: string;
 }
@@ -30,6 +35,7 @@ export function appJson(a: AppRow): App {
     id: a.id,
     owner: a.owner,
     structure: JSON.parse(a.structure) as Record<string, number>,
+    target: a.target,
     created: a.created,
     updated: a.updated,
   };
@@ -128,8 +134,21 @@ export class Apps {
       );
   }
 
-  create(user: UserRow, requested: string | undefined): AppRow {
+  /**
+   * `target`: where it runs (`local` by default); `targetExists` says whether such a target is in
+   * the store, checked in the same transaction, so an unknown one creates nothing.
+   */
+  create(
+    user: UserRow,
+    requested: string | undefined,
+    target: { name: string; exists: (name: string) => boolean } = { name: LOCAL_TARGET, exists: () => true },
+  ): AppRow {
     return this.store.tx(() => {
+      if (!target.exists(target.name))
+        throw invalid(
+          'target',
+          `There is no target named ${target.name}; see deis targets for the ones there are.`,
+        );
       this.checkAppCount(user);
       const id = requested ?? this.unusedRandomName();
       if (id.length > 63) throw invalid('id', 'Ensure this field has no more than 63 characters.');
@@ -147,8 +166,8 @@ export class Apps {
       const app = uuid();
       const db = this.store.db;
       db.prepare(
-        'INSERT INTO apps (uuid, id, owner_id, structure, created, updated) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(app, id, user.id, '{}', now, now);
+        'INSERT INTO apps (uuid, id, owner_id, structure, target, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(app, id, user.id, '{}', target.name, now, now);
       const config = uuid();
       db.prepare(
         'INSERT INTO configs (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)',

@@ -15,6 +15,9 @@ import { ServiceCatalog } from './service-catalog';
 import { Services } from './services';
 import { Settings } from './settings';
 import { Sealer } from '../store/seal';
+import { dockerEngine } from '../../cluster/docker/engine';
+import { Promotions } from './promotions';
+import { Targets } from './targets';
 import { Tasks } from './tasks';
 import { Tls } from './tls';
 import { Users } from './users';
@@ -36,6 +39,8 @@ export class Controller {
   readonly tasks: Tasks;
   readonly activity: Activity;
   readonly services: Services;
+  readonly targets: Targets;
+  readonly promotions: Promotions;
 
   /** `platformDomain`: apps are served at `<app>.<platformDomain>` (DEIS_PLATFORM_DOMAIN). */
   constructor(
@@ -46,8 +51,11 @@ export class Controller {
       serviceCatalog?: ServiceCatalog;
       /** Seals secrets the store keeps (DEIS_HOME/secrets.key); default: a key for this process only. */
       sealer?: Sealer;
+      /** DEIS_HOME: targets' kubeconfigs are copied under it (none: targets cannot be added). */
+      home?: string;
     } = {},
   ) {
+    const sealer = options.sealer ?? Sealer.ephemeral();
     const platformDomain = platformDomainKey(options.platformDomain ?? DEFAULT_PLATFORM_DOMAIN);
     this.users = new Users(store);
     this.apps = new Apps(store, platformDomain);
@@ -69,7 +77,17 @@ export class Controller {
       this.configs,
       this.tasks,
       options.serviceCatalog ?? new ServiceCatalog(''),
-      options.sealer ?? Sealer.ephemeral(),
+      sealer,
+    );
+    this.targets = new Targets(store, this.tasks, sealer, options.home ?? '', dockerEngine);
+    this.promotions = new Promotions(
+      store,
+      this.apps,
+      this.users,
+      this.builds,
+      this.releases,
+      this.targets,
+      dockerEngine,
     );
   }
 }

@@ -330,4 +330,32 @@ CREATE TABLE service_attachments (
 );
 `,
   },
+  {
+    // Issue 12. Targets a user adds (Kubernetes clusters from a kubeconfig, with the registry their
+    // images go to) and the target each app runs on. `local` (the core's own engine) is not a row:
+    // it always exists and cannot be removed. The registry password is sealed with the key in
+    // DEIS_HOME (main/store/seal.ts) and never leaves the core. `promoted_from`: the uuid of the app
+    // whose releases a promotion copies into this one (its copy on another target).
+    version: 9,
+    name: 'targets',
+    sql: `
+CREATE TABLE targets (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('docker', 'kubernetes', 'kind')),
+  kubeconfig TEXT NOT NULL DEFAULT '',
+  context TEXT NOT NULL DEFAULT '',
+  server TEXT NOT NULL DEFAULT '',
+  server_version TEXT NOT NULL DEFAULT '',
+  registry TEXT NOT NULL DEFAULT '',
+  registry_username TEXT NOT NULL DEFAULT '',
+  registry_secret TEXT NOT NULL DEFAULT '',
+  owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+ALTER TABLE apps ADD COLUMN target TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE apps ADD COLUMN promoted_from TEXT;
+CREATE INDEX apps_target ON apps(target);
+`,
+  },
 ];

@@ -13,8 +13,12 @@ export function appsRoutes(r: Router, c: Controller, s: Scheduler): void {
   r.add('/v2/apps/?', {
     GET: (req) => ({ status: 200, body: paginate(req, c.apps.list(req.user).map(appJson)) }),
     POST: async (req) => {
-      const { id } = parseBody(CreateAppRequest, req.body);
-      const app = c.apps.create(req.user, id);
+      const { id, target } = parseBody(CreateAppRequest, req.body);
+      const app = c.apps.create(
+        req.user,
+        id,
+        target === undefined ? undefined : { name: target, exists: (name) => c.targets.exists(name) },
+      );
       s.note(app, `${req.user.username} created initial release`);
       // The router knows the app from the start: 503 until something runs, instead of 404.
       await s.reroute(app);

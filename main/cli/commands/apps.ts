@@ -38,12 +38,20 @@ const create: Command = {
     { long: 'no-remote', help: "do not create a 'deis' git remote." },
     { long: 'buildpack', short: 'b', value: '<buildpack>', help: 'a buildpack url to use for this app' },
     { long: 'remote', short: 'r', value: '<remote>', default: 'deis', help: 'name of remote to create.' },
+    {
+      long: 'target',
+      value: '<target>',
+      help: 'where the app runs: local (the default) or a target of deis targets.',
+    },
   ],
   async run(ctx, input) {
     const client = ctx.client();
     const id = input.arg('id');
+    const target = input.opt('target');
     ctx.out.print('Creating Application... ');
-    const app = await ctx.out.progress(client.post<App>('/v2/apps/', id ? { id } : {}));
+    const app = await ctx.out.progress(
+      client.post<App>('/v2/apps/', { ...(id ? { id } : {}), ...(target ? { target } : {}) }),
+    );
     ctx.out.print(`done, created ${app.id}\n`);
 
     const buildpack = input.opt('buildpack');

@@ -1,0 +1,144 @@
+/**
+ * Targets, where apps run: `local` (the core's own engine, always there) and the Kubernetes clusters
+ * a user adds from a kubeconfig, each with the registry its images are pushed to. The API's request
+ * schemas and answers; a registry password is accepted and never answered.
+ */
+import { z } from 'zod';
+import { charField } from './drf';
+import {
+  TARGET_CONTEXT_MAX,
+  TARGET_KUBECONFIG_PATH_MAX,
+  TARGET_NAME_MAX,
+  TARGET_REGISTRY_MAX,
+  TARGET_REGISTRY_PASSWORD_MAX,
+  TARGET_REGISTRY_USERNAME_MAX,
+} from './limits';
+
+/** The target every app runs on unless told otherwise: the engine the core itself uses. */
+export const LOCAL_TARGET = 'local';
+
+/** A target's name is a folder under DEIS_HOME/targets and shown in lists: a DNS label. */
+export const TARGET_NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const TARGET_NAME_MESSAGE = `Use up to ${TARGET_NAME_MAX} lower-case letters, digits and dashes, starting and ending with a letter or digit.`;
+
+/** `host[:port][/prefix]`, no scheme: as `docker push` names a registry. */
+export const REGISTRY_RE = /^[a-z0-9.-]+(:[0-9]{1,5})?(\/[a-z0-9._/-]+)?$/i;
+export const REGISTRY_MESSAGE =
+  'Give the registry as host:port[/prefix], with no scheme (registry.example.com:5000).';
+
+export type TargetKind = 'docker' | 'kubernetes' | 'kind';
+
+export const AddTargetRequest = z
+  .object({
+    name: charField({ max: TARGET_NAME_MAX, pattern: [TARGET_NAME_RE, TARGET_NAME_MESSAGE] }),
+    /** A kubeconfig file on this machine; it is copied into DEIS_HOME and never written. */
+    kubeconfig: charField({ max: TARGET_KUBECONFIG_PATH_MAX }),
+    /** One of its contexts; its current-context when absent. */
+    context: charField({ max: TARGET_CONTEXT_MAX }).optional(),
+    registry: charField({ max: TARGET_REGISTRY_MAX, pattern: [REGISTRY_RE, REGISTRY_MESSAGE] }).optional(),
+    registry_username: charField({ max: TARGET_REGISTRY_USERNAME_MAX }).optional(),
+    registry_password: z
+      .string({ error: 'Not a valid string.' })
+      .min(1, 'This field may not be blank.')
+      .max(
+        TARGET_REGISTRY_PASSWORD_MAX,
+        `Ensure this field has no more than ${TARGET_REGISTRY_PASSWORD_MAX} characters.`,
+      )
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (Boolean(v.registry_username) !== Boolean(v.registry_password))
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        path: [v.registry_username ? 'registry_password' : 'registry_username'],
+        message: 'Give both the registry username and password, or neither (a registry without a login).',
+      });
+    if (v.registry_username && !v.registry)
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        path: ['registry'],
+        message: 'A registry login needs the registry it is for (host:port).',
+      });
+  });
+export type AddTargetRequest = z.infer<typeof AddTargetRequest>;
+
+/** `POST /v2/desktop/apps/<app>/promote/`: the release (`7` or `v7`; default the current one) and where to. */
+export const PromoteRequest = z.object({
+  to: charField({ max: TARGET_NAME_MAX }),
+  version: z
+    .union([z.number(), z.string()], { error: 'Give the release as a number or vN.' })
+    .transform((v, ctx) => {
+      const n = typeof v === 'number' ? v : Number(v.replace(/^v/i, ''));
+      if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
+        ctx.issues.push({ code: 'custom', input: v, message: 'Give the release as a number or vN (v7).' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional(),
+});
+export type PromoteRequest = z.infer<typeof PromoteRequest>;
+
+/** What a promotion answers: the copy on the destination and the release it runs. */
+export interface PromoteResult {
+  /** The copy of the app on the destination (`<app>-<target>`). */
+  app: string;
+  target: string;
+  /** The release cut on the copy. */
+  version: number;
+  /** The source release's version. */
+  from: number;
+  /** What the destination runs: `<registry>/<app>@sha256:…` (or the image ID on local). */
+  image: string;
+  summary: string;
+}
+
+/** Whether the core can use a target now. */
+export type TargetState =
+  /** Connected and converged (`local`: its engine is up). */
+  | 'ready'
+  /** Being connected (a first deploy, or the core's start). */
+  | 'starting'
+  /** Not connected yet: it connects when one of its apps needs it. */
+  | 'idle'
+  /** It could not be reached the last time it was tried; `message` says why. */
+  | 'unavailable';
+
+export interface TargetInfo {
+  name: string;
+  kind: TargetKind;
+  /** `local`: true. */
+  default: boolean;
+  state: TargetState;
+  /** Why it is unavailable (or what it is doing), one sentence. */
+  message: string;
+  /** The API server (Kubernetes) or engine address. */
+  server: string;
+  context: string;
+  /** The server's version as last seen (`v1.20.2`); empty when unknown. */
+  server_version: string;
+  registry: string;
+  registry_username: string;
+  /** Where apps on it answer through its router, once it runs; empty otherwise. */
+  router_url: string;
+  /** How many apps run on it. */
+  apps: number;
+  created: string;
+}
+
+/** One answer of a target check: a step that passed or failed, in a sentence. */
+export interface TargetCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface TargetTestResult {
+  name: string;
+  ok: boolean;
+  checks: TargetCheck[];
+  /** The task that recorded the checks as named steps. */
+  task: string;
+}

@@ -1,0 +1,331 @@
+/**
+ * Targets in the store: `local` (the core's own engine: always there, the default, never removed)
+ * and the Kubernetes clusters an administrator adds from a kubeconfig file, each with the registry
+ * its images go to. Adding copies the chosen context into DEIS_HOME (kubeconfig-import) and checks
+ * the target (API server, namespaces, registry login and push) before anything is stored: a target
+ * that fails a check is not added and its copy is removed. The registry password is sealed and never
+ * answered; removing a target is refused while apps run on it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { checkKubeTarget, type KubeCheckResult } from '../../cluster/kubernetes/check';
+import { importKubeconfigContext, targetKubeconfigPath } from '../../cluster/kubernetes/kubeconfig-import';
+import type { AddedKubeTarget } from '../../cluster';
+import { badRequest, conflict, forbidden, invalid, notFoundDetail } from '../contract/errors';
+import { TARGETS_MAX } from '../contract/limits';
+import {
+  LOCAL_TARGET,
+  type AddTargetRequest,
+  type TargetInfo,
+  type TargetKind,
+  type TargetTestResult,
+} from '../contract/targets';
+import type { Store } from '../store/db';
+import { timestamp } from '../store/clock';
+import type { Sealer } from '../store/seal';
+import type { Tasks } from './tasks';
+import type { UserRow } from './users';
+
+export interface TargetRow {
+  name: string;
+  kind: TargetKind;
+  kubeconfig: string;
+  context: string;
+  server: string;
+  server_version: string;
+  registry: string;
+  registry_username: string;
+  registry_secret: string;
+  owner_id: number | null;
+  created: string;
+  updated: string;
+}
+
+/** What the core knows of a target at run time (the multi-target's view). */
+export interface TargetLiveStatus {
+  state: TargetInfo['state'];
+  message: string;
+  routerUrl: string;
+}
+
+/** What the core says of `local`: the engine it was started with. */
+export interface LocalTargetInfo {
+  kind: TargetKind;
+  server: string;
+  context: string;
+  registry: string;
+}
+
+const mayManage = (user: UserRow) => user.is_superuser === 1;
+
+export class Targets {
+  private status: (name: string) => TargetLiveStatus = () => ({ state: 'idle', message: '', routerUrl: '' });
+  private forgetter: (name: string, added: AddedKubeTarget | undefined) => Promise<void> = async () => {};
+  private local: () => LocalTargetInfo & TargetLiveStatus = () => ({
+    kind: 'docker',
+    server: '',
+    context: '',
+    registry: '',
+    state: 'ready',
+    message: '',
+    routerUrl: '',
+  });
+
+  constructor(
+    private readonly store: Store,
+    private readonly tasks: Tasks,
+    private readonly sealer: Sealer,
+    /** DEIS_HOME: added targets' kubeconfigs are copied under `targets/`. */
+    private readonly home: string,
+    /** The local engine: it logs in to registries and pushes to them for the checks. */
+    private readonly docker: () => Docker,
+  ) {}
+
+  /** Wires what the running core knows: each target's state, `local`'s description, and letting go of a removed one. */
+  useRuntime(runtime: {
+    status: (name: string) => TargetLiveStatus;
+    local: () => LocalTargetInfo & TargetLiveStatus;
+    /** Lets go of a removed target and removes what it left on its cluster (its router). */
+    forget: (name: string, added: AddedKubeTarget | undefined) => Promise<void>;
+  }): void {
+    this.status = runtime.status;
+    this.local = runtime.local;
+    this.forgetter = runtime.forget;
+  }
+
+  find(name: string): TargetRow | undefined {
+    return this.store.db.prepare('SELECT * FROM targets WHERE name = ?').get(name) as TargetRow | undefined;
+  }
+
+  /** Whether apps may be put on `name`. */
+  exists(name: string): boolean {
+    return name === LOCAL_TARGET || this.find(name) !== undefined;
+  }
+
+  private rows(): TargetRow[] {
+    return this.store.db.prepare('SELECT * FROM targets ORDER BY name').all() as TargetRow[];
+  }
+
+  private appsOn(name: string): string[] {
+    return (
+      this.store.db.prepare('SELECT id FROM apps WHERE target = ? ORDER BY id').all(name) as { id: string }[]
+    ).map((r) => r.id);
+  }
+
+  /** Every target, `local` first; any signed-in user may see them (no secret is in them). */
+  list(): TargetInfo[] {
+    const local = this.local();
+    const counts = new Map(
+      (
+        this.store.db.prepare('SELECT target, COUNT(*) AS n FROM apps GROUP BY target').all() as {
+          target: string;
+          n: number;
+        }[]
+      ).map((r) => [r.target, r.n]),
+    );
+    const first: TargetInfo = {
+      name: LOCAL_TARGET,
+      kind: local.kind,
+      default: true,
+      state: local.state,
+      message: local.message,
+      server: local.server,
+      context: local.context,
+      server_version: '',
+      registry: local.registry,
+      registry_username: '',
+      router_url: local.routerUrl,
+      apps: counts.get(LOCAL_TARGET) ?? 0,
+      created: '',
+    };
+    return [first, ...this.rows().map((r) => this.json(r, counts.get(r.name) ?? 0))];
+  }
+
+  private json(r: TargetRow, apps: number): TargetInfo {
+    const live = this.status(r.name);
+    return {
+      name: r.name,
+      kind: r.kind,
+      default: false,
+      state: live.state,
+      message: live.message,
+      server: r.server,
+      context: r.context,
+      server_version: r.server_version,
+      registry: r.registry,
+      registry_username: r.registry_username,
+      router_url: live.routerUrl,
+      apps,
+      created: r.created,
+    };
+  }
+
+  get(name: string): TargetInfo {
+    if (name === LOCAL_TARGET) return this.list()[0]!;
+    const row = this.find(name);
+    if (!row) throw notFoundDetail(`No target named ${name}; see deis targets.`);
+    return this.json(row, this.appsOn(name).length);
+  }
+
+  /** How to reach an added target, its registry password unsealed (for the core only). */
+  settingsOf(name: string): AddedKubeTarget | undefined {
+    const row = this.find(name);
+    if (!row || row.kind !== 'kubernetes') return undefined;
+    return {
+      name: row.name,
+      kube: { kubeconfig: row.kubeconfig, context: row.context || undefined },
+      registry: {
+        address: row.registry,
+        ...(row.registry_username
+          ? { username: row.registry_username, password: this.sealer.open(row.registry_secret) }
+          : {}),
+      },
+    };
+  }
+
+  /**
+   * Adds a Kubernetes cluster from a kubeconfig on this machine (administrators only: it reads a
+   * file of the host). The context is copied into DEIS_HOME, then checked; a failed check removes
+   * the copy and stores nothing, and the answer is the check's sentence.
+   */
+  async add(
+    user: UserRow,
+    input: AddTargetRequest,
+  ): Promise<{ target: TargetInfo; checks: KubeCheckResult }> {
+    if (!mayManage(user))
+      throw forbidden('Only an administrator may add targets: a target reads a file of this machine.');
+    const name = input.name;
+    if (name === LOCAL_TARGET)
+      throw invalid('name', 'local is the name of the engine the core runs on; pick another name.');
+    if (this.find(name))
+      throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
+    const count = (this.store.db.prepare('SELECT COUNT(*) AS n FROM targets').get() as { n: number }).n;
+    if (count >= TARGETS_MAX)
+      throw badRequest(
+        `Deis Desktop keeps at most ${TARGETS_MAX} targets; remove one before adding another.`,
+      );
+    if (!this.home) throw badRequest('This core has no DEIS_HOME to keep a target in.');
+    if (!path.isAbsolute(input.kubeconfig))
+      throw invalid('kubeconfig', 'Give the kubeconfig as an absolute path (the CLI resolves it for you).');
+    if (!input.registry)
+      throw invalid(
+        'registry',
+        'A Kubernetes target needs the registry its images are pushed to (host:port), and its login if it has one.',
+      );
+    const imported = await importKubeconfigContext({
+      home: this.home,
+      name,
+      file: input.kubeconfig,
+      context: input.context,
+    });
+    const folder = path.dirname(imported.kubeconfig);
+    try {
+      const registry = {
+        address: input.registry,
+        ...(input.registry_username
+          ? { username: input.registry_username, password: input.registry_password }
+          : {}),
+      };
+      const task = this.tasks.start('target', `Adding the target ${name}`);
+      const checks = await checkKubeTarget({
+        kube: { kubeconfig: imported.kubeconfig, context: imported.context.name },
+        registry,
+        docker: this.docker(),
+        step: (s) => task.step(s),
+      });
+      for (const c of checks.checks) task.log(`${c.ok ? 'ok' : 'failed'}: ${c.message}`);
+      const failed = checks.checks.find((c) => !c.ok);
+      if (failed) {
+        task.fail(failed.message);
+        throw badRequest(`The target ${name} was not added: ${failed.message}`);
+      }
+      task.succeed();
+      const now = timestamp();
+      this.store.tx(() => {
+        if (this.find(name))
+          throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
+        this.store.db
+          .prepare(
+            `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, owner_id, created, updated)
+             VALUES (?, 'kubernetes', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            name,
+            imported.kubeconfig,
+            imported.context.name,
+            imported.context.server,
+            checks.version ?? '',
+            input.registry,
+            input.registry_username ?? '',
+            input.registry_password ? this.sealer.seal(input.registry_password) : '',
+            user.id,
+            now,
+            now,
+          );
+      });
+      return { target: this.get(name), checks };
+    } catch (err) {
+      fs.rmSync(folder, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Checks a target again, as a task with a named step per check (administrators: it pushes with the stored login). */
+  async test(user: UserRow, name: string): Promise<TargetTestResult> {
+    if (!mayManage(user)) throw forbidden('Only an administrator may test targets.');
+    if (name === LOCAL_TARGET) {
+      const local = this.local();
+      const task = this.tasks.start('target', `Testing the target ${name}`);
+      task.step('Reaching the engine');
+      const ok = local.state === 'ready';
+      const message = ok
+        ? `The local target is ready${local.server ? ` (${local.server})` : ''}.`
+        : local.message;
+      if (ok) task.succeed();
+      else task.fail(message);
+      return { name, ok, checks: [{ name: 'engine', ok, message }], task: task.id };
+    }
+    const settings = this.settingsOf(name);
+    if (!settings) throw notFoundDetail(`No target named ${name}; see deis targets.`);
+    const task = this.tasks.start('target', `Testing the target ${name}`);
+    const result = await checkKubeTarget({
+      kube: settings.kube,
+      registry: settings.registry,
+      docker: this.docker(),
+      step: (s) => task.step(s),
+    });
+    for (const c of result.checks) task.log(`${c.ok ? 'ok' : 'failed'}: ${c.message}`);
+    const failed = result.checks.find((c) => !c.ok);
+    if (failed) task.fail(failed.message);
+    else task.succeed();
+    if (result.version)
+      this.store.tx(() => {
+        this.store.db
+          .prepare('UPDATE targets SET server_version = ?, updated = ? WHERE name = ?')
+          .run(result.version, timestamp(), name);
+      });
+    return { name, ok: result.ok, checks: result.checks, task: task.id };
+  }
+
+  /** Removes a target no app runs on (administrators only); `local` is never removed. */
+  async remove(user: UserRow, name: string): Promise<void> {
+    if (!mayManage(user)) throw forbidden('Only an administrator may remove targets.');
+    if (name === LOCAL_TARGET)
+      throw badRequest('local is the engine the core runs on: it is always there and cannot be removed.');
+    const added = this.settingsOf(name);
+    const row = this.store.tx(() => {
+      const found = this.find(name);
+      if (!found) throw notFoundDetail(`No target named ${name}; see deis targets.`);
+      const apps = this.appsOn(name);
+      if (apps.length)
+        throw conflict(
+          `The target ${name} still runs ${apps.length} app${apps.length === 1 ? '' : 's'} (${apps.slice(0, 10).join(', ')}${apps.length > 10 ? ', …' : ''}); destroy ${apps.length === 1 ? 'it' : 'them'} first.`,
+        );
+      this.store.db.prepare('DELETE FROM targets WHERE name = ?').run(name);
+      return found;
+    });
+    await this.forgetter(name, added);
+    fs.rmSync(path.dirname(targetKubeconfigPath(this.home, row.name)), { recursive: true, force: true });
+  }
+}
