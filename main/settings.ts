@@ -62,6 +62,16 @@ function targetKind(env: NodeJS.ProcessEnv): 'docker' | 'fake' | 'kubernetes' {
   throw new Error(`DEIS_TARGET must be docker or kubernetes, not "${raw}".`);
 }
 
+/** A cluster object's name from `variable` (a DNS subdomain), or undefined when it is unset. */
+function className(env: NodeJS.ProcessEnv, variable: string, what: string): string | undefined {
+  const value = env[variable]?.trim() || undefined;
+  if (value && (value.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)))
+    throw new Error(
+      `${variable} must name ${what} (lowercase letters, digits, '-' and '.'), not "${value}".`,
+    );
+  return value;
+}
+
 /** The cluster settings DEIS_TARGET=kubernetes needs; each missing one is named. */
 export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
   const missing = ['DEIS_KUBECONFIG', 'DEIS_REGISTRY'].filter((name) => !env[name]);
@@ -78,16 +88,8 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv): KubernetesSettings {
     throw new Error(
       'Set both DEIS_REGISTRY_USERNAME and DEIS_REGISTRY_PASSWORD, or neither (a registry without a login).',
     );
-  const ingressClass = env.DEIS_KUBE_INGRESS_CLASS?.trim() || undefined;
-  if (ingressClass && (ingressClass.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(ingressClass)))
-    throw new Error(
-      `DEIS_KUBE_INGRESS_CLASS must name an IngressClass (lowercase letters, digits, '-' and '.'), not "${ingressClass}".`,
-    );
-  const storageClass = env.DEIS_KUBE_STORAGE_CLASS?.trim() || undefined;
-  if (storageClass && (storageClass.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(storageClass)))
-    throw new Error(
-      `DEIS_KUBE_STORAGE_CLASS must name a StorageClass (lowercase letters, digits, '-' and '.'), not "${storageClass}".`,
-    );
+  const ingressClass = className(env, 'DEIS_KUBE_INGRESS_CLASS', 'an IngressClass');
+  const storageClass = className(env, 'DEIS_KUBE_STORAGE_CLASS', 'a StorageClass');
   const bastion = env.DEIS_KUBE_BASTION?.trim() || undefined;
   if (bastion)
     try {
