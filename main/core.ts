@@ -216,6 +216,7 @@ export async function startCore(
             ? (settings.kubernetes?.kube.context ?? '')
             : (engine?.context ?? ''),
         registry: settings.kubernetes?.registry.address ?? '',
+        bastion: settings.kubernetes?.kube.bastion?.url ?? '',
         state: scheduler.readiness.ready ? 'ready' : 'starting',
         message: scheduler.readiness.ready ? '' : scheduler.readiness.reason(),
         routerUrl: target.routerUrl || (target.routerPort ? `http://127.0.0.1:${target.routerPort}` : ''),

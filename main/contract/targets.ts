@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { charField } from './drf';
 import {
   TARGET_CONTEXT_MAX,
+  SSH_URL_MAX_CHARS,
   TARGET_KUBECONFIG_PATH_MAX,
   TARGET_NAME_MAX,
   TARGET_REGISTRY_MAX,
@@ -45,8 +46,19 @@ export const AddTargetRequest = z
         `Ensure this field has no more than ${TARGET_REGISTRY_PASSWORD_MAX} characters.`,
       )
       .optional(),
+    /** An SSH bastion (`ssh://user@host[:port]`) through which the API server is reached. */
+    bastion: charField({ max: SSH_URL_MAX_CHARS }).optional(),
+    /** The private key file the bastion is logged in with; the SSH agent and ~/.ssh/id_* when absent. */
+    bastion_identity: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
   })
   .superRefine((v, ctx) => {
+    if (v.bastion_identity && !v.bastion)
+      ctx.issues.push({
+        code: 'custom',
+        input: v,
+        path: ['bastion_identity'],
+        message: 'A bastion identity needs the bastion it is for (ssh://user@host[:port]).',
+      });
     if (Boolean(v.registry_username) !== Boolean(v.registry_password))
       ctx.issues.push({
         code: 'custom',
@@ -121,6 +133,8 @@ export interface TargetInfo {
   server_version: string;
   registry: string;
   registry_username: string;
+  /** The SSH bastion its API server is reached through (`ssh://user@host[:port]`); empty when none. */
+  bastion: string;
   /** Where apps on it answer through its router, once it runs; empty otherwise. */
   router_url: string;
   /** How many apps run on it. */

@@ -12,6 +12,8 @@ import type Docker from 'dockerode';
 import { checkKubeTarget, type KubeCheckResult } from '../../cluster/kubernetes/check';
 import { importKubeconfigContext, targetKubeconfigPath } from '../../cluster/kubernetes/kubeconfig-import';
 import type { AddedKubeTarget } from '../../cluster';
+import { parseSshUrl } from '../../cluster/ssh/address';
+import { ourKnownHosts, type BastionSettings } from '../../cluster/ssh/bastion';
 import { badRequest, conflict, forbidden, invalid, notFoundDetail } from '../contract/errors';
 import { TARGETS_MAX } from '../contract/limits';
 import {
@@ -37,6 +39,8 @@ export interface TargetRow {
   registry: string;
   registry_username: string;
   registry_secret: string;
+  bastion: string;
+  bastion_identity: string;
   owner_id: number | null;
   created: string;
   updated: string;
@@ -55,6 +59,8 @@ export interface LocalTargetInfo {
   server: string;
   context: string;
   registry: string;
+  /** DEIS_KUBE_BASTION, when the core's own cluster is behind one. */
+  bastion?: string;
 }
 
 const mayManage = (user: UserRow) => user.is_superuser === 1;
@@ -135,6 +141,7 @@ export class Targets {
       server_version: '',
       registry: local.registry,
       registry_username: '',
+      bastion: local.bastion ?? '',
       router_url: local.routerUrl,
       apps: counts.get(LOCAL_TARGET) ?? 0,
       created: '',
@@ -155,6 +162,7 @@ export class Targets {
       server_version: r.server_version,
       registry: r.registry,
       registry_username: r.registry_username,
+      bastion: r.bastion,
       router_url: live.routerUrl,
       apps,
       created: r.created,
@@ -174,7 +182,11 @@ export class Targets {
     if (!row || row.kind !== 'kubernetes') return undefined;
     return {
       name: row.name,
-      kube: { kubeconfig: row.kubeconfig, context: row.context || undefined },
+      kube: {
+        kubeconfig: row.kubeconfig,
+        context: row.context || undefined,
+        ...(row.bastion ? { bastion: this.bastionOf(row.bastion, row.bastion_identity) } : {}),
+      },
       registry: {
         address: row.registry,
         ...(row.registry_username
@@ -182,6 +194,11 @@ export class Targets {
           : {}),
       },
     };
+  }
+
+  /** How to reach a bastion: its key file, and our known_hosts besides the user's. */
+  private bastionOf(url: string, identity: string): BastionSettings {
+    return { url, ...(identity ? { identity } : {}), knownHosts: ourKnownHosts(this.home) };
   }
 
   /**
@@ -208,6 +225,17 @@ export class Targets {
     if (!this.home) throw badRequest('This core has no DEIS_HOME to keep a target in.');
     if (!path.isAbsolute(input.kubeconfig))
       throw invalid('kubeconfig', 'Give the kubeconfig as an absolute path (the CLI resolves it for you).');
+    if (input.bastion)
+      try {
+        parseSshUrl(input.bastion, 'The bastion');
+      } catch (err) {
+        throw invalid('bastion', (err as Error).message);
+      }
+    if (input.bastion_identity && !path.isAbsolute(input.bastion_identity))
+      throw invalid(
+        'bastion_identity',
+        'Give the key file as an absolute path (the CLI resolves it for you).',
+      );
     if (!input.registry)
       throw invalid(
         'registry',
@@ -229,7 +257,11 @@ export class Targets {
       };
       const task = this.tasks.start('target', `Adding the target ${name}`);
       const checks = await checkKubeTarget({
-        kube: { kubeconfig: imported.kubeconfig, context: imported.context.name },
+        kube: {
+          kubeconfig: imported.kubeconfig,
+          context: imported.context.name,
+          ...(input.bastion ? { bastion: this.bastionOf(input.bastion, input.bastion_identity ?? '') } : {}),
+        },
         registry,
         docker: this.docker(),
         step: (s) => task.step(s),
@@ -247,8 +279,8 @@ export class Targets {
           throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
         this.store.db
           .prepare(
-            `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, owner_id, created, updated)
-             VALUES (?, 'kubernetes', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, bastion, bastion_identity, owner_id, created, updated)
+             VALUES (?, 'kubernetes', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             name,
@@ -259,6 +291,8 @@ export class Targets {
             input.registry,
             input.registry_username ?? '',
             input.registry_password ? this.sealer.seal(input.registry_password) : '',
+            input.bastion ?? '',
+            input.bastion_identity ?? '',
             user.id,
             now,
             now,

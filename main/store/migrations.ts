@@ -358,4 +358,14 @@ ALTER TABLE apps ADD COLUMN promoted_from TEXT;
 CREATE INDEX apps_target ON apps(target);
 `,
   },
+  {
+    // An SSH bastion through which an added Kubernetes target's API server is reached (ssh://user@host[:port]),
+    // and the key file it logs in with (empty: the SSH agent and ~/.ssh/id_*).
+    version: 10,
+    name: 'target-bastions',
+    sql: `
+ALTER TABLE targets ADD COLUMN bastion TEXT NOT NULL DEFAULT '';
+ALTER TABLE targets ADD COLUMN bastion_identity TEXT NOT NULL DEFAULT '';
+`,
+  },
 ];

@@ -44,6 +44,8 @@ describe.skipIf(!cluster)('a Kubernetes target behind an SSH bastion', () => {
   let dir: string;
   let kubeconfig: string;
   let apiPort: number;
+  /** The first user (an administrator), registered by the first test. */
+  let owner: Api;
 
   beforeAll(async () => {
     await ensureBaseImage();
@@ -115,7 +117,7 @@ describe.skipIf(!cluster)('a Kubernetes target behind an SSH bastion', () => {
     // TLS was verified for the server's name, through the bastion: the core logged in as root there.
     expect(sshd.log()).toMatch(/Accepted publickey for root from 127\.0\.0\.1/);
 
-    const owner = await new Api(core.url).register('owner');
+    owner = await new Api(core.url).register('owner');
     pusher = new Pusher(Number(/ssh:\/\/git@127\.0\.0\.1:(\d+)\//.exec(output())![1]), 'owner');
     await pusher.addKeyTo(owner);
     expect((await owner.post('/v2/apps/', { id: APP })).status).toBe(201);
@@ -140,4 +142,47 @@ describe.skipIf(!cluster)('a Kubernetes target behind an SSH bastion', () => {
     const pods = (await owner.get(`/v2/apps/${APP}/pods/`)).body as { results: { state: string }[] };
     expect(pods.results).toEqual([expect.objectContaining({ state: 'up' })]);
   }, 600_000);
+
+  it('adds the cluster as a target through the bastion, and without it refuses the add and stores nothing', async () => {
+    const admin = owner;
+    const target = {
+      name: 'behind',
+      kubeconfig,
+      registry: cluster!.registry!.address,
+      registry_username: cluster!.registry!.username,
+      registry_password: cluster!.registry!.password,
+    };
+    const direct = await admin.post('/v2/desktop/targets/', target);
+    expect(direct.status, direct.text).toBe(400);
+    expect((direct.body as { detail: string }).detail).toMatch(/^The target behind was not added: /);
+    const badUrl = await admin.post('/v2/desktop/targets/', {
+      ...target,
+      bastion: 'ssh://root:pw@127.0.0.1',
+    });
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.text).not.toContain(':pw@');
+    expect(
+      ((await admin.get('/v2/desktop/targets/')).body as { results: { name: string }[] }).results.map(
+        (t) => t.name,
+      ),
+    ).toEqual(['local']);
+
+    const added = await admin.post('/v2/desktop/targets/', {
+      ...target,
+      bastion: `ssh://root@127.0.0.1:${sshd.port}`,
+      bastion_identity: sshd.clientKey,
+    });
+    expect(added.status, added.text).toBe(201);
+    expect(added.body).toMatchObject({ name: 'behind', bastion: `ssh://root@127.0.0.1:${sshd.port}` });
+    const checks = (added.body as { checks: { name: string; ok: boolean; message: string }[] }).checks;
+    expect(
+      checks.every((c) => c.ok),
+      JSON.stringify(checks),
+    ).toBe(true);
+    expect(checks[0]!.message).toMatch(/answers: Kubernetes v1\.20/);
+    const tested = await admin.post('/v2/desktop/targets/behind/test/');
+    expect(tested.status, tested.text).toBe(200);
+    expect((tested.body as { ok: boolean }).ok).toBe(true);
+    expect((await admin.delete('/v2/desktop/targets/behind/')).status).toBe(204);
+  }, 300_000);
 });

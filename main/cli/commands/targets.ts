@@ -56,6 +56,16 @@ const add: Command = {
     },
     { long: 'registry-username', value: '<username>', help: 'the login for the registry, if it has one.' },
     { long: 'registry-password', value: '<password>', help: 'its password or token.' },
+    {
+      long: 'bastion',
+      value: 'ssh://user@host[:port]',
+      help: 'an SSH bastion through which the API server is reached (its host key must be known).',
+    },
+    {
+      long: 'bastion-identity',
+      value: '<key file>',
+      help: 'the private key the bastion is logged in with (default: the SSH agent, ~/.ssh/id_*).',
+    },
   ],
   async run(ctx, input) {
     const file = input.opt('kubeconfig');
@@ -77,11 +87,17 @@ const add: Command = {
       const value = input.opt(option);
       if (value) body[field] = value;
     }
+    const bastion = input.opt('bastion');
+    if (bastion) body.bastion = bastion;
+    const identity = input.opt('bastion-identity');
+    if (identity) body.bastion_identity = nodePath.resolve(ctx.cwd, identity);
     ctx.out.print(`Adding ${body.name} and checking it... `);
     const added = await ctx.out.progress(
       ctx.client().post<TargetInfo & { checks: TargetCheck[] }>('/v2/desktop/targets/', body),
     );
-    ctx.out.println(`done, added ${added.name} (Kubernetes ${added.server_version} at ${added.server})`);
+    ctx.out.println(
+      `done, added ${added.name} (Kubernetes ${added.server_version} at ${added.server}${added.bastion ? ` through ${added.bastion}` : ''})`,
+    );
     printChecks(ctx, added.checks);
     ctx.out.println(`Create an app on it with deis apps:create <app> --target=${added.name}`);
   },
