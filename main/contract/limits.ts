@@ -401,3 +401,13 @@ export const SERVICE_EXEC_OUTPUT_MAX = 64 * 1024;
 export const SERVICE_FAILURE_LOG_LINES = 20;
 /** A backup downloaded or restored: streamed, never held in memory, but staged once in the service container's /tmp; a desktop database dump is megabytes. */
 export const SERVICE_BACKUP_MAX_BYTES = 1024 * 1024 * 1024;
+// ---------------------------------------------------------------------------------------------
+// Process console (issue 14, the UI's console): a command run inside a live process of an app.
+// ---------------------------------------------------------------------------------------------
+
+/** A console command's characters: a shell line someone typed, never a script pasted whole. */
+export const CONSOLE_COMMAND_MAX_CHARS = 4_096;
+/** A console command runs at most this long, then it is killed: a look inside a process, not a job (long work is `deis run`). */
+export const CONSOLE_TIMEOUT_MS = 5 * 60_000;
+/** Output one console command may write: pages a person reads in a terminal; past it the command is stopped. */
+export const CONSOLE_OUTPUT_MAX_CHARS = 2 * 1024 * 1024;
