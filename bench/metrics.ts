@@ -1,7 +1,8 @@
 /**
  * The metrics collector's cost: the core's CPU share and memory with 20 apps running, collection on
- * against the same core with it off, side by side in one run; and what the engine (dockerd and
- * containerd) spends answering the stats calls. Linux only (reads /proc for the engine's CPU).
+ * against the same core with it off, side by side in one run (off, on, on, off, SECONDS each, averaged
+ * per side); and what the engine (dockerd and containerd) spends answering the stats calls. Linux
+ * only (reads /proc for the engine's CPU).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import { buildFixture, pushBuild, removeImage, sleep } from '../test/support/run
 
 const APPS = Number(process.env.BENCH_METRICS_APPS || 20);
 const SECONDS = Number(process.env.BENCH_METRICS_SECONDS || 30);
+/** After the 20 deploys, before the first measurement. */
+const SETTLE_MS = 20_000;
 
 /** CPU ticks (1/100 s) a process has used, or 0 when /proc does not say. */
 function ticks(name: string): number {
@@ -45,6 +48,12 @@ async function measure(): Promise<Share> {
   };
 }
 
+const mean = (shares: Share[]): Share => ({
+  core: shares.reduce((a, s) => a + s.core, 0) / shares.length,
+  engine: shares.reduce((a, s) => a + s.engine, 0) / shares.length,
+  rssMb: shares.reduce((a, s) => a + s.rssMb, 0) / shares.length,
+});
+
 export async function benchMetrics(api: Api, core: Core): Promise<{ off: Share; on: Share }> {
   const built = await buildFixture('bench-metrics', 'metrics-app');
   const apps = Array.from({ length: APPS }, (_, i) => `bench-metrics-${i + 1}`);
@@ -57,14 +66,19 @@ export async function benchMetrics(api: Api, core: Core): Promise<{ off: Share; 
       const r = await pushBuild(api, app, built);
       if (r.status !== 201) throw new Error(`deploy of ${app}: ${r.status} ${r.text}`);
     }
-    // Off first, then on, each after a pause for the deploys' tail to settle.
-    core.metrics.stop();
-    await sleep(5_000);
-    const off = await measure();
+    // The deploys' tail (images, health checks, the router's reloads) settles before anything counts.
+    await sleep(SETTLE_MS);
+    // Off, on, on, off: a machine that gets busier or quieter during the run (other work, a deploy's
+    // tail) weighs on both sides alike, instead of on whichever came first.
+    const rounds: { off: Share[]; on: Share[] } = { off: [], on: [] };
+    for (const collecting of [false, true, true, false]) {
+      if (collecting) core.metrics.start();
+      else core.metrics.stop();
+      await sleep(5_000);
+      (collecting ? rounds.on : rounds.off).push(await measure());
+    }
     core.metrics.start();
-    await sleep(5_000);
-    const on = await measure();
-    return { off, on };
+    return { off: mean(rounds.off), on: mean(rounds.on) };
   } finally {
     for (const app of apps) await api.delete(`/v2/apps/${app}/`);
     await removeImage(built.image);
