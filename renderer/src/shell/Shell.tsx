@@ -1,5 +1,6 @@
 /** The signed-in window: a dark sidebar (pages, apps) and the page the hash names. */
 import { useEffect } from 'react';
+import { ActivityScreen } from '../../features/activity/Activity';
 import { AppsList } from '../../features/apps/AppsList';
 import { useApps } from '../../features/apps/store';
 import { Dashboard } from '../../features/dashboard/Dashboard';
@@ -39,6 +40,7 @@ function Sidebar() {
             </a>
           ))}
         </div>
+        {link('#/activity', 'Activity', route.page === 'activity')}
         {link('#/preferences', 'Preferences', route.page === 'preferences')}
       </nav>
       <div className="sidebar-foot">
@@ -63,6 +65,8 @@ function Page() {
       return <AppPage app={route.app} tab={route.tab} />;
     case 'preferences':
       return <Preferences />;
+    case 'activity':
+      return <ActivityScreen />;
   }
 }
 
