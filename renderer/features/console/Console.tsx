@@ -75,10 +75,19 @@ export function Console({ app }: { app: string }) {
       scrollback: 5_000,
       fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
       fontSize: 13,
-      theme: { background: '#10151f', foreground: '#e3e7ef' },
+      // Every colour the console writes reads at 4.5:1 or more on its background (WCAG AA).
+      theme: {
+        background: '#10151f',
+        foreground: '#e3e7ef',
+        red: '#ff7b72',
+        green: '#56d364',
+        yellow: '#e3b341',
+        cyan: '#56c8d8',
+        brightBlack: '#9aa4b8',
+      },
     });
     term.current = opened.term;
-    opened.term.writeln('\x1b[2mCommands run with /bin/sh inside the process you pick.\x1b[0m');
+    opened.term.writeln('\x1b[90mCommands run with /bin/sh inside the process you pick.\x1b[0m');
     return () => {
       // Leaving the tab ends the command: the core kills it when the stream closes.
       running.current?.abort();

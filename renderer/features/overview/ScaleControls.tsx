@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { messageOf } from '../../src/api';
 import { ago } from '../../src/format';
 import { Badge, Button, Empty, Notice } from '../../src/ui/common';
-import { RestartButton } from '../console/RestartButton';
+import { RestartButton, RestartNotice } from '../console/RestartButton';
 import { processTypes, useOverview } from './store';
 
 export function ScaleControls({ app }: { app: string }) {
@@ -114,6 +114,7 @@ export function ScaleControls({ app }: { app: string }) {
           </tbody>
         </table>
       )}
+      <RestartNotice app={app} />
     </>
   );
 }
