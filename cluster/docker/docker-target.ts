@@ -390,7 +390,8 @@ export class DockerTarget implements Target {
     );
     if (!proc || proc.state !== 'running')
       throw new TargetError('invalid', `${process} is not running; pick a process that is up.`);
-    this.logLine(app, `console: running \`${command}\` in ${process}`);
+    // One line in the log, whatever the command holds.
+    this.logLine(app, `console: running \`${command.replace(/[\r\n]+/g, ' ')}\` in ${process}`);
     return execInProcess(this.docker, proc.id, command, io);
   }
 
