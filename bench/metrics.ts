@@ -15,43 +15,87 @@ const SECONDS = Number(process.env.BENCH_METRICS_SECONDS || 30);
 /** After the 20 deploys, before the first measurement. */
 const SETTLE_MS = 20_000;
 
-/** CPU ticks (1/100 s) a process has used, or 0 when /proc does not say. */
-function ticks(name: string): number {
-  try {
-    const pid = execFileSync('pidof', ['-s', name]).toString().trim();
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
+/**
+ * The engine's processes, found once per measurement: dockerd, and the containerd it started (or,
+ * when it has none, a containerd service with its default config). Another containerd (a test
+ * Kubernetes node's) is not the engine's; `pidof -s` picked one of them at random before.
+ */
+function enginePids(): string[] {
+  const pidsOf = (name: string) => {
+    try {
+      return execFileSync('pidof', [name]).toString().trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  const read = (pid: string, file: string) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const dockerd = pidsOf('dockerd');
+  const containerd = pidsOf('containerd');
+  const parentOf = (pid: string) => read(pid, 'stat').split(') ')[1]?.split(' ')[1] ?? '';
+  const started = containerd.filter((pid) => dockerd.includes(parentOf(pid)));
+  const service = containerd.filter((pid) => !read(pid, 'cmdline').includes('--config'));
+  return [...dockerd, ...(started.length ? started : service)];
+}
+
+/**
+ * CPU ticks (1/100 s) the processes have used, or null when one could not be read: a failed read
+ * counted as 0 made the engine's share negative in one run.
+ */
+function ticks(pids: string[]): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      sum += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
   }
+  return sum;
 }
 
 export interface Share {
   /** Percent of one core the core process used. */
   core: number;
-  /** Percent of one core dockerd and containerd used. */
+  /** Percent of one core dockerd and containerd used; NaN when /proc could not tell. */
   engine: number;
   rssMb: number;
 }
 
 async function measure(): Promise<Share> {
   const cpu = process.cpuUsage();
-  const engine = ticks('dockerd') + ticks('containerd');
+  const pids = enginePids();
+  const engine = ticks(pids);
   const started = Date.now();
   await sleep(SECONDS * 1000);
   const used = process.cpuUsage(cpu);
   const seconds = (Date.now() - started) / 1000;
   return {
     core: ((used.user + used.system) / 1e6 / seconds) * 100,
-    engine: ((ticks('dockerd') + ticks('containerd') - engine) / 100 / seconds) * 100,
+    engine: (() => {
+      const now = ticks(pids);
+      return engine === null || now === null || pids.length === 0
+        ? NaN
+        : ((now - engine) / 100 / seconds) * 100;
+    })(),
     rssMb: process.memoryUsage().rss / 1024 / 1024,
   };
 }
 
+const average = (values: number[]): number => {
+  const known = values.filter((v) => !Number.isNaN(v));
+  return known.length ? known.reduce((a, v) => a + v, 0) / known.length : NaN;
+};
 const mean = (shares: Share[]): Share => ({
-  core: shares.reduce((a, s) => a + s.core, 0) / shares.length,
-  engine: shares.reduce((a, s) => a + s.engine, 0) / shares.length,
-  rssMb: shares.reduce((a, s) => a + s.rssMb, 0) / shares.length,
+  core: average(shares.map((s) => s.core)),
+  engine: average(shares.map((s) => s.engine)),
+  rssMb: average(shares.map((s) => s.rssMb)),
 });
 
 export async function benchMetrics(api: Api, core: Core): Promise<{ off: Share; on: Share }> {
