@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { create } from 'zustand';
 import { PodSchema, type PodInfo } from '../../../main/contract/responses';
 import { messageOf, post } from '../../src/api';
-import { Button, Notice } from '../../src/ui/common';
+import { Notice, Spinner } from '../../src/ui/common';
 import './console.css';
 
 interface Restarts {
@@ -50,10 +50,18 @@ export function RestartButton({ app, pod, onDone }: { app: string; pod: PodInfo;
     }
   };
   return (
-    <Button busy={busy} onClick={() => void restart()} title={`Replace ${pod.name} with a fresh process`}>
-      <span className="sr-only">Restart {pod.name}</span>
-      <span aria-hidden="true">Restart</span>
-    </Button>
+    // Named for its process by aria-label, so the process's name is on the page once, in its cell.
+    <button
+      type="button"
+      className="btn btn-plain"
+      aria-label={`Restart ${pod.name}`}
+      title={`Replace ${pod.name} with a fresh process`}
+      disabled={busy}
+      onClick={() => void restart()}
+    >
+      {busy && <Spinner />}
+      Restart
+    </button>
   );
 }
 
