@@ -70,7 +70,9 @@ async function main(): Promise<void> {
     }
 
     if (wanted('metrics')) {
-      console.log('== metrics collection: the core with 20 apps running, collection off, then on ==');
+      console.log(
+        '== metrics collection: the core with 20 apps running, collection off against on (off, on, on, off; averaged) ==',
+      );
       const m = await benchMetrics(api, t.core);
       const row = (s: { core: number; engine: number; rssMb: number }) =>
         `core ${s.core.toFixed(2)}% of a core, dockerd+containerd ${s.engine.toFixed(2)}%, core RSS ${s.rssMb.toFixed(0)} MB`;

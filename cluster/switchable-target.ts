@@ -142,6 +142,15 @@ export class SwitchableTarget implements RunningTarget {
     return this.live(() => this.inner.run(release, command, io));
   }
 
+  exec(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }> {
+    const inner = this.inner.exec?.bind(this.inner);
+    if (!inner)
+      return Promise.reject(
+        new TargetError('invalid', 'This target cannot run commands in a live process yet.'),
+      );
+    return this.live(() => inner(app, process, command, io));
+  }
+
   /** While stopped the target cannot reach its router: what is left of the app goes directly. */
   destroy(app: string): Promise<void> {
     if (this.stopped) return this.ops.forget(app);

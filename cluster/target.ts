@@ -272,6 +272,11 @@ export interface Target extends ServiceTarget {
    * exit code, and hands every piece of output to `io.output` as it comes when asked to.
    */
   run(release: ReleaseSpec, command: string, io?: RunIo): Promise<RunResult>;
+  /**
+   * The console: runs `command` with /bin/sh inside the app's live process `process`, handing every
+   * piece of output to `io.output`; resolves with its exit code. Absent on targets that cannot yet.
+   */
+  exec?(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }>;
   /** Writes one of the controller's events into the app's log (`deis[controller]: INFO …`). */
   note(app: string, message: string): void;
   /** Removes everything of the app: processes, routes, logs. */

@@ -1,6 +1,6 @@
 // `npm run screenshots`: updates the README's screenshots in docs/screenshots. Tests never write
 // there (they write under test-results/, which git ignores); this command runs the UI's end-to-end
-// test and copies the chosen screens from its run. `--from-last-run` copies from the last run only.
+// tests and copies the chosen screens from their runs. `--from-last-run` copies from the last run only.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,29 +10,39 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shots = path.join(root, 'test-results', 'screenshots');
 const docs = path.join(root, 'docs', 'screenshots');
 
-/** The screens the README shows (its table in "## The app"). */
-export const README_SCREENS = [
-  '14-dashboard-after',
-  '04-deploy-folder',
-  '05-app-overview',
-  '07-config',
-  '08-releases-compare',
-  '11-logs',
-  // "## Backing services", from test/e2e/services-ui.test.ts.
-  'services-provisioning',
-  'services-screen',
-  'services-attached',
+/** The screens the README shows, by the end-to-end test that takes them. */
+const SOURCES = [
+  // Its table in "## The app".
+  {
+    test: 'test/e2e/ui.test.ts',
+    screens: [
+      '14-dashboard-after',
+      '04-deploy-folder',
+      '05-app-overview',
+      '07-config',
+      '08-releases-compare',
+      '11-logs',
+    ],
+  },
+  // "## Backing services".
+  {
+    test: 'test/e2e/services-ui.test.ts',
+    screens: ['services-provisioning', 'services-screen', 'services-attached'],
+  },
+  // "## Metrics and activity".
+  { test: 'test/e2e/metrics-ui.test.ts', screens: ['40-metrics', '41-activity', '42-restart', '43-console'] },
 ];
-/** The end-to-end tests that take them. */
-const TESTS = ['test/e2e/ui.test.ts', 'test/e2e/services-ui.test.ts'];
+export const README_SCREENS = SOURCES.flatMap((s) => s.screens);
 
 if (!process.argv.includes('--from-last-run')) {
   // Old screens must not pass for new ones if the run stops early.
   for (const name of README_SCREENS) fs.rmSync(path.join(shots, `${name}.png`), { force: true });
-  const run = spawnSync('npx', ['vitest', 'run', ...TESTS], { cwd: root, stdio: 'inherit' });
-  if (run.status !== 0) {
-    console.error('screenshots: the end-to-end test failed; docs/screenshots was left as it was.');
-    process.exit(run.status ?? 1);
+  for (const { test } of SOURCES) {
+    const run = spawnSync('npx', ['vitest', 'run', test], { cwd: root, stdio: 'inherit' });
+    if (run.status !== 0) {
+      console.error(`screenshots: ${test} failed; docs/screenshots was left as it was.`);
+      process.exit(run.status ?? 1);
+    }
   }
 }
 const missing = README_SCREENS.filter((name) => !fs.existsSync(path.join(shots, `${name}.png`)));

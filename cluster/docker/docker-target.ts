@@ -51,6 +51,7 @@ import { detectReach } from './readiness';
 import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
+import { execInProcess } from './console';
 import { processInfo } from './status';
 import { UsageSampler } from './usage';
 import { controllerLogLine, logTime } from '../../main/contract/log-lines';
@@ -428,6 +429,18 @@ export class DockerTarget implements Target {
     const net = await this.appNetwork(release.app);
     this.logLine(release.app, `running \`${command}\` with v${release.version}`);
     return runOnce(this.docker, this.options.instance, net.name, release, command, io);
+  }
+
+  async exec(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }> {
+    this.context();
+    const proc = (await listProcs(this.docker, this.options.instance, app)).find(
+      (p) => p.name === process && !this.retiring.has(p.id),
+    );
+    if (!proc || proc.state !== 'running')
+      throw new TargetError('invalid', `${process} is not running; pick a process that is up.`);
+    // One line in the log, whatever the command holds.
+    this.logLine(app, `console: running \`${command.replace(/[\r\n]+/g, ' ')}\` in ${process}`);
+    return execInProcess(this.docker, proc.id, command, io);
   }
 
   destroy(app: string): Promise<void> {

@@ -9,6 +9,7 @@ import { desktopRoutes, type DesktopInfo } from './routes/desktop';
 import { podsRoutes } from './routes/pods';
 import { tasksRoutes } from './routes/tasks';
 import { runRoutes } from './routes/run';
+import { consoleRoutes } from './routes/console';
 import { deployRoutes } from './routes/deploy';
 import { uiRoutes } from './routes/ui';
 import { buildsRoutes } from './routes/builds';
@@ -62,6 +63,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   appsRoutes(r, c, s);
   podsRoutes(r, c, s);
   runRoutes(r, c, s);
+  consoleRoutes(r, c, s);
   desktopRoutes(r, desktop);
   tasksRoutes(r, c);
   configRoutes(r, c);

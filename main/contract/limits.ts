@@ -451,3 +451,14 @@ export const TARGET_REGISTRY_USERNAME_MAX = 256;
 export const TARGET_REGISTRY_PASSWORD_MAX = 16 * 1024;
 /** Each step of a target check (API server, permission, registry login, push): a healthy cluster answers in a second; a firewall that drops packets must not hang the request. */
 export const TARGET_CHECK_STEP_MS = 20_000;
+
+// ---------------------------------------------------------------------------------------------
+// Process console (issue 14, the UI's console): a command run inside a live process of an app.
+// ---------------------------------------------------------------------------------------------
+
+/** A console command's characters: a shell line someone typed, never a script pasted whole. */
+export const CONSOLE_COMMAND_MAX_CHARS = 4_096;
+/** A console command runs at most this long, then it is killed: a look inside a process, not a job (long work is `deis run`). */
+export const CONSOLE_TIMEOUT_MS = 5 * 60_000;
+/** Output one console command may write: pages a person reads in a terminal; past it the command is stopped. */
+export const CONSOLE_OUTPUT_MAX_CHARS = 2 * 1024 * 1024;

@@ -336,6 +336,30 @@ export class Scheduler {
       .finally(done);
   }
 
+  /**
+   * The console: `command` inside the app's live process `name`. Refused at once (so the API can
+   * still answer with a status) when the process is not one of the app's, is not up, or too many
+   * commands run already (a console command counts as a one-off command); then resolves with its
+   * exit code (`done`), while `io.output` gets every piece of output as it comes.
+   */
+  async exec(
+    app: AppRow,
+    name: string,
+    command: string,
+    io: RunIo = {},
+  ): Promise<{ done: Promise<{ exit_code: number }> }> {
+    const pod = (await this.pods(app, undefined, name))[0];
+    if (!pod) throw new DeisError('not_found_detail', `Pod ${name} does not exist`);
+    if (pod.state !== 'up') throw conflict(`${name} is ${pod.state}; a console needs a process that is up.`);
+    const exec = this.target.exec?.bind(this.target);
+    if (!exec) throw badRequest('This target cannot run commands in a live process yet.');
+    const done = this.takeRunSlot(app);
+    const running = this.guard(() => exec(app.id, name, command, io))
+      .then((result) => ({ exit_code: result.exitCode }))
+      .finally(done);
+    return { done: running };
+  }
+
   /** Counts a one-off command in, or refuses it (409) when its app or the core runs the most already. */
   private takeRunSlot(app: AppRow): () => void {
     const mine = this.runs.get(app.id) ?? 0;

@@ -4,12 +4,34 @@
  */
 import { create } from 'zustand';
 
-export type AppTab = 'overview' | 'releases' | 'config' | 'logs' | 'builds' | 'domains' | 'settings';
-export const APP_TABS: AppTab[] = ['overview', 'releases', 'config', 'logs', 'builds', 'domains', 'settings'];
+export type AppTab =
+  | 'overview'
+  | 'metrics'
+  | 'activity'
+  | 'releases'
+  | 'config'
+  | 'logs'
+  | 'console'
+  | 'builds'
+  | 'domains'
+  | 'settings';
+export const APP_TABS: AppTab[] = [
+  'overview',
+  'metrics',
+  'activity',
+  'releases',
+  'config',
+  'logs',
+  'console',
+  'builds',
+  'domains',
+  'settings',
+];
 
 export type Route =
   | { page: 'dashboard' }
   | { page: 'apps' }
+  | { page: 'activity' }
   | { page: 'app'; app: string; tab: AppTab }
   | { page: 'services' }
   | { page: 'preferences' };
@@ -23,6 +45,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'apps') return { page: 'apps' };
   if (parts[0] === 'services') return { page: 'services' };
   if (parts[0] === 'preferences') return { page: 'preferences' };
+  if (parts[0] === 'activity') return { page: 'activity' };
   return { page: 'dashboard' };
 }
 
@@ -36,6 +59,8 @@ export function hrefOf(route: Route): string {
       return '#/services';
     case 'preferences':
       return '#/preferences';
+    case 'activity':
+      return '#/activity';
     case 'app':
       return `#/apps/${encodeURIComponent(route.app)}/${route.tab}`;
   }

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { messageOf } from '../../src/api';
 import { ago } from '../../src/format';
 import { Badge, Button, Empty, Notice } from '../../src/ui/common';
+import { RestartButton, RestartNotice } from '../console/RestartButton';
 import { processTypes, useOverview } from './store';
 
 export function ScaleControls({ app }: { app: string }) {
@@ -92,7 +93,7 @@ export function ScaleControls({ app }: { app: string }) {
         <table className="table small">
           <tbody>
             {state.pods.map((p) => (
-              <tr key={p.name}>
+              <tr key={p.name} data-testid={`pod-${p.name}`}>
                 <td className="mono">{p.name}</td>
                 <td>
                   <Badge
@@ -105,11 +106,15 @@ export function ScaleControls({ app }: { app: string }) {
                 </td>
                 <td>{p.release}</td>
                 <td className="muted">{ago(p.started)}</td>
+                <td>
+                  <RestartButton app={app} pod={p} onDone={() => void state.load(app)} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      <RestartNotice app={app} />
     </>
   );
 }

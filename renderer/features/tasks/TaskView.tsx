@@ -40,7 +40,8 @@ export function LogPane({ lines, follow = true }: { lines: string[]; follow?: bo
     if (follow && ref.current) ref.current.scrollTop = ref.current.scrollHeight;
   }, [lines.length, follow]);
   return (
-    <pre className="log" ref={ref} data-testid="log">
+    // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
+    <pre className="log" ref={ref} data-testid="log" tabIndex={0}>
       {lines.length ? lines.join('\n') : 'No output yet.'}
     </pre>
   );

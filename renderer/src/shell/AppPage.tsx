@@ -1,6 +1,9 @@
 /** One app: its name, state and the tabs for everything about it. */
 import { ConfigEditor } from '../../features/config/ConfigEditor';
+import { AppActivity } from '../../features/activity/Activity';
 import { Builds } from '../../features/builds/Builds';
+import { Console } from '../../features/console/Console';
+import { Metrics } from '../../features/metrics/Metrics';
 import { Domains } from '../../features/domains/Domains';
 import { Logs } from '../../features/logs/Logs';
 import { Overview } from '../../features/overview/Overview';
@@ -11,6 +14,9 @@ import { APP_TABS, hrefOf, type AppTab } from '../route';
 
 const LABELS: Record<AppTab, string> = {
   overview: 'Overview',
+  metrics: 'Metrics',
+  activity: 'Activity',
+  console: 'Console',
   releases: 'Releases',
   config: 'Config',
   logs: 'Logs',
@@ -23,6 +29,12 @@ function TabBody({ app, tab }: { app: string; tab: AppTab }) {
   switch (tab) {
     case 'overview':
       return <Overview app={app} />;
+    case 'metrics':
+      return <Metrics app={app} />;
+    case 'activity':
+      return <AppActivity app={app} />;
+    case 'console':
+      return <Console app={app} />;
     case 'releases':
       return <Releases app={app} />;
     case 'config':

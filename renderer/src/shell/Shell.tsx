@@ -1,5 +1,6 @@
 /** The signed-in window: a dark sidebar (pages, apps) and the page the hash names. */
 import { useEffect } from 'react';
+import { ActivityScreen } from '../../features/activity/Activity';
 import { AppsList } from '../../features/apps/AppsList';
 import { useApps } from '../../features/apps/store';
 import { Dashboard } from '../../features/dashboard/Dashboard';
@@ -46,6 +47,7 @@ function Sidebar() {
           ))}
         </div>
         {link('#/services', 'Services', route.page === 'services')}
+        {link('#/activity', 'Activity', route.page === 'activity')}
         {link('#/preferences', 'Preferences', route.page === 'preferences')}
       </nav>
       <div className="sidebar-foot">
@@ -72,6 +74,8 @@ function Page() {
       return <ServicesScreen />;
     case 'preferences':
       return <Preferences />;
+    case 'activity':
+      return <ActivityScreen />;
   }
 }
 
