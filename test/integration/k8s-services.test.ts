@@ -177,11 +177,15 @@ describe.skipIf(!cluster)('backing services on the Kubernetes target', () => {
     await answers('/db', '200 written-on-k8s');
     expect((await admin.delete(`/v2/services/${PG}/apps/${APP}/`)).status).toBe(200);
     expect((await admin.delete(`/v2/services/${PG}/`, { confirm: PG })).status).toBe(204);
-    await eventually(
-      async () =>
-        (await kubectl(['-n', namespace, 'get', 'deployment,service,secret,pvc', '-o', 'name'])).trim() ===
-        'secret/deis-registry',
-      120_000,
-    );
+    // Its Deployment, Service, Secret and claim go (the namespace keeps the pull secret, and on 1.20 a token).
+    let left: string[] = [];
+    await eventually(async () => {
+      left = (await kubectl(['-n', namespace, 'get', 'deployment,service,secret,pvc', '-o', 'name']))
+        .split('\n')
+        .filter((n) => n.includes(`svc-${PG}`));
+      return left.length === 0;
+    }, 120_000).catch(() => {
+      throw new Error(`still there: ${left.join(', ')}`);
+    });
   }, 300_000);
 });
