@@ -75,6 +75,19 @@ export function namespaceManifest(instance: string, app: string): k8s.V1Namespac
 
 /** The registry's credentials as a `kubernetes.io/dockerconfigjson` Secret. */
 export function pullSecretManifest(instance: string, app: string, registry: TargetRegistry): k8s.V1Secret {
+  return registrySecret(
+    namespaceFor(app),
+    { ...ownLabels(instance, 'release-env'), [LABEL_APP]: app },
+    registry,
+  );
+}
+
+/** The `PULL_SECRET` of a namespace: the registry's login as a `kubernetes.io/dockerconfigjson` Secret. */
+export function registrySecret(
+  namespace: string,
+  labels: Record<string, string>,
+  registry: TargetRegistry,
+): k8s.V1Secret {
   const server = registryServer(registry);
   const entry: Record<string, string> = {};
   if (registry.username && registry.password) {
@@ -86,11 +99,7 @@ export function pullSecretManifest(instance: string, app: string, registry: Targ
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/dockerconfigjson',
-    metadata: {
-      name: PULL_SECRET,
-      namespace: namespaceFor(app),
-      labels: { ...ownLabels(instance, 'release-env'), [LABEL_APP]: app },
-    },
+    metadata: { name: PULL_SECRET, namespace, labels },
     stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [server]: entry } }) },
   };
 }

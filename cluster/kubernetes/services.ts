@@ -36,6 +36,7 @@ import {
 } from '../target';
 import { apiReason, apiStatus, orMissing, type Kube } from './client';
 import { LABEL_INSTANCE, PULL_SECRET, ownLabels, selector } from './names';
+import { registrySecret } from './manifests';
 import { pushImage, registryServer, repositoryFor, type TargetRegistry } from './push';
 
 /** On the service's objects: the service's name. */
@@ -321,20 +322,9 @@ export class KubeServices {
         .catch((err: unknown) => {
           if (apiStatus(err) !== 409) throw failed(`The namespace ${name} cannot be made`, err);
         });
-    const registry = this.options.registry;
-    const entry: Record<string, string> = {};
-    if (registry.username && registry.password) {
-      entry.username = registry.username;
-      entry.password = registry.password;
-      entry.auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
-    }
-    await this.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'kubernetes.io/dockerconfigjson',
-      metadata: { name: PULL_SECRET, namespace: name, labels: ownLabels(this.options.instance, 'service') },
-      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [registryServer(registry)]: entry } }) },
-    } satisfies k8s.V1Secret);
+    await this.apply(
+      registrySecret(name, ownLabels(this.options.instance, 'service'), this.options.registry),
+    );
   }
 
   private secretManifest(spec: ServiceSpec): k8s.V1Secret {
