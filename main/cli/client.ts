@@ -99,7 +99,7 @@ export class ApiClient {
       chunks.push(chunk);
     }
     res.destroy();
-    throw new ApiError(status, Buffer.concat(chunks).toString('utf8'));
+    throw new ApiError(status, Buffer.concat(chunks).toString('utf8'), path);
   }
 
   /** POSTs a file as the body (application/octet-stream), read from disk as it is sent. */
@@ -114,7 +114,7 @@ export class ApiClient {
       body: Buffer.concat(chunks).toString('utf8'),
       headers: res.headers,
     };
-    if (reply.status >= 400) throw new ApiError(reply.status, reply.body);
+    if (reply.status >= 400) throw new ApiError(reply.status, reply.body, path);
     return reply;
   }
 
@@ -158,7 +158,7 @@ export class ApiClient {
   /** A request whose HTTP errors become the Deis CLI's error messages. */
   async request(method: string, path: string, body?: unknown): Promise<Reply> {
     const reply = await this.send(method, path, body);
-    if (reply.status >= 400) throw new ApiError(reply.status, reply.body);
+    if (reply.status >= 400) throw new ApiError(reply.status, reply.body, path);
     this.noteApiVersion(reply);
     // Why an answer is partial (no processes while the engine is being prepared): said on stderr.
     const notice = reply.headers['x-deis-notice'];

@@ -173,13 +173,38 @@ export function detailOf(body: string): string | undefined {
   return typeof detail === 'string' ? detail : undefined;
 }
 
+/**
+ * Our own endpoints (targets, services, the desktop's extensions), which no Deis CLI knows: their
+ * errors are sentences written for a person, shown as they are rather than as the Deis SDK's
+ * `Unknown Error (409): {"detail": …}`. 401 and 403 keep Deis's words, as for every endpoint.
+ */
+const EXTENSION_PATH = /^\/v2\/(desktop|services)\//;
+
+/** A sentence out of an extension's error body (`detail`, or `field: message` per field), if it has one. */
+function extensionErrorMessage(body: string): string | undefined {
+  const map = parseObject(body);
+  if (!map) return undefined;
+  if (typeof map.detail === 'string') return map.detail;
+  const fields = Object.entries(map)
+    .map(([field, messages]) => [field, strings(messages)] as const)
+    .filter(([, messages]) => messages.length > 0);
+  if (fields.length === 0) return undefined;
+  return fields.map(([field, messages]) => `${field}: ${messages.join(' ')}`).join('\n');
+}
+
 /** An HTTP error from the controller, keeping the status for the few callers that branch on it. */
 export class ApiError extends CliError {
   constructor(
     readonly status: number,
     readonly body: string,
+    /** The request's path: an extension's errors are shown as their sentence. */
+    path = '',
   ) {
-    super(httpErrorMessage(status, body));
+    super(
+      (EXTENSION_PATH.test(path) && status !== 401 && status !== 403
+        ? extensionErrorMessage(body)
+        : undefined) ?? httpErrorMessage(status, body),
+    );
     this.name = 'ApiError';
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpErrorMessage } from '../../main/cli/errors';
+import { ApiError, httpErrorMessage } from '../../main/cli/errors';
 
 describe('HTTP errors as the Deis CLI prints them', () => {
   it('maps statuses to the Go SDK messages', () => {
@@ -50,6 +50,34 @@ describe('HTTP errors as the Deis CLI prints them', () => {
     );
     expect(httpErrorMessage(409, '{"detail":"admin changed nothing - release stopped"}')).toBe(
       'Unknown Error (409): {"detail":"admin changed nothing - release stopped"}',
+    );
+  });
+});
+
+describe('errors of our own endpoints', () => {
+  it("shows their sentence, or each field with its messages, instead of the SDK's Unknown Error", () => {
+    expect(
+      new ApiError(
+        409,
+        '{"detail":"The target prod still runs 1 app (web); destroy it first."}',
+        '/v2/desktop/targets/prod/',
+      ).message,
+    ).toBe('The target prod still runs 1 app (web); destroy it first.');
+    expect(
+      new ApiError(400, '{"target":["There is no target named x."]}', '/v2/desktop/apps/a/promote/').message,
+    ).toBe('target: There is no target named x.');
+    expect(
+      new ApiError(422, '{"detail":"db could not restore this file (bad)."}', '/v2/services/db/restore/')
+        .message,
+    ).toBe('db could not restore this file (bad).');
+  });
+
+  it("keeps Deis's words for 401, 403, and for every Deis endpoint", () => {
+    expect(
+      new ApiError(403, '{"detail":"Only an administrator may."}', '/v2/desktop/instance/stop/').message,
+    ).toBe('You do not have permission to perform this action.');
+    expect(new ApiError(409, '{"detail":"x"}', '/v2/apps/a/').message).toBe(
+      'Unknown Error (409): {"detail":"x"}',
     );
   });
 });
