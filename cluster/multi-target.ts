@@ -193,6 +193,14 @@ export class MultiTarget implements RunningTarget {
     return (await this.of(release.app)).run(release, command, io);
   }
 
+  /** A command in a live process, on the app's target (a target without it says so). */
+  async exec(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }> {
+    const target = await this.of(app);
+    const exec = target.exec?.bind(target);
+    if (!exec) throw new TargetError('invalid', 'This target cannot run commands in a live process yet.');
+    return exec(app, process, command, io);
+  }
+
   /** A target not connected yet keeps the line until it is (the Kubernetes target buffers them). */
   note(app: string, message: string): void {
     const name = this.directory.targetOf(app);
