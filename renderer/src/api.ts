@@ -53,13 +53,22 @@ function fieldsOf(body: unknown): Record<string, string[]> {
   return out;
 }
 
-async function request(method: string, path: string, body?: unknown): Promise<Response> {
+/**
+ * A request to the core: `body` goes as JSON, or as it is when it is a file (application/octet-stream);
+ * an error answer throws ApiError with its message, and a 401 signs the session out.
+ */
+export async function request(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const file = body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = file ? 'application/octet-stream' : 'application/json';
   if (token) headers.Authorization = `token ${token}`;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : file ? body : JSON.stringify(body),
+    });
   } catch {
     throw new ApiError(0, 'The Deis Desktop core is not answering; is it running?');
   }

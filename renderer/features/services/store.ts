@@ -13,7 +13,7 @@ import {
   type Service,
 } from '../../../main/contract/services';
 import { SERVICE_BACKUP_MAX_BYTES } from '../../../main/contract/limits';
-import { ApiError, currentToken, errorMessage, get, messageOf, post, send } from '../../src/api';
+import { get, messageOf, post, request, send } from '../../src/api';
 import { useApps } from '../apps/store';
 import { useConfig } from '../config/store';
 import { useTasks } from '../tasks/store';
@@ -66,29 +66,6 @@ interface ServicesState {
 let nextJob = 1;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const path = (service: string) => `/v2/services/${encodeURIComponent(service)}`;
-
-/** A request with a body that is not JSON (a backup file), or whose answer is a file. */
-async function raw(method: string, url: string, body?: Blob): Promise<Response> {
-  const headers: Record<string, string> = {};
-  const token = currentToken();
-  if (token) headers.Authorization = `token ${token}`;
-  if (body) headers['Content-Type'] = 'application/octet-stream';
-  let res: Response;
-  try {
-    res = await fetch(url, { method, headers, body });
-  } catch {
-    throw new ApiError(0, 'The Deis Desktop core is not answering; is it running?');
-  }
-  if (res.ok) return res;
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // A text body is its own message.
-  }
-  throw new ApiError(res.status, errorMessage(res.status, parsed));
-}
 
 /** The other stores that show what an attachment changed: the app's config and its release. */
 function refreshApp(app: string): void {
@@ -194,7 +171,7 @@ export const useServices = create<ServicesState>((set, getState) => {
     },
 
     async detach(service, app) {
-      const res = await raw('DELETE', `${path(service)}/apps/${encodeURIComponent(app)}/`);
+      const res = await request('DELETE', `${path(service)}/apps/${encodeURIComponent(app)}/`);
       const { release } = (await res.json()) as { release: number | null };
       refreshApp(app);
       await getState().load();
@@ -207,7 +184,7 @@ export const useServices = create<ServicesState>((set, getState) => {
     },
 
     async backup(service) {
-      const res = await raw('GET', `${path(service)}/backup/`);
+      const res = await request('GET', `${path(service)}/backup/`);
       const disposition = res.headers.get('Content-Disposition') ?? '';
       const filename = /filename="([^"/\\]+)"/.exec(disposition)?.[1] ?? `${service}.backup`;
       const url = URL.createObjectURL(await res.blob());
@@ -223,7 +200,7 @@ export const useServices = create<ServicesState>((set, getState) => {
         throw new Error(
           `${file.name} is larger than the ${SERVICE_BACKUP_MAX_BYTES / 1024 / 1024} MiB a backup may be here.`,
         );
-      await raw('POST', `${path(service)}/restore/?confirm=${encodeURIComponent(confirm)}`, file);
+      await request('POST', `${path(service)}/restore/?confirm=${encodeURIComponent(confirm)}`, file);
     },
 
     dismiss: (job) => set((s) => ({ jobs: s.jobs.filter((j) => j.id !== job) })),
