@@ -3,7 +3,7 @@
  * memory per process type, drawn live with uPlot, with the app's releases marked on the time axis
  * so a bad deploy shows at a glance; the latest figures per process in a table.
  */
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import type { AppMetrics } from '../../../main/contract/metrics';
 import { Empty, Notice } from '../../src/ui/common';
 import { Chart, type Line } from './Chart';
@@ -97,6 +97,16 @@ function Processes({ m }: { m: AppMetrics }) {
   );
 }
 
+/** A chart's place while its time range has nothing to draw: its title and why it is empty. */
+function EmptyChart(props: { title: string; testId: string; children: ReactNode }) {
+  return (
+    <figure className="chart chart-empty" data-testid={props.testId}>
+      <figcaption className="chart-title">{props.title}</figcaption>
+      <Empty>{props.children}</Empty>
+    </figure>
+  );
+}
+
 export function Metrics({ app }: { app: string }) {
   const [range, setRange] = useState<Range>('live');
   const { metrics: m, releases, error, now } = useMetrics(app, range);
@@ -155,13 +165,10 @@ export function Metrics({ app }: { app: string }) {
                 testId="chart-requests"
               />
             ) : (
-              <figure className="chart chart-empty" data-testid="chart-requests-empty">
-                <figcaption className="chart-title">Requests per second by status</figcaption>
-                <Empty>
-                  No requests in this time range. Open the app's URL or send it some traffic: requests show up
-                  here within a few seconds.
-                </Empty>
-              </figure>
+              <EmptyChart title="Requests per second by status" testId="chart-requests-empty">
+                No requests in this time range. Open the app's URL or send it some traffic: requests show up
+                here within a few seconds.
+              </EmptyChart>
             )}
             {hasData(charts.latency) ? (
               <Chart
@@ -174,10 +181,9 @@ export function Metrics({ app }: { app: string }) {
                 testId="chart-latency"
               />
             ) : (
-              <figure className="chart chart-empty" data-testid="chart-latency-empty">
-                <figcaption className="chart-title">Response time</figcaption>
-                <Empty>Percentiles of the response time appear with the first requests.</Empty>
-              </figure>
+              <EmptyChart title="Response time" testId="chart-latency-empty">
+                Percentiles of the response time appear with the first requests.
+              </EmptyChart>
             )}
             {charts.cpu.x.length > 0 ? (
               <>
@@ -201,13 +207,10 @@ export function Metrics({ app }: { app: string }) {
                 />
               </>
             ) : (
-              <figure className="chart chart-empty" data-testid="chart-usage-empty">
-                <figcaption className="chart-title">CPU and memory by process type</figcaption>
-                <Empty>
-                  No CPU or memory figures in this time range: they are read every{' '}
-                  {m.interval_seconds.processes} s while processes run.
-                </Empty>
-              </figure>
+              <EmptyChart title="CPU and memory by process type" testId="chart-usage-empty">
+                No CPU or memory figures in this time range: they are read every{' '}
+                {m.interval_seconds.processes} s while processes run.
+              </EmptyChart>
             )}
           </div>
           <h3>Processes now</h3>
