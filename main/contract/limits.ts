@@ -120,6 +120,12 @@ export const MAX_RUNS_PER_APP = 10;
 /** One-off commands of all apps at once: each is a container on this machine. */
 export const MAX_RUNS = 30;
 /**
+ * Characters of one `deis run` command: room for a long `python -c '…'`, and under Linux's 128 KiB
+ * limit on one argument (MAX_ARG_STRLEN), which `sh -c <command>` is, so it fails here with a sentence
+ * rather than in the engine with E2BIG.
+ */
+export const RUN_COMMAND_MAX_CHARS = 64 * 1024;
+/**
  * Characters of output kept for the JSON answer of `POST /v2/apps/<app>/run` (the last ones; a marker
  * says how many came before). The streaming run sends every byte as it comes instead.
  */

@@ -1,5 +1,6 @@
 /** Request schemas and objects of the run stage: scale, pods, run. */
 import { z } from 'zod';
+import { RUN_COMMAND_MAX_CHARS } from './limits';
 
 /** Deis's process type rule (also the Procfile's). */
 export const PROCESS_TYPE_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -11,7 +12,11 @@ export const RunRequest = z.object({
   command: z
     .string({ error: (i) => (i.input === undefined ? 'This field is required.' : 'Not a valid string.') })
     .trim()
-    .min(1, { error: 'This field may not be blank.' }),
+    .min(1, { error: 'This field may not be blank.' })
+    .max(RUN_COMMAND_MAX_CHARS, {
+      error: `Ensure this field has no more than ${RUN_COMMAND_MAX_CHARS} characters; put a longer script in the app and run that.`,
+    })
+    .refine((c) => !c.includes('\0'), { error: 'A command cannot contain a NUL character.' }),
 });
 
 export interface Pod {

@@ -351,4 +351,23 @@ describe.skipIf(!hasDocker)('limits of the run stage', () => {
       detail: 'log_lines must be a whole number from 0 to 10000, not "99999999999999999999…".',
     });
   });
+
+  it('refuses a run command longer than one argument may be, or holding a NUL, before any container starts', async () => {
+    const before = await runContainers();
+    const long = await api.post(`/v2/apps/${APP}/run`, { command: `echo ${'x'.repeat(70_000)}` });
+    expect(long.status).toBe(400);
+    expect(long.body).toEqual({
+      command: [
+        'Ensure this field has no more than 65536 characters; put a longer script in the app and run that.',
+      ],
+    });
+    const nul = await api.post(`/v2/apps/${APP}/run`, { command: 'echo a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect(nul.body).toEqual({ command: ['A command cannot contain a NUL character.'] });
+    expect(await runContainers()).toBe(before);
+    // Just under the limit still runs.
+    const fits = await api.post(`/v2/apps/${APP}/run`, { command: `echo ${'y'.repeat(60_000)} | wc -c` });
+    expect(fits.status).toBe(200);
+    expect((fits.body as { output: string }).output.trim()).toBe('60001');
+  });
 });
