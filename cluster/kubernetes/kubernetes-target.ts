@@ -60,6 +60,7 @@ import {
 import {
   LABEL_APP,
   LABEL_INSTANCE,
+  LABEL_ROLE,
   LABEL_TYPE,
   LABEL_VERSION,
   deploymentName,
@@ -67,7 +68,17 @@ import {
   releaseSecretName,
   selector,
 } from './names';
-import { podApp, podInfo, podRetiring, podTerminating, podType, podUpstream, upstreamsOf } from './pods';
+import {
+  podApp,
+  podContainer,
+  podInfo,
+  podRetiring,
+  podTerminating,
+  podType,
+  podUpstream,
+  upstreamsOf,
+} from './pods';
+import { execInPodConsole } from './console';
 import { applyAutoscale } from './autoscale';
 import { applyIngress, type IngressSettings } from './ingress';
 import { KubeLogs } from './logs';
@@ -967,6 +978,37 @@ export class KubernetesTarget implements Target {
       command,
       io,
     );
+  }
+
+  /**
+   * The console: `command` inside the app's live pod `process` (a pod `deis ps` lists, its container
+   * running), through the API server's exec; stopped and bounded as on Docker (./console.ts).
+   */
+  async exec(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }> {
+    this.connected();
+    const namespace = namespaceFor(app);
+    const pod = await orMissing(this.kube.core.readNamespacedPod({ name: process, namespace })).catch(
+      (err: unknown) => {
+        throw new TargetError('unavailable', `The Kubernetes API server does not answer: ${apiReason(err)}`);
+      },
+    );
+    const ours =
+      pod?.metadata?.labels?.[LABEL_APP] === app &&
+      pod.metadata.labels[LABEL_INSTANCE] === this.instance &&
+      pod.metadata.labels[LABEL_ROLE] === 'process';
+    const container = pod?.spec?.containers[0]?.name;
+    if (
+      !pod ||
+      !ours ||
+      !container ||
+      podRetiring(pod) ||
+      podTerminating(pod) ||
+      !podContainer(pod)?.state?.running
+    )
+      throw new TargetError('invalid', `${process} is not running; pick a process that is up.`);
+    // One line in the log, whatever the command holds.
+    this.note(app, `console: running \`${command.replace(/[\r\n]+/g, ' ')}\` in ${process}`);
+    return execInPodConsole(this.kube, namespace, process, container, command, io);
   }
 
   /**

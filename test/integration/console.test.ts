@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityEntry } from '../../main/contract/activity';
 import { CONSOLE_COMMAND_MAX_CHARS, CONSOLE_OUTPUT_MAX_CHARS } from '../../main/contract/limits';
 import { Api, type TestCore } from '../support/core';
+import { consoleExec, consoleRequest, countSleeping, readUntil } from '../support/console';
 import { dockerAvailable } from '../support/images';
 import {
   buildFixture,
@@ -27,31 +28,6 @@ if (!hasDocker) console.warn('console tests skipped: no Docker engine answers (s
 const instance = instanceName('console');
 const APP = 'consoleapp';
 
-interface Streamed {
-  status: number;
-  output: string;
-  exit?: number;
-  error?: string;
-  text: string;
-}
-
-/** Reads the server-sent events of one console command. */
-function parseEvents(text: string): Omit<Streamed, 'status' | 'text'> {
-  let output = '';
-  let exit: number | undefined;
-  let error: string | undefined;
-  for (const block of text.split('\n\n')) {
-    const name = /^event: (\w+)/m.exec(block)?.[1];
-    const data = /^data: (.*)$/m.exec(block)?.[1];
-    if (!name || data === undefined) continue;
-    const json = JSON.parse(data) as { text?: string; exit_code?: number; detail?: string };
-    if (name === 'output') output += json.text ?? '';
-    if (name === 'exit') exit = json.exit_code;
-    if (name === 'error') error = json.detail;
-  }
-  return { output, exit, error };
-}
-
 describe.skipIf(!hasDocker)('the process console on the Docker engine', () => {
   let t: TestCore;
   let owner: Api;
@@ -60,16 +36,8 @@ describe.skipIf(!hasDocker)('the process console on the Docker engine', () => {
   let pod: string;
   let built: Awaited<ReturnType<typeof buildFixture>>;
 
-  const exec = async (command: unknown, api: Api = owner, name = pod, signal?: AbortSignal) => {
-    const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/pods/${name}/exec/`, {
-      method: 'POST',
-      headers: { Authorization: `token ${api.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ command }),
-      signal,
-    });
-    const text = await res.text();
-    return { status: res.status, text, ...parseEvents(text) } as Streamed;
-  };
+  const exec = (command: unknown, api: Api = owner, name = pod) =>
+    consoleExec(t.url, api.token, APP, name, command);
 
   beforeAll(async () => {
     built = await buildFixture(APP, 'metrics-app');
@@ -140,18 +108,10 @@ describe.skipIf(!hasDocker)('the process console on the Docker engine', () => {
 
   it('kills the command when the client goes away', async () => {
     const abort = new AbortController();
-    const res = await fetch(`${t.url}/v2/desktop/apps/${APP}/pods/${pod}/exec/`, {
-      method: 'POST',
-      headers: { Authorization: `token ${owner.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ command: 'echo started; sleep 600' }),
-      signal: abort.signal,
-    });
+    const res = await consoleRequest(t.url, owner.token, APP, pod, 'echo started; sleep 600', abort.signal);
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    let seen = '';
-    while (!seen.includes('started')) seen += new TextDecoder().decode((await reader.read()).value);
-    const sleeping =
-      'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done | grep -c "^sleep 60[0]"';
+    await readUntil(res, 'started');
+    const sleeping = countSleeping(600);
     expect((await exec(sleeping)).output.trim()).toBe('1');
     abort.abort();
     await eventually(async () => (await exec(sleeping)).output.trim() === '0', 20_000);

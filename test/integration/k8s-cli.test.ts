@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesSettings } from '../../main/settings';
 import { CliUser, type CliResult } from '../support/cli';
+import { consoleExec, consoleRequest, countSleeping, readUntil } from '../support/console';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { repoFromFolder } from '../support/git';
 import { BASE_IMAGE, ensureBaseImage } from '../support/images';
@@ -32,6 +33,8 @@ interface Side {
   core: TestCore;
   user: CliUser;
   pusher: Pusher;
+  /** The owner's API token (the console has no CLI command). */
+  token?: string;
 }
 
 /** Blanks what differs by nature between two cores and two targets, nothing else. */
@@ -97,7 +100,8 @@ describe.skipIf(!cluster)('our deis CLI on the Kubernetes target prints what it 
         username: 'owner',
         password: 'pw-owner',
       });
-      await side.pusher.addKeyTo(new Api(core.url, (api.body as { token: string }).token));
+      side.token = (api.body as { token: string }).token;
+      await side.pusher.addKeyTo(new Api(core.url, side.token));
       const created = await user.run(['create', APP, '--no-remote']);
       expect(created.code, created.stderr).toBe(0);
       const grace = await user.run([
@@ -167,6 +171,46 @@ describe.skipIf(!cluster)('our deis CLI on the Kubernetes target prints what it 
     const [dl, kl] = await both('run', 'seq 1 5');
     expect(kl).toEqual(dl);
     expect(dl.stdout).toContain('1\n2\n3\n4\n5');
+  }, 300_000);
+
+  it('console: a command in a live process, its output and exit code, and stopped when its client leaves', async () => {
+    const up = async (side: Side) => {
+      const pods = (await new Api(side.core.url, side.token).get(`/v2/apps/${APP}/pods/`)).body as {
+        results: { name: string; state: string }[];
+      };
+      return pods.results.find((p) => p.state === 'up')!.name;
+    };
+    const answers = [];
+    for (const side of sides) {
+      const pod = await up(side);
+      const exec = (command: string) => consoleExec(side.core.url, side.token, APP, pod, command);
+      const a = await exec(
+        'echo out; echo err >&2; echo "grace $KUBERNETES_POD_TERMINATION_GRACE_PERIOD_SECONDS" >&2; exit 3',
+      );
+      expect(a.status, `${side.name}: ${a.text}`).toBe(200);
+      answers.push({ ...a, text: '', output: a.output.split('\n').sort().join('\n') });
+
+      const abort = new AbortController();
+      const res = await consoleRequest(
+        side.core.url,
+        side.token,
+        APP,
+        pod,
+        'echo started; sleep 271',
+        abort.signal,
+      );
+      await readUntil(res, 'started');
+      expect((await exec(countSleeping(271))).output.trim(), side.name).toBe('1');
+      abort.abort();
+      await eventually(`${side.name}: the console's sleep killed`, async () =>
+        (await exec(countSleeping(271))).output.trim() === '0' ? true : undefined,
+      );
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[0]!.exit).toBe(3);
+    expect(answers[0]!.output).toContain('out');
+    expect(answers[0]!.output).toContain('grace 3');
+    expect(answers[0]!.output).not.toContain('@deis-console-pid');
   }, 300_000);
 
   it('logs: the app lines of the serving process', async () => {

@@ -3,12 +3,19 @@
  * and a deadline: used to read back what a router pod serves. Not for anything an app controls.
  */
 import { Writable } from 'node:stream';
+import type { V1Status } from '@kubernetes/client-node';
 import type { Kube } from '../client';
 
 export interface ExecResult {
   exitCode: number;
   /** What it wrote to stdout (stderr is dropped). */
   output: Buffer;
+}
+
+/** The exit code an exec's final status gives (the API server says Success, or the code as a cause). */
+export function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  return Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
 }
 
 export async function execInPod(
@@ -49,11 +56,7 @@ export async function execInPod(
     new kube.lib.Exec(kube.config)
       .exec(namespace, pod, container, command, stdout, stderr, null, false, (status) => {
         clearTimeout(timer);
-        const code =
-          status.status === 'Success'
-            ? 0
-            : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
-        resolve({ exitCode: code, output: Buffer.concat(chunks) });
+        resolve({ exitCode: exitCodeOf(status), output: Buffer.concat(chunks) });
       })
       .then((ws) => {
         socket = ws;
