@@ -4,7 +4,8 @@
  * from the store's settings the first time one of their apps needs them, and connected then (or at
  * the core's start, in the background, when apps already run there), so a cluster that is away
  * never keeps the core or the other targets from working. Work that does not concern one app
- * (images, node labels, metrics) is the local engine's; backing services use the local target directly.
+ * (images, node labels) is the local engine's; metrics are every connected target's together; backing
+ * services use the local target directly.
  */
 import { LOCAL_TARGET, type TargetState } from '../main/contract/targets';
 import type { RunningTarget } from './index';
@@ -73,8 +74,33 @@ export class MultiTarget implements RunningTarget {
     return this.local.routerUrl;
   }
 
+  /**
+   * Every target's figures together: the local one's, and those of the targets that are connected
+   * (one that is away or cannot tell leaves its apps out of that sample; the local one's errors stand).
+   */
   get metrics(): MetricsSource | undefined {
-    return this.local.metrics;
+    const remotes = () =>
+      [...this.remotes.values()].flatMap((r) =>
+        r.state === 'ready' && r.target.metrics ? [r.target.metrics] : [],
+      );
+    const local = this.local.metrics;
+    if (!local && remotes().length === 0) return undefined;
+    return {
+      processUsage: async () => {
+        const all = await Promise.all([
+          local?.processUsage() ?? [],
+          ...remotes().map((m) => m.processUsage().catch(() => [])),
+        ]);
+        return all.flat();
+      },
+      trafficCounters: async () => {
+        const all = await Promise.all([
+          local?.trafficCounters(),
+          ...remotes().map((m) => m.trafficCounters().catch(() => undefined)),
+        ]);
+        return all.every((c) => c === undefined) ? undefined : all.flatMap((c) => c ?? []);
+      },
+    };
   }
 
   /** How a target the user added is doing (`idle` until one of its apps needs it). */

@@ -31,6 +31,7 @@ import {
   type DesiredApp,
   type ImageOrigin,
   type LogOptions,
+  type MetricsSource,
   type NodeLabels,
   type ProcessInfo,
   type Progress,
@@ -79,6 +80,7 @@ import {
   upstreamsOf,
 } from './pods';
 import { execInPodConsole } from './console';
+import { kubeProcessUsage } from './usage';
 import { applyAutoscale } from './autoscale';
 import { applyIngress, type IngressSettings } from './ingress';
 import { KubeLogs } from './logs';
@@ -979,6 +981,15 @@ export class KubernetesTarget implements Target {
       io,
     );
   }
+
+  /**
+   * CPU and memory from each node's kubelet summary (./usage.ts), traffic from the router pods'
+   * counters, as on Docker. Nothing until the cluster is connected.
+   */
+  readonly metrics: MetricsSource = {
+    processUsage: async () => (this.kubeClient ? kubeProcessUsage(this.kubeClient, this.pods.values()) : []),
+    trafficCounters: async () => this.router.trafficCounters?.(),
+  };
 
   /**
    * The console: `command` inside the app's live pod `process` (a pod `deis ps` lists, its container

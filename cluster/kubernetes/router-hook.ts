@@ -5,7 +5,7 @@
  * Until one is plugged in, `NoRouter` keeps the table and routes nothing.
  */
 import type { RouteEntry } from '../docker/router/config';
-import type { Progress } from '../target';
+import type { Progress, TrafficCounters } from '../target';
 import type { Kube } from './client';
 
 export interface KubeRouterLike {
@@ -19,6 +19,8 @@ export interface KubeRouterLike {
   drained(peers: string[], ms: number): Promise<boolean | void>;
   /** What the router sends each app's requests to now (app → `ip:port`s), as it was found. */
   backends(): Map<string, string[]>;
+  /** Every routed app's request counters; undefined while the router cannot tell. */
+  trafficCounters?(): Promise<TrafficCounters[] | undefined>;
   close(): void;
 }
 

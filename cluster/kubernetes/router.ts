@@ -38,6 +38,7 @@ import {
 import { execInPod } from './router-pod/exec';
 import { StatusChannel } from './router-pod/status-channel';
 import {
+  parseTrafficCounters,
   renderBackends,
   renderCerts,
   renderRouterConfig,
@@ -48,7 +49,7 @@ import {
 } from '../docker/router/config';
 import { ensureRouterImage } from '../docker/router/image';
 import { STATE_DIR } from '../docker/router/lua';
-import { TargetError, type Progress } from '../target';
+import { TargetError, type Progress, type TrafficCounters } from '../target';
 import { PULL_SECRET } from './names';
 import {
   KUBE_ROUTER_ANSWER_MS,
@@ -243,6 +244,37 @@ export class KubeRouter {
       await sleep(100);
     }
     return false;
+  }
+
+  /**
+   * Every routed app's request counters (docker/router/metrics-lua.ts), summed over the router pods
+   * that serve. Undefined while there is none, or when one does not answer: a sum that left a pod out
+   * would look like a router restart to the reader, which then counts everything again.
+   */
+  async trafficCounters(): Promise<TrafficCounters[] | undefined> {
+    const serving = [...this.pods.values()].filter((p) => !p.leaving && !p.channel.closed);
+    if (serving.length === 0) return undefined;
+    const answers = await Promise.all(
+      serving.map((p) =>
+        p.channel
+          .request('GET', '/metrics')
+          .then((r) => (r.status === 200 ? parseTrafficCounters(r.text) : undefined))
+          .catch(() => undefined),
+      ),
+    );
+    if (answers.some((a) => a === undefined)) return undefined;
+    const sums = new Map<string, TrafficCounters>();
+    for (const c of answers.flat() as TrafficCounters[]) {
+      const sum = sums.get(c.app);
+      if (!sum) {
+        sums.set(c.app, { ...c, requests: [...c.requests], latency: [...c.latency] });
+        continue;
+      }
+      c.requests.forEach((n, i) => (sum.requests[i] = sum.requests[i]! + n));
+      c.latency.forEach((n, i) => (sum.latency[i] = (sum.latency[i] ?? 0) + n));
+      sum.bytesOut += c.bytesOut;
+    }
+    return [...sums.values()];
   }
 
   /** Stops the watch and closes the kept-open connections. */

@@ -279,6 +279,12 @@ export const K8S_LOG_STREAMS_PER_APP = 2 * MAX_PROCESSES_PER_APP;
 export const K8S_RUN_START_TIMEOUT_MS = 5 * 60_000;
 /** One plain request to the API server (an autoscaler's read or write): it answers in milliseconds, a minute means it is gone. */
 export const K8S_REQUEST_MS = 60_000;
+/** One node's kubelet summary (CPU and memory of its pods): ~2 KiB a pod, so a node full of 110 pods is well under this. */
+export const K8S_STATS_SUMMARY_MAX_BYTES = 8 * 1024 * 1024;
+/** Nodes whose summary is read in one metrics sample: the nodes the instance's pods run on, read a few at a time. */
+export const K8S_STATS_NODES_MAX = 100;
+/** One summary read: the kubelet answers from its cache in milliseconds; a sample is every few seconds. */
+export const K8S_STATS_SUMMARY_MS = 5_000;
 // Kubernetes target (issue 11): rollouts, logs and bookkeeping of the target.
 
 /** Log lines of a failed pod shown with the failure: as many as the Docker target shows. */

@@ -90,7 +90,7 @@ export interface MinutePoint {
 
 export interface AppMetrics {
   app: string;
-  /** Whether this app's target collects metrics at all (Kubernetes does not yet). */
+  /** Whether this app's target collects metrics at all (Docker and Kubernetes do; a target that cannot tell does not). */
   collected: boolean;
   interval_seconds: { traffic: number; processes: number };
   /** The last minute from memory, what `deis metrics` prints. */

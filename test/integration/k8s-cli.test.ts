@@ -8,6 +8,7 @@
  * so a target that returns before its work is done shows up as a difference.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppMetrics } from '../../main/contract/metrics';
 import type { KubernetesSettings } from '../../main/settings';
 import { CliUser, type CliResult } from '../support/cli';
 import { consoleExec, consoleRequest, countSleeping, readUntil } from '../support/console';
@@ -19,7 +20,7 @@ import { appFolder } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { removeInstance } from '../support/run-stage';
+import { removeInstance, viaRouter } from '../support/run-stage';
 
 const log = (line: string) => console.log(`k8s-cli: ${line}`);
 const cluster = await clusterForTests('k8s-cli', { registry: true, hostRouted: true, kubectl: true });
@@ -212,6 +213,29 @@ describe.skipIf(!cluster)('our deis CLI on the Kubernetes target prints what it 
     expect(answers[0]!.output).toContain('grace 3');
     expect(answers[0]!.output).not.toContain('@deis-console-pid');
   }, 300_000);
+
+  it('metrics: requests through the router and the process’s memory, on both targets', async () => {
+    for (const side of sides) {
+      const target = side.core.core.target;
+      const port = target.routerUrl ? Number(new URL(target.routerUrl).port) : target.routerPort;
+      for (let i = 0; i < 20; i++)
+        expect((await viaRouter(port, `${APP}.localhost`)).status, side.name).toBe(200);
+    }
+    for (const side of sides) {
+      await eventually(
+        `${side.name}: 20 answers and the process's memory in deis metrics`,
+        async () => {
+          const r = await side.user.run(['metrics', '-a', APP, '--json']);
+          if (r.code !== 0) return undefined;
+          const m = JSON.parse(r.stdout) as AppMetrics;
+          const all = m.recent.reduce((n, p) => n + p.requests['2xx'], 0);
+          const proc = m.current.processes.find((p) => p.type === 'cmd');
+          return m.collected && all >= 20 && proc && proc.memory_bytes > 0 ? true : undefined;
+        },
+        60_000,
+      );
+    }
+  }, 180_000);
 
   it('logs: the app lines of the serving process', async () => {
     // Logs arrive through each target's follower: wait for the start line on both, then compare.
