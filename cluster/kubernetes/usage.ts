@@ -17,7 +17,8 @@ import type { Kube } from './client';
 import { kubeGet } from './logs-http';
 import { podApp, podTerminating, podType } from './pods';
 
-interface Summary {
+/** The part of a kubelet summary (k8s.io/kubelet/pkg/apis/stats/v1alpha1 `Summary`) read here. */
+export interface Summary {
   pods?: {
     podRef?: { name?: string; namespace?: string };
     containers?: {
@@ -68,23 +69,27 @@ export async function kubeProcessUsage(kube: Kube, pods: Iterable<k8s.V1Pod>): P
     const summaries = await Promise.all(
       nodes.slice(i, i + 4).map(([node]) => readSummary(kube, node).catch(() => undefined)),
     );
-    summaries.forEach((summary, j) => {
-      const mine = nodes[i + j]![1];
-      for (const entry of summary?.pods ?? []) {
-        const pod = mine.get(`${entry.podRef?.namespace}/${entry.podRef?.name}`);
-        if (!pod) continue;
-        const wanted = pod.spec?.containers[0]?.name;
-        const c = entry.containers?.find((x) => x.name === wanted);
-        if (!c) continue;
-        const cores = c.cpu?.usageNanoCores;
-        usage.push({
-          app: podApp(pod) ?? '',
-          name: pod.metadata?.name ?? '',
-          type: podType(pod),
-          cpuPercent: typeof cores === 'number' ? cores / 1e7 : null,
-          memoryBytes: c.memory?.workingSetBytes ?? 0,
-        });
-      }
+    summaries.forEach((summary, j) => usage.push(...usageFromSummary(summary, nodes[i + j]![1])));
+  }
+  return usage;
+}
+
+/** The processes of `mine` (`namespace/name` → pod) in one node's summary. */
+export function usageFromSummary(summary: Summary | undefined, mine: Map<string, k8s.V1Pod>): ProcessUsage[] {
+  const usage: ProcessUsage[] = [];
+  for (const entry of summary?.pods ?? []) {
+    const pod = mine.get(`${entry.podRef?.namespace}/${entry.podRef?.name}`);
+    if (!pod) continue;
+    const wanted = pod.spec?.containers[0]?.name;
+    const c = entry.containers?.find((x) => x.name === wanted);
+    if (!c) continue;
+    const cores = c.cpu?.usageNanoCores;
+    usage.push({
+      app: podApp(pod) ?? '',
+      name: pod.metadata?.name ?? '',
+      type: podType(pod),
+      cpuPercent: typeof cores === 'number' ? cores / 1e7 : null,
+      memoryBytes: c.memory?.workingSetBytes ?? 0,
     });
   }
   return usage;
