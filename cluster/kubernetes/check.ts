@@ -14,7 +14,7 @@ import { apiReason, connectKube, type Kube, type KubeSettings } from './client';
 import { pushImage, registryServer, repositoryFor, type TargetRegistry } from './push';
 
 /** `work`, or a rejection saying what took too long. */
-async function within<T>(what: string, work: Promise<T>): Promise<T> {
+export async function within<T>(what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
