@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -285,6 +286,67 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
     } finally {
       user.remove();
       await other.stop();
+    }
+  }, 120_000);
+
+  it("asks about a bastion's unknown key the same way, and takes a trusted key back when the add fails", async () => {
+    const bastion = await startSshd();
+    const dir = tempDir('kube');
+    // An API server nothing listens on, as the bastion sees it.
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const kubeconfig = path.join(dir, 'config');
+    fs.writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- cluster: {server: "https://127.0.0.1:${closed}", insecure-skip-tls-verify: true}
+  name: dev
+contexts:
+- context: {cluster: dev, user: dev}
+  name: dev
+users:
+- name: dev
+  user: {token: not-a-real-token}
+`,
+    );
+    const read = () => (fs.existsSync(ours) ? fs.readFileSync(ours, 'utf8') : '');
+    const before = read();
+    const request = {
+      name: 'behind',
+      kubeconfig,
+      registry: '127.0.0.1:5000',
+      bastion: `ssh://root@127.0.0.1:${bastion.port}`,
+      bastion_identity: bastion.clientKey,
+    };
+    try {
+      const fingerprint = fingerprintOf(path.join(bastion.dir, 'host_ed25519.pub'));
+      const asked = await admin.post('/v2/desktop/targets/', request);
+      expect(asked.status, asked.text).toBe(409);
+      expect((asked.body as { host_key: unknown }).host_key).toEqual({
+        host: `[127.0.0.1]:${bastion.port}`,
+        type: 'ssh-ed25519',
+        fingerprint,
+      });
+      const trusted = await admin.post('/v2/desktop/targets/', { ...request, trust_host_key: fingerprint });
+      expect(trusted.status, trusted.text).toBe(400);
+      expect((trusted.body as { detail: string }).detail).toMatch(
+        new RegExp(
+          `^The target behind was not added: .*The bastion root@127\\.0\\.0\\.1:${bastion.port} does not forward to 127\\.0\\.0\\.1:${closed}`,
+        ),
+      );
+      // Nothing of the failed add is kept: not the target, not its kubeconfig copy, not the key.
+      expect((await targets()).map((x) => x.name)).toEqual(['local']);
+      expect(fs.existsSync(path.join(t.home, 'targets', 'behind'))).toBe(false);
+      expect(read()).toBe(before);
+    } finally {
+      await bastion.stop();
     }
   }, 120_000);
 });
