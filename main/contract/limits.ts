@@ -469,3 +469,7 @@ export const CONSOLE_OUTPUT_MAX_CHARS = 2 * 1024 * 1024;
 
 /** A host key fingerprint to trust: `SHA256:` and the 43 base64 characters of a SHA-256 digest, as ssh prints it. */
 export const TARGET_TRUST_FINGERPRINT_CHARS = 50;
+/** The pull check's pod: a kubelet that can pull reports it in seconds; past this it says what it saw last. */
+export const TARGET_PULL_CHECK_MS = 90_000;
+/** A kubelet's pull message quoted in the pull check's sentence: the reason, never a page of it. */
+export const TARGET_PULL_REASON_MAX_CHARS = 500;
