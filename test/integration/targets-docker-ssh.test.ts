@@ -251,9 +251,13 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
     fs.writeFileSync(ours, `${sshd.knownHostsLine}\n`);
   }, 60_000);
 
-  it('names the --trust-host-key flag when the CLI meets an unknown key off a terminal', async () => {
+  it('names the --trust-host-key flag when the CLI meets an unknown key off a terminal; a host gone away blocks nothing', async () => {
     const other = await startSshd();
+    // The key outlives the sshd's folder (removed when it stops, below).
+    const otherKey = path.join(tempDir('key'), 'client');
+    fs.copyFileSync(other.clientKey, otherKey);
     const user = new CliUser();
+    let stopped = false;
     try {
       const login = await user.run(['login', t.url, '--username=admin', '--password=secret-pw']);
       expect(login.code, login.stderr).toBe(0);
@@ -261,7 +265,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
         'targets:add',
         'other',
         `--docker=ssh://root@127.0.0.1:${other.port}`,
-        `--identity=${other.clientKey}`,
+        `--identity=${otherKey}`,
       ]);
       const fingerprint = fingerprintOf(path.join(other.dir, 'host_ed25519.pub'));
       expect(r.code).toBe(1);
@@ -274,7 +278,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
         'targets:add',
         'other',
         `--docker=ssh://root@127.0.0.1:${other.port}`,
-        `--identity=${other.clientKey}`,
+        `--identity=${otherKey}`,
         `--trust-host-key=${fingerprint}`,
       ]);
       expect(again.code, again.stderr).toBe(0);
@@ -282,10 +286,23 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
       expect(again.stdout).toMatch(/^ok +An image, a network and a container were created on/m);
       const list = await user.run(['targets']);
       expect(list.stdout).toMatch(/^ other +\| docker +\| idle +\| \S+ +\| ssh:\/\/root@127\.0\.0\.1:\d+ /m);
+      // A host that went away keeps nothing else from working: its app's deploy says why, the
+      // target says it is unavailable, and local and the API answer as before.
+      await other.stop();
+      stopped = true;
+      expect((await admin.post('/v2/apps/', { id: 'away-app', target: 'other' })).status).toBe(201);
+      const deploy = await pushBuild(admin, 'away-app', built);
+      expect(deploy.status).toBeGreaterThanOrEqual(400);
+      expect(deploy.text).toContain(`Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`);
+      const away = (await targets()).find((x) => x.name === 'other')!;
+      expect(away).toMatchObject({ state: 'unavailable', router_url: '' });
+      expect(away.message).toContain(`Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`);
+      expect((await admin.get('/v2/apps/')).status).toBe(200);
+      expect((await admin.delete('/v2/apps/away-app/')).status).toBe(204);
       expect((await admin.delete('/v2/desktop/targets/other/')).status).toBe(204);
     } finally {
       user.remove();
-      await other.stop();
+      if (!stopped) await other.stop();
     }
   }, 120_000);
 
