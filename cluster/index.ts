@@ -13,6 +13,9 @@ import type { TargetRegistry } from './kubernetes/push';
 import type { KubeRouterFactory } from './kubernetes/router-hook';
 import { KubeRouter } from './kubernetes/router';
 import { dockerEngine } from './docker/engine';
+import { removeInstanceObjects } from './docker/instance';
+import { dockerOverSsh } from './ssh/docker-engine';
+import type { SshOptions } from './ssh/connect';
 import { LocalAuthority } from '../main/tls/authority';
 import type { Target } from './target';
 
@@ -106,6 +109,51 @@ export function createAddedKubeTarget(settings: TargetSettings, added: AddedKube
     // Its apps' logs apart from the local target's, which removes the logs of apps it does not know.
     home: path.join(settings.home, 'targets', added.name),
   });
+}
+
+/** A Docker engine on another host the user added as a target (`deis targets:add --docker=ssh://…`). */
+export interface AddedDockerTarget {
+  name: string;
+  /** `ssh://user@host[:port]` */
+  url: string;
+  /** The key file, our known_hosts (DEIS_HOME/ssh/known_hosts). */
+  ssh: SshOptions;
+}
+
+/**
+ * The Docker target of an added SSH host: its own instance label (so a host shared with `local` or
+ * another core keeps them apart), its own router there, published on that host's 127.0.0.1 and
+ * forwarded to a port of its own on this machine's (any free one: DEIS_ROUTER_PORT is `local`'s).
+ * Releases are built by the local engine and their exact image (same id) is copied there before a
+ * deploy that needs it (`imagesFrom`); nothing is connected until the target is first used.
+ */
+export function createAddedDockerTarget(settings: TargetSettings, added: AddedDockerTarget): RunningTarget {
+  const engine = dockerOverSsh(added.url, added.ssh);
+  const target = new DockerTarget({
+    instance: addedTargetInstance(settings.instance, added.name),
+    home: path.join(settings.home, 'targets', added.name),
+    routerPort: 0,
+    tlsPort: 0,
+    tlsPortFlexible: true,
+    routerBase: settings.routerBase,
+    platformDomain: settings.platformDomain,
+    authority: settings.authority,
+    docker: engine.docker,
+    remote: { address: engine.address, sessions: engine.sessions },
+    imagesFrom: dockerEngine(),
+    closeEngine: () => engine.close(),
+  });
+  return target;
+}
+
+/** Removes what a removed Docker host target left there (its router, its networks), by its instance label. */
+export async function removeDockerHostInstance(added: AddedDockerTarget, instance: string): Promise<void> {
+  const engine = dockerOverSsh(added.url, added.ssh);
+  try {
+    await removeInstanceObjects(engine.docker, instance);
+  } finally {
+    engine.close();
+  }
 }
 
 /**

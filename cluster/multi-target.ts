@@ -107,7 +107,10 @@ export class MultiTarget implements RunningTarget {
   status(name: string): TargetStatus {
     const r = this.remotes.get(name);
     if (!r) return { state: 'idle', message: '', routerUrl: '' };
-    return { state: r.state, message: r.message, routerUrl: r.target.routerUrl ?? '' };
+    // A Docker host's router answers on a port of this machine forwarded to it (its own port).
+    const port = r.state === 'ready' ? r.target.routerPort : 0;
+    const routerUrl = r.target.routerUrl || (port ? `http://127.0.0.1:${port}` : '');
+    return { state: r.state, message: r.message, routerUrl };
   }
 
   /**

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunningTarget } from '../cluster';
 import type { DesiredApp } from '../cluster/target';
-import { addedTargetInstance, createAddedKubeTarget } from '../cluster';
+import {
+  addedTargetInstance,
+  createAddedDockerTarget,
+  createAddedKubeTarget,
+  removeDockerHostInstance,
+} from '../cluster';
 import { removeKubeInstance } from '../cluster/kubernetes/instance';
 import { MultiTarget } from '../cluster/multi-target';
 import { createSwitchableTarget } from '../cluster/switchable-target';
@@ -176,7 +181,9 @@ export async function startCore(
         targetOf,
         make: (name) => {
           const added = controller.targets.settingsOf(name);
-          return added ? createAddedKubeTarget({ ...targetSettings }, added) : undefined;
+          if (added) return createAddedKubeTarget({ ...targetSettings }, added);
+          const host = controller.targets.dockerSettingsOf(name);
+          return host ? createAddedDockerTarget({ ...targetSettings }, host) : undefined;
         },
         desiredOn: (name): DesiredApp[] =>
           scheduler.allDesired().filter((a) => targetOf(a.release.app) === name),
@@ -188,19 +195,20 @@ export async function startCore(
       status: (name) => targets.status(name),
       forget: async (name, added) => {
         await targets.forget(name);
-        // Its router is all that is left there (it had no apps); a cluster that is away keeps it.
+        // Its router is all that is left there (it had no apps); a cluster or host that is away keeps it.
         if (!added) return;
+        const instance = addedTargetInstance(targetSettings.instance, name);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('the cluster did not answer')), TARGET_CHECK_STEP_MS);
+          timer = setTimeout(() => reject(new Error('it did not answer')), TARGET_CHECK_STEP_MS);
         });
         await Promise.race([
-          removeKubeInstance(added.kube, addedTargetInstance(targetSettings.instance, name)),
+          'kube' in added
+            ? removeKubeInstance(added.kube, instance)
+            : removeDockerHostInstance(added, instance),
           late,
         ])
-          .catch((err: Error) =>
-            log(`target ${name}: its router was not removed from the cluster: ${err.message}`),
-          )
+          .catch((err: Error) => log(`target ${name}: its router was not removed from there: ${err.message}`))
           .finally(() => clearTimeout(timer));
       },
       local: () => ({

@@ -87,6 +87,8 @@ export interface DockerTargetOptions {
    * cluster/ssh/image-copy.ts), with the same image id.
    */
   imagesFrom?: Docker;
+  /** Lets go of `docker`'s connections when the target closes (a stored Docker host's own SSH engine). */
+  closeEngine?: () => void;
 }
 
 /** Docker reports the kernel's machine name; Kubernetes nodes name the architecture as Go does. */
@@ -519,5 +521,6 @@ export class DockerTarget implements Target {
     await this.ports?.close();
     this.liveness?.stop();
     this.follower.close();
+    this.options.closeEngine?.();
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Checking a Kubernetes target before (and whenever) a user relies on it: can its API server be
  * reached and which version is it, may we create namespaces (each app gets one), does the registry
- * accept the login, and can an image be pushed to it. Each answer is one sentence a person can act
- * on; each step gives up after TARGET_CHECK_STEP_MS, so a server that drops packets does not hang.
+ * accept the login, can an image be pushed to it, and can the cluster pull that image back with the
+ * target's pull secret. Each answer is one sentence a person can act on; each step gives up after
+ * TARGET_CHECK_STEP_MS (the pull, which waits on a kubelet, after TARGET_PULL_CHECK_MS), so a server
+ * that drops packets does not hang.
  */
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -11,10 +13,11 @@ import type { TargetCheck } from '../../main/contract/targets';
 import { tarOf } from '../docker/tar';
 import { TargetError } from '../target';
 import { apiReason, connectKube, type Kube, type KubeSettings } from './client';
+import { checkClusterPull } from './pull-check';
 import { pushImage, registryServer, repositoryFor, type TargetRegistry } from './push';
 
 /** `work`, or a rejection saying what took too long. */
-async function within<T>(what: string, work: Promise<T>): Promise<T> {
+export async function within<T>(what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -143,8 +146,9 @@ export async function checkKubeTarget(o: KubeCheckOptions): Promise<KubeCheckRes
   }
 
   step('Pushing a test image to the registry');
+  let digest: string;
   try {
-    const digest = await within(`The registry ${server}`, pushProbe(o.docker, registry));
+    digest = await within(`The registry ${server}`, pushProbe(o.docker, registry));
     checks.push({
       name: 'registry-push',
       ok: true,
@@ -153,7 +157,11 @@ export async function checkKubeTarget(o: KubeCheckOptions): Promise<KubeCheckRes
   } catch (err) {
     return done(fail('registry-push', `Cannot push to ${server}: ${(err as Error).message}`));
   }
-  return done({ ok: true, checks });
+
+  step('Pulling the test image on the cluster');
+  const pull = await checkClusterPull(kube, registry, digest);
+  checks.push({ name: 'registry-pull', ...pull });
+  return done({ ok: pull.ok, checks });
 }
 
 /** The registry's refusal of a login, as a sentence: a 401 means the username or password is wrong. */

@@ -16,7 +16,7 @@ import {
   SSH_KEEPALIVE_MS,
 } from '../../main/contract/limits';
 import { showAddress, type SshAddress } from './address';
-import { SshError } from './errors';
+import { SshError, type PresentedHostKey } from './errors';
 import { checkHostKey, knownHostsFiles, knownTypes, presented } from './known-hosts';
 
 export interface SshOptions {
@@ -156,6 +156,57 @@ export function connectSsh(address: SshAddress, options: SshOptions = {}): Promi
           refusal = err as SshError;
         }
         return refusal === undefined;
+      },
+    });
+  });
+}
+
+/** What a host presented, and why it would be refused (undefined: it is known). */
+export interface HostKeyProbe {
+  key: PresentedHostKey;
+  refusal: SshError | undefined;
+}
+
+/**
+ * The host key `address` presents and the verdict of every known_hosts file on it, without logging
+ * in (the handshake stops at the key). Rejects with an SshError when the host cannot be reached.
+ */
+export function probeHostKey(address: SshAddress, options: SshOptions = {}): Promise<HostKeyProbe> {
+  const files = hostKeyFiles(options);
+  let prefer: string[];
+  try {
+    prefer = knownTypes(files, address.host, address.port).flatMap(algorithmsFor);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const client = new ssh2.Client();
+  let seen: HostKeyProbe | undefined;
+  return new Promise((resolve, reject) => {
+    client.once('error', (err: Error & { level?: string; code?: string }) => {
+      client.end();
+      if (seen) resolve(seen);
+      else reject(translate(err, address, showAddress(address), 'no key'));
+    });
+    client.once('ready', () => {
+      // Not reached: the verifier always says no. Kept so a change there cannot leave a login open.
+      client.end();
+      reject(new SshError('unreachable', `The host key of ${showAddress(address)} could not be read.`));
+    });
+    client.connect({
+      host: address.host,
+      port: address.port,
+      username: address.user,
+      readyTimeout: SSH_CONNECT_TIMEOUT_MS,
+      ...(prefer.length ? { algorithms: { serverHostKey: { prepend: prefer } } as never } : {}),
+      hostVerifier: (blob: Buffer): boolean => {
+        let refusal: SshError | undefined;
+        try {
+          refusal = hostKeyRefusal(files, address, blob);
+        } catch (err) {
+          refusal = err as SshError;
+        }
+        seen = { key: presented(address.host, address.port, blob), refusal };
+        return false;
       },
     });
   });

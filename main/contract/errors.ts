@@ -41,6 +41,8 @@ export interface ErrorData {
   fields?: FieldErrors;
   /** Extra context for logs and detail panes (never a stack trace shown as the message). */
   detail?: string;
+  /** Structured fields sent beside `detail` (a host key to ask about), for clients that act on them. */
+  extra?: Record<string, unknown>;
 }
 
 /** An expected error: user input, permissions, missing objects, conflicts. */
@@ -48,13 +50,19 @@ export class DeisError extends Error {
   readonly code: ErrorCode;
   readonly fields: FieldErrors | undefined;
   readonly detail: string | undefined;
+  readonly extra: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { fields?: FieldErrors; detail?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { fields?: FieldErrors; detail?: string; extra?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = 'DeisError';
     this.code = code;
     this.fields = options.fields;
     this.detail = options.detail;
+    this.extra = options.extra;
   }
 
   get status(): number {
@@ -69,7 +77,7 @@ export class DeisError extends Error {
       case 'string':
         return this.message;
       case 'detail':
-        return { detail: this.message };
+        return { ...this.extra, detail: this.message };
     }
   }
 
@@ -77,11 +85,16 @@ export class DeisError extends Error {
     const data: ErrorData = { code: this.code, message: this.message };
     if (this.fields) data.fields = this.fields;
     if (this.detail) data.detail = this.detail;
+    if (this.extra) data.extra = this.extra;
     return data;
   }
 
   static fromData(data: ErrorData): DeisError {
-    return new DeisError(data.code, data.message, { fields: data.fields, detail: data.detail });
+    return new DeisError(data.code, data.message, {
+      fields: data.fields,
+      detail: data.detail,
+      extra: data.extra,
+    });
   }
 }
 
@@ -109,6 +122,8 @@ export const forbidden = (message = 'You do not have permission to perform this 
 export const unauthenticated = (message = 'Authentication credentials were not provided.'): DeisError =>
   new DeisError('unauthenticated', message);
 
-export const conflict = (message: string): DeisError => new DeisError('conflict', message);
+/** A 409; `extra` goes beside `detail` in the body (`{detail, host_key: {…}}`). */
+export const conflict = (message: string, extra?: Record<string, unknown>): DeisError =>
+  new DeisError('conflict', message, extra ? { extra } : {});
 
 export const unprocessable = (message: string): DeisError => new DeisError('unprocessable', message);

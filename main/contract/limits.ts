@@ -474,3 +474,14 @@ export const CONSOLE_COMMAND_MAX_CHARS = 4_096;
 export const CONSOLE_TIMEOUT_MS = 5 * 60_000;
 /** Output one console command may write: pages a person reads in a terminal; past it the command is stopped. */
 export const CONSOLE_OUTPUT_MAX_CHARS = 2 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// targets-ssh (issue 12): Docker hosts over SSH as stored targets, trusting a host key, pull checks.
+// ---------------------------------------------------------------------------------------------
+
+/** A host key fingerprint to trust: `SHA256:` and the 43 base64 characters of a SHA-256 digest, as ssh prints it. */
+export const TARGET_TRUST_FINGERPRINT_CHARS = 50;
+/** The pull check's pod: a kubelet that can pull reports it in seconds; past this it says what it saw last. */
+export const TARGET_PULL_CHECK_MS = 90_000;
+/** A kubelet's pull message quoted in the pull check's sentence: the reason, never a page of it. */
+export const TARGET_PULL_REASON_MAX_CHARS = 500;

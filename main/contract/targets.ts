@@ -1,7 +1,8 @@
 /**
- * Targets, where apps run: `local` (the core's own engine, always there) and the Kubernetes clusters
- * a user adds from a kubeconfig, each with the registry its images are pushed to. The API's request
- * schemas and answers; a registry password is accepted and never answered.
+ * Targets, where apps run: `local` (the core's own engine, always there), the Kubernetes clusters
+ * a user adds from a kubeconfig, each with the registry its images are pushed to, and Docker engines
+ * on other hosts reached over SSH. The API's request schemas and answers; a registry password is
+ * accepted and never answered.
  */
 import { z } from 'zod';
 import { charField } from './drf';
@@ -13,6 +14,7 @@ import {
   TARGET_REGISTRY_MAX,
   TARGET_REGISTRY_PASSWORD_MAX,
   TARGET_REGISTRY_USERNAME_MAX,
+  TARGET_TRUST_FINGERPRINT_CHARS,
 } from './limits';
 
 /** The target every app runs on unless told otherwise: the engine the core itself uses. */
@@ -29,11 +31,39 @@ export const REGISTRY_MESSAGE =
 
 export type TargetKind = 'docker' | 'kubernetes' | 'kind';
 
+/** A host key's fingerprint as `ssh` prints it: `SHA256:` and 43 characters of base64. */
+export const HOST_KEY_FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** The host key an SSH host presented that no known_hosts file knows (a 409's `host_key`). */
+export interface UnknownHostKey {
+  /** `host` or `[host]:port`, as known_hosts names it. */
+  host: string;
+  /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, … */
+  type: string;
+  /** `SHA256:…`: send it back as `trust_host_key` to trust exactly this key. */
+  fingerprint: string;
+}
+
 export const AddTargetRequest = z
   .object({
     name: charField({ max: TARGET_NAME_MAX, pattern: [TARGET_NAME_RE, TARGET_NAME_MESSAGE] }),
+    /** `kubernetes` (with `kubeconfig`) or `docker` (with `docker`); inferred from which is given. */
+    kind: z.enum(['kubernetes', 'docker'], { error: 'Give kubernetes or docker.' }).optional(),
     /** A kubeconfig file on this machine; it is copied into DEIS_HOME and never written. */
-    kubeconfig: charField({ max: TARGET_KUBECONFIG_PATH_MAX }),
+    kubeconfig: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
+    /** A Docker engine on another host: `ssh://user@host[:port]` (kind `docker`). */
+    docker: charField({ max: SSH_URL_MAX_CHARS }).optional(),
+    /** The private key file the Docker host is logged in with; the SSH agent and ~/.ssh/id_* when absent. */
+    identity: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
+    /**
+     * The fingerprint (`SHA256:…`) of the unknown host key (the Docker host's or the bastion's) to
+     * trust, as a 409 named it: recorded in DEIS_HOME/ssh/known_hosts only if the host presents
+     * exactly that key. A changed key is never accepted this way.
+     */
+    trust_host_key: charField({
+      max: TARGET_TRUST_FINGERPRINT_CHARS,
+      pattern: [HOST_KEY_FINGERPRINT_RE, 'Give the fingerprint as ssh prints it: SHA256: and 43 characters.'],
+    }).optional(),
     /** One of its contexts; its current-context when absent. */
     context: charField({ max: TARGET_CONTEXT_MAX }).optional(),
     registry: charField({ max: TARGET_REGISTRY_MAX, pattern: [REGISTRY_RE, REGISTRY_MESSAGE] }).optional(),
@@ -52,6 +82,28 @@ export const AddTargetRequest = z
     bastion_identity: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
   })
   .superRefine((v, ctx) => {
+    const issue = (field: string, message: string) =>
+      ctx.issues.push({ code: 'custom', input: v, path: [field], message });
+    const kind = targetKindOf(v);
+    if (kind === 'docker') {
+      if (!v.docker) issue('docker', 'A Docker target needs its address: ssh://user@host[:port].');
+      for (const field of [
+        'kubeconfig',
+        'context',
+        'registry',
+        'registry_username',
+        'registry_password',
+        'bastion',
+        'bastion_identity',
+      ] as const)
+        if (v[field] !== undefined)
+          issue(field, 'A Docker target over SSH takes no kubeconfig, registry or bastion.');
+      return;
+    }
+    if (!v.kubeconfig) issue('kubeconfig', 'This field is required.');
+    if (v.docker !== undefined) issue('docker', 'A Kubernetes target takes no Docker address.');
+    if (v.identity !== undefined)
+      issue('identity', 'A Kubernetes target takes no identity; give bastion_identity for its bastion.');
     if (v.bastion_identity && !v.bastion)
       ctx.issues.push({
         code: 'custom',
@@ -75,6 +127,14 @@ export const AddTargetRequest = z
       });
   });
 export type AddTargetRequest = z.infer<typeof AddTargetRequest>;
+
+/** The kind an add request asks for: `kind`, else `docker` when a Docker address is given. */
+export function targetKindOf(v: {
+  kind?: 'kubernetes' | 'docker';
+  docker?: string;
+}): 'kubernetes' | 'docker' {
+  return v.kind ?? (v.docker !== undefined ? 'docker' : 'kubernetes');
+}
 
 /** `POST /v2/desktop/apps/<app>/promote/`: the release (`7` or `v7`; default the current one) and where to. */
 export const PromoteRequest = z.object({
@@ -126,7 +186,7 @@ export interface TargetInfo {
   state: TargetState;
   /** Why it is unavailable (or what it is doing), one sentence. */
   message: string;
-  /** The API server (Kubernetes) or engine address. */
+  /** The API server (Kubernetes) or the engine's address (`ssh://user@host[:port]` for a Docker host). */
   server: string;
   context: string;
   /** The server's version as last seen (`v1.20.2`); empty when unknown. */
@@ -135,7 +195,11 @@ export interface TargetInfo {
   registry_username: string;
   /** The SSH bastion its API server is reached through (`ssh://user@host[:port]`); empty when none. */
   bastion: string;
-  /** Where apps on it answer through its router, once it runs; empty otherwise. */
+  /**
+   * Where apps on it answer through its router, once it runs; empty otherwise. For a Docker host
+   * over SSH, a port of its own on this machine's 127.0.0.1 forwarded to that host's router (send
+   * `Host: <app>.<platform domain>`).
+   */
   router_url: string;
   /** How many apps run on it. */
   apps: number;

@@ -1,25 +1,33 @@
 /**
- * Targets in the store: `local` (the core's own engine: always there, the default, never removed)
- * and the Kubernetes clusters an administrator adds from a kubeconfig file, each with the registry
- * its images go to. Adding copies the chosen context into DEIS_HOME (kubeconfig-import) and checks
- * the target (API server, namespaces, registry login and push) before anything is stored: a target
- * that fails a check is not added and its copy is removed. The registry password is sealed and never
- * answered; removing a target is refused while apps run on it.
+ * Targets in the store: `local` (the core's own engine: always there, the default, never removed),
+ * the Kubernetes clusters an administrator adds from a kubeconfig file, each with the registry its
+ * images go to, and Docker engines on other hosts reached over SSH. Adding copies the chosen context
+ * into DEIS_HOME (kubeconfig-import) and checks the target (API server, namespaces, registry login
+ * and push; or the host key, the login, the engine and what a deploy makes there) before anything is
+ * stored: a target that fails a check is not added and its copy is removed. An unknown host key is a
+ * 409 naming it, trusted only when the request repeats its exact fingerprint. The registry password
+ * is sealed and never answered; removing a target is refused while apps run on it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { checkKubeTarget, type KubeCheckResult } from '../../cluster/kubernetes/check';
+import { checkKubeTarget } from '../../cluster/kubernetes/check';
 import { importKubeconfigContext, targetKubeconfigPath } from '../../cluster/kubernetes/kubeconfig-import';
-import type { AddedKubeTarget } from '../../cluster';
+import type { AddedDockerTarget, AddedKubeTarget } from '../../cluster';
 import { parseSshUrl } from '../../cluster/ssh/address';
 import { ourKnownHosts, type BastionSettings } from '../../cluster/ssh/bastion';
+import { hostKeyFiles, probeHostKey, type SshOptions } from '../../cluster/ssh/connect';
+import { checkDockerHost } from '../../cluster/ssh/docker-check';
+import type { PresentedHostKey } from '../../cluster/ssh/errors';
+import { trustHostKey } from '../../cluster/ssh/known-hosts';
 import { badRequest, conflict, forbidden, invalid, notFoundDetail } from '../contract/errors';
 import { TARGETS_MAX } from '../contract/limits';
 import {
   LOCAL_TARGET,
+  targetKindOf,
   type AddTargetRequest,
   type TargetInfo,
+  type TargetCheck,
   type TargetKind,
   type TargetTestResult,
 } from '../contract/targets';
@@ -34,12 +42,14 @@ export interface TargetRow {
   kind: TargetKind;
   kubeconfig: string;
   context: string;
+  /** The API server (kubernetes), or the host's `ssh://user@host[:port]` (docker). */
   server: string;
   server_version: string;
   registry: string;
   registry_username: string;
   registry_secret: string;
   bastion: string;
+  /** The SSH key file: the bastion's (kubernetes) or the Docker host's (docker); empty: the agent and ~/.ssh/id_*. */
   bastion_identity: string;
   owner_id: number | null;
   created: string;
@@ -65,9 +75,16 @@ export interface LocalTargetInfo {
 
 const mayManage = (user: UserRow) => user.is_superuser === 1;
 
+/** What the checks of an add answered. */
+export interface TargetCheckAnswer {
+  ok: boolean;
+  checks: TargetCheck[];
+}
+
 export class Targets {
   private status: (name: string) => TargetLiveStatus = () => ({ state: 'idle', message: '', routerUrl: '' });
-  private forgetter: (name: string, added: AddedKubeTarget | undefined) => Promise<void> = async () => {};
+  private forgetter: (name: string, added: AddedKubeTarget | AddedDockerTarget | undefined) => Promise<void> =
+    async () => {};
   private local: () => LocalTargetInfo & TargetLiveStatus = () => ({
     kind: 'docker',
     server: '',
@@ -92,8 +109,8 @@ export class Targets {
   useRuntime(runtime: {
     status: (name: string) => TargetLiveStatus;
     local: () => LocalTargetInfo & TargetLiveStatus;
-    /** Lets go of a removed target and removes what it left on its cluster (its router). */
-    forget: (name: string, added: AddedKubeTarget | undefined) => Promise<void>;
+    /** Lets go of a removed target and removes what it left on its cluster or host (its router). */
+    forget: (name: string, added: AddedKubeTarget | AddedDockerTarget | undefined) => Promise<void>;
   }): void {
     this.status = runtime.status;
     this.local = runtime.local;
@@ -196,6 +213,17 @@ export class Targets {
     };
   }
 
+  /** How to reach an added Docker host over SSH (for the core only). */
+  dockerSettingsOf(name: string): AddedDockerTarget | undefined {
+    const row = this.find(name);
+    if (!row || row.kind !== 'docker') return undefined;
+    return { name: row.name, url: row.server, ssh: this.sshOf(row.bastion_identity) };
+  }
+
+  private sshOf(identity: string | undefined): SshOptions {
+    return { ...(identity ? { identity } : {}), knownHosts: ourKnownHosts(this.home) };
+  }
+
   /** How to reach a bastion: its key file, and our known_hosts besides the user's. */
   private bastionOf(url: string, identity: string): BastionSettings {
     return { url, ...(identity ? { identity } : {}), knownHosts: ourKnownHosts(this.home) };
@@ -209,7 +237,7 @@ export class Targets {
   async add(
     user: UserRow,
     input: AddTargetRequest,
-  ): Promise<{ target: TargetInfo; checks: KubeCheckResult }> {
+  ): Promise<{ target: TargetInfo; checks: TargetCheckAnswer }> {
     if (!mayManage(user))
       throw forbidden('Only an administrator may add targets: a target reads a file of this machine.');
     const name = input.name;
@@ -223,6 +251,149 @@ export class Targets {
         `Deis Desktop keeps at most ${TARGETS_MAX} targets; remove one before adding another.`,
       );
     if (!this.home) throw badRequest('This core has no DEIS_HOME to keep a target in.');
+    // Undone when the add fails: a host key trusted on the way (nothing of a failed add is kept).
+    const undo: (() => void)[] = [];
+    try {
+      return targetKindOf(input) === 'docker'
+        ? await this.addDocker(user, input, undo)
+        : await this.addKube(user, input, undo);
+    } catch (err) {
+      for (const u of undo.reverse()) u();
+      throw err;
+    }
+  }
+
+  /**
+   * What to do with a host key no known_hosts file has: without `trust`, nothing (the add answers
+   * 409 with the key); with the fingerprint the host presents, it is appended to our own
+   * known_hosts (and removed again if the add fails); another fingerprint trusts nothing.
+   */
+  private unknownKeyPolicy(trust: string | undefined, undo: (() => void)[]) {
+    const seen: { key?: PresentedHostKey } = {};
+    const decide = (key: PresentedHostKey): boolean => {
+      seen.key = key;
+      if (!trust || trust !== key.fingerprint) return false;
+      const ours = ourKnownHosts(this.home);
+      const before = fs.existsSync(ours) ? fs.statSync(ours).size : -1;
+      trustHostKey(hostKeyFiles({}), ours, key);
+      undo.push(() => {
+        if (before < 0) fs.rmSync(ours, { force: true });
+        else fs.truncateSync(ours, before);
+      });
+      return true;
+    };
+    /** The answer to an add that stopped at an unknown key. */
+    const refusal = (key: PresentedHostKey) => {
+      const host = { host: key.name, type: key.type, fingerprint: key.fingerprint };
+      if (trust && trust !== key.fingerprint)
+        return invalid(
+          'trust_host_key',
+          `The host ${key.name} presented the ${key.type} key ${key.fingerprint}, not ${trust}: nothing was trusted. Check the fingerprint with the host's owner.`,
+        );
+      return conflict(
+        `The host ${key.name} is not known: it presented the ${key.type} key ${key.fingerprint}. If that is its key (ask its owner, or run ssh-keygen -lf on its host key), add the target again with trust_host_key set to that fingerprint.`,
+        { host_key: host },
+      );
+    };
+    return { decide, refusal, seen };
+  }
+
+  /**
+   * Adds a Docker engine on another host over SSH: its host key, the login, the engine and what a
+   * deploy makes there are checked as a task before anything is stored.
+   */
+  private async addDocker(
+    user: UserRow,
+    input: AddTargetRequest,
+    undo: (() => void)[],
+  ): Promise<{ target: TargetInfo; checks: TargetCheckAnswer }> {
+    const name = input.name;
+    const url = input.docker!;
+    try {
+      parseSshUrl(url, 'The Docker host');
+    } catch (err) {
+      throw invalid('docker', (err as Error).message);
+    }
+    if (input.identity && !path.isAbsolute(input.identity))
+      throw invalid('identity', 'Give the key file as an absolute path (the CLI resolves it for you).');
+    const policy = this.unknownKeyPolicy(input.trust_host_key, undo);
+    const task = this.tasks.start('target', `Adding the target ${name}`);
+    const result = await checkDockerHost({
+      url,
+      ssh: this.sshOf(input.identity),
+      step: (s) => task.step(s),
+      unknownKey: policy.decide,
+    });
+    for (const c of result.checks) task.log(`${c.ok ? 'ok' : 'failed'}: ${c.message}`);
+    const failed = result.checks.find((c) => !c.ok);
+    if (failed) {
+      task.fail(failed.message);
+      if (result.unknownKey) throw policy.refusal(result.unknownKey);
+      throw badRequest(`The target ${name} was not added: ${failed.message}`);
+    }
+    task.succeed();
+    this.insert(user, {
+      name,
+      kind: 'docker',
+      server: url,
+      server_version: result.version ?? '',
+      bastion_identity: input.identity ?? '',
+    });
+    return { target: this.get(name), checks: result };
+  }
+
+  /** One new row, in one transaction that refuses a name taken meanwhile. */
+  private insert(user: UserRow, row: Partial<TargetRow> & { name: string; kind: TargetKind }): void {
+    const now = timestamp();
+    this.store.tx(() => {
+      if (this.find(row.name))
+        throw conflict(`A target named "${row.name}" already exists; pick another name or remove it first.`);
+      this.store.db
+        .prepare(
+          `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, bastion, bastion_identity, owner_id, created, updated)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          row.name,
+          row.kind,
+          row.kubeconfig ?? '',
+          row.context ?? '',
+          row.server ?? '',
+          row.server_version ?? '',
+          row.registry ?? '',
+          row.registry_username ?? '',
+          row.registry_secret ?? '',
+          row.bastion ?? '',
+          row.bastion_identity ?? '',
+          user.id,
+          now,
+          now,
+        );
+    });
+  }
+
+  /**
+   * A bastion's host key, before the checks reach through it: an unknown one is trusted only as
+   * `trust_host_key` says (else a 409 naming it). A changed one, or a bastion that cannot be
+   * reached, is left for the API server check to say.
+   */
+  private async admitBastionKey(
+    url: string,
+    ssh: SshOptions,
+    policy: ReturnType<Targets['unknownKeyPolicy']>,
+  ): Promise<void> {
+    const probe = await probeHostKey(parseSshUrl(url, 'The bastion'), ssh).catch(() => undefined);
+    if (probe?.refusal?.code !== 'host_key_unknown') return;
+    if (!policy.decide(probe.key)) throw policy.refusal(probe.key);
+  }
+
+  private async addKube(
+    user: UserRow,
+    input: AddTargetRequest,
+    undo: (() => void)[],
+  ): Promise<{ target: TargetInfo; checks: TargetCheckAnswer }> {
+    const name = input.name;
+    if (!input.kubeconfig) throw invalid('kubeconfig', 'This field is required.');
     if (!path.isAbsolute(input.kubeconfig))
       throw invalid('kubeconfig', 'Give the kubeconfig as an absolute path (the CLI resolves it for you).');
     if (input.bastion)
@@ -256,6 +427,19 @@ export class Targets {
           : {}),
       };
       const task = this.tasks.start('target', `Adding the target ${name}`);
+      if (input.bastion) {
+        task.step('Checking the host key of the bastion');
+        try {
+          await this.admitBastionKey(
+            input.bastion,
+            this.sshOf(input.bastion_identity),
+            this.unknownKeyPolicy(input.trust_host_key, undo),
+          );
+        } catch (err) {
+          task.fail((err as Error).message);
+          throw err;
+        }
+      }
       const checks = await checkKubeTarget({
         kube: {
           kubeconfig: imported.kubeconfig,
@@ -273,30 +457,18 @@ export class Targets {
         throw badRequest(`The target ${name} was not added: ${failed.message}`);
       }
       task.succeed();
-      const now = timestamp();
-      this.store.tx(() => {
-        if (this.find(name))
-          throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
-        this.store.db
-          .prepare(
-            `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, bastion, bastion_identity, owner_id, created, updated)
-             VALUES (?, 'kubernetes', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            name,
-            imported.kubeconfig,
-            imported.context.name,
-            imported.context.server,
-            checks.version ?? '',
-            input.registry,
-            input.registry_username ?? '',
-            input.registry_password ? this.sealer.seal(input.registry_password) : '',
-            input.bastion ?? '',
-            input.bastion_identity ?? '',
-            user.id,
-            now,
-            now,
-          );
+      this.insert(user, {
+        name,
+        kind: 'kubernetes',
+        kubeconfig: imported.kubeconfig,
+        context: imported.context.name,
+        server: imported.context.server,
+        server_version: checks.version ?? '',
+        registry: input.registry,
+        registry_username: input.registry_username ?? '',
+        registry_secret: input.registry_password ? this.sealer.seal(input.registry_password) : '',
+        bastion: input.bastion ?? '',
+        bastion_identity: input.bastion_identity ?? '',
       });
       return { target: this.get(name), checks };
     } catch (err) {
@@ -320,15 +492,18 @@ export class Targets {
       else task.fail(message);
       return { name, ok, checks: [{ name: 'engine', ok, message }], task: task.id };
     }
+    const dockerHost = this.dockerSettingsOf(name);
     const settings = this.settingsOf(name);
-    if (!settings) throw notFoundDetail(`No target named ${name}; see deis targets.`);
+    if (!settings && !dockerHost) throw notFoundDetail(`No target named ${name}; see deis targets.`);
     const task = this.tasks.start('target', `Testing the target ${name}`);
-    const result = await checkKubeTarget({
-      kube: settings.kube,
-      registry: settings.registry,
-      docker: this.docker(),
-      step: (s) => task.step(s),
-    });
+    const result = dockerHost
+      ? await checkDockerHost({ url: dockerHost.url, ssh: dockerHost.ssh, step: (s) => task.step(s) })
+      : await checkKubeTarget({
+          kube: settings!.kube,
+          registry: settings!.registry,
+          docker: this.docker(),
+          step: (s) => task.step(s),
+        });
     for (const c of result.checks) task.log(`${c.ok ? 'ok' : 'failed'}: ${c.message}`);
     const failed = result.checks.find((c) => !c.ok);
     if (failed) task.fail(failed.message);
@@ -347,7 +522,7 @@ export class Targets {
     if (!mayManage(user)) throw forbidden('Only an administrator may remove targets.');
     if (name === LOCAL_TARGET)
       throw badRequest('local is the engine the core runs on: it is always there and cannot be removed.');
-    const added = this.settingsOf(name);
+    const added = this.settingsOf(name) ?? this.dockerSettingsOf(name);
     const row = this.store.tx(() => {
       const found = this.find(name);
       if (!found) throw notFoundDetail(`No target named ${name}; see deis targets.`);

@@ -1,14 +1,21 @@
 /**
  * targets:* — a Deis Desktop extension: where apps run. `local` (the engine the core uses) is always
  * there; an administrator adds Kubernetes clusters from a kubeconfig file with the registry their
- * images go to, tests them, and removes them once no app runs there. `deis promote` sends a release
- * of an app to another target.
+ * images go to, or Docker engines on other hosts over SSH, tests them, and removes them once no app
+ * runs there. An unknown SSH host key is asked about on a terminal (and named as a flag to add
+ * elsewhere). `deis promote` sends a release of an app to another target.
  */
 import nodePath from 'node:path';
-import type { PromoteResult, TargetCheck, TargetInfo, TargetTestResult } from '../../contract/targets';
+import type {
+  PromoteResult,
+  TargetCheck,
+  TargetInfo,
+  TargetTestResult,
+  UnknownHostKey,
+} from '../../contract/targets';
 import { APP_OPTION, LIMIT_OPTION, type Command, type Topic } from '../command';
 import type { Context } from '../context';
-import { CliError } from '../errors';
+import { ApiError, CliError } from '../errors';
 import { renderTable } from '../table';
 
 const path = (name: string) => `/v2/desktop/targets/${encodeURIComponent(name)}/`;
@@ -21,7 +28,7 @@ const list: Command = {
   name: 'targets:list',
   summary: 'list the targets apps run on',
   description:
-    'Lists where apps can run: local (the engine Deis Desktop uses, the default) and the\nKubernetes clusters added with deis targets:add, with their state and version.',
+    'Lists where apps can run: local (the engine Deis Desktop uses, the default), the\nKubernetes clusters and Docker hosts added with deis targets:add, with their state,\nversion and where their apps answer (Router).',
   options: [LIMIT_OPTION],
   async run(ctx, input) {
     const page = await ctx.client().list<TargetInfo>('/v2/desktop/targets/', ctx.limit(input));
@@ -32,21 +39,91 @@ const list: Command = {
       t.server_version,
       t.server,
       t.registry,
+      t.router_url,
       String(t.apps),
     ]);
-    ctx.out.print(renderTable(['Name', 'Kind', 'State', 'Version', 'Server', 'Registry', 'Apps'], rows));
+    ctx.out.print(
+      renderTable(['Name', 'Kind', 'State', 'Version', 'Server', 'Registry', 'Router', 'Apps'], rows),
+    );
     for (const t of page.results)
       if (t.state === 'unavailable' && t.message) ctx.out.println(`${t.name}: ${t.message}`);
   },
 };
 
+/** The host key a 409 names, when it is one (an add that met an unknown SSH host key). */
+function unknownHostKey(err: unknown): UnknownHostKey | undefined {
+  if (!(err instanceof ApiError) || err.status !== 409) return undefined;
+  try {
+    const key = (JSON.parse(err.body) as { host_key?: UnknownHostKey }).host_key;
+    if (
+      key &&
+      typeof key.host === 'string' &&
+      typeof key.type === 'string' &&
+      /^SHA256:/.test(key.fingerprint)
+    )
+      return key;
+  } catch {
+    // Not JSON: an ordinary conflict.
+  }
+  return undefined;
+}
+
+/**
+ * Posts the add; an unknown host key is asked about on a terminal (`[y/N]`, then the add again
+ * with exactly that fingerprint) and otherwise named as the flag to add. Never asked twice.
+ */
+async function addAsking(
+  ctx: Context,
+  body: Record<string, string>,
+): Promise<TargetInfo & { checks: TargetCheck[] }> {
+  const post = () =>
+    ctx.out.progress(ctx.client().post<TargetInfo & { checks: TargetCheck[] }>('/v2/desktop/targets/', body));
+  try {
+    return await post();
+  } catch (err) {
+    const key = unknownHostKey(err);
+    if (!key || body.trust_host_key) throw err;
+    const flag = `--trust-host-key=${key.fingerprint}`;
+    if (!process.stdin.isTTY || !ctx.out.isTTY) {
+      ctx.out.println('');
+      throw new CliError(
+        `The host ${key.host} is not known: it presented the ${key.type} key ${key.fingerprint}. If that is its key (ask its owner, or run ssh-keygen -lf on its host key), run the command again with ${flag}`,
+      );
+    }
+    ctx.out.println('');
+    const answer = await ctx.prompt.ask(
+      `The host ${key.host} presented the ${key.type} key ${key.fingerprint} — trust it? [y/N] `,
+    );
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new CliError(`${body.name} was not added: the host key of ${key.host} was not trusted.`);
+    body.trust_host_key = key.fingerprint;
+    ctx.out.print(`Adding ${body.name} and checking it... `);
+    return post();
+  }
+}
+
 const add: Command = {
   name: 'targets:add',
-  summary: 'add a Kubernetes cluster from a kubeconfig file',
+  summary: 'add a Kubernetes cluster or a Docker host over SSH',
   description:
-    "Adds a Kubernetes cluster as a target. The chosen context of the kubeconfig is copied\ninto Deis Desktop's home (the file itself is only read), then checked: the API server\nanswers, namespaces may be created, and the registry takes the login and a push.\nA target that fails a check is not added.",
+    "Adds a Kubernetes cluster as a target (--kubeconfig): the chosen context of the kubeconfig\nis copied into Deis Desktop's home (the file itself is only read), then checked: the API\nserver answers, namespaces may be created, and the registry takes the login and a push.\nOr adds a Docker engine on another host over SSH (--docker=ssh://user@host[:port]):\nits host key is known, the login works, the engine answers, and a network and a\ncontainer can be made there. A target that fails a check is not added. An unknown\nhost key is asked about on a terminal; elsewhere give --trust-host-key=SHA256:….",
   args: [{ name: 'name', help: 'the name of the target (lower-case letters, digits and dashes).' }],
   options: [
+    {
+      long: 'docker',
+      value: 'ssh://user@host[:port]',
+      help: 'a Docker engine on another host, reached over SSH (as docker -H ssh:// reaches it).',
+    },
+    {
+      long: 'identity',
+      value: '<key file>',
+      help: 'the private key the Docker host is logged in with (default: the SSH agent, ~/.ssh/id_*).',
+    },
+    {
+      long: 'trust-host-key',
+      value: 'SHA256:…',
+      help: 'trust the SSH host key with this fingerprint if the host (or bastion) presents exactly it.',
+    },
     { long: 'kubeconfig', value: '<file>', help: 'the kubeconfig file of the cluster.' },
     { long: 'context', value: '<context>', help: "one of its contexts (default: the file's current one)." },
     {
@@ -68,10 +145,24 @@ const add: Command = {
     },
   ],
   async run(ctx, input) {
+    const trust = input.opt('trust-host-key');
+    const dockerHost = input.opt('docker');
+    if (dockerHost) {
+      const body: Record<string, string> = { name: input.arg('name')!, kind: 'docker', docker: dockerHost };
+      const key = input.opt('identity');
+      if (key) body.identity = nodePath.resolve(ctx.cwd, key);
+      if (trust) body.trust_host_key = trust;
+      ctx.out.print(`Adding ${body.name} and checking it... `);
+      const added = await addAsking(ctx, body);
+      ctx.out.println(`done, added ${added.name} (Docker ${added.server_version} at ${added.server})`);
+      printChecks(ctx, added.checks);
+      ctx.out.println(`Create an app on it with deis apps:create <app> --target=${added.name}`);
+      return;
+    }
     const file = input.opt('kubeconfig');
     if (!file)
       throw new CliError(
-        'Give the kubeconfig file of the cluster: deis targets:add <name> --kubeconfig=<file>',
+        'Give the kubeconfig file of the cluster (deis targets:add <name> --kubeconfig=<file>) or a Docker host (--docker=ssh://user@host[:port]).',
       );
     const body: Record<string, string> = {
       name: input.arg('name')!,
@@ -91,10 +182,9 @@ const add: Command = {
     if (bastion) body.bastion = bastion;
     const identity = input.opt('bastion-identity');
     if (identity) body.bastion_identity = nodePath.resolve(ctx.cwd, identity);
+    if (trust) body.trust_host_key = trust;
     ctx.out.print(`Adding ${body.name} and checking it... `);
-    const added = await ctx.out.progress(
-      ctx.client().post<TargetInfo & { checks: TargetCheck[] }>('/v2/desktop/targets/', body),
-    );
+    const added = await addAsking(ctx, body);
     ctx.out.println(
       `done, added ${added.name} (Kubernetes ${added.server_version} at ${added.server}${added.bastion ? ` through ${added.bastion}` : ''})`,
     );
@@ -107,7 +197,7 @@ const test: Command = {
   name: 'targets:test',
   summary: 'check that a target can be used',
   description:
-    'Checks a target: its API server answers (and which version it is), namespaces may be\ncreated, and its registry takes the login and a push. Each check is one line.',
+    'Checks a target: its API server answers (and which version it is), namespaces may be\ncreated, and its registry takes the login and a push; for a Docker host, its host key,\nthe login, the engine, and a network and a container. Each check is one line.',
   args: [{ name: 'name', help: 'the name of the target.' }],
   async run(ctx, input) {
     const name = input.arg('name')!;
