@@ -87,7 +87,7 @@ function DeployToDialog({ app, from, onClose }: { app: string; from: string; onC
         >
           <div className="tg-field">
             <label htmlFor={id}>Target</label>
-            <select id={id} value={to} onChange={(e) => setTo(e.target.value)} autoFocus disabled={busy}>
+            <select id={id} value={to} onChange={(e) => setTo(e.target.value)} disabled={busy}>
               {choices.map((t) => (
                 <option key={t.name} value={t.name}>
                   {t.name} — {kindWords(t.kind)}, {stateWords(t).label}

@@ -1,6 +1,6 @@
 /**
- * A modal dialog on the browser's own <dialog>: focus moves into it and stays there, Escape closes
- * it, and it is named by its heading for screen readers.
+ * A modal dialog on the browser's own <dialog>: focus moves to its first field (or Close) and stays
+ * in it, Escape closes it, and it is named by its heading for screen readers.
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
@@ -20,6 +20,8 @@ export function Dialog({
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
+    // showModal focuses the first focusable element (Close); the first field is where a user starts.
+    d?.querySelector<HTMLElement>('input, select, textarea')?.focus();
     return () => d?.close();
   }, []);
   return (

@@ -140,7 +140,7 @@ function AddTargetDialog({ onClose }: { onClose: () => void }) {
               <input
                 id={id}
                 value={name}
-                autoFocus
+
                 maxLength={63}
                 onChange={(e) => setName(e.target.value)}
                 aria-invalid={!!nameProblem}
@@ -265,7 +265,7 @@ function RemoveDialog({ target, onClose }: { target: Target; onClose: () => void
         }}
       >
         <Field label={`Type ${target.name} to confirm`}>
-          {(id) => <input id={id} value={typed} autoFocus onChange={(e) => setTyped(e.target.value)} />}
+          {(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} />}
         </Field>
         <Button type="submit" kind="danger" busy={busy} disabled={typed !== target.name}>
           Remove {target.name}
