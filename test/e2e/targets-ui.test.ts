@@ -288,6 +288,19 @@ describe.skipIf(!cluster)('targets in the UI', () => {
     await expect.poll(() => row.getByTestId('target-state').textContent()).toContain('Ready');
     expect(await axeProblems(page)).toEqual([]);
     await screenshot(page, 'targets-screen');
+
+    // Test again: the checks run as a task, and each answer is a sentence.
+    await row.getByRole('button', { name: 'Test' }).click();
+    const tested = page.getByTestId('test-target-dialog');
+    await tested.getByTestId('test-target-result').waitFor({ timeout: 120_000 });
+    expect(await tested.getByTestId('test-target-result').textContent()).toContain(
+      `${TARGET} passed every check.`,
+    );
+    await expect.poll(() => tested.getByTestId('task').getAttribute('data-state')).toBe('succeeded');
+    expect(await tested.getByTestId('task').textContent()).toContain(`Testing the target ${TARGET}`);
+    expect(await axeProblems(page, '[data-testid="test-target-dialog"]')).toEqual([]);
+    await page.keyboard.press('Escape');
+    await tested.waitFor({ state: 'detached' });
     await row.getByRole('button', { name: `Remove ${TARGET}` }).click();
     const dialog = page.getByTestId('remove-target-dialog');
     const confirm = dialog.getByRole('button', { name: `Remove ${TARGET}` });
