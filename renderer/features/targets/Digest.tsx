@@ -3,12 +3,7 @@
  * focus, so a user can compare what runs on two targets byte for byte.
  */
 import { useState } from 'react';
-
-/** The digest of `<registry>/<repo>@sha256:…`, or of a bare `sha256:…` image ID; null for a tag. */
-export function digestOf(image: string): string | null {
-  const m = /(sha256:[0-9a-f]{64})$/.exec(image);
-  return m ? m[1]! : null;
-}
+import { digestOf } from './words';
 
 export function Digest({ image }: { image: string }) {
   const [full, setFull] = useState(false);

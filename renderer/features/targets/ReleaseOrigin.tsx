@@ -6,12 +6,7 @@ import { useEffect, useState } from 'react';
 import { BuildSchema, page } from '../../../main/contract/responses';
 import { get } from '../../src/api';
 import { Digest } from './Digest';
-
-/** `admin promoted v7 from local` → version and target. */
-export function promotedFrom(summary: string): { version: number; target: string } | null {
-  const m = / promoted v(\d+) from ([a-z0-9-]+)$/.exec(summary);
-  return m ? { version: Number(m[1]), target: m[2]! } : null;
-}
+import { promotedFrom } from './words';
 
 /** The image of each build of an app, by build uuid (loaded once per app and release count). */
 export function useBuildImages(app: string, releases: number): Record<string, string> {

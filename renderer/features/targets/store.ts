@@ -4,15 +4,13 @@
  * leniently: a kind or state this UI does not know is shown as its word, never dropped.
  */
 import { z } from 'zod';
-import {
-  KUBECONFIG_MAX_BYTES,
-  TARGET_REGISTRY_PASSWORD_MAX,
-  TARGET_NAME_MAX,
-} from '../../../main/contract/limits';
-import { TARGET_NAME_MESSAGE, TARGET_NAME_RE, type PromoteResult } from '../../../main/contract/targets';
+import { KUBECONFIG_MAX_BYTES, TARGET_REGISTRY_PASSWORD_MAX } from '../../../main/contract/limits';
+import type { PromoteResult } from '../../../main/contract/targets';
 import { page } from '../../../main/contract/responses';
 import { get, messageOf, post, send } from '../../src/api';
 import { create } from 'zustand';
+
+export { appUrlVia, kindWords, stateWords, targetNameProblem } from './words';
 
 const text = z.string().catch('');
 
@@ -66,46 +64,6 @@ const PromoteResultSchema = z.object({
   summary: z.string(),
 }) satisfies z.ZodType<PromoteResult>;
 
-/** A target's state in words (never colour alone) and the badge tone beside them. */
-export function stateWords(t: Pick<Target, 'state' | 'message'>): {
-  label: string;
-  tone: 'ok' | 'bad' | 'busy' | 'muted';
-} {
-  switch (t.state) {
-    case 'ready':
-      return { label: 'Ready', tone: 'ok' };
-    case 'starting':
-      return { label: 'Starting', tone: 'busy' };
-    case 'idle':
-      return { label: 'Idle: connects when an app needs it', tone: 'muted' };
-    case 'unavailable':
-      return { label: 'Unavailable', tone: 'bad' };
-    default:
-      return { label: t.state, tone: 'muted' };
-  }
-}
-
-/** The kind as a person reads it; a kind this UI does not know is its own word. */
-export function kindWords(kind: string): string {
-  switch (kind) {
-    case 'docker':
-      return 'Docker engine';
-    case 'kubernetes':
-      return 'Kubernetes';
-    case 'kind':
-      return 'kind cluster';
-    default:
-      return kind;
-  }
-}
-
-export function targetNameProblem(name: string): string | null {
-  if (name === '') return 'Give the target a name.';
-  if (name.length > TARGET_NAME_MAX || !TARGET_NAME_RE.test(name)) return TARGET_NAME_MESSAGE;
-  if (name === 'local') return 'local is the engine the core runs on; pick another name.';
-  return null;
-}
-
 /** Reads the file the user picked, refusing one larger than the core accepts before reading it. */
 export async function readKubeconfig(file: File): Promise<string> {
   if (file.size > KUBECONFIG_MAX_BYTES)
@@ -113,19 +71,6 @@ export async function readKubeconfig(file: File): Promise<string> {
       `${file.name} is ${file.size} bytes, more than the ${KUBECONFIG_MAX_BYTES} bytes a kubeconfig may be; pick a smaller file (kubectl config view --minify --flatten writes one context).`,
     );
   return file.text();
-}
-
-/** Where an app answers through a target's router: `<app>.localhost:<port>` for a router on this machine. */
-export function appUrlVia(routerUrl: string, app: string): string | null {
-  if (!routerUrl) return null;
-  try {
-    const u = new URL(routerUrl);
-    const local = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
-    u.hostname = local ? `${app}.localhost` : `${app}.${u.hostname}`;
-    return u.toString();
-  } catch {
-    return null;
-  }
 }
 
 export interface AddInput {
