@@ -150,9 +150,23 @@ describe.skipIf(!cluster)('targets in the UI', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.type(registry().username);
     await page.keyboard.press('Tab');
-    await page.keyboard.type(password);
+    // A wrong password first: the check's sentence, and nothing added.
+    await page.keyboard.type('not-the-password');
     expect(await axeProblems(page, '[data-testid="add-target-dialog"]')).toEqual([]);
     await page.keyboard.press('Enter');
+    const refused = dialog.getByTestId('add-target-result');
+    await refused.waitFor({ timeout: 120_000 });
+    expect(await refused.textContent()).toContain(
+      `The target ${TARGET} was not added: The registry ${registry().address} refused the login of ${registry().username}: check the username and password.`,
+    );
+    await expect.poll(() => dialog.getByTestId('task').getAttribute('data-state')).toBe('failed');
+    expect(fs.existsSync(path.join(t.home, 'targets', TARGET))).toBe(false);
+    // Then the right one, typed over it in the same field.
+    await dialog.getByLabel('Registry password').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(password);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => refused.count()).toBe(0);
 
     // The checks run as a task whose named steps appear while it runs.
     const task = dialog.getByTestId('task');
@@ -187,6 +201,29 @@ describe.skipIf(!cluster)('targets in the UI', () => {
     // The copy of the context is the core's, mode 0600.
     expect(fs.statSync(path.join(t.home, 'targets', TARGET, 'kubeconfig')).mode & 0o777).toBe(0o600);
   }, 300_000);
+
+  it('shows someone who is not an administrator the list only', async () => {
+    await new Api(t.url).register('viewer', 'viewer-secret', api);
+    const other = await openBrowser();
+    try {
+      const p = other.page;
+      p.setDefaultTimeout(20_000);
+      await p.goto(t.url + '/');
+      await p.getByLabel('Username').fill('viewer');
+      await p.getByLabel('Password').fill('viewer-secret');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      await p.getByRole('link', { name: 'Targets', exact: true }).click();
+      await p.getByTestId(`target-row-${TARGET}`).waitFor();
+      await p.getByText('Only an administrator may add, test or remove targets.').waitFor();
+      expect(await p.getByRole('button', { name: 'Add a Kubernetes target' }).count()).toBe(0);
+      expect(await p.getByRole('button', { name: 'Test' }).count()).toBe(0);
+      expect(await p.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+      expect(await axeProblems(p)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 
   it('creates an app on local in the UI and deploys it with git', async () => {
     await page.getByRole('link', { name: 'Apps', exact: true }).click();
