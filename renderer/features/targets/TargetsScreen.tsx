@@ -37,8 +37,18 @@ function Checks({ checks }: { checks: TargetCheck[] }) {
 }
 
 /** The task of a running request, found by title once the core has started it; then its own id. */
-function LiveTask({ title, before, id }: { title: string; before: Set<string> | null; id?: string }) {
-  const found = useNewTask(id ? null : title, before);
+function LiveTask({
+  title,
+  before,
+  settled,
+  id,
+}: {
+  title: string;
+  before: Set<string> | null;
+  settled: boolean;
+  id?: string;
+}) {
+  const found = useNewTask(id ? null : title, before, settled);
   const shown = id ?? found;
   return shown ? <TaskView id={shown} /> : null;
 }
@@ -223,7 +233,7 @@ function AddTargetDialog({ onClose }: { onClose: () => void }) {
           {result?.ok && <Button onClick={onClose}>Done</Button>}
         </div>
       </form>
-      {before && <LiveTask title={`Adding the target ${name}`} before={before} />}
+      {before && <LiveTask title={`Adding the target ${name}`} before={before} settled={!busy} />}
       {result && (
         <div data-testid="add-target-result">
           <Notice kind={result.ok ? 'success' : 'error'}>{result.text}</Notice>
@@ -300,7 +310,14 @@ function TestPanel({ target, onClose }: { target: Target; onClose: () => void })
   }, [target.name, test]);
   return (
     <Dialog title={`Testing ${target.name}`} onClose={onClose} testId="test-target-dialog">
-      {before && <LiveTask title={`Testing the target ${target.name}`} before={before} id={done?.task} />}
+      {before && (
+        <LiveTask
+          title={`Testing the target ${target.name}`}
+          before={before}
+          settled={done !== null || error !== null}
+          id={done?.task}
+        />
+      )}
       {done && (
         <div data-testid="test-target-result">
           <Notice kind={done.ok ? 'success' : 'error'}>

@@ -3,7 +3,7 @@
  * that runs it answers; while it runs, it is found by its title among the target tasks that were not
  * there before, so its steps can be watched live.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { page, TaskSchema } from '../../../main/contract/responses';
 import { get } from '../../src/api';
 
@@ -15,9 +15,18 @@ export async function targetTaskIds(): Promise<Set<string>> {
   return new Set(list?.results.map((t) => t.id) ?? []);
 }
 
-/** The id of a task titled `title` that is not in `before`, looked for while `active`. */
-export function useNewTask(title: string | null, before: Set<string> | null): string | null {
+/**
+ * The id of a task titled `title` that is not in `before`. Once the request has `settled`, it is
+ * looked for once more and then no longer (a request refused before its task started has none).
+ */
+export function useNewTask(
+  title: string | null,
+  before: Set<string> | null,
+  settled: boolean,
+): string | null {
   const [found, setFound] = useState<string | null>(null);
+  const done = useRef(settled);
+  done.current = settled;
   useEffect(() => {
     setFound(null);
     if (!title || !before) return;
@@ -30,6 +39,7 @@ export function useNewTask(title: string | null, before: Set<string> | null): st
           if (!stopped) setFound(task.id);
           return;
         }
+        if (done.current) return;
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     };
