@@ -31,6 +31,11 @@ const SOURCES = [
   },
   // "## Metrics and activity".
   { test: 'test/e2e/metrics-ui.test.ts', screens: ['40-metrics', '41-activity', '42-restart', '43-console'] },
+  // "## Targets" (needs the Kubernetes test cluster and its registry).
+  {
+    test: 'test/e2e/targets-ui.test.ts',
+    screens: ['targets-screen', 'targets-add', 'targets-deploy-to', 'targets-promoted-release'],
+  },
 ];
 export const README_SCREENS = SOURCES.flatMap((s) => s.screens);
 

@@ -103,11 +103,37 @@ function yamlSentence(file: string, err: unknown): string {
 interface Parsed {
   file: string;
   config: k8s.KubeConfig;
+  /** Its text came in a request, not from a file of this machine (relative file references mean nothing). */
+  sent: boolean;
 }
 
-async function parse(file: string): Promise<Parsed> {
-  const absolute = path.resolve(file);
+/**
+ * Where a kubeconfig comes from: a file of this machine the user picked, or its text sent by an
+ * administrator (a browser page can send a file's content but not its path). Both are bounded by
+ * KUBECONFIG_MAX_BYTES and parsed and checked the same way.
+ */
+export type KubeconfigSource = string | { content: string };
+
+/** How messages name a kubeconfig that was sent rather than picked from this machine. */
+export const SENT_KUBECONFIG = '(the file you sent)';
+
+function textOf(source: KubeconfigSource): { file: string; text: string; sent: boolean } {
+  if (typeof source !== 'string') {
+    const size = Buffer.byteLength(source.content, 'utf8');
+    if (size > KUBECONFIG_MAX_BYTES)
+      throw new DeisError(
+        'payload_too_large',
+        `The kubeconfig ${SENT_KUBECONFIG} is ${size} bytes, more than the ${KUBECONFIG_MAX_BYTES} bytes allowed; pick a smaller file (kubectl config view --minify --flatten writes one context).`,
+      );
+    return { file: SENT_KUBECONFIG, text: source.content, sent: true };
+  }
+  const absolute = path.resolve(source);
   const text = readRegularFile(absolute, KUBECONFIG_MAX_BYTES, 'The kubeconfig').toString('utf8');
+  return { file: absolute, text, sent: false };
+}
+
+async function parse(source: KubeconfigSource): Promise<Parsed> {
+  const { file: absolute, text, sent } = textOf(source);
   if (text.trim() === '')
     throw badRequest(`The kubeconfig ${shown(absolute)} is empty; pick a kubeconfig file.`);
   const lib = await kubeLibrary();
@@ -146,7 +172,7 @@ async function parse(file: string): Promise<Parsed> {
     mustBeText(c.server, 'cluster server');
   }
   for (const u of config.getUsers()) mustBeText(u.name, 'user name');
-  return { file: absolute, config };
+  return { file: absolute, config, sent };
 }
 
 function authOf(user: k8s.User | null): string {
@@ -161,8 +187,8 @@ function authOf(user: k8s.User | null): string {
 }
 
 /** The contexts of a kubeconfig the user picked, to choose one from. */
-export async function listKubeconfigContexts(file: string): Promise<KubeconfigListing> {
-  const { file: absolute, config } = await parse(file);
+export async function listKubeconfigContexts(source: KubeconfigSource): Promise<KubeconfigListing> {
+  const { file: absolute, config } = await parse(source);
   const current = config.getCurrentContext();
   return {
     file: absolute,
@@ -216,7 +242,11 @@ class Budget {
 }
 
 /** A certificate or key file the kubeconfig names, inlined (relative paths are from the kubeconfig's folder, as for kubectl). */
-function inline(budget: Budget, kubeconfig: string, ref: string, what: string): string {
+function inline(budget: Budget, kubeconfig: string, ref: string, what: string, sent: boolean): string {
+  if (sent && !path.isAbsolute(ref))
+    throw badRequest(
+      `The kubeconfig ${SENT_KUBECONFIG} names its ${what} file ${JSON.stringify(ref.slice(0, 100))} by a relative path, which means nothing once sent; inline it (kubectl config view --minify --flatten) and send the file again.`,
+    );
   const file = path.resolve(path.dirname(kubeconfig), ref);
   const data = readRegularFile(file, KUBECONFIG_REFERENCED_FILE_MAX_BYTES, `The ${what} file`);
   return budget.take(data.toString('base64'), what);
@@ -305,8 +335,8 @@ export interface ImportOptions {
   home: string;
   /** The new target's name (a folder under DEIS_HOME/targets). */
   name: string;
-  /** The file the user picked. */
-  file: string;
+  /** The file the user picked, or the text an administrator sent. */
+  file: KubeconfigSource;
   /** One of its contexts; default its current-context. */
   context?: string;
 }
@@ -328,7 +358,7 @@ export async function importKubeconfigContext(o: ImportOptions): Promise<ImportR
   const target = targetKubeconfigPath(o.home, name);
   if (fs.existsSync(path.dirname(target)))
     throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
-  const { file, config } = await parse(o.file);
+  const { file, config, sent } = await parse(o.file);
   const contextName = o.context || config.getCurrentContext();
   if (!contextName)
     throw badRequest(
@@ -367,7 +397,13 @@ export async function importKubeconfigContext(o: ImportOptions): Promise<ImportR
   if (cluster.caData)
     clusterOut['certificate-authority-data'] = budget.take(cluster.caData, 'certificate authority');
   else if (cluster.caFile)
-    clusterOut['certificate-authority-data'] = inline(budget, file, cluster.caFile, 'certificate authority');
+    clusterOut['certificate-authority-data'] = inline(
+      budget,
+      file,
+      cluster.caFile,
+      'certificate authority',
+      sent,
+    );
   if (cluster.skipTLSVerify) clusterOut['insecure-skip-tls-verify'] = true;
   if (cluster.tlsServerName)
     clusterOut['tls-server-name'] = budget.take(cluster.tlsServerName, 'tls-server-name');
@@ -377,9 +413,10 @@ export async function importKubeconfigContext(o: ImportOptions): Promise<ImportR
   if (user) {
     if (user.certData) userOut['client-certificate-data'] = budget.take(user.certData, 'client certificate');
     else if (user.certFile)
-      userOut['client-certificate-data'] = inline(budget, file, user.certFile, 'client certificate');
+      userOut['client-certificate-data'] = inline(budget, file, user.certFile, 'client certificate', sent);
     if (user.keyData) userOut['client-key-data'] = budget.take(user.keyData, 'client key');
-    else if (user.keyFile) userOut['client-key-data'] = inline(budget, file, user.keyFile, 'client key');
+    else if (user.keyFile)
+      userOut['client-key-data'] = inline(budget, file, user.keyFile, 'client key', sent);
     const token = budget.string(user.token, 'token');
     if (token) userOut.token = token;
     const username = budget.string(user.username, 'username');

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { charField } from './drf';
 import {
+  KUBECONFIG_MAX_BYTES,
   TARGET_CONTEXT_MAX,
   SSH_URL_MAX_CHARS,
   TARGET_KUBECONFIG_PATH_MAX,
@@ -43,6 +44,36 @@ export interface UnknownHostKey {
   /** `SHA256:…`: send it back as `trust_host_key` to trust exactly this key. */
   fingerprint: string;
 }
+/**
+ * A kubeconfig's text sent in the request (a browser page can send a file's content, not its path):
+ * bounded by KUBECONFIG_MAX_BYTES in characters here, and in UTF-8 bytes where it is parsed.
+ */
+const kubeconfigContent = z
+  .string({ error: 'Not a valid string.' })
+  .min(1, 'The kubeconfig you sent is empty; pick a kubeconfig file.')
+  .max(
+    KUBECONFIG_MAX_BYTES,
+    `The kubeconfig you sent is larger than ${KUBECONFIG_MAX_BYTES} bytes; pick a smaller file (kubectl config view --minify --flatten writes one context).`,
+  );
+
+/** A kubeconfig is given one way: a path on this machine (`kubeconfig`) or the file's text (`kubeconfig_content`). */
+const oneKubeconfig = (v: { kubeconfig?: string; kubeconfig_content?: string }, ctx: z.RefinementCtx) => {
+  if (v.kubeconfig === undefined && v.kubeconfig_content === undefined)
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      path: ['kubeconfig'],
+      message:
+        'Give the kubeconfig as a file path on this machine (kubeconfig) or as its content (kubeconfig_content).',
+    });
+  if (v.kubeconfig !== undefined && v.kubeconfig_content !== undefined)
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      path: ['kubeconfig_content'],
+      message: 'Give the kubeconfig as a path or as its content, not both.',
+    });
+};
 
 export const AddTargetRequest = z
   .object({
@@ -64,6 +95,8 @@ export const AddTargetRequest = z
       max: TARGET_TRUST_FINGERPRINT_CHARS,
       pattern: [HOST_KEY_FINGERPRINT_RE, 'Give the fingerprint as ssh prints it: SHA256: and 43 characters.'],
     }).optional(),
+    /** Or the kubeconfig's text (the UI in a browser); its chosen context is copied into DEIS_HOME the same way. */
+    kubeconfig_content: kubeconfigContent.optional(),
     /** One of its contexts; its current-context when absent. */
     context: charField({ max: TARGET_CONTEXT_MAX }).optional(),
     registry: charField({ max: TARGET_REGISTRY_MAX, pattern: [REGISTRY_RE, REGISTRY_MESSAGE] }).optional(),
@@ -89,6 +122,7 @@ export const AddTargetRequest = z
       if (!v.docker) issue('docker', 'A Docker target needs its address: ssh://user@host[:port].');
       for (const field of [
         'kubeconfig',
+        'kubeconfig_content',
         'context',
         'registry',
         'registry_username',
@@ -100,7 +134,7 @@ export const AddTargetRequest = z
           issue(field, 'A Docker target over SSH takes no kubeconfig, registry or bastion.');
       return;
     }
-    if (!v.kubeconfig) issue('kubeconfig', 'This field is required.');
+    oneKubeconfig(v, ctx);
     if (v.docker !== undefined) issue('docker', 'A Kubernetes target takes no Docker address.');
     if (v.identity !== undefined)
       issue('identity', 'A Kubernetes target takes no identity; give bastion_identity for its bastion.');
@@ -134,6 +168,33 @@ export function targetKindOf(v: {
   docker?: string;
 }): 'kubernetes' | 'docker' {
   return v.kind ?? (v.docker !== undefined ? 'docker' : 'kubernetes');
+}
+
+/** `POST /v2/desktop/kubeconfig-contexts/`: the contexts of a kubeconfig, to choose one before adding a target. */
+export const KubeconfigContextsRequest = z
+  .object({
+    kubeconfig: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
+    kubeconfig_content: kubeconfigContent.optional(),
+  })
+  .superRefine(oneKubeconfig);
+export type KubeconfigContextsRequest = z.infer<typeof KubeconfigContextsRequest>;
+
+/** One context of a kubeconfig, as the chooser shows it (no credentials). */
+export interface KubeconfigContextInfo {
+  name: string;
+  cluster: string;
+  server: string;
+  user: string;
+  namespace: string;
+  /** How the user authenticates: client certificate, token, exec (<command>), … */
+  auth: string;
+  /** The file's current-context. */
+  current: boolean;
+}
+
+export interface KubeconfigContextsResult {
+  current_context: string;
+  contexts: KubeconfigContextInfo[];
 }
 
 /** `POST /v2/desktop/apps/<app>/promote/`: the release (`7` or `v7`; default the current one) and where to. */

@@ -12,7 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { checkKubeTarget } from '../../cluster/kubernetes/check';
-import { importKubeconfigContext, targetKubeconfigPath } from '../../cluster/kubernetes/kubeconfig-import';
+import {
+  importKubeconfigContext,
+  listKubeconfigContexts,
+  targetKubeconfigPath,
+  type KubeconfigSource,
+} from '../../cluster/kubernetes/kubeconfig-import';
 import type { AddedDockerTarget, AddedKubeTarget } from '../../cluster';
 import { parseSshUrl } from '../../cluster/ssh/address';
 import { ourKnownHosts, type BastionSettings } from '../../cluster/ssh/bastion';
@@ -26,6 +31,8 @@ import {
   LOCAL_TARGET,
   targetKindOf,
   type AddTargetRequest,
+  type KubeconfigContextsRequest,
+  type KubeconfigContextsResult,
   type TargetInfo,
   type TargetCheck,
   type TargetKind,
@@ -229,8 +236,24 @@ export class Targets {
     return { url, ...(identity ? { identity } : {}), knownHosts: ourKnownHosts(this.home) };
   }
 
+  /** A path must be absolute (the CLI resolves it); content is taken as sent (its size was bounded on arrival). */
+  private kubeconfigSource(input: { kubeconfig?: string; kubeconfig_content?: string }): KubeconfigSource {
+    if (input.kubeconfig_content !== undefined) return { content: input.kubeconfig_content };
+    if (!input.kubeconfig || !path.isAbsolute(input.kubeconfig))
+      throw invalid('kubeconfig', 'Give the kubeconfig as an absolute path (the CLI resolves it for you).');
+    return input.kubeconfig;
+  }
+
+  /** The contexts of a kubeconfig, to choose one before adding a target (administrators only, as adding). */
+  async contexts(user: UserRow, input: KubeconfigContextsRequest): Promise<KubeconfigContextsResult> {
+    if (!mayManage(user))
+      throw forbidden('Only an administrator may add targets: a target reads a file of this machine.');
+    const listing = await listKubeconfigContexts(this.kubeconfigSource(input));
+    return { current_context: listing.currentContext, contexts: listing.contexts };
+  }
+
   /**
-   * Adds a Kubernetes cluster from a kubeconfig on this machine (administrators only: it reads a
+   * Adds a Kubernetes cluster from a kubeconfig on this machine (or its text) (administrators only: it reads a
    * file of the host). The context is copied into DEIS_HOME, then checked; a failed check removes
    * the copy and stores nothing, and the answer is the check's sentence.
    */
@@ -393,9 +416,7 @@ export class Targets {
     undo: (() => void)[],
   ): Promise<{ target: TargetInfo; checks: TargetCheckAnswer }> {
     const name = input.name;
-    if (!input.kubeconfig) throw invalid('kubeconfig', 'This field is required.');
-    if (!path.isAbsolute(input.kubeconfig))
-      throw invalid('kubeconfig', 'Give the kubeconfig as an absolute path (the CLI resolves it for you).');
+    const source = this.kubeconfigSource(input);
     if (input.bastion)
       try {
         parseSshUrl(input.bastion, 'The bastion');
@@ -415,7 +436,7 @@ export class Targets {
     const imported = await importKubeconfigContext({
       home: this.home,
       name,
-      file: input.kubeconfig,
+      file: source,
       context: input.context,
     });
     const folder = path.dirname(imported.kubeconfig);

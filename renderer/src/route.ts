@@ -34,6 +34,7 @@ export type Route =
   | { page: 'activity' }
   | { page: 'app'; app: string; tab: AppTab }
   | { page: 'services' }
+  | { page: 'targets' }
   | { page: 'preferences' };
 
 export function parseHash(hash: string): Route {
@@ -44,6 +45,7 @@ export function parseHash(hash: string): Route {
   }
   if (parts[0] === 'apps') return { page: 'apps' };
   if (parts[0] === 'services') return { page: 'services' };
+  if (parts[0] === 'targets') return { page: 'targets' };
   if (parts[0] === 'preferences') return { page: 'preferences' };
   if (parts[0] === 'activity') return { page: 'activity' };
   return { page: 'dashboard' };
@@ -57,6 +59,8 @@ export function hrefOf(route: Route): string {
       return '#/apps';
     case 'services':
       return '#/services';
+    case 'targets':
+      return '#/targets';
     case 'preferences':
       return '#/preferences';
     case 'activity':

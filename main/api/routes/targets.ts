@@ -5,7 +5,7 @@
  * a registry password.
  */
 import { forbidden } from '../../contract/errors';
-import { AddTargetRequest } from '../../contract/targets';
+import { AddTargetRequest, KubeconfigContextsRequest } from '../../contract/targets';
 import type { Controller } from '../../controller';
 import type { UserRow } from '../../controller/users';
 import { paginate } from '../paginate';
@@ -36,6 +36,14 @@ export function targetsRoutes(r: Router, c: Controller): void {
       adminOnly(req.user, 'remove');
       await t.remove(req.user, req.params[0]!);
       return { status: 204 };
+    },
+  });
+  // Outside /targets/<name>/ so that no target name is shadowed.
+  r.add('/v2/desktop/kubeconfig-contexts/?', {
+    POST: async (req) => {
+      adminOnly(req.user, 'add');
+      const input = parseBody(KubeconfigContextsRequest, req.body);
+      return { status: 200, body: await t.contexts(req.user, input) };
     },
   });
   r.add(`/v2/desktop/targets/${TARGET}/test/?`, {

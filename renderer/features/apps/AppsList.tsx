@@ -27,6 +27,7 @@ function AppRow({ s, routerPort }: { s: AppSummary; routerPort: number }) {
       <td>
         <Badge tone={state.tone}>{state.label}</Badge>
       </td>
+      <td data-testid="app-target">{s.app.target ?? 'local'}</td>
       <td>
         {url ? (
           <a href={url} target="_blank" rel="noreferrer" className="mono small">
@@ -88,6 +89,7 @@ export function AppsList() {
               <tr>
                 <th>App</th>
                 <th>State</th>
+                <th>Target</th>
                 <th>URL</th>
                 <th>Processes</th>
                 <th>Release</th>

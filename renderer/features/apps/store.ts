@@ -46,8 +46,8 @@ interface AppsState {
   loading: boolean;
   error: string | null;
   load(): Promise<void>;
-  /** Creates the app and answers its id (the core's pick when `name` is empty). */
-  create(name: string): Promise<string>;
+  /** Creates the app (on `target`, default local) and answers its id (the core's pick when `name` is empty). */
+  create(name: string, target?: string): Promise<string>;
   /** Starts deploying a local folder; answers the task that does it. */
   deploy(app: string, path: string): Promise<string>;
   destroy(app: string): Promise<void>;
@@ -78,8 +78,11 @@ export const useApps = create<AppsState>((set, getState) => ({
     }
   },
 
-  async create(name) {
-    const app = await post('/v2/apps/', AppSchema, name ? { id: name } : {});
+  async create(name, target) {
+    const app = await post('/v2/apps/', AppSchema, {
+      ...(name ? { id: name } : {}),
+      ...(target && target !== 'local' ? { target } : {}),
+    });
     await getState().load();
     return app.id;
   },

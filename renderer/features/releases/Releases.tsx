@@ -4,6 +4,7 @@ import { messageOf } from '../../src/api';
 import { ago } from '../../src/format';
 import { Badge, Button, Notice, Section } from '../../src/ui/common';
 import { maskCredentials } from '../services/mask';
+import { ReleaseOrigin, useBuildImages } from '../targets/ReleaseOrigin';
 import { useReleases } from './store';
 
 function Compare({ app }: { app: string }) {
@@ -78,6 +79,7 @@ export function Releases({ app }: { app: string }) {
     void load(app);
   }, [app, load]);
   const current = releases[0]?.version;
+  const images = useBuildImages(app, releases.length);
 
   const roll = async (version: number) => {
     setBusy(version);
@@ -108,6 +110,7 @@ export function Releases({ app }: { app: string }) {
               <div className="muted small">
                 by {r.owner} · {ago(r.created)}
               </div>
+              <ReleaseOrigin summary={r.summary} image={r.build ? images[r.build] : undefined} />
             </div>
             <div>
               {r.version !== current && r.build !== null && (

@@ -10,6 +10,7 @@ import { Overview } from '../../features/overview/Overview';
 import { Releases } from '../../features/releases/Releases';
 import { AppServices } from '../../features/services/AppServices';
 import { AppSettingsTab } from '../../features/settings/AppSettings';
+import { AppTargetBar } from '../../features/targets/DeployTo';
 import { APP_TABS, hrefOf, type AppTab } from '../route';
 
 const LABELS: Record<AppTab, string> = {
@@ -62,6 +63,7 @@ export function AppPage({ app, tab }: { app: string; tab: AppTab }) {
         <a href="#/apps">Apps</a> / <span>{app}</span>
       </div>
       <h1>{app}</h1>
+      <AppTargetBar app={app} />
       <nav className="tabs" role="tablist">
         {APP_TABS.map((t) => (
           <a

@@ -8,6 +8,7 @@ import { Preferences } from '../../features/preferences/Preferences';
 import { DropOnApp } from '../../features/services/DropOnApp';
 import { ServicesScreen } from '../../features/services/ServicesScreen';
 import { useSession } from '../../features/session/store';
+import { TargetsScreen } from '../../features/targets/TargetsScreen';
 import { useTasks } from '../../features/tasks/store';
 import { hrefOf, useRoute } from '../route';
 import { AppPage } from './AppPage';
@@ -47,6 +48,7 @@ function Sidebar() {
           ))}
         </div>
         {link('#/services', 'Services', route.page === 'services')}
+        {link('#/targets', 'Targets', route.page === 'targets')}
         {link('#/activity', 'Activity', route.page === 'activity')}
         {link('#/preferences', 'Preferences', route.page === 'preferences')}
       </nav>
@@ -72,6 +74,8 @@ function Page() {
       return <AppPage app={route.app} tab={route.tab} />;
     case 'services':
       return <ServicesScreen />;
+    case 'targets':
+      return <TargetsScreen />;
     case 'preferences':
       return <Preferences />;
     case 'activity':

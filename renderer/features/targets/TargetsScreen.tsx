@@ -1,0 +1,454 @@
+/**
+ * The Targets screen: every place apps run, with its state in words, server, version, registry,
+ * router and app count. Administrators add a Kubernetes cluster from a kubeconfig file (its context
+ * chosen from the file's), watch the checks run as a task with named steps, test again and remove
+ * (typing the name to confirm). Everyone else sees the list.
+ */
+import { useEffect, useId, useState, type ReactNode } from 'react';
+import { messageOf } from '../../src/api';
+import { Badge, Button, Empty, Notice, Section } from '../../src/ui/common';
+import { useSession } from '../session/store';
+import { TaskView } from '../tasks/TaskView';
+import { Dialog } from './Dialog';
+import {
+  kindWords,
+  readKubeconfig,
+  REGISTRY_PASSWORD_MAX,
+  stateWords,
+  targetNameProblem,
+  useTargets,
+  type KubeContexts,
+  type Target,
+  type TargetCheck,
+} from './store';
+import { targetTaskIds, useNewTask } from './watch';
+import './targets.css';
+
+function Checks({ checks }: { checks: TargetCheck[] }) {
+  return (
+    <ul className="tg-checks" data-testid="target-checks">
+      {checks.map((c) => (
+        <li key={c.name} className={c.ok ? 'tg-ok' : 'tg-failed'}>
+          <strong>{c.ok ? 'ok' : 'failed'}</strong> {c.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The task of a running request, found by title once the core has started it; then its own id. */
+function LiveTask({
+  title,
+  before,
+  settled,
+  id,
+}: {
+  title: string;
+  before: Set<string> | null;
+  settled: boolean;
+  id?: string;
+}) {
+  const found = useNewTask(id ? null : title, before, settled);
+  const shown = id ?? found;
+  return shown ? <TaskView id={shown} /> : null;
+}
+
+function Field({
+  label,
+  children,
+  hint,
+}: {
+  label: string;
+  children: (id: string) => ReactNode;
+  hint?: string;
+}) {
+  const id = useId();
+  return (
+    <div className="tg-field">
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+      {hint && <div className="muted small">{hint}</div>}
+    </div>
+  );
+}
+
+function AddTargetDialog({ onClose }: { onClose: () => void }) {
+  const add = useTargets((s) => s.add);
+  const listContexts = useTargets((s) => s.contexts);
+  const [name, setName] = useState('');
+  const [fileName, setFileName] = useState('');
+  const [content, setContent] = useState<string | null>(null);
+  const [contexts, setContexts] = useState<KubeContexts | null>(null);
+  const [context, setContext] = useState('');
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [registry, setRegistry] = useState('');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [before, setBefore] = useState<Set<string> | null>(null);
+  const [result, setResult] = useState<{ ok: boolean; text: string; checks: TargetCheck[] } | null>(null);
+  const nameProblem = name ? targetNameProblem(name) : null;
+
+  const pick = async (file: File | undefined) => {
+    setContexts(null);
+    setContent(null);
+    setFileError(null);
+    if (!file) return;
+    setFileName(file.name);
+    try {
+      const text = await readKubeconfig(file);
+      const listed = await listContexts(text);
+      setContent(text);
+      setContexts(listed);
+      setContext(listed.current_context || listed.contexts[0]?.name || '');
+    } catch (err) {
+      setFileError(messageOf(err));
+    }
+  };
+
+  const ready = !targetNameProblem(name) && content !== null && registry.trim() !== '';
+  const submit = async () => {
+    if (!ready || content === null) return;
+    setBusy(true);
+    setResult(null);
+    setBefore(await targetTaskIds());
+    try {
+      const { target, checks } = await add({
+        name,
+        kubeconfig_content: content,
+        context,
+        registry: registry.trim(),
+        registry_username: username.trim(),
+        registry_password: password,
+      });
+      setResult({
+        ok: true,
+        text: `Added ${target.name}${target.server_version ? ` (Kubernetes ${target.server_version})` : ''}.`,
+        checks,
+      });
+      // The password is never kept in the page once it was sent.
+      setPassword('');
+    } catch (err) {
+      setResult({ ok: false, text: messageOf(err), checks: [] });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title="Add a Kubernetes target" onClose={onClose} testId="add-target-dialog">
+      <form
+        className="tg-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <Field label="Name" hint="Lower-case letters, digits and dashes; apps on it are named after it.">
+          {(id) => (
+            <>
+              <input
+                id={id}
+                value={name}
+
+                maxLength={63}
+                onChange={(e) => setName(e.target.value)}
+                aria-invalid={!!nameProblem}
+                aria-describedby={nameProblem ? `${id}-problem` : undefined}
+              />
+              {nameProblem && (
+                <div className="field-error" id={`${id}-problem`}>
+                  {nameProblem}
+                </div>
+              )}
+            </>
+          )}
+        </Field>
+        <Field
+          label="Kubeconfig file"
+          hint="Its chosen context is copied into Deis Desktop's data folder; the file itself is only read."
+        >
+          {(id) => (
+            <input
+              id={id}
+              type="file"
+              onChange={(e) => void pick(e.target.files?.[0])}
+              aria-describedby={fileError ? `${id}-problem` : undefined}
+            />
+          )}
+        </Field>
+        {fileError && <Notice kind="error">{fileError}</Notice>}
+        {contexts && (
+          <Field label="Context" hint={`${contexts.contexts.length} in ${fileName}`}>
+            {(id) => (
+              <select id={id} value={context} onChange={(e) => setContext(e.target.value)}>
+                {contexts.contexts.map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name} — {c.server || 'no server'}
+                    {c.current ? ' (current)' : ''}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        <Field label="Registry" hint="host:port its images are pushed to, which the cluster can pull from.">
+          {(id) => (
+            <input
+              id={id}
+              value={registry}
+              placeholder="registry.example.com:5000"
+              onChange={(e) => setRegistry(e.target.value)}
+            />
+          )}
+        </Field>
+        <div className="tg-pair">
+          <Field label="Registry username">
+            {(id) => (
+              <input
+                id={id}
+                value={username}
+                autoComplete="off"
+                onChange={(e) => setUsername(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field label="Registry password">
+            {(id) => (
+              <input
+                id={id}
+                type="password"
+                value={password}
+                autoComplete="new-password"
+                maxLength={REGISTRY_PASSWORD_MAX}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            )}
+          </Field>
+        </div>
+        <div className="row">
+          <Button type="submit" kind="primary" busy={busy} disabled={!ready || result?.ok === true}>
+            Add and check
+          </Button>
+          {result?.ok && <Button onClick={onClose}>Done</Button>}
+        </div>
+      </form>
+      {before && <LiveTask title={`Adding the target ${name}`} before={before} settled={!busy} />}
+      {result && (
+        <div data-testid="add-target-result">
+          <Notice kind={result.ok ? 'success' : 'error'}>{result.text}</Notice>
+          {result.checks.length > 0 && <Checks checks={result.checks} />}
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+function RemoveDialog({ target, onClose }: { target: Target; onClose: () => void }) {
+  const remove = useTargets((s) => s.remove);
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await remove(target.name);
+      onClose();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Remove the target ${target.name}`} onClose={onClose} testId="remove-target-dialog">
+      <p>
+        Deis Desktop forgets this target and removes what it put on it (its router). Apps still running there
+        must be destroyed first.
+      </p>
+      <form
+        className="tg-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (typed === target.name) void submit();
+        }}
+      >
+        <Field label={`Type ${target.name} to confirm`}>
+          {(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} />}
+        </Field>
+        <Button type="submit" kind="danger" busy={busy} disabled={typed !== target.name}>
+          Remove {target.name}
+        </Button>
+      </form>
+      {error && <Notice kind="error">{error}</Notice>}
+    </Dialog>
+  );
+}
+
+function TestPanel({ target, onClose }: { target: Target; onClose: () => void }) {
+  const test = useTargets((s) => s.test);
+  const [before, setBefore] = useState<Set<string> | null>(null);
+  const [done, setDone] = useState<{ ok: boolean; checks: TargetCheck[]; task: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    void (async () => {
+      const ids = await targetTaskIds();
+      if (cancelled) return;
+      setBefore(ids);
+      try {
+        const r = await test(target.name);
+        if (!cancelled) setDone(r);
+      } catch (err) {
+        if (!cancelled) setError(messageOf(err));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [target.name, test]);
+  return (
+    <Dialog title={`Testing ${target.name}`} onClose={onClose} testId="test-target-dialog">
+      {before && (
+        <LiveTask
+          title={`Testing the target ${target.name}`}
+          before={before}
+          settled={done !== null || error !== null}
+          id={done?.task}
+        />
+      )}
+      {done && (
+        <div data-testid="test-target-result">
+          <Notice kind={done.ok ? 'success' : 'error'}>
+            {done.ok ? `${target.name} passed every check.` : `${target.name} failed a check.`}
+          </Notice>
+          <Checks checks={done.checks} />
+        </div>
+      )}
+      {error && <Notice kind="error">{error}</Notice>}
+    </Dialog>
+  );
+}
+
+function TargetRow({
+  t,
+  admin,
+  onTest,
+  onRemove,
+}: {
+  t: Target;
+  admin: boolean;
+  onTest: () => void;
+  onRemove: () => void;
+}) {
+  const state = stateWords(t);
+  return (
+    <tr data-testid={`target-row-${t.name}`}>
+      <td>
+        <strong>{t.name}</strong>
+        {t.default && <div className="muted small">default</div>}
+      </td>
+      <td>{kindWords(t.kind)}</td>
+      <td data-testid="target-state">
+        <Badge tone={state.tone}>{state.label}</Badge>
+        {t.message && <div className="small">{t.message}</div>}
+      </td>
+      <td className="mono small tg-wrap">
+        {t.server || '—'}
+        {t.context && <div className="muted">context {t.context}</div>}
+      </td>
+      <td className="mono small">{t.server_version || '—'}</td>
+      <td className="mono small tg-wrap">
+        {t.registry || '—'}
+        {t.registry_username && <div className="muted">as {t.registry_username}</div>}
+      </td>
+      <td className="mono small tg-wrap">{t.router_url || '—'}</td>
+      <td data-testid="target-apps">{t.apps}</td>
+      {admin && (
+        <td className="tg-actions">
+          <Button onClick={onTest}>Test</Button>
+          {!t.default && (
+            <Button kind="danger" onClick={onRemove}>
+              Remove<span className="tg-sr-only"> {t.name}</span>
+            </Button>
+          )}
+        </td>
+      )}
+    </tr>
+  );
+}
+
+type Open = { kind: 'add' } | { kind: 'test'; target: Target } | { kind: 'remove'; target: Target } | null;
+
+export function TargetsScreen() {
+  const targets = useTargets((s) => s.targets);
+  const loaded = useTargets((s) => s.loaded);
+  const error = useTargets((s) => s.error);
+  const load = useTargets((s) => s.load);
+  const admin = useSession((s) => s.user?.is_superuser ?? false);
+  const [open, setOpen] = useState<Open>(null);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const close = () => {
+    setOpen(null);
+    void load();
+  };
+
+  return (
+    <div className="page">
+      <h1>Targets</h1>
+      <p className="muted">
+        Where apps run: the local Docker engine, and Kubernetes clusters added here. An app runs on one
+        target; Deploy to… on an app's page sends its current release to another.
+      </p>
+      <Section
+        title={`Targets${targets.length ? ` (${targets.length})` : ''}`}
+        actions={
+          admin ? (
+            <Button kind="primary" onClick={() => setOpen({ kind: 'add' })}>
+              Add a Kubernetes target
+            </Button>
+          ) : undefined
+        }
+      >
+        {error && <Notice kind="error">{error}</Notice>}
+        {!admin && <p className="muted small">Only an administrator may add, test or remove targets.</p>}
+        {loaded && targets.length === 0 ? (
+          <Empty>No targets are listed.</Empty>
+        ) : (
+          <table className="table" data-testid="targets">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Kind</th>
+                <th>State</th>
+                <th>Server</th>
+                <th>Version</th>
+                <th>Registry</th>
+                <th>Router</th>
+                <th>Apps</th>
+                {admin && <th>Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {targets.map((t) => (
+                <TargetRow
+                  key={t.name}
+                  t={t}
+                  admin={admin}
+                  onTest={() => setOpen({ kind: 'test', target: t })}
+                  onRemove={() => setOpen({ kind: 'remove', target: t })}
+                />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      {open?.kind === 'add' && <AddTargetDialog onClose={close} />}
+      {open?.kind === 'test' && <TestPanel target={open.target} onClose={close} />}
+      {open?.kind === 'remove' && <RemoveDialog target={open.target} onClose={close} />}
+    </div>
+  );
+}
