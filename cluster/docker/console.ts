@@ -20,7 +20,7 @@ const MARKER = '@deis-console-pid ';
 /** `$1` is the user's command: never spliced into the script, so no quoting can break out of it. */
 const WRAPPER = `echo "${MARKER}$$" >&2; exec /bin/sh -c "$1"`;
 /** Stops the command's process and its descendants (depth first), then kills them. */
-const KILL_TREE =
+export const KILL_TREE =
   't() { kill -STOP "$1" 2>/dev/null; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do t "$c"; done; kill -KILL "$1" 2>/dev/null; }; t "$1"';
 
 export interface ConsoleLimits {
