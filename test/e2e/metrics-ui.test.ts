@@ -4,7 +4,8 @@
  * the Metrics tab draws from real data after a load; the activity feed shows a config change and a
  * rollback with the user's name as they happen; restarting a process from the UI replaces it with no
  * failed request under a steady load; the console runs a command inside the live process and shows
- * its output; axe-core finds no serious or critical violation on any screen.
+ * its output, and an interactive shell takes what is typed (over a WebSocket) and is killed when
+ * closed; axe-core finds no serious or critical violation on any screen.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -233,6 +234,45 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await expect.poll(() => shown.textContent()).toContain('No such file or directory');
     await screenshot(page, '43-console');
     await checkA11y('app console');
+  }, 120_000);
+
+  it('opens an interactive shell in a live process, takes what is typed, and closes it', async () => {
+    await page.goto(`${t.url}/#/apps/${APP}/console`);
+    const [web] = await podsOf('web');
+    await page.getByLabel('Process').selectOption(web!.name);
+    await page.getByRole('button', { name: 'Open a shell' }).click();
+    await expect.poll(() => page.getByTestId('shell-status').textContent()).toContain('Shell open in');
+    const shown = page.getByTestId('shell-output').locator('.xterm-rows');
+    await expect.poll(() => shown.textContent()).toContain('#');
+    // Typed as a person types: into the terminal, key by key (the shell answers over the WebSocket).
+    await page.getByTestId('shell-output').click();
+    await page.keyboard.type('echo $((6*7)) $PORT');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shown.textContent()).toContain('42 5000');
+    await screenshot(page, '44-console-shell');
+    await checkA11y('app console shell');
+    // Closing it ends the shell in the container.
+    await page.keyboard.type('echo "PID=$$"');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => /PID=(\d+)/.exec((await shown.textContent()) ?? '')?.[1]).toBeTruthy();
+    const pid = /PID=(\d+)/.exec((await shown.textContent()) ?? '')![1]!;
+    await page.getByRole('button', { name: 'Close shell' }).click();
+    await page.getByLabel('Command').waitFor();
+    await expect
+      .poll(
+        async () => {
+          // Quoted apart, so the command line shown above its output holds neither word.
+          await page
+            .getByLabel('Command')
+            .fill(`test -d /proc/${pid} && echo "shell-al""ive" || echo "shell-go""ne"`);
+          await page.getByLabel('Command').press('Enter');
+          await expect.poll(() => page.getByTestId('console-status').textContent()).toMatch(/^Exited/);
+          const text = (await page.getByTestId('console-output').locator('.xterm-rows').textContent()) ?? '';
+          return text.lastIndexOf('shell-gone') > text.lastIndexOf('shell-alive') ? 'gone' : 'alive';
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('gone');
   }, 120_000);
 
   it('finds no serious or critical accessibility violation on any screen', async () => {
