@@ -69,6 +69,15 @@ async function checkA11y(screen: string): Promise<void> {
       );
 }
 
+/** What the sparkline check reads of a canvas. */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  };
+}
+
 const tab = (name: string) => page.getByRole('tab', { name, exact: true }).click();
 const podsOf = async (type: string) => {
   const r = await api.get(`/v2/apps/${APP}/pods/`);
@@ -162,6 +171,41 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await checkA11y('app metrics, last hour');
   }, 180_000);
 
+  it('draws CPU and memory sparklines per process type on the overview, with their values in text', async () => {
+    // A little work for the web process, so its line is not flat.
+    const load = new Load(port, HOST, 2);
+    await page.goto(`${t.url}/#/apps/${APP}/overview`);
+    await page.getByTestId('usage-sparklines').waitFor();
+    for (const type of ['web', 'worker'])
+      for (const what of ['cpu', 'memory']) {
+        const spark = page.getByTestId(`spark-${what}-${type}`);
+        await expect
+          .poll(async () => Number(await spark.getAttribute('data-points')), { timeout: 30_000 })
+          .toBeGreaterThan(1);
+        // Drawn: uPlot's canvas has painted pixels.
+        await expect
+          .poll(() =>
+            spark.locator('canvas').evaluate((el) => {
+              // Typed by hand: the tests' TypeScript has no DOM types.
+              const c = el as unknown as CanvasLike;
+              const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+              return Array.from(data).some((v, i) => i % 4 === 3 && v > 0);
+            }),
+          )
+          .toBe(true);
+        // Its current value, for screen readers and in text beside it.
+        const label = (await spark.getAttribute('aria-label')) ?? '';
+        expect(label).toMatch(
+          what === 'cpu'
+            ? new RegExp(`^${type} CPU now: [0-9.]+ %$`)
+            : new RegExp(`^${type} memory now: [0-9.]+ MiB$`),
+        );
+      }
+    await load.stop();
+    await screenshot(page, '45-overview-sparklines');
+    await checkA11y('app overview with sparklines');
+  }, 120_000);
+
   it("shows a config change and a rollback in the activity feed as they happen, with the user's name", async () => {
     await tab('Activity');
     await expect.poll(() => page.getByTestId('activity-status').textContent()).toContain('live');
@@ -185,6 +229,21 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await screenshot(page, '44-activity-all');
     await checkA11y('activity across apps');
   }, 180_000);
+
+  it("shows the latest activity on the dashboard as it happens, with the user's name", async () => {
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
+    const feed = page.getByTestId('dashboard-activity');
+    await expect.poll(() => feed.getByTestId('activity-status').textContent()).toContain('live');
+    // A mark on this document: a reload would lose it.
+    await page.evaluate('window.__sameDocument = true');
+    expect((await api.post(`/v2/apps/${APP}/config/`, { values: { DASHBOARD_MARK: 'x' } })).status).toBe(201);
+    await feed.getByText(`${USER} changed config: set DASHBOARD_MARK`).waitFor();
+    expect(await feed.getByRole('link', { name: APP }).count()).toBeGreaterThan(0);
+    expect(await page.evaluate('window.__sameDocument === true')).toBe(true);
+    await screenshot(page, '46-dashboard-activity');
+    await checkA11y('dashboard with activity');
+  }, 60_000);
 
   it('restarts a process from the UI with no failed request under load', async () => {
     await page.goto(`${t.url}/#/apps/${APP}/overview`);
@@ -249,7 +308,7 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await page.keyboard.type('echo $((6*7)) $PORT');
     await page.keyboard.press('Enter');
     await expect.poll(() => shown.textContent()).toContain('42 5000');
-    await screenshot(page, '44-console-shell');
+    await screenshot(page, '47-console-shell');
     await checkA11y('app console shell');
     // Closing it ends the shell in the container.
     await page.keyboard.type('echo "PID=$$"');
