@@ -17,6 +17,8 @@ const MARKER = '@deis-shell-pid ';
 const WRAPPER = `printf '${MARKER}%s\\n' "$$"; if command -v bash >/dev/null 2>&1; then exec bash -i; fi; exec sh -i`;
 /** How much output may come before the marker line before it is taken as missing. */
 const MARKER_WINDOW = 128;
+/** How long the shell may take to say its PID (a container under load); then it is given up. */
+const MARKER_WAIT_MS = 15_000;
 
 export async function openShell(docker: Docker, id: string, size: TerminalSize): Promise<ShellSession> {
   const container = docker.getContainer(id);
@@ -39,25 +41,56 @@ export async function openShell(docker: Docker, id: string, size: TerminalSize):
   }
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as unknown as Duplex;
   const resize = (s: TerminalSize) => exec.resize({ h: s.rows, w: s.cols }).then(() => undefined);
-  // The exec may not run yet a moment after start: the size is set again once the shell said its PID.
   await resize(size).catch(() => undefined);
 
-  let pid: string | undefined;
+  // The shell's PID comes first (the marker line): read now, so a shell closed at once is killed too.
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let pid = '';
+  let ended = false;
+  const deadline = setTimeout(() => stream.destroy(), MARKER_WAIT_MS);
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      head = Buffer.concat([head, next.value]);
+      const end = head.indexOf('\n');
+      if (end < 0 && head.length <= MARKER_WINDOW) continue;
+      const line = head
+        .subarray(0, end < 0 ? 0 : end)
+        .toString('utf8')
+        .trim();
+      if (end >= 0 && line.startsWith(MARKER)) {
+        pid = line.slice(MARKER.length).trim();
+        head = head.subarray(end + 1);
+      }
+      break;
+    }
+  } catch {
+    // The stream broke before the shell said anything (the container stopped): nothing to show.
+    ended = true;
+  } finally {
+    clearTimeout(deadline);
+  }
+  if (ended && !pid && head.length === 0)
+    throw new TargetError('invalid', 'The shell did not start in the process; is it still running?');
+  // Now that the shell runs, its size again (a resize before it ran may not have reached it).
+  await resize(size).catch(() => undefined);
+
   let closing: Promise<void> | undefined;
-  let wantClose = false;
-  const kill = (): Promise<void> => {
-    if (!pid) return Promise.resolve();
-    return container
-      .exec({ Cmd: ['/bin/sh', '-c', KILL_TREE, 'sh', pid], AttachStdout: false, AttachStderr: false })
-      .then((k) => k.start({ Detach: true }))
-      .then(() => undefined)
-      .catch(() => undefined);
-  };
   const close = (): Promise<void> => {
-    if (closing) return closing;
-    wantClose = true;
-    // Until the PID is known, the kill waits for it (see output below).
-    closing = (pid ? kill() : Promise.resolve()).then(() => {
+    closing ??= (
+      pid
+        ? container
+            .exec({ Cmd: ['/bin/sh', '-c', KILL_TREE, 'sh', pid], AttachStdout: false, AttachStderr: false })
+            .then((k) => k.start({ Detach: true }))
+            .then(() => undefined)
+            .catch(() => undefined)
+        : Promise.resolve()
+    ).then(() => {
       // Whatever still holds the stream open (nothing, once the kill landed) no longer matters.
       setTimeout(() => stream.destroy(), 2_000).unref();
     });
@@ -65,27 +98,12 @@ export async function openShell(docker: Docker, id: string, size: TerminalSize):
   };
 
   async function* output(): AsyncIterable<Buffer> {
-    let head = Buffer.alloc(0);
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (pid !== undefined) {
-          yield chunk;
-          continue;
-        }
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\n');
-        if (end < 0 && head.length <= MARKER_WINDOW) continue;
-        const line = head
-          .subarray(0, end < 0 ? 0 : end)
-          .toString('utf8')
-          .trim();
-        if (end >= 0 && line.startsWith(MARKER)) {
-          pid = line.slice(MARKER.length).trim();
-          head = head.subarray(end + 1);
-          void resize(size).catch(() => undefined);
-          if (wantClose) void kill();
-        } else pid = '';
-        if (head.length) yield head;
+      if (head.length) yield head;
+      while (!ended) {
+        const next = await chunks.next().catch(() => ({ done: true as const, value: undefined }));
+        if (next.done) break;
+        yield next.value;
       }
     } finally {
       stream.destroy();
@@ -95,7 +113,7 @@ export async function openShell(docker: Docker, id: string, size: TerminalSize):
   return {
     output: output(),
     write: (data) => {
-      if (!stream.destroyed && !wantClose) stream.write(data);
+      if (!stream.destroyed && !closing) stream.write(data);
     },
     resize: (s) => {
       size = s;
@@ -103,7 +121,7 @@ export async function openShell(docker: Docker, id: string, size: TerminalSize):
     },
     close,
     exitCode: async () => {
-      if (wantClose) return -1;
+      if (closing) return -1;
       const info = await exec.inspect().catch(() => ({ ExitCode: null }));
       return info.ExitCode ?? -1;
     },

@@ -24,6 +24,7 @@ import { ShellClientMessage, type ShellServerMessage, type ShellSize } from '../
 import { DeisError, unauthenticated } from '../contract/errors';
 import {
   SHELL_FRAME_MAX_BYTES,
+  SHELL_EARLY_MESSAGES_MAX,
   SHELL_IDLE_TIMEOUT_MS,
   SHELL_OUTPUT_BYTES_PER_SECOND,
   SHELL_SESSIONS_MAX,
@@ -125,8 +126,9 @@ export class ShellGateway {
     // Whoever may use the console now, not only when the ticket was made.
     const app = this.c.apps.access(user, ticket.app, 'POST');
     const claim: Claim = { user: ticket.user, app: ticket.app, pod: ticket.pod };
-    this.live.add(claim);
+    // Counted from the handshake on (a malformed one is answered by ws and never counts).
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.live.add(claim);
       this.sockets.add(ws);
       ws.on('close', () => {
         this.sockets.delete(ws);
@@ -187,7 +189,8 @@ export class ShellGateway {
           'Not a shell message; send {"type":"input","data":"…"} or a resize.',
         );
       }
-      if (early.length > 64) return end(SHELL_CLOSE.protocol, 'Too many messages before the shell opened.');
+      if (early.length >= SHELL_EARLY_MESSAGES_MAX)
+        return end(SHELL_CLOSE.protocol, 'Too many messages before the shell opened.');
       touch();
       apply(parsed);
     });

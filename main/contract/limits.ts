@@ -481,6 +481,8 @@ export const SHELL_SESSIONS_MAX = 16;
 export const SHELL_OUTPUT_BYTES_PER_SECOND = 1024 * 1024;
 /** A ticket to open a shell is good this long after the POST that made it, and once: the UI opens the socket at once. */
 export const SHELL_TICKET_TTL_MS = 30_000;
+/** Messages kept while a shell is still opening (typed ahead, a resize): a second of typing, not a paste flood (each is up to SHELL_FRAME_MAX_BYTES). */
+export const SHELL_EARLY_MESSAGES_MAX = 16;
 /** A terminal's columns and rows at most: a 4K screen at a small font, with room. */
 export const SHELL_COLS_MAX = 500;
 export const SHELL_ROWS_MAX = 200;

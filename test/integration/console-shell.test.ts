@@ -196,6 +196,28 @@ describe.skipIf(!hasDocker)('the interactive shell on the Docker engine', () => 
     await eventually(async () => /gone\n0\n/.test(await alive()), 20_000);
   }, 60_000);
 
+  it('kills a shell whose socket closes while it is still opening', async () => {
+    const shells = () =>
+      execOutput(
+        'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done | grep -c "^bash -[i] " || true',
+      );
+    await eventually(async () => (await shells()).trim() === '0', 20_000);
+    for (let i = 0; i < 3; i++) {
+      const r = await ticket();
+      const { client } = await connect((r.body as { ticket: string }).ticket);
+      client!.ws.close();
+    }
+    // Each was counted out (a ticket is had again, and spent), and none is left running in the container.
+    await eventually(async () => {
+      const r = await ticket();
+      if (r.status !== 201) return false;
+      (await connect((r.body as { ticket: string }).ticket)).client?.ws.close();
+      return true;
+    }, 10_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    await eventually(async () => (await shells()).trim() === '0', 20_000);
+  }, 60_000);
+
   it('lets a collaborator in, keeps a stranger out, and records who opened a shell', async () => {
     const denied = await ticket(stranger);
     expect(denied.status).toBe(403);
@@ -279,7 +301,7 @@ describe.skipIf(!hasDocker)('the interactive shell on the Docker engine', () => 
         shells.push(c.client!);
       }
       return true;
-    }, 20_000);
+    }, 40_000);
     const over = await ticket();
     expect(over.status).toBe(409);
     expect(over.text).toContain(`You already have ${SHELL_SESSIONS_PER_USER} shells open`);
