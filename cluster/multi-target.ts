@@ -11,6 +11,7 @@ import { LOCAL_TARGET, type TargetState } from '../main/contract/targets';
 import type { RunningTarget } from './index';
 import {
   noProgress,
+  SHELL_UNSUPPORTED,
   TargetError,
   type DesiredApp,
   type ImageOrigin,
@@ -25,7 +26,9 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ShellSession,
   type Target,
+  type TerminalSize,
 } from './target';
 
 /** What the multi-target needs to know of the store. */
@@ -228,6 +231,14 @@ export class MultiTarget implements RunningTarget {
     const exec = target.exec?.bind(target);
     if (!exec) throw new TargetError('invalid', 'This target cannot run commands in a live process yet.');
     return exec(app, process, command, io);
+  }
+
+  /** The console's shell, on the app's target (a target without one says so). */
+  async shell(app: string, process: string, size: TerminalSize): Promise<ShellSession> {
+    const target = await this.of(app);
+    const shell = target.shell?.bind(target);
+    if (!shell) throw new TargetError('invalid', SHELL_UNSUPPORTED);
+    return shell(app, process, size);
   }
 
   /** A target not connected yet keeps the line until it is (the Kubernetes target buffers them). */

@@ -14,6 +14,7 @@ import { forgetKubeApp, removeKubeInstance, stopKubeInstance } from './kubernete
 import { createTarget, type RunningTarget, type TargetSettings } from './index';
 import {
   noProgress,
+  SHELL_UNSUPPORTED,
   TargetError,
   type DesiredApp,
   type ImageOrigin,
@@ -32,6 +33,8 @@ import {
   type ServiceExecIo,
   type ServiceSpec,
   type ServiceTarget,
+  type ShellSession,
+  type TerminalSize,
 } from './target';
 
 /** The target's backing-service method, or a TargetError saying it has none. */
@@ -149,6 +152,12 @@ export class SwitchableTarget implements RunningTarget {
         new TargetError('invalid', 'This target cannot run commands in a live process yet.'),
       );
     return this.live(() => inner(app, process, command, io));
+  }
+
+  shell(app: string, process: string, size: TerminalSize): Promise<ShellSession> {
+    const inner = this.inner.shell?.bind(this.inner);
+    if (!inner) return Promise.reject(new TargetError('invalid', SHELL_UNSUPPORTED));
+    return this.live(() => inner(app, process, size));
   }
 
   /** While stopped the target cannot reach its router: what is left of the app goes directly. */

@@ -213,6 +213,29 @@ export interface ServiceSpec {
 }
 
 /** A command inside a service's container; secrets go in `env`, never in `command`. */
+/** What a target without Target.shell answers (Kubernetes, for now). */
+export const SHELL_UNSUPPORTED =
+  'This target cannot open a shell in a live process yet; run single commands instead.';
+
+/** A terminal's size in characters. */
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+/** An interactive shell on a PTY inside a live process (Target.shell). */
+export interface ShellSession {
+  /** What the terminal shows, as it comes; ends when the shell exits or is closed. */
+  output: AsyncIterable<Buffer>;
+  /** Keystrokes for the shell. */
+  write(data: string): void;
+  resize(size: TerminalSize): Promise<void>;
+  /** Kills the shell and everything it started; safe to call more than once. */
+  close(): Promise<void>;
+  /** The shell's exit code once its output ended (-1 when it was closed or unknown). */
+  exitCode(): Promise<number>;
+}
+
 export interface ServiceExec {
   command: string[];
   env: Record<string, string>;
@@ -277,6 +300,11 @@ export interface Target extends ServiceTarget {
    * piece of output to `io.output`; resolves with its exit code. Absent on targets that cannot yet.
    */
   exec?(app: string, process: string, command: string, io?: RunIo): Promise<{ exitCode: number }>;
+  /**
+   * The console's interactive shell: a shell on a PTY of `size` inside the app's live process
+   * `process`. Absent on targets that cannot yet (the API then says so).
+   */
+  shell?(app: string, process: string, size: TerminalSize): Promise<ShellSession>;
   /** Writes one of the controller's events into the app's log (`deis[controller]: INFO …`). */
   note(app: string, message: string): void;
   /** Removes everything of the app: processes, routes, logs. */

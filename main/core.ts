@@ -17,6 +17,7 @@ import { LOCAL_TARGET } from './contract/targets';
 import { LocalAuthority } from './tls/authority';
 import { apiRouter } from './api';
 import { createApiServer, listen, listenForRouter } from './api/server';
+import { ShellGateway } from './api/shell';
 import { CORE_SOCKET_NAME, coreSocketDir } from '../cluster/docker/router/config';
 import { hostKeyFingerprint, loadOrCreateHostKey } from './builder/hostkey';
 import { watchReleaseImages } from './builder/release-images';
@@ -315,8 +316,10 @@ export async function startCore(
           })
         : undefined,
     };
+    const shell = new ShellGateway(controller, scheduler, log);
     const server = createApiServer({
       router: apiRouter(controller, desktop, scheduler, {
+        shell,
         folders,
         ui: settings.ui ?? rendererDir(),
         power: { instance: settings.instance ?? DEFAULT_INSTANCE, target },
@@ -326,6 +329,7 @@ export async function startCore(
       platformDomain: settings.platformDomain ?? DEFAULT_PLATFORM_DOMAIN,
       routerPort: () => desktop.routerPort,
       log,
+      shell,
     });
     const apiPort = await listen(server, settings.apiPort, settings.host).catch(
       (err: NodeJS.ErrnoException) => {
@@ -343,6 +347,8 @@ export async function startCore(
           server.closeAllConnections();
         }),
     );
+    // Before the server's close (stops run last first): a shell's socket is no HTTP connection it ends.
+    stops.push(() => shell.close());
     await serveThroughRouter(server, settings.home, stops, log);
     // Only now does the target adopt what runs, in the background (a first start builds the router
     // image), so the API answers at once; work that needs the target waits for the attempt.

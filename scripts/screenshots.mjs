@@ -30,7 +30,18 @@ const SOURCES = [
     screens: ['services-provisioning', 'services-screen', 'services-attached'],
   },
   // "## Metrics and activity".
-  { test: 'test/e2e/metrics-ui.test.ts', screens: ['40-metrics', '41-activity', '42-restart', '43-console'] },
+  {
+    test: 'test/e2e/metrics-ui.test.ts',
+    screens: [
+      '40-metrics',
+      '41-activity',
+      '42-restart',
+      '43-console',
+      '45-overview-sparklines',
+      '46-dashboard-activity',
+      '47-console-shell',
+    ],
+  },
   // "## Targets" (needs the Kubernetes test cluster and its registry).
   {
     test: 'test/e2e/targets-ui.test.ts',

@@ -22,6 +22,8 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ShellSession,
+  type TerminalSize,
   type ServiceExec,
   type ServiceExecIo,
   type ServiceSpec,
@@ -52,6 +54,7 @@ import { coreSocketDir, type RouteEntry } from './router/config';
 import { Router } from './router/router';
 import { runOnce } from './run';
 import { execInProcess } from './console';
+import { openShell } from './shell';
 import { processInfo } from './status';
 import { UsageSampler } from './usage';
 import { controllerLogLine, logTime } from '../../main/contract/log-lines';
@@ -443,6 +446,17 @@ export class DockerTarget implements Target {
     // One line in the log, whatever the command holds.
     this.logLine(app, `console: running \`${command.replace(/[\r\n]+/g, ' ')}\` in ${process}`);
     return execInProcess(this.docker, proc.id, command, io);
+  }
+
+  async shell(app: string, process: string, size: TerminalSize): Promise<ShellSession> {
+    this.context();
+    const proc = (await listProcs(this.docker, this.options.instance, app)).find(
+      (p) => p.name === process && !this.retiring.has(p.id),
+    );
+    if (!proc || proc.state !== 'running')
+      throw new TargetError('invalid', `${process} is not running; pick a process that is up.`);
+    this.logLine(app, `console: opened a shell in ${process}`);
+    return openShell(this.docker, proc.id, size);
   }
 
   destroy(app: string): Promise<void> {

@@ -80,6 +80,7 @@ function describe(
       // The console's command may hold a secret too: only where it ran.
       if (seg.at(-1) === 'exec')
         return { action: 'run', summary: `ran a console command in ${seg[1] ?? '?'}` };
+      if (seg.at(-1) === 'shell') return { action: 'run', summary: `opened a shell in ${seg[1] ?? '?'}` };
       if (seg.at(-1) !== 'restart') return undefined;
       if (seg.length === 2) return { action: 'restart', summary: 'restarted every process' };
       if (seg.length === 3) return { action: 'restart', summary: `restarted the ${seg[1]} processes` };

@@ -28,6 +28,7 @@ import { metricsRoutes } from './routes/metrics';
 import { activityRoutes } from './routes/activity';
 import { recordActivity } from './activity-recorder';
 import type { Metrics } from '../controller/metrics';
+import type { ShellGateway } from './shell';
 
 /** What the API serves beyond the controller: the folder deploys and the built UI. */
 export interface ApiExtras {
@@ -38,6 +39,8 @@ export interface ApiExtras {
   power?: InstancePower;
   /** The metrics collector, and whether the target collects any (Kubernetes does not yet). */
   metrics?: { collector: Metrics; collected: () => boolean };
+  /** The console's interactive shells (their WebSocket is served by server.ts). */
+  shell?: ShellGateway;
 }
 
 export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, extras: ApiExtras = {}): Router {
@@ -63,7 +66,7 @@ export function apiRouter(c: Controller, desktop: DesktopInfo, s: Scheduler, ext
   appsRoutes(r, c, s);
   podsRoutes(r, c, s);
   runRoutes(r, c, s);
-  consoleRoutes(r, c, s);
+  consoleRoutes(r, c, s, extras.shell);
   desktopRoutes(r, desktop);
   tasksRoutes(r, c);
   configRoutes(r, c);

@@ -7,8 +7,9 @@
  * a 500; a bug is logged in full and answered with DRF's generic `{"detail":"Server Error"}`.
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import http, { STATUS_CODES } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { DeisError, notFoundDetail, unauthenticated } from '../contract/errors';
 import {
   API_ANONYMOUS_BODY_LIMIT,
@@ -24,6 +25,7 @@ import type { UserRow, Users } from '../controller/users';
 import { BodyBudget, parseJson, RequestBody } from './body';
 import { checkContentType, checkHost, checkOrigin, coreHostNames, ownUrl, type CoreAddress } from './edge';
 import type { ApiRequest, ApiResponse, Router } from './router';
+import { SHELL_SOCKET_PATH, type ShellGateway } from './shell';
 
 export interface ApiServerOptions {
   router: Router;
@@ -36,6 +38,8 @@ export interface ApiServerOptions {
    */
   routerPort?: () => number;
   log?: (line: string) => void;
+  /** The console's shell: WebSocket upgrades to SHELL_SOCKET_PATH go there (none: every upgrade is refused). */
+  shell?: ShellGateway;
 }
 
 interface Edge {
@@ -84,6 +88,13 @@ export function createApiServer(options: ApiServerOptions): http.Server {
     },
     onRequest,
   );
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      upgrade(edge, req, socket, head);
+    } catch (err) {
+      refuseUpgrade(socket, errorResponse(err, options.log, req));
+    }
+  });
   // "Expect: 100-continue" comes here too: the body is asked for only once the request may proceed.
   server.on('checkContinue', onRequest);
   server.keepAliveTimeout = 65_000;
@@ -135,6 +146,38 @@ export function listen(server: http.Server, port: number, host = '127.0.0.1'): P
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * A WebSocket upgrade passes the same edge as every request (Host, then Origin: a page on another
+ * origin cannot open one), and only the shell's path takes one.
+ */
+function upgrade(edge: Edge, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  const address = fromRouter.has(req.socket) ? edge.routed() : edge.address();
+  checkHost(req.headers, address);
+  checkOrigin(req.headers, address);
+  const url = parseUrl(req.url ?? '/');
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  if (path !== SHELL_SOCKET_PATH || !edge.options.shell || (req.method ?? 'GET').toUpperCase() !== 'GET')
+    throw notFoundDetail();
+  edge.options.shell.upgrade(req, socket, head, url.searchParams);
+}
+
+/** Answers a refused upgrade as a plain HTTP error with the Deis body, then closes the connection. */
+function refuseUpgrade(socket: Duplex, response: ApiResponse): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(response.body ?? {});
+  const headers = [
+    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `DEIS_API_VERSION: ${API_VERSION}`,
+    `DEIS_PLATFORM_VERSION: ${PLATFORM_VERSION}`,
+    ...Object.entries(response.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    'Connection: close',
+  ];
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
 
 async function handle(edge: Edge, req: http.IncomingMessage, res: http.ServerResponse) {

@@ -485,3 +485,27 @@ export const TARGET_TRUST_FINGERPRINT_CHARS = 50;
 export const TARGET_PULL_CHECK_MS = 90_000;
 /** A kubelet's pull message quoted in the pull check's sentence: the reason, never a page of it. */
 export const TARGET_PULL_REASON_MAX_CHARS = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Interactive shell (issue 14, the console's shell): a PTY in a live process over a WebSocket.
+// ---------------------------------------------------------------------------------------------
+
+/** One WebSocket message from the UI (keystrokes or a paste, as JSON): a large paste fits, a flood does not. */
+export const SHELL_FRAME_MAX_BYTES = 64 * 1024;
+/** A shell closes after this long without a keystroke: an open root-ish shell left in a forgotten tab is a door left open. */
+export const SHELL_IDLE_TIMEOUT_MS = 15 * 60_000;
+/** Shells one user has open (or is opening) at once: a few tabs side by side, not a pool of engine execs. */
+export const SHELL_SESSIONS_PER_USER = 4;
+/** Shells into one app at once, whoever opened them: each holds an exec and a PTY in the app's container. */
+export const SHELL_SESSIONS_PER_APP = 4;
+/** Shells the whole core serves at once: each holds a WebSocket, an engine connection and a process. */
+export const SHELL_SESSIONS_MAX = 16;
+/** What a shell may send to the UI each second: a terminal shows far less; `cat` of a huge file is slowed, not buffered. */
+export const SHELL_OUTPUT_BYTES_PER_SECOND = 1024 * 1024;
+/** A ticket to open a shell is good this long after the POST that made it, and once: the UI opens the socket at once. */
+export const SHELL_TICKET_TTL_MS = 30_000;
+/** Messages kept while a shell is still opening (typed ahead, a resize): a second of typing, not a paste flood (each is up to SHELL_FRAME_MAX_BYTES). */
+export const SHELL_EARLY_MESSAGES_MAX = 16;
+/** A terminal's columns and rows at most: a 4K screen at a small font, with room. */
+export const SHELL_COLS_MAX = 500;
+export const SHELL_ROWS_MAX = 200;

@@ -13,6 +13,7 @@ import {
 import type { Autoscale } from '../contract/objects';
 import type { Pod, RunResponse } from '../contract/pods';
 import {
+  SHELL_UNSUPPORTED,
   TargetError,
   type DesiredApp,
   type ReleaseSpec,
@@ -20,7 +21,9 @@ import {
   type Routing,
   type RunIo,
   type Progress,
+  type ShellSession,
   type Target,
+  type TerminalSize,
 } from '../../cluster/target';
 import type { AppRow } from './apps';
 import { configData } from './config';
@@ -358,6 +361,24 @@ export class Scheduler {
       .then((result) => ({ exit_code: result.exitCode }))
       .finally(done);
     return { done: running };
+  }
+
+  /**
+   * Whether a shell may be opened in the app's live process `name`: refused (404, 409, 400) when it
+   * is not one of the app's, is not up, or the target cannot open shells.
+   */
+  async checkShell(app: AppRow, name: string): Promise<void> {
+    const pod = (await this.pods(app, undefined, name))[0];
+    if (!pod) throw new DeisError('not_found_detail', `Pod ${name} does not exist`);
+    if (pod.state !== 'up') throw conflict(`${name} is ${pod.state}; a shell needs a process that is up.`);
+    if (!this.target.shell) throw badRequest(SHELL_UNSUPPORTED);
+  }
+
+  /** The console's interactive shell in the app's live process `name` (see checkShell for refusals). */
+  async shell(app: AppRow, name: string, size: TerminalSize): Promise<ShellSession> {
+    await this.checkShell(app, name);
+    const shell = this.target.shell!.bind(this.target);
+    return this.guard(() => shell(app.id, name, size));
   }
 
   /** Counts a one-off command in, or refuses it (409) when its app or the core runs the most already. */

@@ -4,7 +4,8 @@
  * the Metrics tab draws from real data after a load; the activity feed shows a config change and a
  * rollback with the user's name as they happen; restarting a process from the UI replaces it with no
  * failed request under a steady load; the console runs a command inside the live process and shows
- * its output; axe-core finds no serious or critical violation on any screen.
+ * its output, and an interactive shell takes what is typed (over a WebSocket) and is killed when
+ * closed; axe-core finds no serious or critical violation on any screen.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,6 +67,15 @@ async function checkA11y(screen: string): Promise<void> {
       violations.push(
         `${screen}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
       );
+}
+
+/** What the sparkline check reads of a canvas. */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  };
 }
 
 const tab = (name: string) => page.getByRole('tab', { name, exact: true }).click();
@@ -161,6 +171,41 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await checkA11y('app metrics, last hour');
   }, 180_000);
 
+  it('draws CPU and memory sparklines per process type on the overview, with their values in text', async () => {
+    // A little work for the web process, so its line is not flat.
+    const load = new Load(port, HOST, 2);
+    await page.goto(`${t.url}/#/apps/${APP}/overview`);
+    await page.getByTestId('usage-sparklines').waitFor();
+    for (const type of ['web', 'worker'])
+      for (const what of ['cpu', 'memory']) {
+        const spark = page.getByTestId(`spark-${what}-${type}`);
+        await expect
+          .poll(async () => Number(await spark.getAttribute('data-points')), { timeout: 30_000 })
+          .toBeGreaterThan(1);
+        // Drawn: uPlot's canvas has painted pixels.
+        await expect
+          .poll(() =>
+            spark.locator('canvas').evaluate((el) => {
+              // Typed by hand: the tests' TypeScript has no DOM types.
+              const c = el as unknown as CanvasLike;
+              const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+              return Array.from(data).some((v, i) => i % 4 === 3 && v > 0);
+            }),
+          )
+          .toBe(true);
+        // Its current value, for screen readers and in text beside it.
+        const label = (await spark.getAttribute('aria-label')) ?? '';
+        expect(label).toMatch(
+          what === 'cpu'
+            ? new RegExp(`^${type} CPU now: [0-9.]+ %$`)
+            : new RegExp(`^${type} memory now: [0-9.]+ MiB$`),
+        );
+      }
+    await load.stop();
+    await screenshot(page, '45-overview-sparklines');
+    await checkA11y('app overview with sparklines');
+  }, 120_000);
+
   it("shows a config change and a rollback in the activity feed as they happen, with the user's name", async () => {
     await tab('Activity');
     await expect.poll(() => page.getByTestId('activity-status').textContent()).toContain('live');
@@ -184,6 +229,21 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await screenshot(page, '44-activity-all');
     await checkA11y('activity across apps');
   }, 180_000);
+
+  it("shows the latest activity on the dashboard as it happens, with the user's name", async () => {
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
+    const feed = page.getByTestId('dashboard-activity');
+    await expect.poll(() => feed.getByTestId('activity-status').textContent()).toContain('live');
+    // A mark on this document: a reload would lose it.
+    await page.evaluate('window.__sameDocument = true');
+    expect((await api.post(`/v2/apps/${APP}/config/`, { values: { DASHBOARD_MARK: 'x' } })).status).toBe(201);
+    await feed.getByText(`${USER} changed config: set DASHBOARD_MARK`).waitFor();
+    expect(await feed.getByRole('link', { name: APP }).count()).toBeGreaterThan(0);
+    expect(await page.evaluate('window.__sameDocument === true')).toBe(true);
+    await screenshot(page, '46-dashboard-activity');
+    await checkA11y('dashboard with activity');
+  }, 60_000);
 
   it('restarts a process from the UI with no failed request under load', async () => {
     await page.goto(`${t.url}/#/apps/${APP}/overview`);
@@ -233,6 +293,45 @@ describe.skipIf(!ready)('metrics, activity, restart and console in a browser', (
     await expect.poll(() => shown.textContent()).toContain('No such file or directory');
     await screenshot(page, '43-console');
     await checkA11y('app console');
+  }, 120_000);
+
+  it('opens an interactive shell in a live process, takes what is typed, and closes it', async () => {
+    await page.goto(`${t.url}/#/apps/${APP}/console`);
+    const [web] = await podsOf('web');
+    await page.getByLabel('Process').selectOption(web!.name);
+    await page.getByRole('button', { name: 'Open a shell' }).click();
+    await expect.poll(() => page.getByTestId('shell-status').textContent()).toContain('Shell open in');
+    const shown = page.getByTestId('shell-output').locator('.xterm-rows');
+    await expect.poll(() => shown.textContent()).toContain('#');
+    // Typed as a person types: into the terminal, key by key (the shell answers over the WebSocket).
+    await page.getByTestId('shell-output').click();
+    await page.keyboard.type('echo $((6*7)) $PORT');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shown.textContent()).toContain('42 5000');
+    await screenshot(page, '47-console-shell');
+    await checkA11y('app console shell');
+    // Closing it ends the shell in the container.
+    await page.keyboard.type('echo "PID=$$"');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => /PID=(\d+)/.exec((await shown.textContent()) ?? '')?.[1]).toBeTruthy();
+    const pid = /PID=(\d+)/.exec((await shown.textContent()) ?? '')![1]!;
+    await page.getByRole('button', { name: 'Close shell' }).click();
+    await page.getByLabel('Command').waitFor();
+    await expect
+      .poll(
+        async () => {
+          // Quoted apart, so the command line shown above its output holds neither word.
+          await page
+            .getByLabel('Command')
+            .fill(`test -d /proc/${pid} && echo "shell-al""ive" || echo "shell-go""ne"`);
+          await page.getByLabel('Command').press('Enter');
+          await expect.poll(() => page.getByTestId('console-status').textContent()).toMatch(/^Exited/);
+          const text = (await page.getByTestId('console-output').locator('.xterm-rows').textContent()) ?? '';
+          return text.lastIndexOf('shell-gone') > text.lastIndexOf('shell-alive') ? 'gone' : 'alive';
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('gone');
   }, 120_000);
 
   it('finds no serious or critical accessibility violation on any screen', async () => {

@@ -33,8 +33,11 @@ function Entry({ entry, showApp }: { entry: ActivityEntry; showApp: boolean }) {
   );
 }
 
-export function ActivityFeed({ app }: { app?: string }) {
-  const { entries, live, error } = useActivity(app);
+/** The feed of one app, or of every app; `limit` shows only the newest few (the dashboard's). */
+export function ActivityFeed({ app, limit }: { app?: string; limit?: number }) {
+  const feed = useActivity(app);
+  const { live, error } = feed;
+  const entries = limit === undefined ? feed.entries : feed.entries.slice(0, limit);
   return (
     <>
       <p className="muted small" data-testid="activity-status">

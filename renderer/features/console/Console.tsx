@@ -1,8 +1,8 @@
 /**
  * The console: pick a live process, type a command, and see what it prints in a terminal (xterm.js),
  * then its exit code. The command runs with /bin/sh inside that very process (its files, its
- * environment); leaving the tab or pressing Stop kills it. One-off commands in a fresh container of
- * the release are `deis run`.
+ * environment); leaving the tab or pressing Stop kills it. Open a shell gives an interactive shell in
+ * the process instead (Shell.tsx). One-off commands in a fresh container of the release are `deis run`.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { Terminal } from '@xterm/xterm';
@@ -11,6 +11,7 @@ import { CONSOLE_COMMAND_MAX_CHARS } from '../../../main/contract/limits';
 import { get, messageOf } from '../../src/api';
 import { Button, Empty, Notice } from '../../src/ui/common';
 import { execStream } from './exec-stream';
+import { Shell } from './Shell';
 import { openTerminal } from './terminal';
 import './console.css';
 
@@ -47,6 +48,8 @@ export function Console({ app }: { app: string }) {
   const box = useRef<HTMLDivElement>(null);
   const term = useRef<Terminal | null>(null);
   const running = useRef<AbortController | null>(null);
+  /** The process a shell is open in (the shell replaces the command line while it is). */
+  const [shellPod, setShellPod] = useState<string | null>(null);
 
   useEffect(() => {
     let stopped = false;
@@ -64,7 +67,7 @@ export function Console({ app }: { app: string }) {
     };
   }, [app, status.kind]);
 
-  const hasTerminal = pods !== null && pods.length > 0;
+  const hasTerminal = pods !== null && pods.length > 0 && shellPod === null;
   useEffect(() => {
     if (!box.current) return;
     const opened = openTerminal(box.current, {
@@ -166,6 +169,7 @@ export function Console({ app }: { app: string }) {
       </Empty>
     );
   const busy = status.kind === 'running';
+  if (shellPod) return <Shell app={app} pod={shellPod} onClose={() => setShellPod(null)} />;
   return (
     <>
       <form
@@ -202,6 +206,9 @@ export function Console({ app }: { app: string }) {
           Run
         </Button>
         {busy && <Button onClick={() => running.current?.abort()}>Stop</Button>}
+        <Button onClick={() => setShellPod(pod)} disabled={busy || !pod}>
+          Open a shell
+        </Button>
       </form>
       <p className="muted small" role="status" data-testid="console-status">
         {statusText(status)}

@@ -1,11 +1,19 @@
-/** The first screen: the core's health, the engine and targets when the core reports them, recent work. */
+/**
+ * The first screen: the core's health, the engine and targets when the core reports them, the latest
+ * activity across apps (live), recent work.
+ */
 import { useEffect } from 'react';
 import { ago, elapsed } from '../../src/format';
 import { Badge, Empty, Notice, Section } from '../../src/ui/common';
 import { taskApp } from '../../../main/contract/tasks';
 import { useTasks } from '../tasks/store';
 import { TaskState } from '../tasks/TaskView';
+import { hrefOf } from '../../src/route';
+import { ActivityFeed } from '../activity/Activity';
 import { useDashboard } from './store';
+
+/** Entries of the activity feed the dashboard shows: the newest, as they happen. */
+const ACTIVITY_SHOWN = 8;
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -142,6 +150,14 @@ export function Dashboard() {
           </table>
         </Section>
       )}
+      <Section title="Latest activity">
+        <div data-testid="dashboard-activity">
+          <ActivityFeed limit={ACTIVITY_SHOWN} />
+        </div>
+        <p className="small">
+          <a href={hrefOf({ page: 'activity' })}>Every change to every app you can see</a>
+        </p>
+      </Section>
       <Section title="Recent work">
         <RecentTasks />
       </Section>

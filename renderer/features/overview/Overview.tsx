@@ -1,4 +1,7 @@
-/** The app's overview: its URL, current release, a build as it runs, processes and how to deploy. */
+/**
+ * The app's overview: its URL, current release, a build as it runs, processes, their CPU and memory
+ * as sparklines, and how to deploy.
+ */
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { appUrl } from '../../src/format';
@@ -10,6 +13,7 @@ import { useSession } from '../session/store';
 import { useTasks } from '../tasks/store';
 import { TaskView } from '../tasks/TaskView';
 import { ScaleControls } from './ScaleControls';
+import { Sparklines } from './Sparklines';
 import { useOverview } from './store';
 
 export function Overview({ app }: { app: string }) {
@@ -77,6 +81,9 @@ export function Overview({ app }: { app: string }) {
       )}
       <Section title="Processes">
         <ScaleControls app={app} />
+      </Section>
+      <Section title="CPU and memory, last 10 minutes">
+        <Sparklines app={app} />
       </Section>
       <Section title="Deploy">
         <DeployFolder app={app} onDone={() => void load(app)} />
