@@ -48,6 +48,7 @@ import {
   type RouteEntry,
 } from '../docker/router/config';
 import { ensureRouterImage } from '../docker/router/image';
+import { METRICS_LUA } from '../docker/router/metrics-lua';
 import { STATE_DIR } from '../docker/router/lua';
 import { TargetError, type Progress, type TrafficCounters } from '../target';
 import { PULL_SECRET } from './names';
@@ -422,6 +423,7 @@ export class KubeRouter {
       publicPort: this.publicPort,
       tlsPublicPort: this.tlsPublicPort,
       generation: 0,
+      metrics: true,
     });
     const current = await this.call('read the router configuration', () =>
       orMissing(this.kube.core.readNamespacedSecret({ name: CONFIG_SECRET, namespace: this.namespace })),
@@ -429,10 +431,19 @@ export class KubeRouter {
     const text = (key: string) => Buffer.from(current?.data?.[key] ?? '', 'base64').toString('utf8');
     // The fallback certificate is issued anew by each core; the one the router has stays while
     // nginx.conf does, so a core's restart does not restart the router.
-    if (current && text('nginx.conf') === nginxConf && text('fallback.pem'))
-      return configHash({ nginxConf, fallback: text('fallback.pem') });
+    if (
+      current &&
+      text('nginx.conf') === nginxConf &&
+      text('deis_metrics.lua') === METRICS_LUA &&
+      text('fallback.pem')
+    )
+      return configHash({ nginxConf, fallback: text('fallback.pem'), metricsLua: METRICS_LUA });
     const fb = this.options.fallbackCertificate;
-    const files: RouterFiles = { nginxConf, fallback: `${fb.certificate.trim()}\n${fb.key.trim()}\n` };
+    const files: RouterFiles = {
+      nginxConf,
+      fallback: `${fb.certificate.trim()}\n${fb.key.trim()}\n`,
+      metricsLua: METRICS_LUA,
+    };
     const body = configSecretObject(this.options.instance, this.namespace, files);
     await this.call('store the router configuration', () =>
       current

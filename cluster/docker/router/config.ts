@@ -50,7 +50,7 @@ export interface RouterConfigInput {
   generation: number;
   /** Where the API is served through the router; absent: `deis.<domain>` is an unknown host. */
   core?: CoreRoute;
-  /** Count requests per app (metrics-lua.ts, written next to nginx.conf); the Kubernetes router does not yet. */
+  /** Count requests per app (metrics-lua.ts, written next to nginx.conf; on Kubernetes, mounted from the config Secret). */
   metrics?: boolean;
 }
 

@@ -23,6 +23,7 @@ import { ownLabels, PULL_SECRET } from '../names';
 import { registryServer, type TargetRegistry } from '../push';
 import { STATE_DIR } from '../../docker/router/lua';
 import { FALLBACK_CERT } from '../../docker/router/config';
+import { METRICS_LUA_PATH } from '../../docker/router/metrics-lua';
 import { KUBE_ROUTER_DRAIN_SECONDS, KUBE_ROUTER_ENDPOINT_DELAY_SECONDS } from '../../../main/contract/limits';
 
 export const ROUTER_NAME = 'deis-router';
@@ -70,12 +71,21 @@ export function pullSecretObject(
 
 export interface RouterFiles {
   nginxConf: string;
+  /** The request counters' Lua module (docker/router/metrics-lua.ts), beside nginx.conf's Lua. */
+  metricsLua: string;
   /** Certificate and key, PEM. */
   fallback: string;
 }
 
 export const configHash = (files: RouterFiles): string =>
-  createHash('sha256').update(files.nginxConf).update('\0').update(files.fallback).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update(files.nginxConf)
+    .update('\0')
+    .update(files.fallback)
+    .update('\0')
+    .update(files.metricsLua)
+    .digest('hex')
+    .slice(0, 16);
 
 export function configSecretObject(instance: string, namespace: string, files: RouterFiles): k8s.V1Secret {
   return {
@@ -86,6 +96,7 @@ export function configSecretObject(instance: string, namespace: string, files: R
     data: {
       'nginx.conf': Buffer.from(files.nginxConf).toString('base64'),
       'fallback.pem': Buffer.from(files.fallback).toString('base64'),
+      'deis_metrics.lua': Buffer.from(files.metricsLua).toString('base64'),
     },
   };
 }
@@ -184,12 +195,25 @@ export function deploymentObject(
               volumeMounts: [
                 { name: 'config', mountPath: '/etc/nginx/nginx.conf', subPath: 'nginx.conf', readOnly: true },
                 { name: 'config', mountPath: FALLBACK_CERT, subPath: 'fallback.pem', readOnly: true },
+                { name: 'config', mountPath: METRICS_LUA_PATH, subPath: 'deis_metrics.lua', readOnly: true },
                 { name: 'tables', mountPath: STATE_DIR },
               ],
             },
           ],
           volumes: [
-            { name: 'config', secret: { secretName: CONFIG_SECRET, defaultMode: 0o400 } },
+            {
+              name: 'config',
+              secret: {
+                secretName: CONFIG_SECRET,
+                defaultMode: 0o400,
+                // nginx's workers (not root) load the Lua module; the key stays root's only.
+                items: [
+                  { key: 'nginx.conf', path: 'nginx.conf' },
+                  { key: 'fallback.pem', path: 'fallback.pem' },
+                  { key: 'deis_metrics.lua', path: 'deis_metrics.lua', mode: 0o444 },
+                ],
+              },
+            },
             { name: 'tables', emptyDir: {} },
           ],
         },
