@@ -462,3 +462,12 @@ export const CONSOLE_COMMAND_MAX_CHARS = 4_096;
 export const CONSOLE_TIMEOUT_MS = 5 * 60_000;
 /** Output one console command may write: pages a person reads in a terminal; past it the command is stopped. */
 export const CONSOLE_OUTPUT_MAX_CHARS = 2 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// People (issue 14, the UI's users, collaborators and SSH keys).
+// ---------------------------------------------------------------------------------------------
+
+/** A pasted SSH public key line: a 16384-bit RSA key is about 2.8 KB; four times that leaves room for a long comment, never a file of anything else. */
+export const MAX_PUBLIC_KEY_CHARS = 16 * 1024;
+/** SSH keys of one user: a person's laptops, CI runners and deploy keys; the builder tries a key against them on every push. */
+export const MAX_KEYS_PER_USER = 100;

@@ -237,9 +237,19 @@ export class Users {
     });
   }
 
+  /** Makes or unmakes an administrator; the last one stays, or nobody could manage users again. */
   setSuperuser(username: string, value: boolean): UserRow {
     const u = this.get(username);
     this.store.tx(() => {
+      if (!value && u.is_superuser === 1) {
+        const { n } = this.store.db
+          .prepare('SELECT COUNT(*) AS n FROM users WHERE is_superuser = 1 AND is_active = 1')
+          .get() as { n: number };
+        if (n <= 1)
+          throw conflict(
+            `${u.username} is the only administrator; make another user an administrator first.`,
+          );
+      }
       this.store.db
         .prepare('UPDATE users SET is_superuser = ?, is_staff = ? WHERE id = ?')
         .run(value ? 1 : 0, value ? 1 : 0, u.id);
