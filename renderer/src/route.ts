@@ -14,6 +14,7 @@ export type AppTab =
   | 'console'
   | 'builds'
   | 'domains'
+  | 'collaborators'
   | 'settings';
 export const APP_TABS: AppTab[] = [
   'overview',
@@ -25,6 +26,7 @@ export const APP_TABS: AppTab[] = [
   'console',
   'builds',
   'domains',
+  'collaborators',
   'settings',
 ];
 
@@ -34,6 +36,8 @@ export type Route =
   | { page: 'activity' }
   | { page: 'app'; app: string; tab: AppTab }
   | { page: 'services' }
+  | { page: 'users' }
+  | { page: 'keys' }
   | { page: 'preferences' };
 
 export function parseHash(hash: string): Route {
@@ -46,6 +50,8 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'services') return { page: 'services' };
   if (parts[0] === 'preferences') return { page: 'preferences' };
   if (parts[0] === 'activity') return { page: 'activity' };
+  if (parts[0] === 'users') return { page: 'users' };
+  if (parts[0] === 'keys') return { page: 'keys' };
   return { page: 'dashboard' };
 }
 
@@ -61,6 +67,10 @@ export function hrefOf(route: Route): string {
       return '#/preferences';
     case 'activity':
       return '#/activity';
+    case 'users':
+      return '#/users';
+    case 'keys':
+      return '#/keys';
     case 'app':
       return `#/apps/${encodeURIComponent(route.app)}/${route.tab}`;
   }
