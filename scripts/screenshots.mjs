@@ -31,6 +31,11 @@ const SOURCES = [
   },
   // "## Metrics and activity".
   { test: 'test/e2e/metrics-ui.test.ts', screens: ['40-metrics', '41-activity', '42-restart', '43-console'] },
+  // "### People", at the end of "## Metrics and activity".
+  {
+    test: 'test/e2e/people-ui.test.ts',
+    screens: ['50-users', '51-collaborators', '52-ssh-keys', '53-notifications'],
+  },
 ];
 export const README_SCREENS = SOURCES.flatMap((s) => s.screens);
 
