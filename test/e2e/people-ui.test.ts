@@ -10,12 +10,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { MAX_PUBLIC_KEY_CHARS } from '../../main/contract/limits';
+import { quickEd25519Key } from '../support/certs';
 import { Api, type TestCore } from '../support/core';
-import { repoFromFixture } from '../support/git';
+import { git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
 import { instanceName, removeAppImages, removeInstance, startDockerCore } from '../support/run-stage';
@@ -264,7 +264,7 @@ describe.skipIf(!ready)('people in the UI', () => {
     expect(await p.locator('#key-public-error').textContent()).toBe('Key contains invalid base64 chars');
 
     // Pasted: the name comes from the key's comment; sent with Enter from the name field.
-    const pasted = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'bob@laptop' }).public;
+    const pasted = quickEd25519Key('bob@laptop');
     await p.locator('#key-public').focus();
     await p.keyboard.press('ControlOrMeta+A');
     await p.keyboard.insertText(pasted);
@@ -286,7 +286,7 @@ describe.skipIf(!ready)('people in the UI', () => {
     await p.getByText('id_rsa is 17 KB; a public key is at most 16 KB.', { exact: false }).waitFor();
 
     // From a file: read in the page, named from its comment.
-    const fromFile = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'bob@desktop' }).public;
+    const fromFile = quickEd25519Key('bob@desktop');
     const pub = path.join(scratch, 'id_ed25519.pub');
     fs.writeFileSync(pub, `${fromFile}\n`);
     await p.locator('#key-file').setInputFiles(pub);
@@ -315,17 +315,39 @@ describe.skipIf(!ready)('people in the UI', () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
 
     const { dir } = repoFromFixture('python-http');
+    const bobPusher = new Pusher(t.core.builderPort, 'e2eppl-bob');
     try {
       const pushed = await pusher.push(dir, APP);
       expect(pushed.code, pushed.output).toBe(0);
+      await expect
+        .poll(() => page.evaluate('window.__notifications'), { timeout: 30_000 })
+        .toEqual([{ title: `${APP} v2 is deployed`, body: expect.stringContaining(`Build of ${APP} at `) }]);
+      await page.evaluate("window.__lastNotification.dispatchEvent(new Event('click'))");
+      await expect.poll(() => page.evaluate('location.hash')).toBe(`#/apps/${APP}/overview`);
+
+      // A collaborator's push is theirs: the administrator's window sees the task, but says nothing.
+      const bob = await new Api(t.url)
+        .as(undefined)
+        .post('/v2/auth/login/', { username: USER, password: USER_PW });
+      await bobPusher.addKeyTo(api.as((bob.body as { token: string }).token), 'bob-pusher');
+      fs.appendFileSync(path.join(dir, 'app.py'), '\n# changed by bob\n');
+      git(dir, 'commit', '-qam', 'bob was here');
+      const bobs = await bobPusher.push(dir, APP);
+      expect(bobs.code, bobs.output).toBe(0);
+
+      // A build of the administrator's that fails says so, with the reason.
+      fs.appendFileSync(path.join(dir, 'Dockerfile'), 'RUN exit 3\n');
+      git(dir, 'commit', '-qam', 'a broken build');
+      const failed = await pusher.push(dir, APP);
+      expect(failed.code).not.toBe(0);
+      await expect.poll(() => page.evaluate('window.__notifications.length'), { timeout: 30_000 }).toBe(2);
+      const notes = (await page.evaluate('window.__notifications')) as { title: string; body: string }[];
+      expect(notes[1]!.title).toBe(`Build of ${APP} at ${git(dir, 'rev-parse', '--short=7', 'HEAD')} failed`);
+      expect(notes[1]!.body).not.toBe('');
     } finally {
+      bobPusher.remove();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    await expect
-      .poll(() => page.evaluate('window.__notifications'), { timeout: 30_000 })
-      .toEqual([{ title: `${APP} v2 is deployed`, body: expect.stringContaining(`Build of ${APP} at `) }]);
-    await page.evaluate("window.__lastNotification.dispatchEvent(new Event('click'))");
-    await expect.poll(() => page.evaluate('location.hash')).toBe(`#/apps/${APP}/overview`);
     expect(pageErrors).toEqual([]);
   }, 600_000);
 });
