@@ -1,5 +1,5 @@
 /**
- * What the People screens rely on in the API: the last administrator cannot be unmade, a user who
+ * What the People screens rely on in the API: the last administrator cannot be unmade or deleted, a user who
  * still owns apps is not removed (409, the apps stay), SSH keys are bounded in size and number with
  * a sentence to act on, and a task says who started it and which release it cut (its notification
  * goes to that user and names the release), also once it is kept in the store.
@@ -24,13 +24,20 @@ afterAll(() => t.stop());
 const publicKey = (comment: string) => quickEd25519Key(comment);
 
 describe('administrators', () => {
-  it('refuses to unmake the last administrator, and unmakes one of two', async () => {
+  it('refuses to unmake or delete the last administrator, and unmakes one of two', async () => {
     const alone = await admin.delete('/v2/admin/perms/admin/');
     expect(alone.status).toBe(409);
     expect(alone.body).toEqual({
       detail: 'admin is the only administrator; make another user an administrator first.',
     });
     expect(((await admin.get('/v2/auth/whoami/')).body as { is_superuser: boolean }).is_superuser).toBe(true);
+    // Nor can the last administrator delete their own account.
+    const gone = await admin.delete('/v2/auth/cancel/');
+    expect(gone.status).toBe(409);
+    expect(gone.body).toEqual({
+      detail: 'admin is the only administrator; make another user an administrator first.',
+    });
+    expect((await admin.get('/v2/auth/whoami/')).status).toBe(200);
 
     expect((await admin.post('/v2/admin/perms/', { username: 'alice' })).status).toBe(201);
     expect((await admin.delete('/v2/admin/perms/alice/')).status).toBe(204);
