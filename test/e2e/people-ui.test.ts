@@ -200,7 +200,7 @@ describe.skipIf(!ready)('people in the UI', () => {
     expect(await page.content()).not.toContain(token);
   }, 120_000);
 
-  it('keeps a user who still owns an app, saying what to do', async () => {
+  it('keeps a user who still owns an app, saying what to do, and removes them once it is gone', async () => {
     const carol = await new Api(t.url).register('carol', 'carol-pw-123', api);
     expect((await carol.post('/v2/apps/', { id: 'carols-app' })).status).toBe(201);
     await page.reload();
@@ -213,7 +213,11 @@ describe.skipIf(!ready)('people in the UI', () => {
     await row.getByText('carol still has applications assigned. Delete or transfer ownership').waitFor();
     expect((await carol.get('/v2/apps/carols-app/')).status).toBe(200);
     expect(await axeProblems(page)).toEqual([]);
+    // Once the app is gone, the same confirmation removes her.
     expect((await carol.delete('/v2/apps/carols-app/')).status).toBe(204);
+    await remove.click();
+    await row.waitFor({ state: 'detached' });
+    expect((await carol.get('/v2/auth/whoami/')).status).toBe(401);
   }, 120_000);
 
   it("shares the app with the user on the app's Collaborators tab", async () => {
