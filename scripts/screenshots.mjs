@@ -42,6 +42,11 @@ const SOURCES = [
       '47-console-shell',
     ],
   },
+  // "### People", at the end of "## Metrics and activity".
+  {
+    test: 'test/e2e/people-ui.test.ts',
+    screens: ['50-users', '51-collaborators', '52-ssh-keys', '53-notifications'],
+  },
   // "## Targets" (needs the Kubernetes test cluster and its registry).
   {
     test: 'test/e2e/targets-ui.test.ts',

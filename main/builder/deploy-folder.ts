@@ -55,7 +55,12 @@ export class FolderDeployer {
     await measureFolder(dir, this.options.home);
     const release = this.locks.tryAcquire(app.id);
     if (!release) throw conflict('Another git push is ongoing. Wait for it to finish, then deploy again.');
-    const task = this.controller.tasks.start('build', `Deploy of ${path.basename(dir)} to ${app.id}`, app.id);
+    const task = this.controller.tasks.start(
+      'build',
+      `Deploy of ${path.basename(dir)} to ${app.id}`,
+      app.id,
+      user.username,
+    );
     void this.run(task, user, { id: app.id, uuid: app.uuid }, dir, release);
     return task.task;
   }

@@ -40,7 +40,9 @@ export class PushHandler {
   async handle(push: Push, pusher: BuildOutput, task?: TaskHandle): Promise<PushResult> {
     const c = this.controller;
     const own = !task;
-    const t = task ?? c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app);
+    const t =
+      task ??
+      c.tasks.start('build', `Build of ${push.app} at ${push.sha.slice(0, 7)}`, push.app, push.username);
     const say = (line: string) => {
       t.log(line);
       pusher.line(line);
@@ -71,6 +73,8 @@ export class PushHandler {
         dockerfile: built.dockerfile ? 'true' : '',
         // The task already holds every line said so far (its bounded tail): that is the build's log.
         log: t.lines.join('\n'),
+        // Named before the deploy starts, so a deploy that fails still says which release it was.
+        cut: (version) => t.cut(version),
         // The deploy's progress (processes starting, on Kubernetes pods pulling and ready n/m).
         say: (line) => say(`  ${line}`),
       });

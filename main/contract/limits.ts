@@ -509,3 +509,12 @@ export const SHELL_EARLY_MESSAGES_MAX = 16;
 /** A terminal's columns and rows at most: a 4K screen at a small font, with room. */
 export const SHELL_COLS_MAX = 500;
 export const SHELL_ROWS_MAX = 200;
+
+// ---------------------------------------------------------------------------------------------
+// People (issue 14, the UI's users, collaborators and SSH keys).
+// ---------------------------------------------------------------------------------------------
+
+/** A pasted SSH public key line: a 16384-bit RSA key is about 2.8 KB; four times that leaves room for a long comment, never a file of anything else. */
+export const MAX_PUBLIC_KEY_CHARS = 16 * 1024;
+/** SSH keys of one user: a person's laptops, CI runners and deploy keys; the builder tries a key against them on every push. */
+export const MAX_KEYS_PER_USER = 100;

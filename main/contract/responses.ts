@@ -4,7 +4,7 @@
  * objects.ts, so the two cannot drift.
  */
 import { z } from 'zod';
-import type { App, AppSettings, Build, Config, Domain, Release, User } from './objects';
+import type { App, AppSettings, Build, Config, Domain, Key, Release, User } from './objects';
 import type { Task, TaskWithLog } from './tasks';
 
 const stringMap = z.record(z.string(), z.string());
@@ -106,6 +106,19 @@ export const UserSchema = z.object({
 
 export const TokenSchema = z.object({ token: z.string() });
 
+export const KeySchema = z.object({
+  uuid: z.string(),
+  created: z.string(),
+  updated: z.string(),
+  owner: z.string(),
+  id: z.string(),
+  public: z.string(),
+  fingerprint: z.string(),
+}) satisfies z.ZodType<Key>;
+
+/** An app's collaborators (never its owner). */
+export const PermsSchema = z.object({ users: z.array(z.string()) });
+
 const TaskStepSchema = z.object({ name: z.string(), started: z.string(), elapsedMs: z.number().optional() });
 
 export const TaskSchema = z.object({
@@ -113,6 +126,8 @@ export const TaskSchema = z.object({
   kind: z.string(),
   title: z.string(),
   app: z.string().nullable(),
+  user: z.string().nullable(),
+  release: z.number().nullable(),
   state: z.enum(['running', 'succeeded', 'failed']),
   steps: z.array(TaskStepSchema),
   error: z.string().nullable(),

@@ -19,6 +19,10 @@ export interface Task {
   title: string;
   /** The app it concerns, if any. */
   app: string | null;
+  /** Who started it (a git push, a folder deploy); null for the core's own work. */
+  user: string | null;
+  /** The release it cut, once it has (a deploy that then fails still names it); null otherwise. */
+  release: number | null;
   state: TaskState;
   steps: TaskStep[];
   /** The error a person can act on, when failed. */

@@ -45,6 +45,8 @@ export interface NewBuild {
   log?: string;
   /** Told how the deploy of the release goes, line by line (the push's output). */
   say?: (line: string) => void;
+  /** Told the release's version once it is cut, before its deploy starts. */
+  cut?: (version: number) => void;
 }
 
 const SELECT_BUILD =
@@ -118,7 +120,7 @@ export class Builds {
     if (origin?.kind === 'registry') return '';
     if (origin?.kind === 'local' && (user.is_superuser || origin.appUuid === app.uuid)) return origin.id;
     // A missing image comes from its registry, for anyone: what a registry serves is anyone's to release.
-    if (origin?.kind === 'missing' && this.puller) return this.pull(app, image);
+    if (origin?.kind === 'missing' && this.puller) return this.pull(app, image, user);
     if (user.is_superuser) return '';
     throw forbidden(
       `Only an administrator may release an image of the local Docker engine that was not built for ${app.id}; push the app's code with git instead.`,
@@ -129,12 +131,12 @@ export class Builds {
    * Pulls a missing image as a task with progress, with the app's `deis registry:set` login for the
    * registry the reference names; what a registry serves is anyone's to release.
    */
-  private async pull(app: AppRow, image: string): Promise<string> {
+  private async pull(app: AppRow, image: string, user: UserRow): Promise<string> {
     const { pull, tasks, registry } = this.puller!;
     const login = registry(app);
     const credentials =
       login.username && login.password ? { username: login.username, password: login.password } : undefined;
-    const task = tasks.start('pull', `Pulling ${image} for ${app.id}`, app.id);
+    const task = tasks.start('pull', `Pulling ${image} for ${app.id}`, app.id, user.username);
     task.step(`Pulling ${image}${credentials ? ` as ${login.username}` : ''}`);
     try {
       const pulled = await pull(image, { credentials, log: (line) => task.log(line) });
@@ -221,6 +223,7 @@ export class Builds {
       });
       return { build, release };
     });
+    input.cut?.(result.release.version);
     await this.releases.announce({ app, release: result.release, cause: 'build', say: input.say });
     return result;
   }

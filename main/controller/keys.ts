@@ -5,7 +5,8 @@
  * attributes a push to the holder with the strongest claim on the app, see builder/service.ts).
  */
 import type { Key } from '../contract/objects';
-import { invalid, notFound } from '../contract/errors';
+import { badRequest, invalid, notFound } from '../contract/errors';
+import { MAX_KEYS_PER_USER } from '../contract/limits';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import { checkPublicKey, normalizeFingerprint } from './ssh-key';
@@ -70,6 +71,13 @@ export class Keys {
           .get(user.id, input.public, checked.fingerprint)
       )
         throw invalid('public', 'Public Key is already in use');
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM keys WHERE owner_id = ?').get(user.id) as {
+        n: number;
+      };
+      if (n >= MAX_KEYS_PER_USER)
+        throw badRequest(
+          `You have ${MAX_KEYS_PER_USER} SSH keys, the most one user may have; remove one you no longer use before adding another.`,
+        );
       const now = timestamp();
       const id = uuid();
       db.prepare(

@@ -71,6 +71,8 @@ interface TaskRow {
   kind: string;
   title: string;
   app_id: string | null;
+  user: string | null;
+  release: number | null;
   state: Task['state'];
   steps: string;
   log: string;
@@ -101,6 +103,11 @@ export class TaskHandle {
   /** The log so far: its last lines, bounded (see TailLog). */
   get lines(): string[] {
     return this.log_.lines();
+  }
+
+  /** Records the release this work cut; its end (success or failure) then names it. */
+  cut(version: number): void {
+    this.task.release = version;
   }
 
   /** Starts a named step, closing the previous one with its elapsed time. */
@@ -150,12 +157,15 @@ export class Tasks {
     });
   }
 
-  start(kind: string, title: string, app: string | null = null): TaskHandle {
+  /** `user`: who asked for the work (they are told when it ends); null for the core's own. */
+  start(kind: string, title: string, app: string | null = null, user: string | null = null): TaskHandle {
     const task: Task = {
       id: randomUUID(),
       kind,
       title,
       app,
+      user,
+      release: null,
       state: 'running',
       steps: [],
       error: null,
@@ -170,8 +180,10 @@ export class Tasks {
     this.running.set(task.id, handle);
     this.store.tx(() => {
       this.store.db
-        .prepare('INSERT INTO tasks (id, kind, title, app_id, state, created) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(task.id, kind, title, app, 'running', task.created);
+        .prepare(
+          'INSERT INTO tasks (id, kind, title, app_id, user, state, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(task.id, kind, title, app, user, 'running', task.created);
     });
     this.publish({ type: 'task.started', task });
     return handle;
@@ -229,13 +241,16 @@ export class Tasks {
     this.running.delete(h.id);
     this.store.tx(() => {
       this.store.db
-        .prepare('UPDATE tasks SET state = ?, steps = ?, log = ?, error = ?, finished = ? WHERE id = ?')
+        .prepare(
+          'UPDATE tasks SET state = ?, steps = ?, log = ?, error = ?, finished = ?, release = ? WHERE id = ?',
+        )
         .run(
           h.task.state,
           JSON.stringify(h.task.steps),
           h.lines.join('\n'),
           h.task.error,
           h.task.finished,
+          h.task.release,
           h.id,
         );
     });
@@ -248,6 +263,8 @@ function taskOf(r: TaskRow): Task {
     kind: r.kind,
     title: r.title,
     app: r.app_id,
+    user: r.user,
+    release: r.release,
     state: r.state,
     steps: JSON.parse(r.steps) as TaskStep[],
     error: r.error,

@@ -213,7 +213,7 @@ export class Users {
     });
   }
 
-  /** Deletes an account (self, or anyone for an admin) that owns no apps. */
+  /** Deletes an account (self, or anyone for an admin) that owns no apps and is not the last administrator. */
   cancel(actor: UserRow, username: string | undefined): void {
     const target = username ? this.get(username) : actor;
     if (target.id !== actor.id && !actor.is_superuser) throw forbidden();
@@ -225,6 +225,10 @@ export class Users {
       };
       if (owned.n > 0)
         throw conflict(`${target.username} still has applications assigned. Delete or transfer ownership`);
+      if (target.is_superuser === 1 && this.activeAdmins() <= 1)
+        throw conflict(
+          `${target.username} is the only administrator; make another user an administrator first.`,
+        );
       // Rows the user created on other people's apps stay with those apps: hand them to each app's owner.
       for (const table of ['builds', 'configs', 'releases', 'domains', 'app_settings', 'tls'])
         this.store.db
@@ -237,9 +241,20 @@ export class Users {
     });
   }
 
+  private activeAdmins(): number {
+    return (
+      this.store.db
+        .prepare('SELECT COUNT(*) AS n FROM users WHERE is_superuser = 1 AND is_active = 1')
+        .get() as { n: number }
+    ).n;
+  }
+
+  /** Makes or unmakes an administrator; the last one stays, or nobody could manage users again. */
   setSuperuser(username: string, value: boolean): UserRow {
     const u = this.get(username);
     this.store.tx(() => {
+      if (!value && u.is_superuser === 1 && this.activeAdmins() <= 1)
+        throw conflict(`${u.username} is the only administrator; make another user an administrator first.`);
       this.store.db
         .prepare('UPDATE users SET is_superuser = ?, is_staff = ? WHERE id = ?')
         .run(value ? 1 : 0, value ? 1 : 0, u.id);

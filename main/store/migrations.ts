@@ -368,4 +368,13 @@ ALTER TABLE targets ADD COLUMN bastion TEXT NOT NULL DEFAULT '';
 ALTER TABLE targets ADD COLUMN bastion_identity TEXT NOT NULL DEFAULT '';
 `,
   },
+  {
+    // Who started a task (its notification goes to them) and the release it cut.
+    version: 11,
+    name: 'task-user-release',
+    sql: `
+ALTER TABLE tasks ADD COLUMN user TEXT;
+ALTER TABLE tasks ADD COLUMN release INTEGER;
+`,
+  },
 ];

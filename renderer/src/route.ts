@@ -14,6 +14,7 @@ export type AppTab =
   | 'console'
   | 'builds'
   | 'domains'
+  | 'collaborators'
   | 'settings';
 export const APP_TABS: AppTab[] = [
   'overview',
@@ -25,6 +26,7 @@ export const APP_TABS: AppTab[] = [
   'console',
   'builds',
   'domains',
+  'collaborators',
   'settings',
 ];
 
@@ -35,6 +37,8 @@ export type Route =
   | { page: 'app'; app: string; tab: AppTab }
   | { page: 'services' }
   | { page: 'targets' }
+  | { page: 'users' }
+  | { page: 'keys' }
   | { page: 'preferences' };
 
 export function parseHash(hash: string): Route {
@@ -48,6 +52,8 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'targets') return { page: 'targets' };
   if (parts[0] === 'preferences') return { page: 'preferences' };
   if (parts[0] === 'activity') return { page: 'activity' };
+  if (parts[0] === 'users') return { page: 'users' };
+  if (parts[0] === 'keys') return { page: 'keys' };
   return { page: 'dashboard' };
 }
 
@@ -65,6 +71,10 @@ export function hrefOf(route: Route): string {
       return '#/preferences';
     case 'activity':
       return '#/activity';
+    case 'users':
+      return '#/users';
+    case 'keys':
+      return '#/keys';
     case 'app':
       return `#/apps/${encodeURIComponent(route.app)}/${route.tab}`;
   }

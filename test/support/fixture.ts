@@ -11,7 +11,7 @@ export const ROLES: Role[] = ['anonymous', 'stranger', 'collaborator', 'owner', 
 
 export class Cast {
   /** The last case's app and certificate, removed when the next case is made. */
-  private previous: { app: string; cert: string } | undefined;
+  private previous: { app: string; cert: string; key: string } | undefined;
 
   private constructor(
     readonly base: Api,
@@ -39,7 +39,7 @@ export class Cast {
   /**
    * Creates case `n`'s objects and returns the values of the catalogue's placeholders. The case
    * before is removed first (it may already be gone), so a sweep of hundreds of cases stays within
-   * the apps and certificates one user may have.
+   * the apps, certificates and SSH keys one user may have.
    */
   async makeCase(n: number): Promise<Record<string, string>> {
     const { owner, admin } = this.clients;
@@ -47,8 +47,9 @@ export class Cast {
       // Through an admin: the case may have transferred its app to another user.
       await admin.delete(`/v2/apps/${this.previous.app}/`);
       await owner.delete(`/v2/certs/${this.previous.cert}`);
+      await owner.delete(`/v2/keys/${this.previous.key}`);
     }
-    this.previous = { app: `case-${n}`, cert: `cert-${n}` };
+    this.previous = { app: `case-${n}`, cert: `cert-${n}`, key: `key-${n}` };
     const must = async (p: Promise<Reply>, what: string) => {
       const r = await p;
       if (r.status >= 300) throw new Error(`fixture: ${what}: ${r.status} ${r.text}`);

@@ -1,6 +1,7 @@
 /** The account, the deis command, HTTPS trust, signing out, and (for administrators) stopping everything. */
 import { useEffect } from 'react';
 import { inDesktop } from '../../src/native';
+import { NotificationsSwitch } from '../people/NotificationsSwitch';
 import { Button, Code, Notice, Section } from '../../src/ui/common';
 import { useSession } from '../session/store';
 import { HttpsTrust } from './HttpsTrust';
@@ -53,6 +54,7 @@ export function Preferences() {
           </>
         )}
       </Section>
+      <NotificationsSwitch />
       <HttpsTrust />
       {user?.is_superuser ? <InstancePower /> : null}
     </div>

@@ -6,7 +6,6 @@ import { create } from 'zustand';
 import type { Task } from '../../../main/contract/tasks';
 import { page, TaskEventSchema, TaskSchema, TaskWithLogSchema } from '../../../main/contract/responses';
 import { ApiError, currentToken, follow, get, messageOf } from '../../src/api';
-import { notify } from '../../src/native';
 
 interface TasksState {
   tasks: Record<string, Task>;
@@ -64,8 +63,6 @@ export const useTasks = create<TasksState>((set, getState) => {
           set((s) => ({
             logs: { ...s.logs, [event.task.id]: [...(s.logs[event.task.id] ?? []), event.line] },
           }));
-        if (event.type === 'task.succeeded') notify(event.task.title, 'Done.');
-        if (event.type === 'task.failed') notify(event.task.title, event.task.error ?? 'Failed.');
         if (event.type === 'task.succeeded' || event.type === 'task.failed')
           set((s) => ({ finished: s.finished + 1 }));
       };

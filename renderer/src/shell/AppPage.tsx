@@ -7,6 +7,7 @@ import { Metrics } from '../../features/metrics/Metrics';
 import { Domains } from '../../features/domains/Domains';
 import { Logs } from '../../features/logs/Logs';
 import { Overview } from '../../features/overview/Overview';
+import { Collaborators } from '../../features/people/Collaborators';
 import { Releases } from '../../features/releases/Releases';
 import { AppServices } from '../../features/services/AppServices';
 import { AppSettingsTab } from '../../features/settings/AppSettings';
@@ -23,6 +24,7 @@ const LABELS: Record<AppTab, string> = {
   logs: 'Logs',
   builds: 'Builds',
   domains: 'Domains',
+  collaborators: 'Collaborators',
   settings: 'Settings',
 };
 
@@ -51,6 +53,8 @@ function TabBody({ app, tab }: { app: string; tab: AppTab }) {
       return <Builds app={app} />;
     case 'domains':
       return <Domains app={app} />;
+    case 'collaborators':
+      return <Collaborators app={app} />;
     case 'settings':
       return <AppSettingsTab app={app} />;
   }

@@ -4,6 +4,9 @@ import { ActivityScreen } from '../../features/activity/Activity';
 import { AppsList } from '../../features/apps/AppsList';
 import { useApps } from '../../features/apps/store';
 import { Dashboard } from '../../features/dashboard/Dashboard';
+import { KeysScreen } from '../../features/people/KeysScreen';
+import { notifyFinishedWork } from '../../features/people/notifications';
+import { UsersScreen } from '../../features/people/UsersScreen';
 import { Preferences } from '../../features/preferences/Preferences';
 import { DropOnApp } from '../../features/services/DropOnApp';
 import { ServicesScreen } from '../../features/services/ServicesScreen';
@@ -50,6 +53,8 @@ function Sidebar() {
         {link('#/services', 'Services', route.page === 'services')}
         {link('#/targets', 'Targets', route.page === 'targets')}
         {link('#/activity', 'Activity', route.page === 'activity')}
+        {user?.is_superuser ? link('#/users', 'Users', route.page === 'users') : null}
+        {link('#/keys', 'SSH keys', route.page === 'keys')}
         {link('#/preferences', 'Preferences', route.page === 'preferences')}
       </nav>
       <div className="sidebar-foot">
@@ -80,6 +85,10 @@ function Page() {
       return <Preferences />;
     case 'activity':
       return <ActivityScreen />;
+    case 'users':
+      return <UsersScreen />;
+    case 'keys':
+      return <KeysScreen />;
   }
 }
 
@@ -92,6 +101,7 @@ export function Shell() {
     connect();
     return disconnect;
   }, [connect, disconnect]);
+  useEffect(notifyFinishedWork, []);
   // A build (from this window, a git push or the CLI) that ends changes the apps' releases.
   useEffect(() => {
     void loadApps();
