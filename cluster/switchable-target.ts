@@ -5,6 +5,7 @@
  * while it is there runs nothing.
  */
 import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { STOPPED_MESSAGE, type InstanceStateName } from '../main/contract/instance';
 import { forgetStoppedApp, removeInstanceObjects, stopInstance } from './docker/instance';
@@ -209,6 +210,18 @@ export class SwitchableTarget implements RunningTarget {
 
   restartService(service: string, readiness: ServiceExec): Promise<void> {
     return this.live(() => servicesOf(this.inner, 'restartService')(service, readiness));
+  }
+
+  replaceServiceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
+    return this.live(() => servicesOf(this.inner, 'replaceServiceData')(service, swap, readiness));
+  }
+
+  dialService(service: string, port: number): Promise<Duplex> {
+    return this.live(() => servicesOf(this.inner, 'dialService')(service, port));
+  }
+
+  serviceLogs(service: string, lines: number): Promise<string[]> {
+    return servicesOf(this.inner, 'serviceLogs')(service, lines);
   }
 
   execService(
