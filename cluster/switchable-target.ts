@@ -39,10 +39,10 @@ import {
 function servicesOf<K extends keyof ServiceTarget>(
   target: ServiceTarget,
   method: K,
+  missing = 'This target does not run backing services yet; use the Docker target.',
 ): NonNullable<ServiceTarget[K]> {
   const fn = target[method];
-  if (!fn)
-    throw new TargetError('invalid', 'This target does not run backing services yet; use the Docker target.');
+  if (!fn) throw new TargetError('invalid', missing);
   return (fn as (...args: never[]) => unknown).bind(target) as NonNullable<ServiceTarget[K]>;
 }
 
@@ -213,15 +213,31 @@ export class SwitchableTarget implements RunningTarget {
   }
 
   replaceServiceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
-    return this.live(() => servicesOf(this.inner, 'replaceServiceData')(service, swap, readiness));
+    return this.live(() =>
+      servicesOf(
+        this.inner,
+        'replaceServiceData',
+        'Restoring this kind of service is not available on this target yet; use the Docker target.',
+      )(service, swap, readiness),
+    );
   }
 
   dialService(service: string, port: number): Promise<Duplex> {
-    return this.live(() => servicesOf(this.inner, 'dialService')(service, port));
+    return this.live(() =>
+      servicesOf(
+        this.inner,
+        'dialService',
+        'Connecting to a service is not available on this target yet; use the Docker target.',
+      )(service, port),
+    );
   }
 
   serviceLogs(service: string, lines: number): Promise<string[]> {
-    return servicesOf(this.inner, 'serviceLogs')(service, lines);
+    return servicesOf(
+      this.inner,
+      'serviceLogs',
+      'Service logs are not available on this target yet; use the Docker target.',
+    )(service, lines);
   }
 
   execService(

@@ -13,6 +13,7 @@ import {
   SERVICE_FORWARD_LEASE_MS,
   SERVICE_FORWARDS_PER_USER,
 } from '../contract/limits';
+import { TargetError } from '../../cluster/target';
 import type { Services } from './services';
 import type { UserRow } from './users';
 
@@ -44,6 +45,16 @@ export class ServiceForwards {
     if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65535))
       throw badRequest('The local port must be a whole number from 1024 to 65535.');
     const target = this.services.forwardable(user, name);
+    // One connection first: a target that cannot carry them (Kubernetes, for now) says so here.
+    try {
+      const probe = await target.dial();
+      // Destroying a stream that is still open reports an AbortError: expected, not a failure.
+      probe.on('error', () => undefined);
+      probe.destroy();
+    } catch (err) {
+      if (err instanceof TargetError) throw badRequest(err.message);
+      throw err;
+    }
     const mine = [...this.forwards.values()].filter((f) => f.owner === user.id);
     if (mine.length >= SERVICE_FORWARDS_PER_USER)
       throw conflict(
@@ -60,13 +71,13 @@ export class ServiceForwards {
       local.pause();
       target.dial().then(
         (remote) => {
+          remote.on('error', () => local.destroy());
           if (local.destroyed) return void remote.destroy();
           local.pipe(remote);
           remote.pipe(local);
           local.on('close', () => remote.destroy());
           remote.on('close', () => local.destroy());
           local.on('error', () => remote.destroy());
-          remote.on('error', () => local.destroy());
           local.resume();
         },
         () => local.destroy(),

@@ -3,16 +3,19 @@
  * CLI: RabbitMQ and an S3-compatible store (built from Debian's packages and npm's s3rver, since the
  * official images cannot be pulled here) attached to a sample app that answers with what it read
  * through them; two Redis services attached at once, one promoted over the other; a service's log,
- * its size and connections; a Redis restore from an RDB file, where a corrupt file changes nothing.
+ * its size and connections; a Redis restore from an RDB file, where a corrupt file changes nothing;
+ * a local port forward that a Redis client (RESP spoken by hand) reads a value through.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execIn } from '../../cluster/docker/exec';
 import { serviceContainerName } from '../../cluster/docker/services';
 import type { ServiceStats } from '../../main/contract/services';
-import { CliUser } from '../support/cli';
+import { CliUser, DEIS_BIN } from '../support/cli';
 import type { Config, Paginated, Release } from '../../main/contract/objects';
 import type { Service } from '../../main/contract/services';
 import { Api, startTestCore, type TestCore } from '../support/core';
@@ -282,4 +285,84 @@ describe.skipIf(!hasDocker)('operating backing services on the Docker target', (
     await docker.getContainer(serviceContainerName(instance, main)).restart();
     await answers(Q, '/redis', '200 in-the-backup');
   }, 600_000);
+
+  it('services:connect forwards a port on 127.0.0.1 that a Redis client reads through, until Ctrl-C', async () => {
+    const name = 'tunnel-cache';
+    expect((await alice.post('/v2/services/', { kind: 'redis', name })).status).toBe(201);
+    await ready(name);
+    const port = await freePort();
+    const user = new CliUser();
+    try {
+      expect((await user.run(['login', t.url, '--username=alice', '--password=alice-pw'])).code).toBe(0);
+      const child = spawn(DEIS_BIN, ['services:connect', name, `--port=${port}`], {
+        env: { ...process.env, HOME: user.home },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await eventually(async () => out.split('\n').length > 2 || child.exitCode !== null, 60_000);
+      expect(out, err).toMatch(
+        new RegExp(
+          `^Forwarding 127\\.0\\.0\\.1:${port} to ${name}; press Ctrl-C to stop\\.\\nredis://:[0-9a-f]{48}@127\\.0\\.0\\.1:${port}/0\\n$`,
+        ),
+      );
+      const url = new URL(out.split('\n')[1]!);
+      // A Redis client of our own, speaking RESP through the forward.
+      const replies = await resp(port, [
+        ['AUTH', decodeURIComponent(url.password)],
+        ['SET', 'through-the-tunnel', 'read back'],
+        ['GET', 'through-the-tunnel'],
+      ]);
+      expect(replies).toEqual(['+OK', '+OK', '$9\r\nread back']);
+      // Without the password the forward gives nothing away.
+      expect((await resp(port, [['GET', 'through-the-tunnel']]))[0]).toMatch(/^-NOAUTH/);
+      // A stranger may not open one; a port below 1024 is refused.
+      const bob = await new Api(t.url).register('bob-connect', 'bob-pw', admin);
+      expect((await bob.post(`/v2/services/${name}/connect/`, {})).status).toBe(403);
+      expect((await alice.post(`/v2/services/${name}/connect/`, { port: 80 })).status).toBe(400);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain(`Stopped forwarding to ${name}.`);
+      await expect(resp(port, [['PING']])).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      user.remove();
+    }
+  }, 600_000);
 });
+
+/** Sends each command as a RESP array on one connection and answers each reply's first line (bulk strings: with their data). */
+function resp(port: number, commands: string[][]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let buffered = '';
+    const replies: string[] = [];
+    socket.on('error', reject);
+    socket.setTimeout(20_000, () => socket.destroy(new Error('no answer through the forward')));
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (;;) {
+        const end = buffered.indexOf('\r\n');
+        if (end < 0) break;
+        const line = buffered.slice(0, end);
+        if (line.startsWith('$') && line !== '$-1') {
+          const size = Number(line.slice(1));
+          if (buffered.length < end + 2 + size + 2) break;
+          replies.push(`${line}\r\n${buffered.slice(end + 2, end + 2 + size)}`);
+          buffered = buffered.slice(end + 2 + size + 2);
+        } else {
+          replies.push(line);
+          buffered = buffered.slice(end + 2);
+        }
+      }
+      if (replies.length >= commands.length) {
+        socket.end();
+        resolve(replies);
+      }
+    });
+    for (const args of commands)
+      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+  });
+}
