@@ -5,6 +5,7 @@
  * while it is there runs nothing.
  */
 import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { STOPPED_MESSAGE, type InstanceStateName } from '../main/contract/instance';
 import { forgetStoppedApp, removeInstanceObjects, stopInstance } from './docker/instance';
@@ -41,10 +42,10 @@ import {
 function servicesOf<K extends keyof ServiceTarget>(
   target: ServiceTarget,
   method: K,
+  missing = 'This target does not run backing services yet; use the Docker target.',
 ): NonNullable<ServiceTarget[K]> {
   const fn = target[method];
-  if (!fn)
-    throw new TargetError('invalid', 'This target does not run backing services yet; use the Docker target.');
+  if (!fn) throw new TargetError('invalid', missing);
   return (fn as (...args: never[]) => unknown).bind(target) as NonNullable<ServiceTarget[K]>;
 }
 
@@ -218,6 +219,34 @@ export class SwitchableTarget implements RunningTarget {
 
   restartService(service: string, readiness: ServiceExec): Promise<void> {
     return this.live(() => servicesOf(this.inner, 'restartService')(service, readiness));
+  }
+
+  replaceServiceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
+    return this.live(() =>
+      servicesOf(
+        this.inner,
+        'replaceServiceData',
+        'Restoring this kind of service is not available on this target yet; use the Docker target.',
+      )(service, swap, readiness),
+    );
+  }
+
+  dialService(service: string, port: number): Promise<Duplex> {
+    return this.live(() =>
+      servicesOf(
+        this.inner,
+        'dialService',
+        'Connecting to a service is not available on this target yet; use the Docker target.',
+      )(service, port),
+    );
+  }
+
+  serviceLogs(service: string, lines: number): Promise<string[]> {
+    return servicesOf(
+      this.inner,
+      'serviceLogs',
+      'Service logs are not available on this target yet; use the Docker target.',
+    )(service, lines);
   }
 
   execService(

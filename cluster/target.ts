@@ -3,6 +3,7 @@
  * reconciler: it is told what should run (a release and a formation per app, plus routing) and
  * converges to it, and on start it adopts whatever it finds. Nothing here names a Docker concept.
  */
+import type { Duplex } from 'node:stream';
 import type { Autoscale, Healthchecks, Procfile } from '../main/contract/objects';
 
 /** Process type → number of processes, Deis's `structure`. */
@@ -266,6 +267,19 @@ export interface ServiceTarget {
   destroyService?(service: string): Promise<void>;
   /** Restarts the service's container (its data stays); waits until it is ready again. */
   restartService?(service: string, readiness: ServiceExec): Promise<void>;
+  /**
+   * Stops the service, runs `swap` in a container of its image with its data folder (and nothing
+   * listening), then starts it again and waits until it is ready: how a data file is replaced safely.
+   * The service is started again when the swap fails too.
+   */
+  replaceServiceData?(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void>;
+  /**
+   * A byte stream to the service's port, through the engine (nothing is published on the host): one
+   * connection of `deis services:connect`. Ends when either side closes.
+   */
+  dialService?(service: string, port: number): Promise<Duplex>;
+  /** The last `lines` lines the service's container wrote (stdout and stderr), oldest first. */
+  serviceLogs?(service: string, lines: number): Promise<string[]>;
   /** Runs a command in the service's container: its exit code and the end of its stderr. */
   execService?(
     service: string,

@@ -269,6 +269,8 @@ export async function startCore(
     });
     // Apps and the router keep running when the core stops: they do not need it.
     stops.push(() => scheduler.stop());
+    // Local port forwards to services end with the core that carries them.
+    stops.push(async () => controller.serviceForwards.closeAll());
     const metrics = new Metrics(store, (name) => controller.apps.find(name), {
       source: () => target.metrics,
       log,

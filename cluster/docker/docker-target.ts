@@ -2,6 +2,7 @@
  * The local Docker engine as a target: processes are labelled containers on their app's own network,
  * which the router joins. Operations on one app run one at a time; different apps converge in parallel.
  */
+import type { Duplex } from 'node:stream';
 import { AppQueue } from '../app-queue';
 import { inspectLocalImage, pullLocalImage } from './local-images';
 import path from 'node:path';
@@ -145,6 +146,18 @@ export class DockerTarget implements Target {
 
   restartService(service: string, readiness: ServiceExec): Promise<void> {
     return this.services.restart(service, readiness);
+  }
+
+  replaceServiceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
+    return this.services.replaceData(service, swap, readiness);
+  }
+
+  dialService(service: string, port: number): Promise<Duplex> {
+    return this.services.dial(service, port);
+  }
+
+  serviceLogs(service: string, lines: number): Promise<string[]> {
+    return this.services.logs(service, lines);
   }
 
   execService(

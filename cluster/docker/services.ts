@@ -4,11 +4,12 @@
  * connects it to the app's own network too, at a fixed address, so the app reaches it by name and
  * nothing else does. Credentials are in the container's environment only, never in a log line.
  */
-import type { Readable } from 'node:stream';
+import { Duplex, PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import {
   SERVICE_EXEC_OUTPUT_MAX,
   SERVICE_FAILURE_LOG_LINES,
+  SERVICE_LOG_LINE_MAX_CHARS,
   SERVICE_READY_MS,
 } from '../../main/contract/limits';
 import {
@@ -133,10 +134,32 @@ export class DockerServices {
 
   private async lastLogs(container: Docker.Container): Promise<string[]> {
     try {
+      return await this.containerLogs(container, SERVICE_FAILURE_LOG_LINES);
+    } catch {
+      return [];
+    }
+  }
+
+  /** The container's last `lines` lines, each cut at SERVICE_LOG_LINE_MAX_CHARS. */
+  async logs(service: string, lines: number): Promise<string[]> {
+    try {
+      return await this.containerLogs(this.container(service), lines);
+    } catch (err) {
+      if (statusOf(err) === 404)
+        throw new TargetError(
+          'invalid',
+          `The container of ${service} is gone; destroy the service and create it again.`,
+        );
+      throw err;
+    }
+  }
+
+  private async containerLogs(container: Docker.Container, tail: number): Promise<string[]> {
+    {
       const raw = (await container.logs({
         stdout: true,
         stderr: true,
-        tail: SERVICE_FAILURE_LOG_LINES,
+        tail,
       })) as unknown as Buffer;
       // Multiplexed frames: drop each 8-byte header.
       const lines: string[] = [];
@@ -150,9 +173,12 @@ export class DockerServices {
         );
         i += 8 + size;
       }
-      return lines.filter((l) => l.trim() !== '').slice(-SERVICE_FAILURE_LOG_LINES);
-    } catch {
-      return [];
+      return lines
+        .filter((l) => l.trim() !== '')
+        .slice(-tail)
+        .map((l) =>
+          l.length > SERVICE_LOG_LINE_MAX_CHARS ? `${l.slice(0, SERVICE_LOG_LINE_MAX_CHARS)}…` : l,
+        );
     }
   }
 
@@ -213,6 +239,79 @@ export class DockerServices {
   async restart(service: string, readiness: ServiceExec): Promise<void> {
     await this.container(service).restart();
     await this.waitReady(service, readiness);
+  }
+
+  /**
+   * Stops the service (a person's stop: Docker does not restart it), runs `swap` in a throwaway
+   * container of the same image on the same volume, with no network, and starts the service again
+   * whatever the swap's outcome; a failed swap is an error with its last output lines.
+   */
+  async replaceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
+    const docker = this.docker();
+    const container = this.container(service);
+    const info = await container.inspect();
+    await container.stop({ t: 30 }).catch((err: unknown) => {
+      if (statusOf(err) !== 304) throw err;
+    });
+    let failure: TargetError | undefined;
+    try {
+      const helper = await docker.createContainer({
+        name: `${serviceContainerName(this.instance, service)}-swap`,
+        Image: info.Image,
+        Entrypoint: [swap.command[0]!],
+        Cmd: swap.command.slice(1),
+        Env: Object.entries(swap.env).map(([k, v]) => `${k}=${v}`),
+        Labels: info.Config.Labels,
+        HostConfig: { Mounts: info.HostConfig.Mounts, NetworkMode: 'none' },
+      });
+      try {
+        await helper.start();
+        const done = (await helper.wait()) as { StatusCode: number };
+        if (done.StatusCode !== 0)
+          failure = new TargetError(
+            'invalid',
+            `putting the data in place failed (exit code ${done.StatusCode})`,
+            await this.lastLogs(helper),
+          );
+      } finally {
+        await helper.remove({ force: true }).catch(() => undefined);
+      }
+    } finally {
+      await container.start().catch((err: unknown) => {
+        if (statusOf(err) !== 304) throw err;
+      });
+    }
+    await this.waitReady(service, readiness);
+    if (failure) throw failure;
+  }
+
+  /**
+   * A TCP connection to the service's port from inside its own container (bash's /dev/tcp), carried
+   * by one exec: bytes written go to the service, its answers come out. Either side closing ends
+   * both halves (the relay exits, closing the service's socket).
+   */
+  async dial(service: string, port: number): Promise<Duplex> {
+    const exec = await this.container(service).exec({
+      Cmd: [
+        'bash',
+        '-c',
+        // Background jobs get /dev/null as stdin, so the exec's stdin goes in as fd 4.
+        'exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$0" 4<&0 || exit 1; cat <&3 & r=$!; cat <&4 >&3 & w=$!; wait -n; kill $r $w',
+        String(port),
+      ],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const raw = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+    const out = new PassThrough();
+    const err = new PassThrough();
+    err.resume();
+    this.docker().modem.demuxStream(raw, out, err);
+    raw.on('end', () => out.end());
+    raw.on('close', () => out.end());
+    raw.on('error', (e) => out.destroy(e));
+    return Duplex.from({ readable: out, writable: raw });
   }
 
   /** Streams stdin in and stdout out; keeps the last SERVICE_EXEC_OUTPUT_MAX bytes of stderr. */

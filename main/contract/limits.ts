@@ -518,3 +518,22 @@ export const SHELL_ROWS_MAX = 200;
 export const MAX_PUBLIC_KEY_CHARS = 16 * 1024;
 /** SSH keys of one user: a person's laptops, CI runners and deploy keys; the builder tries a key against them on every push. */
 export const MAX_KEYS_PER_USER = 100;
+
+// ---------------------------------------------------------------------------------------------
+// services-ops (issue 13): operating backing services — logs, info, promote, restore.
+// ---------------------------------------------------------------------------------------------
+
+/** `deis services:logs` without `-n`: a screenful and a half, as `deis logs` shows. */
+export const SERVICE_LOG_LINES_DEFAULT = 100;
+/** `-n` at most: the engine keeps the whole log, but a look at a service is not an export. */
+export const SERVICE_LOG_LINES_MAX = 1_000;
+/** One log line shown: a database's query log can print megabyte lines; the start says what it was. */
+export const SERVICE_LOG_LINE_MAX_CHARS = 2_000;
+/** How long the size and connection counts of one service may take: `du` of a desktop database is well under a second. */
+export const SERVICE_STATS_MS = 10_000;
+/** Local port forwards (`deis services:connect`) one user may hold at once: a tool or two per database. */
+export const SERVICE_FORWARDS_PER_USER = 5;
+/** Connections through one forward at once: each is an exec in the service's container; a GUI tool opens a handful. */
+export const SERVICE_FORWARD_CONNECTIONS_MAX = 16;
+/** A forward closes unless its CLI renews it within this long (it renews every third of it): a killed CLI leaves no open port behind for long. */
+export const SERVICE_FORWARD_LEASE_MS = 30_000;

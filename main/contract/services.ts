@@ -4,7 +4,12 @@
  */
 import { z } from 'zod';
 import { charField } from './drf';
-import { SERVICE_NAME_MAX, SERVICE_VAR_MAX } from './limits';
+import {
+  SERVICE_LOG_LINES_DEFAULT,
+  SERVICE_LOG_LINES_MAX,
+  SERVICE_NAME_MAX,
+  SERVICE_VAR_MAX,
+} from './limits';
 
 /** Service names become container and host names: a DNS label, like an app's name. */
 export const SERVICE_NAME_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -13,7 +18,10 @@ export const SERVICE_NAME_MESSAGE =
 /** An environment variable an attachment sets. */
 export const SERVICE_VAR_RE = /^[A-Z][A-Z0-9_]*$/;
 
-/** A command run inside the service's container; `{user}`, `{password}`, `{database}` are filled in. */
+/**
+ * A command run inside the service's container; `{user}`, `{password}`, `{database}` and `{bucket}`
+ * (the database's name as an S3 bucket may spell it) are filled in.
+ */
 export const ServiceCommand = z.object({
   command: z.array(z.string()).min(1),
   env: z.record(z.string(), z.string()).default({}),
@@ -33,7 +41,7 @@ export const CatalogEntry = z.object({
   envVar: z.string().regex(SERVICE_VAR_RE),
   aliasPrefix: z.string().regex(SERVICE_VAR_RE),
   port: z.number().int().min(1).max(65535),
-  /** `{user}`, `{password}`, `{host}`, `{port}`, `{database}`. */
+  /** `{user}`, `{password}`, `{host}`, `{port}`, `{database}`, `{bucket}`. */
   url: z.string(),
   /** The container's environment. */
   env: z.record(z.string(), z.string()).default({}),
@@ -43,9 +51,19 @@ export const CatalogEntry = z.object({
   dataPath: z.string().nullable(),
   /** Succeeds once the service accepts connections. */
   readiness: ServiceCommand,
+  /** Run once it is ready, on every provisioning, so it must be idempotent (an S3 store's bucket). */
+  init: ServiceCommand.optional(),
   /** Writes a backup to stdout / reads one from stdin; absent when the kind has none. */
   backup: ServiceCommand.optional(),
   restore: ServiceCommand.optional(),
+  /**
+   * A restore that replaces the data files while the service is stopped (Redis's RDB): `check` reads
+   * the staged file (at $DEIS_RESTORE_FILE, inside the data folder) and fails on one the service
+   * could not load; `swap` runs with the data folder but without the service, and puts it in place.
+   */
+  restoreOffline: z.object({ check: ServiceCommand, swap: ServiceCommand }).optional(),
+  /** Prints how many clients are connected, not counting itself; absent when the kind cannot say. */
+  connections: ServiceCommand.optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
@@ -131,6 +149,30 @@ export const ServiceSchema = z.object({
   created: z.string(),
   updated: z.string(),
 }) satisfies z.ZodType<Service>;
+
+/** `GET /v2/services/<name>/logs/?lines=N`: the container's last lines, oldest first. */
+export const ServiceLogsQuery = z.object({
+  lines: z.coerce
+    .number({ message: `lines must be a whole number from 1 to ${SERVICE_LOG_LINES_MAX}.` })
+    .int(`lines must be a whole number from 1 to ${SERVICE_LOG_LINES_MAX}.`)
+    .min(1, `lines must be a whole number from 1 to ${SERVICE_LOG_LINES_MAX}.`)
+    .max(SERVICE_LOG_LINES_MAX, `lines must be a whole number from 1 to ${SERVICE_LOG_LINES_MAX}.`)
+    .default(SERVICE_LOG_LINES_DEFAULT),
+});
+export const ServiceLogsSchema = z.object({ lines: z.array(z.string()) });
+
+/** `GET /v2/services/<name>/stats/`: bytes on disk and connected clients; null where the kind or the moment cannot say. */
+export const ServiceStatsSchema = z.object({
+  size: z.number().nullable(),
+  connections: z.number().nullable(),
+});
+export type ServiceStats = z.infer<typeof ServiceStatsSchema>;
+
+/** `POST /v2/services/<name>/connect/`: a local port to listen on (any free one when absent). */
+export const ServiceConnectRequest = z.object({ port: z.number().int().optional() });
+
+/** `POST /v2/services/<name>/promote/`: the app whose main variable it becomes. */
+export const ServicePromoteRequest = z.object({ app: charField({ max: 64 }) });
 
 /** `POST /v2/services/<name>/apps/`: the variable set and the release it cut. */
 export const ServiceAttachResultSchema = z.object({

@@ -12,6 +12,7 @@ import { Domains } from './domains';
 import { Keys } from './keys';
 import { Perms } from './perms';
 import { ServiceCatalog } from './service-catalog';
+import { ServiceForwards } from './service-forwards';
 import { Services } from './services';
 import { Settings } from './settings';
 import { Sealer } from '../store/seal';
@@ -39,6 +40,7 @@ export class Controller {
   readonly tasks: Tasks;
   readonly activity: Activity;
   readonly services: Services;
+  readonly serviceForwards: ServiceForwards;
   readonly targets: Targets;
   readonly promotions: Promotions;
 
@@ -79,6 +81,7 @@ export class Controller {
       options.serviceCatalog ?? new ServiceCatalog(''),
       sealer,
     );
+    this.serviceForwards = new ServiceForwards(this.services);
     this.targets = new Targets(store, this.tasks, sealer, options.home ?? '', dockerEngine);
     this.promotions = new Promotions(
       store,

@@ -32,6 +32,15 @@ export interface ServiceCredentials {
   database: string;
 }
 
+/**
+ * The values templates are filled with: the credentials, and `bucket`, the database's name as an S3
+ * bucket may spell it (no underscores, at least 3 characters).
+ */
+function templateValues(creds: ServiceCredentials): ServiceCredentials & { bucket: string } {
+  const bucket = creds.database.replace(/_/g, '-');
+  return { ...creds, bucket: bucket.length >= 3 ? bucket : `${bucket}-data` };
+}
+
 /** `{name}` → value; unknown names stay as they are. */
 export function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{([a-z]+)\}/g, (whole, key: string) => values[key] ?? whole);
@@ -73,7 +82,7 @@ export class ServiceCatalog {
   /** The container a service of `kind` runs as, with its credentials filled in. */
   spec(name: string, kind: string, version: string, creds: ServiceCredentials): ServiceSpec {
     const { entry, dir } = this.entries.get(kind)!;
-    const values = { ...creds };
+    const values: Record<string, string> = { ...templateValues(creds) };
     const debian = version === entry.debianVersion && fs.existsSync(path.join(dir, 'Dockerfile'));
     return {
       name,
@@ -95,17 +104,20 @@ export class ServiceCatalog {
   }
 
   command(cmd: { command: string[]; env: Record<string, string> }, creds: ServiceCredentials): ServiceExec {
-    return { command: fillAll(cmd.command, { ...creds }), env: fillMap(cmd.env, { ...creds }) };
+    const values = templateValues(creds);
+    return { command: fillAll(cmd.command, { ...values }), env: fillMap(cmd.env, { ...values }) };
   }
 
-  url(kind: string, creds: ServiceCredentials, host: string): string {
+  /** The URL an app (or, with `port`, a tool on this machine through a forward) connects with. */
+  url(kind: string, creds: ServiceCredentials, host: string, port?: number): string {
     const entry = this.get(kind)!;
     return fill(entry.url, {
       user: encodeURIComponent(creds.user),
       password: encodeURIComponent(creds.password),
       database: encodeURIComponent(creds.database),
+      bucket: templateValues(creds).bucket,
       host,
-      port: String(entry.port),
+      port: String(port ?? entry.port),
     });
   }
 }

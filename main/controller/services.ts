@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import type { ServiceExecIo, ServiceTarget } from '../../cluster/target';
 import {
   badRequest,
@@ -22,10 +22,19 @@ import {
   SERVICE_BACKUP_MAX_BYTES,
   SERVICE_ATTACHMENTS_MAX,
   SERVICE_NAME_MAX,
+  SERVICE_STATS_MS,
   SERVICES_PER_CORE,
   SERVICES_PER_USER,
 } from '../contract/limits';
-import type { Service, ServiceAttachRequest, ServiceCreateRequest, ServiceState } from '../contract/services';
+import type {
+  CatalogEntry,
+  Service,
+  ServiceAttachRequest,
+  ServiceCreateRequest,
+  ServiceState,
+  ServiceStats,
+} from '../contract/services';
+import { TargetError } from '../../cluster/target';
 import type { Store } from '../store/db';
 import { timestamp, uuid } from '../store/clock';
 import type { Sealer } from '../store/seal';
@@ -57,6 +66,8 @@ const SELECT_SERVICE =
   'SELECT services.*, users.username AS owner FROM services JOIN users ON users.id = services.owner_id';
 
 const BACKUP_FILE = '/tmp/deis-backup';
+/** A file restored while the service is stopped is staged in its data folder, where the swap finds it. */
+const OFFLINE_RESTORE_FILE = '.deis-restore';
 const RESTORE_FILE = '/tmp/deis-restore';
 
 /** The last line a command wrote to stderr, for an error message: short, and never a password. */
@@ -68,6 +79,8 @@ export class Services {
   private target: ServiceTarget | undefined;
   /** Provisioning under way, by service name: a destroy waits for it. */
   private readonly provisioning = new Map<string, Promise<void>>();
+  /** The last attach, detach or promote of each app: the next one waits for it (each reads then sets the app's config). */
+  private readonly appWork = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: Store,
@@ -140,9 +153,12 @@ export class Services {
     return JSON.parse(this.sealer.open(s.secret)) as ServiceCredentials;
   }
 
-  private need<K extends keyof ServiceTarget>(method: K): NonNullable<ServiceTarget[K]> {
+  private need<K extends keyof ServiceTarget>(
+    method: K,
+    missing = 'This target does not run backing services yet; use the Docker target.',
+  ): NonNullable<ServiceTarget[K]> {
     const fn = this.target?.[method];
-    if (!fn) throw badRequest('This target does not run backing services yet; use the Docker target.');
+    if (!fn) throw badRequest(missing);
     return (fn as (...args: never[]) => unknown).bind(this.target) as NonNullable<ServiceTarget[K]>;
   }
 
@@ -196,16 +212,26 @@ export class Services {
     const work = this.need('provisionService')(spec, (e) => {
       if (e.kind === 'step') task.step(e.message);
       else if (e.kind === 'log') task.log(e.line);
-    }).then(
-      ({ image }) => {
-        this.setState(row.uuid, 'ready', null, image);
-        task.succeed();
-      },
-      (err: Error) => {
-        this.setState(row.uuid, 'failed', err.message, '');
-        task.fail(err.message);
-      },
-    );
+    })
+      .then(async ({ image }) => {
+        if (entry.init) {
+          task.step('Setting it up');
+          const r = await this.need('execService')(name, this.catalog.command(entry.init, creds), {});
+          if (r.exitCode !== 0)
+            throw new Error(`${entry.title} did not finish setting up (${lastLine(r.stderr)}).`);
+        }
+        return { image };
+      })
+      .then(
+        ({ image }) => {
+          this.setState(row.uuid, 'ready', null, image);
+          task.succeed();
+        },
+        (err: Error) => {
+          this.setState(row.uuid, 'failed', err.message, '');
+          task.fail(err.message);
+        },
+      );
     this.provisioning.set(name, work);
     void work.finally(() => this.provisioning.delete(name));
     return this.find(name)!;
@@ -252,6 +278,30 @@ export class Services {
   ): Promise<{ var: string; release: ReleaseRow }> {
     const s = this.access(user, name);
     const app = this.apps.access(user, input.app, 'POST');
+    return this.serially(app.id, () => this.attachNow(user, s, app, input));
+  }
+
+  /**
+   * Runs `work` after the app's earlier attach, detach or promote has ended: two at once would both
+   * read the config and the second would set a variable the first had just taken.
+   */
+  private async serially<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const before = this.appWork.get(app) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(work);
+    this.appWork.set(app, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.appWork.get(app) === mine) this.appWork.delete(app);
+    }
+  }
+
+  private async attachNow(
+    user: UserRow,
+    s: ServiceRow,
+    app: AppRow,
+    input: ServiceAttachRequest,
+  ): Promise<{ var: string; release: ReleaseRow }> {
     if (s.state !== 'ready')
       throw conflict(
         s.state === 'provisioning'
@@ -290,6 +340,14 @@ export class Services {
   async detach(user: UserRow, name: string, appId: string): Promise<{ release: ReleaseRow | null }> {
     const s = this.access(user, name);
     const app = this.apps.access(user, appId, 'POST');
+    return this.serially(app.id, () => this.detachNow(user, s, app));
+  }
+
+  private async detachNow(
+    user: UserRow,
+    s: ServiceRow,
+    app: AppRow,
+  ): Promise<{ release: ReleaseRow | null }> {
     const row = this.store.db
       .prepare('SELECT var FROM service_attachments WHERE service_uuid = ? AND app_uuid = ?')
       .get(s.uuid, app.uuid) as { var: string } | undefined;
@@ -336,7 +394,7 @@ export class Services {
     const s = this.access(user, name);
     if (s.state !== 'ready') throw conflict(`${s.name} is not ready; try once it is.`);
     const entry = this.catalog.get(s.kind)!;
-    const cmd = entry[what];
+    const cmd = entry[what] ?? (what === 'restore' ? entry.restoreOffline?.check : undefined);
     if (!cmd)
       throw badRequest(
         `${entry.title} services cannot be ${what === 'backup' ? 'backed up' : 'restored'} here yet.`,
@@ -415,11 +473,13 @@ export class Services {
     confirm: string | undefined,
     file: AsyncIterable<Buffer>,
   ): Promise<void> {
-    const { s, cmd } = this.operation(user, name, 'restore');
+    const { s, entry, cmd } = this.operation(user, name, 'restore');
     if (confirm !== s.name)
       throw badRequest(
         `Restoring ${s.name} replaces its data; confirm with its name (deis services:restore ${s.name} <file> --confirm ${s.name}).`,
       );
+    if (!entry.restore && entry.restoreOffline && entry.dataPath)
+      return this.restoreOffline(s, entry.dataPath, entry.restoreOffline, file);
     let size = 0;
     const counted = (async function* () {
       for await (const chunk of file) {
@@ -449,6 +509,191 @@ export class Services {
     } finally {
       await this.run(s, ['rm', '-f', RESTORE_FILE]).catch(() => undefined);
     }
+  }
+
+  /**
+   * A restore that swaps data files (Redis's RDB): the file is staged in the data folder and checked
+   * while the service runs, so a file it could not load changes nothing; then the service is stopped,
+   * the swap puts the file in place, and it starts again from it.
+   */
+  private async restoreOffline(
+    s: ServiceRow,
+    dataPath: string,
+    offline: NonNullable<CatalogEntry['restoreOffline']>,
+    file: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    const replace = this.need(
+      'replaceServiceData',
+      `${s.kind} services cannot be restored on this target yet; use the Docker target.`,
+    );
+    const creds = this.credentials(s);
+    const staged = `${dataPath}/${OFFLINE_RESTORE_FILE}`;
+    const env = { DEIS_RESTORE_FILE: staged };
+    let size = 0;
+    const counted = (async function* () {
+      for await (const chunk of file) {
+        size += chunk.length;
+        yield chunk;
+      }
+    })();
+    let swapped = false;
+    try {
+      const put = await this.run(s, ['sh', '-c', 'umask 077; cat > "$DEIS_RESTORE_FILE"'], env, {
+        input: counted,
+      });
+      if (put.exitCode !== 0)
+        throw unprocessable(`The backup could not be written into ${s.name} (${lastLine(put.stderr)}).`);
+      if (size === 0) throw badRequest('Send the backup file as the body of the request; it was empty.');
+      const check = this.catalog.command(offline.check, creds);
+      const checked = await this.run(s, check.command, { ...check.env, ...env });
+      if (checked.exitCode !== 0)
+        throw unprocessable(
+          `${s.name} could not restore this file: it is not a backup ${this.catalog.get(s.kind)!.title} can load; nothing was changed.`,
+        );
+      const swap = this.catalog.command(offline.swap, creds);
+      const readiness = this.catalog.command(this.catalog.get(s.kind)!.readiness, creds);
+      swapped = true;
+      await replace(s.name, { command: swap.command, env: { ...swap.env, ...env } }, readiness).catch(
+        (err: unknown) => {
+          if (err instanceof TargetError)
+            throw unprocessable(`${s.name} could not be restored (${err.message}).`);
+          throw err;
+        },
+      );
+    } finally {
+      if (!swapped) await this.run(s, ['rm', '-f', staged]).catch(() => undefined);
+    }
+  }
+
+  /** The service container's last `lines` lines of output. */
+  async logs(user: UserRow, name: string, lines: number): Promise<string[]> {
+    const s = this.access(user, name);
+    if (s.state === 'provisioning' && !this.target?.serviceLogs)
+      throw conflict(`${s.name} is still being provisioned; its task shows the progress.`);
+    const read = this.need('serviceLogs', 'Service logs are not available on this target yet.');
+    try {
+      return await read(s.name, lines);
+    } catch (err) {
+      if (err instanceof TargetError) throw unprocessable(err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Bytes its data takes on disk (`du` of the data folder) and clients connected (the kind's own
+   * count); each is null when the kind cannot say or the service does not answer in time.
+   */
+  async stats(user: UserRow, name: string): Promise<ServiceStats> {
+    const s = this.access(user, name);
+    if (s.state !== 'ready') return { size: null, connections: null };
+    const entry = this.catalog.get(s.kind)!;
+    const number = async (command: string[], env: Record<string, string>): Promise<number | null> => {
+      let out = '';
+      const signal = AbortSignal.timeout(SERVICE_STATS_MS);
+      try {
+        const r = await this.run(s, command, env, {
+          signal,
+          stdout: (c) => void (out = (out + c.toString()).slice(0, 256)),
+        });
+        const n = Number.parseInt(out.trim(), 10);
+        return r.exitCode === 0 && Number.isFinite(n) && n >= 0 ? n : null;
+      } catch {
+        return null;
+      }
+    };
+    const [kib, connections] = await Promise.all([
+      entry.dataPath ? number(['du', '-sk', '--', entry.dataPath], {}) : Promise.resolve(null),
+      entry.connections
+        ? (() => {
+            const c = this.catalog.command(entry.connections, this.credentials(s));
+            return number(c.command, c.env);
+          })()
+        : Promise.resolve(null),
+    ]);
+    return { size: kib === null ? null : kib * 1024, connections };
+  }
+
+  /**
+   * Makes a second service of a kind, attached under its alias, the app's main one: it takes the
+   * kind's variable (DATABASE_URL) and the service that had it takes the alias, in one release.
+   */
+  async promote(user: UserRow, name: string, appId: string): Promise<{ var: string; release: ReleaseRow }> {
+    const s = this.access(user, name);
+    const app = this.apps.access(user, appId, 'POST');
+    return this.serially(app.id, async () => {
+      const entry = this.catalog.get(s.kind)!;
+      const main = entry.envVar;
+      const mine = this.store.db
+        .prepare('SELECT var FROM service_attachments WHERE service_uuid = ? AND app_uuid = ?')
+        .get(s.uuid, app.uuid) as { var: string } | undefined;
+      if (!mine)
+        throw conflict(
+          `${s.name} is not attached to ${app.id}; attach it first (deis services:attach ${s.name} -a ${app.id}).`,
+        );
+      if (mine.var === main) throw conflict(`${s.name} is already ${main} on ${app.id}.`);
+      const holder = this.store.db
+        .prepare(
+          'SELECT services.* FROM service_attachments JOIN services ON services.uuid = service_attachments.service_uuid WHERE app_uuid = ? AND var = ?',
+        )
+        .get(app.uuid, main) as ServiceRow | undefined;
+      const values = configData(this.configs.current(app)).values;
+      if (!holder && Object.hasOwn(values, main))
+        throw conflict(
+          `${main} on ${app.id} was set by hand, not by a service; unset it first (deis config:unset ${main} -a ${app.id}).`,
+        );
+      const host = await this.need('connectService')(s.name, app.id);
+      const change: Record<string, string | null> = {
+        [main]: this.catalog.url(s.kind, this.credentials(s), host),
+        [mine.var]: null,
+      };
+      // The service that was main keeps its attachment, under the alias it would have been given.
+      let demoted: string | undefined;
+      if (holder) {
+        demoted = `${entry.aliasPrefix}_${holder.name.toUpperCase().replace(/-/g, '_')}_URL`;
+        if (demoted !== mine.var && Object.hasOwn(values, demoted))
+          throw conflict(`${demoted} is already set on ${app.id}; unset it first, then promote ${s.name}.`);
+        const holderHost = await this.need('connectService')(holder.name, app.id);
+        change[demoted] = this.catalog.url(holder.kind, this.credentials(holder), holderHost);
+      }
+      const { release } = await this.configs.set(
+        app,
+        user,
+        { values: change },
+        `${user.username} promoted ${s.name} to ${main}` +
+          (holder ? ` (${holder.name} is now ${demoted})` : ''),
+      );
+      this.store.tx(() => {
+        const db = this.store.db;
+        const set = db.prepare(
+          'UPDATE service_attachments SET var = ? WHERE service_uuid = ? AND app_uuid = ?',
+        );
+        // Through a name nothing uses, since (app, var) is unique.
+        if (holder) set.run(`-${holder.uuid}`, holder.uuid, app.uuid);
+        set.run(main, s.uuid, app.uuid);
+        if (holder) set.run(demoted, holder.uuid, app.uuid);
+      });
+      return { var: main, release };
+    });
+  }
+
+  /**
+   * What `services:connect` needs of a service the user may manage: a dialer to its port through the
+   * target, and its URL as a desktop tool on this machine reaches it (127.0.0.1 and the local port).
+   */
+  forwardable(
+    user: UserRow,
+    name: string,
+  ): { name: string; dial: () => Promise<Duplex>; url: (localPort: number) => string } {
+    const s = this.access(user, name);
+    if (s.state !== 'ready') throw conflict(`${s.name} is not ready; connect once it is.`);
+    const dial = this.need('dialService', 'Connecting to a service is not available on this target yet.');
+    const entry = this.catalog.get(s.kind)!;
+    const creds = this.credentials(s);
+    return {
+      name: s.name,
+      dial: () => dial(s.name, entry.port),
+      url: (localPort) => this.catalog.url(s.kind, creds, '127.0.0.1', localPort),
+    };
   }
 
   /** Restarts the service's container; its data stays. */

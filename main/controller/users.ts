@@ -229,6 +229,16 @@ export class Users {
         throw conflict(
           `${target.username} is the only administrator; make another user an administrator first.`,
         );
+      // Services hold data and run containers: they are not handed to anyone silently, nor orphaned.
+      const services = (
+        this.store.db
+          .prepare('SELECT name FROM services WHERE owner_id = ? ORDER BY name LIMIT 4')
+          .all(target.id) as { name: string }[]
+      ).map((s) => s.name);
+      if (services.length > 0)
+        throw conflict(
+          `${target.username} still owns the backing service${services.length > 1 ? 's' : ''} ${services.slice(0, 3).join(', ')}${services.length > 3 ? ', …' : ''}; destroy ${services.length > 1 ? 'them' : 'it'} first (deis services:destroy ${services[0]} --confirm ${services[0]}).`,
+        );
       // Rows the user created on other people's apps stay with those apps: hand them to each app's owner.
       for (const table of ['builds', 'configs', 'releases', 'domains', 'app_settings', 'tls'])
         this.store.db

@@ -29,9 +29,11 @@ describe('the services catalog', () => {
       restore: true,
     });
     expect(kinds.mariadb).toMatchObject({ backup: true, restore: true });
-    // Redis backups can be downloaded but not yet restored; Memcached keeps no data.
-    expect(kinds.redis).toMatchObject({ env_var: 'REDIS_URL', backup: true, restore: false });
+    // Redis restores its RDB backups; Memcached keeps no data; a queue's messages are not a backup.
+    expect(kinds.redis).toMatchObject({ env_var: 'REDIS_URL', backup: true, restore: true });
     expect(kinds.memcached).toMatchObject({ backup: false, restore: false });
+    expect(kinds.rabbitmq).toMatchObject({ env_var: 'RABBITMQ_URL', backup: false, restore: false });
+    expect(kinds.s3).toMatchObject({ env_var: 'S3_URL', backup: false, restore: false });
     expect(kinds.postgres!.versions.length).toBeGreaterThan(0);
   });
 

@@ -337,7 +337,9 @@ describe.skipIf(!hasDocker)('backing services on the Docker target', () => {
     const unknown = await alice.post('/v2/services/', { kind: 'oracle' });
     expect(unknown.status).toBe(400);
     expect(unknown.body).toEqual({
-      kind: ['Unknown service kind "oracle"; choose one of: mariadb, memcached, postgres, redis.'],
+      kind: [
+        'Unknown service kind "oracle"; choose one of: mariadb, memcached, postgres, rabbitmq, redis, s3.',
+      ],
     });
     for (const name of ['Bad_Name', '-db', 'x'.repeat(SERVICE_NAME_MAX + 1), 'catalog', PG])
       expect((await alice.post('/v2/services/', { kind: 'redis', name })).status, name).toBe(400);

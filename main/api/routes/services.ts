@@ -3,7 +3,14 @@
  * `/v2/apps/<id>/services/` are process-type routes, a different thing). Lists are paginated as DRF
  * does; no answer carries a credential.
  */
-import { ServiceAttachRequest, ServiceCreateRequest, ServiceDestroyRequest } from '../../contract/services';
+import {
+  ServiceAttachRequest,
+  ServiceConnectRequest,
+  ServiceCreateRequest,
+  ServiceDestroyRequest,
+  ServiceLogsQuery,
+  ServicePromoteRequest,
+} from '../../contract/services';
 import { badRequest } from '../../contract/errors';
 import { SERVICE_BACKUP_MAX_BYTES } from '../../contract/limits';
 import type { Controller } from '../../controller';
@@ -39,7 +46,7 @@ export function servicesRoutes(r: Router, c: Controller): void {
         req,
         s.catalog.kinds().map((k) => {
           const entry = s.catalog.get(k.kind);
-          return { ...k, backup: !!entry?.backup, restore: !!entry?.restore };
+          return { ...k, backup: !!entry?.backup, restore: !!(entry?.restore ?? entry?.restoreOffline) };
         }),
       ),
     }),
@@ -97,6 +104,39 @@ export function servicesRoutes(r: Router, c: Controller): void {
     'user',
     { rawBody: SERVICE_BACKUP_MAX_BYTES },
   );
+  r.add(`/v2/services/${SERVICE}/logs/?`, {
+    GET: async (req) => {
+      const { lines } = parseBody(ServiceLogsQuery, { lines: req.query.get('lines') ?? undefined });
+      return { status: 200, body: { lines: await s.logs(req.user, req.params[0]!, lines) } };
+    },
+  });
+  r.add(`/v2/services/${SERVICE}/stats/?`, {
+    GET: async (req) => ({ status: 200, body: await s.stats(req.user, req.params[0]!) }),
+  });
+  r.add(`/v2/services/${SERVICE}/promote/?`, {
+    POST: async (req) => {
+      const input = parseBody(ServicePromoteRequest, req.body);
+      const { var: variable, release } = await s.promote(req.user, req.params[0]!, input.app);
+      return { status: 200, body: { app: input.app, var: variable, release: release.version } };
+    },
+  });
+  // A local port forward: opened here, renewed by its CLI (POST), closed on Ctrl-C (DELETE).
+  r.add(`/v2/services/${SERVICE}/connect/?`, {
+    POST: async (req) => {
+      const { port } = parseBody(ServiceConnectRequest, req.body);
+      return { status: 201, body: await c.serviceForwards.open(req.user, req.params[0]!, port) };
+    },
+  });
+  r.add(`/v2/services/${SERVICE}/connect/([-0-9a-f]{36})/?`, {
+    POST: (req) => {
+      c.serviceForwards.renew(req.user, req.params[1]!);
+      return { status: 204 };
+    },
+    DELETE: (req) => {
+      c.serviceForwards.close(req.user, req.params[1]!);
+      return { status: 204 };
+    },
+  });
   r.add(`/v2/services/${SERVICE}/restart/?`, {
     POST: async (req) => {
       await s.restart(req.user, req.params[0]!);

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Service } from '../../contract/services';
+import type { Service, ServiceStats } from '../../contract/services';
+import { SERVICE_LOG_LINES_DEFAULT, SERVICE_LOG_LINES_MAX } from '../../contract/limits';
 import { FileBody } from '../client';
 import type { TaskWithLog } from '../../contract/tasks';
 import { APP_OPTION, LIMIT_OPTION, type Command, type Topic } from '../command';
@@ -88,15 +89,124 @@ const info: Command = {
   args: [{ name: 'service', help: 'the name of the service.' }],
   async run(ctx, input) {
     const s = await ctx.client().get<Service>(path(input.arg('service')!));
+    const stats =
+      s.state === 'ready' ? await ctx.client().get<ServiceStats>(`${path(s.name)}stats/`) : undefined;
     ctx.out.println(`=== ${s.name}`);
     ctx.out.println(`kind:     ${s.kind} ${s.version}`);
     ctx.out.println(`image:    ${s.image || '(not yet)'}`);
     ctx.out.println(`state:    ${s.state}${s.error ? ` (${s.error})` : ''}`);
+    if (stats) {
+      ctx.out.println(`size:     ${stats.size === null ? '(unknown)' : formatBytes(stats.size)}`);
+      ctx.out.println(`clients:  ${stats.connections === null ? '(unknown)' : stats.connections}`);
+    }
     ctx.out.println(`owner:    ${s.owner}`);
     ctx.out.println(`created:  ${s.created}`);
     ctx.out.println('');
     ctx.out.println(`=== ${s.name} Attachments`);
     for (const a of s.apps) ctx.out.println(`${a.app} ${a.var}`);
+  },
+};
+
+/** 1536 → "1.5 KiB": sizes as a person reads them. */
+export function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+const logs: Command = {
+  name: 'services:logs',
+  summary: "view a backing service's log",
+  description: "Prints the last lines the service's container wrote (its server's own log).",
+  args: [{ name: 'service', help: 'the name of the service.' }],
+  options: [
+    {
+      long: 'lines',
+      short: 'n',
+      value: '<n>',
+      help: `the number of lines to show (${SERVICE_LOG_LINES_DEFAULT} by default, ${SERVICE_LOG_LINES_MAX} at most).`,
+    },
+  ],
+  async run(ctx, input) {
+    const n = input.opt('lines');
+    const query = n === undefined ? '' : `?lines=${encodeURIComponent(n)}`;
+    const r = await ctx.client().get<{ lines: string[] }>(`${path(input.arg('service')!)}logs/${query}`);
+    for (const line of r.lines) ctx.out.println(line);
+  },
+};
+
+const promote: Command = {
+  name: 'services:promote',
+  summary: "make a backing service the app's main one of its kind",
+  description:
+    "Gives the service, attached under an alias, the kind's main variable (DATABASE_URL, REDIS_URL,\n...); the service that had it keeps its attachment under its own alias. Deploys one new release.",
+  args: [{ name: 'service', help: 'the name of the service.' }],
+  options: [APP_OPTION],
+  async run(ctx, input) {
+    const app = ctx.app(input);
+    const service = input.arg('service')!;
+    ctx.out.print(`Promoting ${service} on ${app}... `);
+    const r = await ctx.out.progress(
+      ctx.client().post<{ var: string; release: number }>(`${path(service)}promote/`, { app }),
+    );
+    ctx.out.println('done');
+    ctx.out.println(`${service} is now ${r.var} on ${app}, v${r.release}`);
+  },
+};
+
+const connect: Command = {
+  name: 'services:connect',
+  summary: 'forward a local port to a backing service',
+  description:
+    "Listens on 127.0.0.1 and carries each connection to the service through Deis Desktop (nothing is\npublished on the host's network), and prints the URL a desktop tool (psql, TablePlus, redis-cli)\nconnects with. Runs until Ctrl-C.",
+  args: [{ name: 'service', help: 'the name of the service.' }],
+  options: [
+    {
+      long: 'port',
+      short: 'p',
+      value: '<port>',
+      help: 'the local port on 127.0.0.1 (a free one by default).',
+    },
+  ],
+  async run(ctx, input) {
+    const service = input.arg('service')!;
+    const text = input.opt('port');
+    if (text !== undefined && !/^\d{1,5}$/.test(text))
+      throw new CliError('--port must be a whole number from 1024 to 65535.');
+    const client = ctx.client();
+    const f = await client.post<{ id: string; port: number; url: string; lease_ms: number }>(
+      `${path(service)}connect/`,
+      text === undefined ? {} : { port: Number(text) },
+    );
+    ctx.out.println(`Forwarding 127.0.0.1:${f.port} to ${service}; press Ctrl-C to stop.`);
+    ctx.out.println(f.url);
+    const forward = `${path(service)}connect/${f.id}/`;
+    await new Promise<void>((resolve, reject) => {
+      // Renewed three times per lease: a CLI that is killed leaves no port open for long.
+      const timer = setInterval(() => {
+        client.post(forward).catch((err: unknown) => {
+          finish();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+      }, f.lease_ms / 3);
+      const finish = () => {
+        clearInterval(timer);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      };
+      const stop = () => {
+        finish();
+        client.delete(forward).then(resolve, () => resolve());
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    ctx.out.println(`Stopped forwarding to ${service}.`);
   },
 };
 
@@ -215,6 +325,6 @@ const restore: Command = {
 export const servicesTopic: Topic = {
   name: 'services',
   summary: 'manage backing services (databases, caches) attached to apps',
-  commands: [list, create, info, attach, detach, destroy, backup, restore],
+  commands: [list, create, info, attach, detach, promote, logs, connect, destroy, backup, restore],
   defaultCommand: 'services:list',
 };

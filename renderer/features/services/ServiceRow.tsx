@@ -3,9 +3,14 @@
  * actions — backup download, restore from a file and destroy (both with the name typed again; a
  * destroy is refused while the service is attached, saying where to detach it).
  */
-import { useState } from 'react';
-import type { CatalogKind, Service } from '../../../main/contract/services';
-import { messageOf } from '../../src/api';
+import { useEffect, useState } from 'react';
+import {
+  ServiceStatsSchema,
+  type CatalogKind,
+  type Service,
+  type ServiceStats,
+} from '../../../main/contract/services';
+import { get, messageOf } from '../../src/api';
 import { Badge, Button, Notice, Spinner } from '../../src/ui/common';
 import { dragSourceProps } from './drag';
 import { useServices } from './store';
@@ -22,6 +27,35 @@ function State({ service }: { service: Service }) {
 
 type Open = 'destroy' | 'restore' | null;
 
+/** 1536 → "1.5 KiB". */
+function bytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** Size on disk and connected clients, asked once the service is ready; nothing shown until known. */
+function useStats(name: string, ready: boolean): ServiceStats | null {
+  const [stats, setStats] = useState<ServiceStats | null>(null);
+  useEffect(() => {
+    if (!ready) return;
+    let live = true;
+    get(`/v2/services/${encodeURIComponent(name)}/stats/`, ServiceStatsSchema).then(
+      (s) => live && setStats(s),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [name, ready]);
+  return stats;
+}
+
 export function ServiceRow({ service: s, kind }: { service: Service; kind: CatalogKind | undefined }) {
   const destroy = useServices((st) => st.destroy);
   const backup = useServices((st) => st.backup);
@@ -32,6 +66,7 @@ export function ServiceRow({ service: s, kind }: { service: Service; kind: Catal
   const [busy, setBusy] = useState<string | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const ready = s.state === 'ready';
+  const stats = useStats(s.name, ready);
 
   const run = async (what: string, work: () => Promise<string | null>) => {
     setBusy(what);
@@ -75,6 +110,18 @@ export function ServiceRow({ service: s, kind }: { service: Service; kind: Catal
         <div className="muted small">
           {kind?.title ?? s.kind} {s.version}
         </div>
+        {stats && (stats.size !== null || stats.connections !== null) && (
+          <div className="muted small" data-testid={`service-${s.name}-stats`}>
+            {[
+              stats.size !== null ? `${bytes(stats.size)} on disk` : null,
+              stats.connections !== null
+                ? `${stats.connections} ${stats.connections === 1 ? 'client' : 'clients'} connected`
+                : null,
+            ]
+              .filter(Boolean)
+              .join(' · ')}
+          </div>
+        )}
       </td>
       <td>
         <State service={s} />
