@@ -241,7 +241,8 @@ describe.skipIf(!ready)('people in the UI', () => {
     const p = other.page;
     p.setDefaultTimeout(20_000);
     await signIn(p, t.url, USER, USER_PW);
-    await p.getByRole('link', { name: APP, exact: true }).waitFor();
+    // The sidebar's app list (the dashboard's activity links to the app too).
+    await p.locator('.sidebar').getByRole('link', { name: APP, exact: true }).waitFor();
     expect(await p.getByRole('link', { name: 'Users', exact: true }).count()).toBe(0);
     await p.goto(`${t.url}/#/users`);
     await p.getByText('Only administrators manage users.').waitFor();
