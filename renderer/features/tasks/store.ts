@@ -32,7 +32,12 @@ const RECONNECT_MS = 3000;
 export const useTasks = create<TasksState>((set, getState) => {
   const upsert = (task: Task) =>
     set((s) => ({
-      tasks: { ...s.tasks, [task.id]: task },
+      // A fetched snapshot can be older than an event that came on the stream meanwhile: a task
+      // that ended never goes back to running.
+      tasks: {
+        ...s.tasks,
+        [task.id]: task.state === 'running' && s.tasks[task.id]?.finished ? s.tasks[task.id]! : task,
+      },
       recent: s.recent.includes(task.id) ? s.recent : [task.id, ...s.recent],
     }));
 
