@@ -78,6 +78,11 @@ export async function checkClusterPull(
     const deadline = Date.now() + TARGET_PULL_CHECK_MS;
     let last = 'the pod was not scheduled';
     let pullError: string | undefined;
+    /** Pulls that failed: one failure is not the answer (containerd's first manifest request to an
+     * authenticated registry is sometimes refused with 401 before it sends the credentials), the
+     * kubelet's next try, about 10 s later, is. */
+    let failures = 0;
+    let inBackOff = false;
     while (Date.now() < deadline) {
       const seen = await kube.core.readNamespacedPod({ name: 'pull', namespace });
       const status = seen.status?.containerStatuses?.[0];
@@ -86,7 +91,10 @@ export async function checkClusterPull(
         // ErrImagePull carries the registry's answer; the back-off that follows only repeats the image.
         if (waiting.reason !== 'ImagePullBackOff' || !pullError)
           pullError = `${waiting.reason}: ${waiting.message ?? 'no message'}`;
-        if (waiting.reason === 'ImagePullBackOff') return cannot(pullError);
+        const backingOff = waiting.reason === 'ImagePullBackOff';
+        if (backingOff && !inBackOff) failures++;
+        inBackOff = backingOff;
+        if (backingOff && failures >= 2) return cannot(pullError);
       } else if (status?.state?.running || status?.state?.terminated || status?.imageID) {
         return pulled(server);
       } else if (waiting?.reason && waiting.reason !== 'ContainerCreating') {
