@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Api } from '../test/support/core';
 import { git } from '../test/support/git';
 import type { Pusher } from '../test/support/push';
@@ -57,6 +58,44 @@ export async function plain(network: string, work: string): Promise<number> {
   changeOneLine(work);
   const started = Date.now();
   execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, work], { stdio: 'ignore' });
+  const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
+    encoding: 'utf8',
+  }).trim();
+  try {
+    const info = await docker.getContainer(id).inspect();
+    const ip = info.NetworkSettings.Networks[network]!.IPAddress;
+    await until(async () => (await fetch(`http://${ip}:5000/`)).status === 200);
+    return Date.now() - started;
+  } finally {
+    await docker.getContainer(id).remove({ force: true });
+  }
+}
+
+/**
+ * The same, built by the engine's BuildKit (`POST /build?version=2`, what `docker build` does where
+ * the buildx plugin is installed, as with Docker Desktop; Debian's docker.io has no buildx), then
+ * started with `docker run` until it answers.
+ */
+export async function plainBuildKit(network: string, work: string): Promise<number> {
+  changeOneLine(work);
+  const started = Date.now();
+  const tar = execFileSync('git', ['-C', work, 'archive', '--format=tar', 'HEAD'], { maxBuffer: 64 << 20 });
+  const stream = await docker.buildImage(
+    Readable.from([tar]) as unknown as NodeJS.ReadableStream,
+    {
+      t: PLAIN_IMAGE,
+      version: '2',
+    } as Record<string, unknown>,
+  );
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null) => (err ? reject(err) : resolve()),
+      (m: { error?: string }) => {
+        if (m.error) reject(new Error(m.error));
+      },
+    ),
+  );
   const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
     encoding: 'utf8',
   }).trim();

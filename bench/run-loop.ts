@@ -10,7 +10,7 @@ import type { Api } from '../test/support/core';
 import { git, repoFromFixture } from '../test/support/git';
 import type { Pusher } from '../test/support/push';
 import { docker, sleep, viaRouter } from '../test/support/run-stage';
-import { LATENCY_FIXTURE, forgetImages, median, ours, plain } from './deploy-latency';
+import { LATENCY_FIXTURE, forgetImages, median, ours, plain, plainBuildKit } from './deploy-latency';
 
 const ROUNDS = Number(process.env.BENCH_DEPLOY_ROUNDS || 3);
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
@@ -90,17 +90,26 @@ async function benchDeploys(
     // The first push and the first plain build fill the caches.
     const oursCold = await ours(api, app, port, pusher, work);
     const plainCold = await plain(network, work);
-    console.log(`first: ours ${oursCold} ms, docker build + docker run ${plainCold} ms`);
+    const kitCold = await plainBuildKit(network, work);
+    console.log(
+      `first: ours ${oursCold} ms, docker build + docker run ${plainCold} ms, with BuildKit ${kitCold} ms`,
+    );
     const o: number[] = [];
     const p: number[] = [];
+    const k: number[] = [];
     for (let i = 0; wanted('push') && i < ROUNDS; i++) {
       o.push(await ours(api, app, port, pusher, work));
       p.push(await plain(network, work));
+      k.push(await plainBuildKit(network, work));
     }
-    if (wanted('push'))
+    if (wanted('push')) {
       console.log(
         `warm: ours ${median(o)} ms (${o.join(', ')}), docker build + docker run ${median(p)} ms (${p.join(', ')}), ratio ${ratio(median(o), median(p))}`,
       );
+      console.log(
+        `warm, against BuildKit's build + docker run ${median(k)} ms (${k.join(', ')}): ratio ${ratio(median(o), median(k))}`,
+      );
+    }
     if (!wanted('config')) return;
 
     console.log(

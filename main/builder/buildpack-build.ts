@@ -24,6 +24,8 @@ export interface BuildpackSettings {
   buildpackDirs: string[];
   /** DEIS_INSTANCE: caches and images are marked with it, so cores sharing an engine never share them. */
   instance: string;
+  /** Dockerfile apps are built with BuildKit when the engine has it (dockerfile-build.ts); default true. */
+  buildkit?: boolean;
 }
 
 /**

@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import crypto from 'node:crypto';
+import { BuildTrace } from '../../cluster/docker/build-trace';
 import { lineSplitter } from '../../cluster/docker/engine';
 import { LABEL_APP_UUID, labelsFor } from '../../cluster/docker/labels';
 import { DOCKERFILE_REMOTE_MAX_BYTES } from '../contract/limits';
@@ -27,15 +29,31 @@ import { BuildFailed, imageTag, type BuildSpec } from './types';
 export interface DockerfileSettings {
   /** The core's instance name, put on the images as LABEL_INSTANCE; 'deis-desktop' when not given. */
   instance?: string;
+  /**
+   * Build with BuildKit when the engine has it (default): steps that only set metadata (WORKDIR, ENV,
+   * EXPOSE, CMD, LABEL) cost no container and commit each, as they do with the legacy builder — on a
+   * small app that is most of a warm build. `DEIS_BUILDKIT=0` keeps the legacy builder.
+   */
+  buildkit?: boolean;
 }
+
+/** Where images a BuildKit build uses are tagged for it (BuildKit cannot name an image by its ID). */
+const PIN_REPO = 'deis-desktop/build-pin';
+
+/** Engines that refused a BuildKit build: they get the legacy builder from then on. */
+const noBuildKit = new WeakSet<Docker>();
 
 interface BuildMessage {
   stream?: string;
   status?: string;
   error?: string;
   errorDetail?: { message?: string };
-  aux?: { ID?: string };
+  id?: string;
+  aux?: { ID?: string } | string;
 }
+
+/** BuildKit reads these build args itself (BUILDKIT_SYNTAX runs a frontend image it names): never the app's. */
+const BUILDKIT_ARG = /^BUILDKIT_/;
 
 const NAME_NOT_COPYABLE = /[*?[\\]|^\.\.?$/;
 
@@ -47,7 +65,9 @@ export async function dockerfileBuild(
   const tag = imageTag(spec.app, spec.sha);
   const instance = (spec as { instance?: string }).instance ?? settings.instance ?? 'deis-desktop';
   // Deis passes config as build args only when asked, since values may be secrets.
-  const buildArgs = spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED ? spec.config : {};
+  const buildArgs = spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED
+    ? Object.fromEntries(Object.entries(spec.config).filter(([k]) => !BUILDKIT_ARG.test(k)))
+    : {};
 
   const text = await readDockerfile(spec, spec.sha);
   const plan = await planBuild(text, {
@@ -97,7 +117,6 @@ export async function dockerfileBuild(
       fetchImage = await buildFetchImage(docker, spec, instance, entries);
     }
 
-    const dockerfile = plan.render(downloads, fetchImage);
     const options: Record<string, unknown> = {
       t: tag,
       pull: false,
@@ -106,12 +125,45 @@ export async function dockerfileBuild(
       dockerfile: 'Dockerfile',
     };
     if (spec.config.DEIS_DISABLE_CACHE) options.nocache = true;
-    if (spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED) options.buildargs = spec.config;
+    if (spec.config.DEIS_DOCKER_BUILD_ARGS_ENABLED) options.buildargs = buildArgs;
     if (spec.signal) options.abortSignal = spec.signal;
-    const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
-    const failure = await runBuild(docker, context, options, (l) => spec.output.line(l));
-    if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
-    return tag;
+    const say = (l: string) => spec.output.line(l);
+    const pins =
+      settings.buildkit !== false && !noBuildKit.has(docker)
+        ? await pinByTag(docker, plan.images, fetchImage)
+        : undefined;
+    try {
+      if (pins) {
+        const dockerfile = plan.render(downloads, fetchImage, (id) => pins.get(id)!);
+        const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
+        const shown = (l: string) => {
+          for (const [id, ref] of pins) l = l.replaceAll(`docker.io/${ref}`, id.slice(0, 19));
+          say(l);
+        };
+        const failure: string | undefined | typeof REFUSED = await runBuild(
+          docker,
+          context,
+          { ...options, version: '2' },
+          shown,
+        ).catch((err: unknown): typeof REFUSED => {
+          // An engine without BuildKit refuses the request before building anything.
+          if (!(err instanceof EngineRefused) || spec.signal?.aborted) throw err;
+          noBuildKit.add(docker);
+          return REFUSED;
+        });
+        if (failure !== REFUSED) {
+          if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
+          return tag;
+        }
+      }
+      const dockerfile = plan.render(downloads, fetchImage);
+      const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
+      const failure = await runBuild(docker, context, options, say);
+      if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
+      return tag;
+    } finally {
+      if (pins) await unpin(docker, pins, fetchImage);
+    }
   } finally {
     if (fetchImage)
       await docker
@@ -157,7 +209,7 @@ async function buildFetchImage(
     options,
     () => {},
     (m) => {
-      if (m.aux?.ID) id = m.aux.ID;
+      if (typeof m.aux === 'object' && m.aux.ID) id = m.aux.ID;
     },
   );
   if (failure !== undefined || !id)
@@ -166,6 +218,56 @@ async function buildFetchImage(
     );
   return id;
 }
+
+const REFUSED: unique symbol = Symbol('refused');
+
+/**
+ * Tags each image the Dockerfile uses under PIN_REPO, for BuildKit to find it by that name (it reads
+ * `sha256:…` as a Docker Hub name). An image with no tag of its own would be deleted with the pin
+ * tag, so then the build stays with the legacy builder: undefined.
+ */
+async function pinByTag(
+  docker: Docker,
+  images: string[],
+  fetchImage: string,
+): Promise<Map<string, string> | undefined> {
+  const pins = new Map<string, string>();
+  try {
+    for (const id of images) {
+      const info = await docker.getImage(id).inspect();
+      if (!info.RepoTags?.length) {
+        await unpin(docker, pins, '');
+        return undefined;
+      }
+      pins.set(id, '');
+    }
+    if (fetchImage) pins.set(fetchImage, '');
+    for (const id of pins.keys()) {
+      const name = `${id.replace(/^sha256:/, '').slice(0, 12)}-${crypto.randomBytes(6).toString('hex')}`;
+      await docker.getImage(id).tag({ repo: PIN_REPO, tag: name });
+      pins.set(id, `${PIN_REPO}:${name}`);
+    }
+    return pins;
+  } catch {
+    // An image that went away meanwhile: the legacy build names it by ID and says so.
+    await unpin(docker, pins, '');
+    return undefined;
+  }
+}
+
+/** Removes the pin tags (only the tags: the images keep their own names; the fetch image goes anyway). */
+async function unpin(docker: Docker, pins: Map<string, string>, fetchImage: string): Promise<void> {
+  for (const [id, ref] of pins) {
+    if (!ref || id === fetchImage) continue;
+    await docker
+      .getImage(ref)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  }
+}
+
+/** The engine refused a build request outright (before any output): not a failed build. */
+class EngineRefused extends BuildFailed {}
 
 /** Runs one engine build, streaming its output lines to the pusher; resolves with its error, if any. */
 async function runBuild(
@@ -179,21 +281,25 @@ async function runBuild(
   try {
     stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, options);
   } catch (err) {
-    throw new BuildFailed(`The Docker engine refused the build: ${(err as Error).message}`);
+    throw new EngineRefused(`The Docker engine refused the build: ${(err as Error).message}`);
   }
   const lines = lineSplitter(say);
+  const trace = new BuildTrace(say);
   return new Promise<string | undefined>((resolve, reject) => {
     let error: string | undefined;
     docker.modem.followProgress(
       stream,
       (err: Error | null) => {
+        trace.end();
         lines.end();
         if (err) reject(new BuildFailed(`The Docker build stopped: ${err.message}`));
         else resolve(error);
       },
       (msg: BuildMessage) => {
         onMessage?.(msg);
-        if (msg.stream) lines.write(msg.stream);
+        if (msg.id === 'moby.buildkit.trace') {
+          if (typeof msg.aux === 'string') trace.add(msg.aux);
+        } else if (msg.stream) lines.write(msg.stream);
         else if (msg.status) lines.write(`${msg.status}\n`);
         if (msg.error) error = msg.errorDetail?.message ?? msg.error;
       },

@@ -44,7 +44,10 @@ export class ImageBuilder {
     const own = await this.ownProcfile(spec);
     if (await hasFileAt(spec, spec.sha, 'Dockerfile')) {
       spec.output.line('-----> Dockerfile found: building the image with Docker');
-      const settings: DockerfileSettings = { instance: this.settings.instance };
+      const settings: DockerfileSettings = {
+        instance: this.settings.instance,
+        buildkit: this.settings.buildkit,
+      };
       const image = await dockerfileBuild(this.engine(), spec, settings);
       return { image, imageId: await this.builtId(image, spec), procfile: own ?? {}, dockerfile: true };
     }

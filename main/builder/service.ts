@@ -78,7 +78,13 @@ export async function startBuilderService(c: Controller, o: BuilderServiceOption
   const stack = new StackPreparer(dockerEngine, settings, c.tasks);
   const images = new ImageBuilder(
     dockerEngine,
-    { stackImage: settings.image, buildpackDirs: buildpackDirs(o.resources), instance: o.instance },
+    {
+      stackImage: settings.image,
+      buildpackDirs: buildpackDirs(o.resources),
+      instance: o.instance,
+      // DEIS_BUILDKIT=0: Dockerfile apps are built with the engine's legacy builder.
+      buildkit: process.env.DEIS_BUILDKIT !== '0',
+    },
     stack,
   );
   const pushes = new PushHandler(c, images);

@@ -81,6 +81,13 @@ export const BUILDPACK_URL_MAX = 2048;
 export const DOCKERFILE_MAX_BYTES = 256 * 1024;
 /** The Docker engine's own line limit (Go's bufio.MaxScanTokenSize - 1); longer lines fail there too. */
 export const DOCKERFILE_MAX_LINE_BYTES = 65_535;
+/**
+ * Steps of one BuildKit build whose progress is followed: a Dockerfile has at most a few hundred
+ * instructions (each a step, plus the images and context it loads); a trace naming more is not ours.
+ */
+export const BUILD_TRACE_MAX_STEPS = 4096;
+/** A step's name as shown (the instruction as written, which may be a 64 KiB line) and its error. */
+export const BUILD_TRACE_MAX_NAME_CHARS = 2000;
 /** Symlinks followed to find the Dockerfile in the pushed tree (Linux follows at most 40). */
 export const DOCKERFILE_MAX_SYMLINK_HOPS = 40;
 /** Characters all variable substitutions of one build may produce: `ENV A=$A$A` doubles at each line. */

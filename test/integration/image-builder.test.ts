@@ -100,10 +100,39 @@ describe.skipIf(!hasDocker)('ImageBuilder with the real Docker engine', () => {
     expect(s.lines).toContain(
       `-----> FROM deis-desktop/stack:bookworm: the local image ${stackId.slice(0, 19)}`,
     );
+    // BuildKit builds it, from the base the plan checked (its pin tag shown as the ID), each step once;
+    // the labels are metadata, no step of their own; no pin tag is left behind.
+    const text = s.lines.join('\n');
+    expect(text).toMatch(new RegExp(`^#\\d+ \\[1/\\d\\] FROM ${stackId.slice(0, 19)}$`, 'm'));
+    expect(text).not.toMatch(/build-pin|^Step \d/m);
+    expect(await docker.listImages({ filters: { reference: ['deis-desktop/build-pin'] } })).toEqual([]);
+    expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
+    expect((await docker.getImage(built.image).inspect()).Config.Labels).toMatchObject({
+      'io.deis-desktop.app': 'df-app',
+    });
+  }, 300_000);
+
+  it('builds it with the legacy builder when BuildKit is off (DEIS_BUILDKIT=0), labels first and then from the cache', async () => {
+    const legacy = new ImageBuilder(() => docker, {
+      stackImage: DEFAULT_STACK_IMAGE,
+      buildpackDirs: [path.resolve('resources/buildpacks')],
+      instance: INSTANCE,
+      buildkit: false,
+    });
+    const first = spec('df-legacy', 'dockerfile-app');
+    made.push((await legacy.build(first)).image);
     // The engine prints the base's id after FROM (` ---> 1f76…`); our LABEL is the very next step.
-    expect(s.lines.join('\n')).toMatch(
+    expect(first.lines.join('\n')).toMatch(
       new RegExp(`Step 1/5 : FROM ${stackId}\n( ---> [0-9a-f]+\n)?Step 2/5 : LABEL `),
     );
+    const next = { ...spec('df-legacy', 'dockerfile-app'), appUuid: first.appUuid, lines: [] as string[] };
+    next.output = { line: (l) => next.lines.push(l) };
+    const built = await legacy.build(next);
+    made.push(built.image);
+    // The next push of the app does not redo the labelling step: the engine has it in its cache.
+    const step = next.lines.findIndex((l) => /^Step \d+\/\d+ : LABEL io\.deis-desktop\./.test(l));
+    expect(step, next.lines.join('\n')).toBeGreaterThan(0);
+    expect(next.lines[step + 1]).toMatch(/Using cache/);
     expect(await runImage(built.image)).toContain('Hello from a Dockerfile app');
   }, 300_000);
 

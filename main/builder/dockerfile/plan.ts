@@ -58,12 +58,22 @@ export interface RemoteSource {
 /** What the fetches produced: the name each download has inside the fetch image. */
 export type Downloads = Map<number, string>;
 
-type Piece = string | ((downloads: Downloads, fetchImage: string) => string);
+/**
+ * How a pinned image is written in the Dockerfile the engine builds: the legacy builder takes its ID;
+ * BuildKit reads `sha256:…` as a name on Docker Hub, so there it is a tag the builder made for it.
+ */
+export type Pin = (id: string) => string;
+
+const byId: Pin = (id) => id;
+
+type Piece = string | ((downloads: Downloads, fetchImage: string, pin: Pin) => string);
 
 export interface Plan {
   remotes: RemoteSource[];
-  /** The Dockerfile the engine builds. */
-  render(downloads: Downloads, fetchImage: string): string;
+  /** The IDs of the images the Dockerfile uses (FROM, COPY --from), each once. */
+  images: string[];
+  /** The Dockerfile the engine builds; `pin` writes each image of `images` (and the fetch image). */
+  render(downloads: Downloads, fetchImage: string, pin?: Pin): string;
 }
 
 interface ImageInfo {
@@ -133,6 +143,8 @@ class Planner {
   private readonly remotes: RemoteSource[] = [];
   private readonly stages: Stage[] = [];
   private readonly images = new Map<string, Promise<ImageInfo | undefined>>();
+  /** IDs the Dockerfile we hand the engine names. */
+  private readonly pinned = new Set<string>();
   private readonly meta = new Map<string, Value | null>();
   /** The base args' allowed set: global ARGs are added to it as they are read. */
   private readonly globalAllowed = new Map<string, Value | null>();
@@ -181,9 +193,10 @@ class Planner {
     const pieces = this.pieces;
     return {
       remotes: this.remotes,
-      render: (downloads, fetchImage) => {
+      images: [...this.pinned],
+      render: (downloads, fetchImage, pin = byId) => {
         const text =
-          pieces.map((p) => (typeof p === 'string' ? p : p(downloads, fetchImage))).join('\n') + '\n';
+          pieces.map((p) => (typeof p === 'string' ? p : p(downloads, fetchImage, pin))).join('\n') + '\n';
         // What we hand the engine must read back as exactly these lines, one instruction each.
         const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
         const back = parseDockerfile(text).instructions.map((i) => i.line);
@@ -321,12 +334,14 @@ class Planner {
       stage.env = image.env.map(envEntry);
       stage.onBuild = [...image.onBuild];
       written = image.id;
+      this.pinned.add(image.id);
       this.ctx.say(`-----> FROM ${base}: the local image ${image.id.slice(0, 19)}`);
     }
     if (!stage.env.some((e) => e.key === 'PATH')) stage.env.push({ key: 'PATH', value: DEFAULT_PATH });
-    this.pieces.push(
-      `FROM ${platform ? `--platform=${platform} ` : ''}${written}${name ? ` AS ${name}` : ''}`,
-    );
+    const pinnedId = this.pinned.has(written) ? written : undefined;
+    const fromLine = (ref: string) =>
+      `FROM ${platform ? `--platform=${platform} ` : ''}${ref}${name ? ` AS ${name}` : ''}`;
+    this.pieces.push(pinnedId ? (_d, _f, pin) => fromLine(pin(pinnedId)) : fromLine(written));
     this.lastStageAt = this.pieces.length;
 
     const triggers = stage.onBuild;
@@ -519,6 +534,16 @@ class Planner {
         return;
       case 'from':
         return refuse('FROM cannot be used here', ins);
+      case 'run':
+        // BuildKit acts on RUN's flags: --mount could read any image of the engine or a cache other
+        // apps write, --network=host reaches this machine's loopback. The legacy builder has none.
+        if (ins.flags.length > 0)
+          refuse(
+            `RUN --${ins.flags[0]!.name} is not supported by these builds; write the RUN without it`,
+            ins,
+          );
+        emit(this.verbatim(ins));
+        return;
       default:
         emit(this.verbatim(ins));
     }
@@ -572,11 +597,12 @@ class Planner {
     return words.every((w) => PLAIN.test(w)) ? words.join(' ') : JSON.stringify(words);
   }
 
-  private async copy(stage: Stage, ins: Instruction, trigger?: string): Promise<string> {
+  private async copy(stage: Stage, ins: Instruction, trigger?: string): Promise<Piece> {
     const flags = this.flags(ins, ['from', 'chown', 'chmod']);
     const { words } = listArgs(ins.args);
     if (words.length < 2) refuse('COPY requires at least two arguments', ins);
     const parts = ['COPY'];
+    let pinnedId: string | undefined;
     const from = flags.get('from');
     if (from !== undefined) {
       // The engine takes --from as written (no substitution): a stage by name, then by index, else an image.
@@ -591,13 +617,18 @@ class Planner {
         if (/^[+-]?\d+$/.test(from)) refuse(`COPY --from=${from}: index out of bounds`, ins);
         const image = await this.image(from, ins, trigger ? `${trigger}: COPY --from` : 'COPY --from');
         parts.push(`--from=${image.id}`);
+        pinnedId = image.id;
+        this.pinned.add(image.id);
         if (!trigger) this.ctx.say(`-----> COPY --from=${from}: the local image ${image.id.slice(0, 19)}`);
       }
     }
     void stage;
     if (flags.has('chown')) parts.push(this.flagValue('chown', flags.get('chown')!, ins));
     parts.push(this.argsText(words));
-    return this.line(parts.join(' '), ins);
+    const text = this.line(parts.join(' '), ins);
+    if (!pinnedId) return text;
+    const id = pinnedId;
+    return (_d, _f, pin) => text.replace(`--from=${id} `, `--from=${pin(id)} `);
   }
 
   private add(stage: Stage, ins: Instruction, lookup: Lookup, trigger?: string): Piece {
@@ -643,7 +674,7 @@ class Planner {
       else groups.push({ remote: s.remote, items: [item] });
     }
     const destWord = this.literal(dest, ins);
-    return (downloads, fetchImage) =>
+    return (downloads, fetchImage, pin) =>
       groups
         .map((g) => {
           if (!g.remote) {
@@ -657,7 +688,7 @@ class Planner {
               refuse(`cannot determine filename for source ${i.value}`, ins);
             return this.literal(`/${i.id}/${name}`, ins);
           });
-          const parts = ['COPY', `--from=${fetchImage}`, ...(chown ? [chown] : [])];
+          const parts = ['COPY', `--from=${pin(fetchImage)}`, ...(chown ? [chown] : [])];
           parts.push(this.argsText([...paths, destWord]));
           return this.line(parts.join(' '), ins);
         })
