@@ -17,12 +17,13 @@ import crypto from 'node:crypto';
 import { BuildTrace } from '../../cluster/docker/build-trace';
 import { lineSplitter } from '../../cluster/docker/engine';
 import { LABEL_APP_UUID, labelsFor } from '../../cluster/docker/labels';
-import { DOCKERFILE_REMOTE_MAX_BYTES } from '../contract/limits';
+import { DOCKERFILE_REMOTE_MAX_BYTES, DOCKERIGNORE_MAX_BYTES } from '../contract/limits';
 import { fetchRemote, FetchRefused, shownUrl } from './dockerfile/fetch';
 import { planBuild, UNNAMED, type Downloads } from './dockerfile/plan';
 import { readDockerfile } from './dockerfile/source';
 import { replaceFile, tarOf, type Entry } from './dockerfile/tar';
-import { archive } from './git';
+import { DockerIgnore } from './dockerfile/dockerignore';
+import { archive, readFileAt } from './git';
 import { BuildFailed, imageTag, type BuildSpec } from './types';
 
 /** What Dockerfile builds read of the builder's settings. */
@@ -70,6 +71,7 @@ export async function dockerfileBuild(
     : {};
 
   const text = await readDockerfile(spec, spec.sha);
+  const ignore = await readIgnore(spec);
   const plan = await planBuild(text, {
     docker,
     app: spec.app,
@@ -135,7 +137,7 @@ export async function dockerfileBuild(
     try {
       if (pins) {
         const dockerfile = plan.render(downloads, fetchImage, (id) => pins.get(id)!);
-        const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
+        const context = contextOf(spec, dockerfile, ignore);
         const shown = (l: string) => {
           for (const [id, ref] of pins) l = l.replaceAll(`docker.io/${ref}`, id.slice(0, 19));
           say(l);
@@ -157,7 +159,7 @@ export async function dockerfileBuild(
         }
       }
       const dockerfile = plan.render(downloads, fetchImage);
-      const context = replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile));
+      const context = contextOf(spec, dockerfile, ignore);
       const failure = await runBuild(docker, context, options, say);
       if (failure !== undefined) throw new BuildFailed(`The Dockerfile build failed: ${failure.trim()}`);
       return tag;
@@ -217,6 +219,28 @@ async function buildFetchImage(
       `The downloaded ADD files could not be prepared for the build: ${failure?.trim() ?? 'no image'}`,
     );
   return id;
+}
+
+/** The commit's `.dockerignore`, when it has one with patterns. */
+async function readIgnore(spec: BuildSpec): Promise<DockerIgnore | undefined> {
+  const text = await readFileAt(spec, spec.sha, '.dockerignore', DOCKERIGNORE_MAX_BYTES);
+  if (text === undefined) return undefined;
+  try {
+    const ignore = DockerIgnore.parse(text);
+    return ignore.empty ? undefined : ignore;
+  } catch (err) {
+    if (err instanceof RangeError) throw new BuildFailed(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The build context: the commit's files less what `.dockerignore` leaves out (the docker CLI applies
+ * it before sending; the engine does not), with our Dockerfile in place of the app's.
+ */
+function contextOf(spec: BuildSpec, dockerfile: string, ignore: DockerIgnore | undefined): Readable {
+  const drop = ignore ? (entry: string) => ignore.excludes(entry.replace(/\/$/, '')) : undefined;
+  return replaceFile(archive(spec, spec.sha), 'Dockerfile', Buffer.from(dockerfile), drop);
 }
 
 const REFUSED: unique symbol = Symbol('refused');

@@ -4,7 +4,7 @@ import { LABEL_APP_UUID } from '../../cluster/docker/labels';
 import { parseBuildpackUrl, redact } from '../contract/buildpack-url';
 import { buildpackBuild, type BuildpackSettings } from './buildpack-build';
 import { dockerfileBuild, type DockerfileSettings } from './dockerfile-build';
-import { COMMIT_FILE_MAX_BYTES, DOCKERFILE_MAX_BYTES } from '../contract/limits';
+import { COMMIT_FILE_MAX_BYTES, DOCKERFILE_MAX_BYTES, DOCKERIGNORE_MAX_BYTES } from '../contract/limits';
 import { commitFiles, hasFileAt, readFileAt } from './git';
 import { parseProcfile, ProcfileError, type Procfile } from './procfile';
 import type { StackPreparer } from './stack';
@@ -39,6 +39,7 @@ export class ImageBuilder {
     await commitFiles(spec, spec.sha).prefetchTop({
       Procfile: COMMIT_FILE_MAX_BYTES,
       Dockerfile: DOCKERFILE_MAX_BYTES,
+      '.dockerignore': DOCKERIGNORE_MAX_BYTES,
     });
     // Read the Procfile first: an invalid one fails the push before any slow work.
     const own = await this.ownProcfile(spec);

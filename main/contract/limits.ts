@@ -88,6 +88,10 @@ export const DOCKERFILE_MAX_LINE_BYTES = 65_535;
 export const BUILD_TRACE_MAX_STEPS = 4096;
 /** A step's name as shown (the instruction as written, which may be a 64 KiB line) and its error. */
 export const BUILD_TRACE_MAX_NAME_CHARS = 2000;
+/** A `.dockerignore` read from the pushed commit (real ones are a few hundred bytes). */
+export const DOCKERIGNORE_MAX_BYTES = 64 * 1024;
+/** Its patterns: each is tried against every file of the context and its parent folders. */
+export const DOCKERIGNORE_MAX_PATTERNS = 1000;
 /** Symlinks followed to find the Dockerfile in the pushed tree (Linux follows at most 40). */
 export const DOCKERFILE_MAX_SYMLINK_HOPS = 40;
 /** Characters all variable substitutions of one build may produce: `ENV A=$A$A` doubles at each line. */

@@ -384,9 +384,27 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
     expect(await docker.listImages({ filters: { reference: ['deis-desktop/build-pin'] } })).toEqual([]);
   }, 300_000);
 
+  it('leaves out of the build context what .dockerignore names, as the docker CLI does', async () => {
+    const image = await build({
+      '.dockerignore': '# local files\n.env\nlogs/\n!logs/keep.log\n**/*.pyc\n',
+      '.env': 'SECRET=1\n',
+      'app.py': 'print(1)\n',
+      'lib/cache.pyc': 'x',
+      'logs/debug.log': 'x',
+      'logs/keep.log': 'kept\n',
+      Dockerfile: `${FROM}COPY . /app\nRUN cd /app && find . -type f | sort > /listing\n`,
+    }).run();
+    expect((await fileIn(image, '/listing')).content.split('\n').filter(Boolean)).toEqual([
+      './.dockerignore',
+      './Dockerfile',
+      './app.py',
+      './logs/keep.log',
+    ]);
+  }, 300_000);
+
   it("gives BuildKit none of the app's BUILDKIT_ build args: no frontend image named by config is run", async () => {
     const b = build(
-      { Dockerfile: `${FROM}ARG BUILDKIT_SYNTAX\nRUN echo "syntax=[$BUILDKIT_SYNTAX]"\n` },
+      { Dockerfile: `${FROM}ARG BUILDKIT_SYNTAX\nRUN echo "syntax=[$BUILDKIT_SYNTAX] ${randomUUID()}"\n` },
       {
         config: {
           DEIS_DOCKER_BUILD_ARGS_ENABLED: '1',

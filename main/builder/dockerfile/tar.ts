@@ -103,9 +103,16 @@ function paxPath(body: Buffer): string | undefined {
 
 /**
  * `source` (a tar stream such as `git archive`) with the regular file or symlink named `name` at its
- * root replaced by a regular file holding `content`; the end-of-archive marker is kept.
+ * root replaced by a regular file holding `content`, and the entries `drop` names left out; the
+ * end-of-archive marker is kept.
  */
-export function replaceFile(source: Readable, name: string, content: Buffer): Readable {
+export function replaceFile(
+  source: Readable,
+  name: string,
+  content: Buffer,
+  /** Entries (other than `name`) to leave out, by their path in the archive (folders end with `/`). */
+  drop?: (entry: string) => boolean,
+): Readable {
   const out = new PassThrough();
   let buf: Buffer = Buffer.alloc(0);
   let skip = 0; // bytes of the current entry's body (and padding) still to drop
@@ -174,6 +181,8 @@ export function replaceFile(source: Readable, name: string, content: Buffer): Re
         if (isTarget) {
           out.write(replaceWith());
           replaced = true;
+          skip = BLOCK + body;
+        } else if (drop?.(entryName)) {
           skip = BLOCK + body;
         } else {
           if (pendingPax) out.write(pendingPax);
