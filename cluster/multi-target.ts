@@ -253,6 +253,17 @@ export class MultiTarget implements RunningTarget {
     return (await this.of(app)).destroy(app);
   }
 
+  /**
+   * The copies of an app's images on its own target (a Docker host's); the local engine's are the
+   * builder's. A target that is not connected is not connected for this: the next release prunes.
+   */
+  async pruneImages(app: string, keep: string[]): Promise<number> {
+    const name = this.directory.targetOf(app);
+    const remote = name === LOCAL_TARGET ? undefined : this.remotes.get(name);
+    if (remote?.state !== 'ready' || !remote.target.pruneImages) return 0;
+    return remote.target.pruneImages(app, keep);
+  }
+
   /** Images are built and pulled by the local engine, whatever target runs them. */
   inspectImage(ref: string): Promise<ImageOrigin> {
     return this.local.inspectImage(ref);

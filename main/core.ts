@@ -261,8 +261,9 @@ export async function startCore(
     );
     // `deis tags:set` is checked against the labels of the target's nodes.
     controller.configs.useNodeLabels(() => target.nodeLabels());
-    // After the scheduler's listener: old images go once a release serves; rollbacks check theirs.
-    watchReleaseImages(controller, target, {
+    // After the scheduler's listener: old images go once a release serves (on the local engine, and
+    // on a Docker host that keeps copies); rollbacks check theirs.
+    watchReleaseImages(controller, targets, {
       keep: settings.keepReleaseImages ?? DEFAULT_KEEP_RELEASE_IMAGES,
       engine: settings.target === 'fake' ? undefined : dockerEngine,
       log,
