@@ -53,6 +53,8 @@ export interface TargetStatus {
   state: TargetState;
   message: string;
   routerUrl: string;
+  /** Where apps on it answer HTTPS; empty when nowhere (yet). */
+  routerHttpsUrl: string;
 }
 
 export class MultiTarget implements RunningTarget {
@@ -75,6 +77,10 @@ export class MultiTarget implements RunningTarget {
 
   get routerUrl(): string | undefined {
     return this.local.routerUrl;
+  }
+
+  get routerTlsUrl(): string | undefined {
+    return this.local.routerTlsUrl;
   }
 
   /**
@@ -109,11 +115,14 @@ export class MultiTarget implements RunningTarget {
   /** How a target the user added is doing (`idle` until one of its apps needs it). */
   status(name: string): TargetStatus {
     const r = this.remotes.get(name);
-    if (!r) return { state: 'idle', message: '', routerUrl: '' };
-    // A Docker host's router answers on a port of this machine forwarded to it (its own port).
-    const port = r.state === 'ready' ? r.target.routerPort : 0;
+    if (!r) return { state: 'idle', message: '', routerUrl: '', routerHttpsUrl: '' };
+    // A Docker host's router answers on ports of this machine forwarded to it (its own ports).
+    const ready = r.state === 'ready';
+    const port = ready ? r.target.routerPort : 0;
+    const tlsPort = ready ? (r.target.routerTlsPort ?? 0) : 0;
     const routerUrl = r.target.routerUrl || (port ? `http://127.0.0.1:${port}` : '');
-    return { state: r.state, message: r.message, routerUrl };
+    const routerHttpsUrl = r.target.routerTlsUrl || (tlsPort ? `https://127.0.0.1:${tlsPort}` : '');
+    return { state: r.state, message: r.message, routerUrl, routerHttpsUrl };
   }
 
   /**

@@ -229,6 +229,8 @@ export async function startCore(
         state: scheduler.readiness.ready ? 'ready' : 'starting',
         message: scheduler.readiness.ready ? '' : scheduler.readiness.reason(),
         routerUrl: target.routerUrl || (target.routerPort ? `http://127.0.0.1:${target.routerPort}` : ''),
+        routerHttpsUrl:
+          target.routerTlsUrl || (target.routerTlsPort ? `https://127.0.0.1:${target.routerTlsPort}` : ''),
       }),
     });
     // Backing services run on the same target as the apps they are attached to.
