@@ -390,9 +390,16 @@ export class DockerTarget implements Target {
           progress({ kind: 'step', message: `Sending ${image} to the Docker host` });
           const copied = await copyImage(this.options.imagesFrom, this.docker, image);
           // Ours there by a tag of this target's (release-images.ts prunes and destroys by it).
+          // An untagged copy still runs: it is only left out of housekeeping (and said so).
           await this.docker
             .getImage(copied.id)
-            .tag(hostImageTag(this.options.instance, desired.release.app, copied.id));
+            .tag(hostImageTag(this.options.instance, desired.release.app, copied.id))
+            .catch((err: Error) =>
+              this.logLine(
+                desired.release.app,
+                `could not tag ${image} on the Docker host (it will not be removed from there): ${err.message}`,
+              ),
+            );
           if (copied.bytes)
             this.logLine(
               desired.release.app,

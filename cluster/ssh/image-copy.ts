@@ -76,7 +76,7 @@ export function hostImageRepo(instance: string, app: string): string {
     .replace(/^-+|-+$/g, '');
   // A name changed to fit (or `localhost`, which Docker would take for a registry) gets a hash of it.
   const safe =
-    plain === instance && plain !== 'localhost'
+    plain && plain === instance && plain !== 'localhost'
       ? plain
       : `${plain || 'deis'}-${createHash('sha256').update(instance).digest('hex').slice(0, 8)}`;
   return `${safe}/${app}`;
