@@ -325,7 +325,7 @@ export interface Target extends ServiceTarget {
   destroy(app: string): Promise<void>;
   /**
    * Removes the app's images this target keeps apart from the local engine's (a Docker host's
-   * copies) that none of `keep` (image IDs) names and nothing there uses; answers how many went.
+   * copies) that none of `keep` (image IDs, or references of builds without one) names and nothing there uses; answers how many went.
    * Absent on targets whose images are the local engine's or a registry's.
    */
   pruneImages?(app: string, keep: string[]): Promise<number>;

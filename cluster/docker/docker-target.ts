@@ -521,7 +521,7 @@ export class DockerTarget implements Target {
 
   /**
    * After a release serves: the images this target copied for the app (tagged by it there) that
-   * none of `keep` (image IDs) names and no container there uses are removed from the host; the
+   * none of `keep` (image IDs or references) names and no container there uses are removed from the host; the
    * local engine's are the builder's (release-images.ts). A target that builds where it runs copies
    * nothing and removes nothing. On the app's queue, so a deploy never loses the image it copies.
    */

@@ -88,9 +88,9 @@ export function hostImageTag(instance: string, app: string, id: string): { repo:
 }
 
 /**
- * Removes the target's tags of the app's images on that engine, but for images in `keep` (IDs) and
- * images any container there was made from (running or stopped: the engine would refuse, and an
- * image in use is never ours to take). An image goes with its last tag; one someone else also
+ * Removes the target's tags of the app's images on that engine, but for images in `keep` (IDs or
+ * references) and images any container there was made from (running or stopped: the engine would
+ * refuse, and an image in use is never ours to take). An image goes with its last tag; one someone else also
  * tagged keeps that tag. Answers how many images lost our tags.
  */
 export async function removeHostImages(
@@ -101,7 +101,8 @@ export async function removeHostImages(
 ): Promise<number> {
   const repo = hostImageRepo(instance, app);
   const images = await docker.listImages({ filters: { reference: [repo] } });
-  const candidates = images.filter((i) => !keep.has(i.Id));
+  // A build recorded without an image ID is kept by its reference, which its copy carries too.
+  const candidates = images.filter((i) => !keep.has(i.Id) && !(i.RepoTags ?? []).some((t) => keep.has(t)));
   if (candidates.length === 0) return 0;
   const used = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
   let removed = 0;
