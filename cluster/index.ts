@@ -49,6 +49,8 @@ export type RunningTarget = Target & {
   readonly routerTlsPort?: number;
   /** Where apps answer when it is not this machine's loopback (the router on a cluster); empty otherwise. */
   readonly routerUrl?: string;
+  /** …and where they answer HTTPS there; empty otherwise. */
+  readonly routerTlsUrl?: string;
 };
 
 export function createTarget(settings: TargetSettings): RunningTarget {

@@ -53,6 +53,8 @@ export interface TargetStatus {
   state: TargetState;
   message: string;
   routerUrl: string;
+  /** Where apps on it answer HTTPS; empty when nowhere (yet). */
+  routerHttpsUrl: string;
 }
 
 export class MultiTarget implements RunningTarget {
@@ -75,6 +77,10 @@ export class MultiTarget implements RunningTarget {
 
   get routerUrl(): string | undefined {
     return this.local.routerUrl;
+  }
+
+  get routerTlsUrl(): string | undefined {
+    return this.local.routerTlsUrl;
   }
 
   /**
@@ -109,11 +115,14 @@ export class MultiTarget implements RunningTarget {
   /** How a target the user added is doing (`idle` until one of its apps needs it). */
   status(name: string): TargetStatus {
     const r = this.remotes.get(name);
-    if (!r) return { state: 'idle', message: '', routerUrl: '' };
-    // A Docker host's router answers on a port of this machine forwarded to it (its own port).
-    const port = r.state === 'ready' ? r.target.routerPort : 0;
+    if (!r) return { state: 'idle', message: '', routerUrl: '', routerHttpsUrl: '' };
+    // A Docker host's router answers on ports of this machine forwarded to it (its own ports).
+    const ready = r.state === 'ready';
+    const port = ready ? r.target.routerPort : 0;
+    const tlsPort = ready ? (r.target.routerTlsPort ?? 0) : 0;
     const routerUrl = r.target.routerUrl || (port ? `http://127.0.0.1:${port}` : '');
-    return { state: r.state, message: r.message, routerUrl };
+    const routerHttpsUrl = r.target.routerTlsUrl || (tlsPort ? `https://127.0.0.1:${tlsPort}` : '');
+    return { state: r.state, message: r.message, routerUrl, routerHttpsUrl };
   }
 
   /**
@@ -251,6 +260,17 @@ export class MultiTarget implements RunningTarget {
 
   async destroy(app: string): Promise<void> {
     return (await this.of(app)).destroy(app);
+  }
+
+  /**
+   * The copies of an app's images on its own target (a Docker host's); the local engine's are the
+   * builder's. A target that is not connected is not connected for this: the next release prunes.
+   */
+  async pruneImages(app: string, keep: string[]): Promise<number> {
+    const name = this.directory.targetOf(app);
+    const remote = name === LOCAL_TARGET ? undefined : this.remotes.get(name);
+    if (remote?.state !== 'ready' || !remote.target.pruneImages) return 0;
+    return remote.target.pruneImages(app, keep);
   }
 
   /** Images are built and pulled by the local engine, whatever target runs them. */

@@ -93,6 +93,10 @@ export class SwitchableTarget implements RunningTarget {
     return this.stopped ? '' : (this.inner.routerUrl ?? '');
   }
 
+  get routerTlsUrl(): string {
+    return this.stopped ? '' : (this.inner.routerTlsUrl ?? '');
+  }
+
   /** Refuses work that would run something while stopped (or while stopping, starting or removing). */
   private live<T>(work: () => Promise<T>): Promise<T> {
     if (this.stopped || this.busy) return Promise.reject(new TargetError('unavailable', STOPPED_MESSAGE));

@@ -323,6 +323,12 @@ export interface Target extends ServiceTarget {
   note(app: string, message: string): void;
   /** Removes everything of the app: processes, routes, logs. */
   destroy(app: string): Promise<void>;
+  /**
+   * Removes the app's images this target keeps apart from the local engine's (a Docker host's
+   * copies) that none of `keep` (image IDs, or references of builds without one) names and nothing there uses; answers how many went.
+   * Absent on targets whose images are the local engine's or a registry's.
+   */
+  pruneImages?(app: string, keep: string[]): Promise<number>;
   /** Where the image a release names would come from, and for a local image which app it was built for. */
   inspectImage(ref: string): Promise<ImageOrigin>;
   /**

@@ -229,6 +229,8 @@ export async function startCore(
         state: scheduler.readiness.ready ? 'ready' : 'starting',
         message: scheduler.readiness.ready ? '' : scheduler.readiness.reason(),
         routerUrl: target.routerUrl || (target.routerPort ? `http://127.0.0.1:${target.routerPort}` : ''),
+        routerHttpsUrl:
+          target.routerTlsUrl || (target.routerTlsPort ? `https://127.0.0.1:${target.routerTlsPort}` : ''),
       }),
     });
     // Backing services run on the same target as the apps they are attached to.
@@ -261,8 +263,9 @@ export async function startCore(
     );
     // `deis tags:set` is checked against the labels of the target's nodes.
     controller.configs.useNodeLabels(() => target.nodeLabels());
-    // After the scheduler's listener: old images go once a release serves; rollbacks check theirs.
-    watchReleaseImages(controller, target, {
+    // After the scheduler's listener: old images go once a release serves (on the local engine, and
+    // on a Docker host that keeps copies); rollbacks check theirs.
+    watchReleaseImages(controller, targets, {
       keep: settings.keepReleaseImages ?? DEFAULT_KEEP_RELEASE_IMAGES,
       engine: settings.target === 'fake' ? undefined : dockerEngine,
       log,

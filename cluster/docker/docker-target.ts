@@ -36,7 +36,7 @@ import { converge, type ConvergeContext } from './converge';
 import { dockerEngine, remoteEngine } from './engine';
 import { RemoteRouterPorts, type RemoteDocker } from '../ssh/router-ports';
 import { SshError } from '../ssh/errors';
-import { copyImage } from '../ssh/image-copy';
+import { copyImage, hostImageTag, removeHostImages } from '../ssh/image-copy';
 import { roleFilter } from './labels';
 import { LivenessWatcher } from './liveness';
 import { LogFollower } from './log-follower';
@@ -389,6 +389,17 @@ export class DockerTarget implements Target {
           const image = desired.release.image;
           progress({ kind: 'step', message: `Sending ${image} to the Docker host` });
           const copied = await copyImage(this.options.imagesFrom, this.docker, image);
+          // Ours there by a tag of this target's (release-images.ts prunes and destroys by it).
+          // An untagged copy still runs: it is only left out of housekeeping (and said so).
+          await this.docker
+            .getImage(copied.id)
+            .tag(hostImageTag(this.options.instance, desired.release.app, copied.id))
+            .catch((err: Error) =>
+              this.logLine(
+                desired.release.app,
+                `could not tag ${image} on the Docker host (it will not be removed from there): ${err.message}`,
+              ),
+            );
           if (copied.bytes)
             this.logLine(
               desired.release.app,
@@ -499,8 +510,24 @@ export class DockerTarget implements Target {
       const own = nets.get(app) ?? net;
       if (own) await this.services.disconnectAll(own);
       if (own) await removeAppNetwork(this.docker, own, this.routerName);
+      // The images copied there for it go with it (their processes are gone now).
+      if (this.options.imagesFrom)
+        await removeHostImages(this.docker, this.options.instance, app, new Set()).catch((err: Error) =>
+          this.logLine(app, `could not remove its images from the Docker host: ${err.message}`),
+        );
       this.logStore.remove(app);
     });
+  }
+
+  /**
+   * After a release serves: the images this target copied for the app (tagged by it there) that
+   * none of `keep` (image IDs or references) names and no container there uses are removed from the host; the
+   * local engine's are the builder's (release-images.ts). A target that builds where it runs copies
+   * nothing and removes nothing. On the app's queue, so a deploy never loses the image it copies.
+   */
+  pruneImages(app: string, keep: string[]): Promise<number> {
+    if (!this.options.imagesFrom) return Promise.resolve(0);
+    return this.locked(app, () => removeHostImages(this.docker, this.options.instance, app, new Set(keep)));
   }
 
   /** The engine's image by that reference (never pulled) and the app uuid the builder labelled it with. */

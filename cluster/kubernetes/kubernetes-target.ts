@@ -210,6 +210,11 @@ export class KubernetesTarget implements Target {
     return this.router.url;
   }
 
+  /** Where apps answer HTTPS (the router's Service's other NodePort), empty until the router runs. */
+  get routerTlsUrl(): string {
+    return this.router.tlsUrl ?? '';
+  }
+
   /** The routing table the router was last given (for tests and the router). */
   routes(): RouteEntry[] {
     return [...this.routing].map(([app, r]) => ({ app, ...r, upstreams: this.rotation.get(app) ?? [] }));

@@ -11,6 +11,8 @@ import type { Kube } from './client';
 export interface KubeRouterLike {
   /** Where apps answer (`http://<host>:<port>`), empty until the router runs or when there is none. */
   readonly url: string;
+  /** Where apps answer HTTPS (`https://<host>:<port>`), empty as `url` is; absent: no HTTPS. */
+  readonly tlsUrl?: string;
   /** Deploys (or adopts) the router in the cluster; resolves when it answers. */
   ensure(progress: Progress): Promise<void>;
   /** Replaces the routing table; resolves when the router uses it. */

@@ -5,6 +5,7 @@
  * every layer, also those the other engine has: for a deploy, building on the engine that runs the
  * app sends only the source (see README, "Docker hosts and bastions over SSH").
  */
+import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import { TargetError } from '../target';
@@ -59,4 +60,63 @@ export async function copyImage(
   if (after.Id !== id)
     throw new TargetError('setup', `The image ${ref} loaded there is ${after.Id}, not ${id}; try again.`);
   return { id, bytes, ms: Date.now() - started };
+}
+
+/**
+ * The repository a target's copies of an app's images carry on the host: `<instance>/<app>`, the
+ * target's own instance (addedTargetInstance), so the copies of two targets or two cores sharing a
+ * host never share a tag, and the local builder's `deis-desktop/<app>` tags are never touched. A
+ * copy arrives untagged (it is saved by ID); the tag names it in `docker images` there, keeps it
+ * from `docker image prune` while a rollback may need it, and marks it as ours to remove.
+ */
+export function hostImageRepo(instance: string, app: string): string {
+  const plain = instance
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  // A name changed to fit (or `localhost`, which Docker would take for a registry) gets a hash of it.
+  const safe =
+    plain && plain === instance && plain !== 'localhost'
+      ? plain
+      : `${plain || 'deis'}-${createHash('sha256').update(instance).digest('hex').slice(0, 8)}`;
+  return `${safe}/${app}`;
+}
+
+/** The tag a target gives its copy of image `id` of the app: `<instance>/<app>:<12 hex of the id>`. */
+export function hostImageTag(instance: string, app: string, id: string): { repo: string; tag: string } {
+  return { repo: hostImageRepo(instance, app), tag: id.replace(/^sha256:/, '').slice(0, 12) };
+}
+
+/**
+ * Removes the target's tags of the app's images on that engine, but for images in `keep` (IDs or
+ * references) and images any container there was made from (running or stopped: the engine would
+ * refuse, and an image in use is never ours to take). An image goes with its last tag; one someone else also
+ * tagged keeps that tag. Answers how many images lost our tags.
+ */
+export async function removeHostImages(
+  docker: Docker,
+  instance: string,
+  app: string,
+  keep: ReadonlySet<string>,
+): Promise<number> {
+  const repo = hostImageRepo(instance, app);
+  const images = await docker.listImages({ filters: { reference: [repo] } });
+  // A build recorded without an image ID is kept by its reference, which its copy carries too.
+  const candidates = images.filter((i) => !keep.has(i.Id) && !(i.RepoTags ?? []).some((t) => keep.has(t)));
+  if (candidates.length === 0) return 0;
+  const used = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+  let removed = 0;
+  for (const image of candidates) {
+    if (used.has(image.Id)) continue;
+    let untagged = false;
+    for (const tag of (image.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`)))
+      await docker
+        .getImage(tag)
+        .remove()
+        .then(() => (untagged = true))
+        // Gone already, or in use by a container made since: tried again after the next release.
+        .catch(() => undefined);
+    if (untagged) removed++;
+  }
+  return removed;
 }

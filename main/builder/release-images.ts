@@ -84,13 +84,29 @@ export class ReleaseImages {
     return next;
   }
 
-  /** Removes the app's images that none of its last `keep` releases runs; returns how many went. */
+  /**
+   * Removes the app's images that none of its last `keep` releases runs, on the local engine and on
+   * the app's target when it keeps copies of its own (a Docker host over SSH); returns how many went.
+   */
   async prune(app: AppRow): Promise<number> {
-    const engine = this.options.engine;
-    // A destroyed app's images all go with it (AppStorage).
-    if (!engine || !this.c.apps.find(app.id)) return 0;
+    // A destroyed app's images all go with it (AppStorage, and its target's destroy).
+    if (!this.c.apps.find(app.id)) return 0;
     const ref = (b: { image_id: string; image: string }) => b.image_id || b.image;
     const keep = new Set(this.kept(app).map((r) => ref(this.c.builds.get(app, r.build_uuid!))));
+    const here = await this.pruneLocal(app, keep, ref);
+    const there = (await this.target.pruneImages?.(app.id, [...keep])) ?? 0;
+    if (there)
+      this.options.log(`builder: removed ${there} old image(s) of ${app.id} from its target ${app.target}`);
+    return here + there;
+  }
+
+  private async pruneLocal(
+    app: AppRow,
+    keep: Set<string>,
+    ref: (b: { image_id: string; image: string }) => string,
+  ): Promise<number> {
+    const engine = this.options.engine;
+    if (!engine) return 0;
     // Only images of recorded builds: one just built, whose release is not cut yet, is no build yet.
     const recorded = new Set(this.c.builds.list(app).map(ref));
     const matches = (set: Set<string>, image: Docker.ImageInfo) =>

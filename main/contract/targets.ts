@@ -262,6 +262,8 @@ export interface TargetInfo {
    * `Host: <app>.<platform domain>`).
    */
   router_url: string;
+  /** Where they answer HTTPS (`https://…`, for a Docker host over SSH another forwarded port); null when nowhere. */
+  router_https_url: string | null;
   /** How many apps run on it. */
   apps: number;
   created: string;

@@ -68,6 +68,8 @@ export interface TargetLiveStatus {
   state: TargetInfo['state'];
   message: string;
   routerUrl: string;
+  /** Where apps on it answer HTTPS; empty when nowhere (yet). */
+  routerHttpsUrl: string;
 }
 
 /** What the core says of `local`: the engine it was started with. */
@@ -89,7 +91,12 @@ export interface TargetCheckAnswer {
 }
 
 export class Targets {
-  private status: (name: string) => TargetLiveStatus = () => ({ state: 'idle', message: '', routerUrl: '' });
+  private status: (name: string) => TargetLiveStatus = () => ({
+    state: 'idle',
+    message: '',
+    routerUrl: '',
+    routerHttpsUrl: '',
+  });
   private forgetter: (name: string, added: AddedKubeTarget | AddedDockerTarget | undefined) => Promise<void> =
     async () => {};
   private local: () => LocalTargetInfo & TargetLiveStatus = () => ({
@@ -100,6 +107,7 @@ export class Targets {
     state: 'ready',
     message: '',
     routerUrl: '',
+    routerHttpsUrl: '',
   });
 
   constructor(
@@ -167,6 +175,7 @@ export class Targets {
       registry_username: '',
       bastion: local.bastion ?? '',
       router_url: local.routerUrl,
+      router_https_url: local.routerHttpsUrl || null,
       apps: counts.get(LOCAL_TARGET) ?? 0,
       created: '',
     };
@@ -188,6 +197,7 @@ export class Targets {
       registry_username: r.registry_username,
       bastion: r.bastion,
       router_url: live.routerUrl,
+      router_https_url: live.routerHttpsUrl || null,
       apps,
       created: r.created,
     };

@@ -99,6 +99,11 @@ describe.skipIf(!ready)('the UI in a browser', () => {
     await expect.poll(() => page.getByText('healthy').isVisible()).toBe(true);
     await expect.poll(() => page.getByText(`ssh on 127.0.0.1:${t.core.builderPort}`).isVisible()).toBe(true);
     await expect.poll(() => page.getByText(/^running · /).isVisible()).toBe(true);
+    // Every target with its health, and where its router answers, plain and HTTPS.
+    const local = page.getByTestId('dashboard-target-local');
+    await local.getByText('Ready').waitFor();
+    await local.getByText(`http://127.0.0.1:${t.core.target.routerPort}`).waitFor();
+    await local.getByText(`https://127.0.0.1:${t.core.target.routerTlsPort}`).waitFor();
     await screenshot(page, '02-dashboard');
 
     const login = await new Api(t.url).post('/v2/auth/login/', { username: 'admin', password: 'e2e-secret' });

@@ -28,6 +28,7 @@ import {
   removeImage,
   removeInstance,
   viaRouter,
+  viaRouterTls,
 } from '../support/run-stage';
 import { keygen, sshdMissing, startSshd, type TestSshd } from '../support/sshd';
 
@@ -46,6 +47,7 @@ interface TargetJson {
   server: string;
   server_version: string;
   router_url: string;
+  router_https_url: string | null;
   apps: number;
   message: string;
 }
@@ -201,6 +203,17 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
     expect(edge.router_url).not.toBe(local.router_url);
     await eventually(async () => (await viaRouter(port, `${APP}.localhost`)).status === 200);
     expect((await viaRouter(port, `${APP}.localhost`)).body).toMatch(/^Hello from v\d+ on /);
+    // HTTPS too, on another port of its own forwarded to that router's, with the local authority's
+    // certificate for the app's name; local says where its own router answers HTTPS.
+    expect(local.router_https_url).toBe(`https://127.0.0.1:${t.core.target.routerTlsPort}`);
+    const tlsPort = Number(/^https:\/\/127\.0\.0\.1:(\d+)$/.exec(edge.router_https_url ?? '')?.[1]);
+    expect(tlsPort, String(edge.router_https_url)).toBeGreaterThan(0);
+    expect(edge.router_https_url).not.toBe(local.router_https_url);
+    const ca = fs.readFileSync(path.join(t.home, 'tls', 'ca.crt'), 'utf8');
+    const secure = await viaRouterTls(tlsPort, `${APP}.localhost`, ca);
+    expect(secure.status).toBe(200);
+    expect(secure.body).toMatch(/^Hello from v\d+ on /);
+    expect(secure.issuer).toBe('Deis Desktop local CA for localhost');
     // The process runs under the target's own instance label, its router on that engine's loopback.
     const procs = await docker.listContainers({
       filters: { label: [`io.deis-desktop.instance=${addedTargetInstance(instance, TARGET)}`] },
@@ -286,6 +299,11 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
       expect(again.stdout).toMatch(/^ok +An image, a network and a container were created on/m);
       const list = await user.run(['targets']);
       expect(list.stdout).toMatch(/^ other +\| docker +\| idle +\| \S+ +\| ssh:\/\/root@127\.0\.0\.1:\d+ /m);
+      // Where local's router answers, plain and HTTPS, side by side.
+      expect(list.stdout).toMatch(/\|\s+Router\s+\|\s+HTTPS\s+\|\s+Apps/);
+      expect(list.stdout).toMatch(
+        /^ local \(default\) .*\| http:\/\/127\.0\.0\.1:\d+ +\| https:\/\/127\.0\.0\.1:\d+ +\| \d+/m,
+      );
       // A host that went away keeps nothing else from working: its app's deploy says why, the
       // target says it is unavailable, and local and the API answer as before.
       await other.stop();
@@ -295,7 +313,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
       expect(deploy.status).toBeGreaterThanOrEqual(400);
       expect(deploy.text).toContain(`Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`);
       const away = (await targets()).find((x) => x.name === 'other')!;
-      expect(away).toMatchObject({ state: 'unavailable', router_url: '' });
+      expect(away).toMatchObject({ state: 'unavailable', router_url: '', router_https_url: null });
       expect(away.message).toContain(`Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`);
       expect((await admin.get('/v2/apps/')).status).toBe(200);
       expect((await admin.delete('/v2/apps/away-app/')).status).toBe(204);

@@ -23,7 +23,7 @@ import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { instanceName, removeInstance, viaRouter } from '../support/run-stage';
+import { instanceName, removeInstance, viaRouter, viaRouterTls } from '../support/run-stage';
 
 const log = (line: string) => console.log(`targets-k8s: ${line}`);
 const cluster = await clusterForTests('targets-k8s', { registry: true, hostRouted: true, kubectl: true });
@@ -34,6 +34,7 @@ interface TargetJson {
   state: string;
   server_version: string;
   router_url: string;
+  router_https_url: string | null;
   apps: number;
 }
 
@@ -188,6 +189,13 @@ describe.skipIf(!cluster)('one core, two targets: the local Docker engine and a 
       const r = await viaRouter(Number(router.port), `${REMOTE_APP}.localhost`);
       return r.status === 200 && r.body === 'v3 hello\n' ? r : undefined;
     });
+    // …and HTTPS at the router's other NodePort, with the local authority's certificate.
+    const secure = new URL(listed.router_https_url ?? '');
+    expect(secure.protocol).toBe('https:');
+    expect(secure.hostname).toBe(router.hostname);
+    const ca = fs.readFileSync(path.join(t.home, 'tls', 'ca.crt'), 'utf8');
+    const tls = await viaRouterTls(Number(secure.port), `${REMOTE_APP}.localhost`, ca);
+    expect([tls.status, tls.body]).toEqual([200, 'v3 hello\n']);
     // ps, logs and run reach the cluster for that app, and the local engine for the other.
     const ps = await deis('ps', '-a', REMOTE_APP);
     expect(ps.stdout).toMatch(new RegExp(`${REMOTE_APP}-cmd-\\w+-\\w+ up \\(v3\\)`));

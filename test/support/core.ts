@@ -34,6 +34,8 @@ export interface TestCoreOptions {
   prepareStack?: boolean;
   /** Default true: return once the target's first start attempt ended. */
   waitForTarget?: boolean;
+  /** DEIS_KEEP_RELEASE_IMAGES (default 5). */
+  keepReleaseImages?: number;
 }
 
 export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
@@ -52,6 +54,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
       routerBase: options.routerBase,
       stackImage: options.stackImage,
       prepareStack: options.prepareStack,
+      keepReleaseImages: options.keepReleaseImages,
     },
     options.log ?? (() => {}),
   );

@@ -40,10 +40,14 @@ const list: Command = {
       t.server,
       t.registry,
       t.router_url,
+      t.router_https_url ?? '',
       String(t.apps),
     ]);
     ctx.out.print(
-      renderTable(['Name', 'Kind', 'State', 'Version', 'Server', 'Registry', 'Router', 'Apps'], rows),
+      renderTable(
+        ['Name', 'Kind', 'State', 'Version', 'Server', 'Registry', 'Router', 'HTTPS', 'Apps'],
+        rows,
+      ),
     );
     for (const t of page.results)
       if (t.state === 'unavailable' && t.message) ctx.out.println(`${t.name}: ${t.message}`);

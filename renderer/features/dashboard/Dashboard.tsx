@@ -10,6 +10,7 @@ import { useTasks } from '../tasks/store';
 import { TaskState } from '../tasks/TaskView';
 import { hrefOf } from '../../src/route';
 import { ActivityFeed } from '../activity/Activity';
+import { stateWords, useTargets } from '../targets/store';
 import { useDashboard } from './store';
 
 /** Entries of the activity feed the dashboard shows: the newest, as they happen. */
@@ -82,11 +83,17 @@ export function Dashboard() {
   const info = useDashboard((s) => s.info);
   const refresh = useDashboard((s) => s.refresh);
   const streaming = useTasks((s) => s.streaming);
+  const targets = useTargets((s) => s.targets);
+  const loadTargets = useTargets((s) => s.load);
   useEffect(() => {
-    void refresh();
-    const timer = setInterval(() => void refresh(), 10_000);
+    const both = () => {
+      void refresh();
+      void loadTargets();
+    };
+    both();
+    const timer = setInterval(both, 10_000);
     return () => clearInterval(timer);
-  }, [refresh]);
+  }, [refresh, loadTargets]);
 
   return (
     <div className="page">
@@ -131,21 +138,28 @@ export function Dashboard() {
       {info?.docker?.message && info.docker.state !== 'running' && (
         <Notice kind="warning">{info.docker.message}</Notice>
       )}
-      {info?.targets && info.targets.length > 0 && (
+      {targets.length > 0 && (
         <Section title="Targets">
-          <table className="table">
+          <table className="table" data-testid="dashboard-targets">
             <tbody>
-              {info.targets.map((t) => (
-                <tr key={t.name}>
-                  <td>{t.name}</td>
-                  <td>
-                    <Badge tone={t.state === 'ready' || t.state === 'running' ? 'ok' : 'muted'}>
-                      {t.state}
-                    </Badge>
-                  </td>
-                  <td className="muted">{t.message}</td>
-                </tr>
-              ))}
+              {targets.map((t) => {
+                const state = stateWords(t);
+                return (
+                  <tr key={t.name} data-testid={`dashboard-target-${t.name}`}>
+                    <td>
+                      <a href={hrefOf({ page: 'targets' })}>{t.name}</a>
+                    </td>
+                    <td>
+                      <Badge tone={state.tone}>{state.label}</Badge>
+                      {t.message && <div className="muted small">{t.message}</div>}
+                    </td>
+                    <td className="mono small">
+                      {t.router_url || <span className="muted">no router yet</span>}
+                      {t.router_https_url && <div>{t.router_https_url}</div>}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </Section>

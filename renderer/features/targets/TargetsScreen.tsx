@@ -363,7 +363,10 @@ function TargetRow({
         {t.registry || '—'}
         {t.registry_username && <div className="muted">as {t.registry_username}</div>}
       </td>
-      <td className="mono small tg-wrap">{t.router_url || '—'}</td>
+      <td className="mono small tg-wrap">
+        {t.router_url || '—'}
+        {t.router_https_url && <div>{t.router_https_url}</div>}
+      </td>
       <td data-testid="target-apps">{t.apps}</td>
       {admin && (
         <td className="tg-actions">

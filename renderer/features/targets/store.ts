@@ -26,6 +26,7 @@ export const TargetSchema = z.object({
   registry: text,
   registry_username: text,
   router_url: text,
+  router_https_url: z.string().nullable().catch(null),
   apps: z.number().catch(0),
 });
 export type Target = z.infer<typeof TargetSchema>;
