@@ -143,8 +143,12 @@ export class KubeServices {
     await orMissing(kube.core.deleteNamespacedPersistentVolumeClaim({ name: claimOf(service), namespace }));
   }
 
-  /** Deletes the pod (its data stays on the claim); the Deployment starts another, waited for. */
+  /**
+   * Deletes the pod (its data stays on the claim); the Deployment starts another, waited for. A
+   * Deployment left at no pod (a core stopped during a Redis restore) is scaled back to one first.
+   */
   async restart(service: string): Promise<void> {
+    await this.scale(service, 1);
     const before = await this.pods(service);
     for (const pod of before)
       await orMissing(
