@@ -10,6 +10,7 @@
  * The router is injected (KubeRouterLike): the target keeps each app's routing and upstreams, follows
  * the pods with an informer, and hands the router the whole table whenever it changes.
  */
+import type { Duplex } from 'node:stream';
 import { AppQueue } from '../app-queue';
 import { checkFormationSize } from '../formation-size';
 import { inspectLocalImage, pullLocalImage } from '../docker/local-images';
@@ -194,6 +195,23 @@ export class KubernetesTarget implements Target {
   ): Promise<{ exitCode: number; stderr: string }> {
     this.connected();
     return this.services.exec(service, exec, io);
+  }
+
+  serviceLogs(service: string, lines: number): Promise<string[]> {
+    this.connected();
+    return this.services.logs(service, lines);
+  }
+
+  /** Through the API server's port-forward to the service's pod. */
+  dialService(service: string, port: number): Promise<Duplex> {
+    this.connected();
+    return this.services.dial(service, port);
+  }
+
+  /** Scales the service to no pod, swaps its data in a pod of its image on its claim, scales it back. */
+  replaceServiceData(service: string, swap: ServiceExec): Promise<void> {
+    this.connected();
+    return this.services.replaceData(service, swap);
   }
 
   get docker(): Docker {

@@ -16,14 +16,17 @@
  * address (the Docker target connects it to attached apps' networks only); the target writes no
  * NetworkPolicy, as it writes none for apps (SECURITY.md).
  */
-import { PassThrough, Writable } from 'node:stream';
+import { Duplex, PassThrough, Writable } from 'node:stream';
 import type * as k8s from '@kubernetes/client-node';
 import type Docker from 'dockerode';
 import {
   K8S_POLL_MS,
   K8S_PULL_FAILURE_MS,
+  K8S_SERVICE_DIAL_MS,
+  K8S_SERVICE_LOG_BYTES_MAX,
   SERVICE_EXEC_OUTPUT_MAX,
   SERVICE_FAILURE_LOG_LINES,
+  SERVICE_LOG_LINE_MAX_CHARS,
   SERVICE_READY_MS,
 } from '../../main/contract/limits';
 import { ensureServiceImage } from '../docker/service-image';
@@ -41,6 +44,8 @@ import { pushImage, registryServer, repositoryFor, type TargetRegistry } from '.
 
 /** On the service's objects: the service's name. */
 export const LABEL_SERVICE = 'deis-desktop/service';
+/** On the pod that swaps a service's data files while it is stopped: the service's name. */
+export const LABEL_SWAP = 'deis-desktop/swap-of';
 /** The data volume's size when the settings name none. */
 export const SERVICE_VOLUME_SIZE = '1Gi';
 
@@ -50,6 +55,7 @@ export const servicesNamespace = (instance: string): string =>
 const deploymentOf = (service: string) => `svc-${service}`;
 const secretOf = (service: string) => `svc-${service}-env`;
 const claimOf = (service: string) => `svc-${service}-data`;
+const swapOf = (service: string) => `svc-${service}-swap`;
 
 /** Waiting reasons of a container that will not start by waiting longer. */
 const STUCK = new Set([
@@ -137,8 +143,12 @@ export class KubeServices {
     await orMissing(kube.core.deleteNamespacedPersistentVolumeClaim({ name: claimOf(service), namespace }));
   }
 
-  /** Deletes the pod (its data stays on the claim); the Deployment starts another, waited for. */
+  /**
+   * Deletes the pod (its data stays on the claim); the Deployment starts another, waited for. A
+   * Deployment left at no pod (a core stopped during a Redis restore) is scaled back to one first.
+   */
   async restart(service: string): Promise<void> {
+    await this.scale(service, 1);
     const before = await this.pods(service);
     for (const pod of before)
       await orMissing(
@@ -247,6 +257,266 @@ export class KubeServices {
     }
   }
 
+  /**
+   * The last `lines` lines of the service's pod (the ready one, else the newest), each cut at
+   * SERVICE_LOG_LINE_MAX_CHARS; the API server sends at most K8S_SERVICE_LOG_BYTES_MAX bytes.
+   */
+  async logs(service: string, lines: number): Promise<string[]> {
+    const pods = await this.pods(service);
+    const pod =
+      pods.find(ready) ??
+      pods.sort((a, b) =>
+        String(b.metadata?.creationTimestamp ?? '').localeCompare(
+          String(a.metadata?.creationTimestamp ?? ''),
+        ),
+      )[0];
+    if (!pod)
+      throw new TargetError(
+        'invalid',
+        `The service ${service} has no pod on the cluster right now; restart it (deis services:restart ${service}) or provision it again.`,
+      );
+    let text: string;
+    try {
+      text = String(
+        await this.kube().core.readNamespacedPodLog({
+          name: pod.metadata!.name!,
+          namespace: this.namespace,
+          container: 'service',
+          tailLines: lines,
+          limitBytes: K8S_SERVICE_LOG_BYTES_MAX,
+        }),
+      );
+    } catch (err) {
+      // 400: the container has not started yet (ContainerCreating, pulling): nothing written yet.
+      if (apiStatus(err) === 400) return [];
+      throw new TargetError('unavailable', `The log of ${service} cannot be read: ${apiReason(err)}`);
+    }
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-lines)
+      .map((l) => (l.length > SERVICE_LOG_LINE_MAX_CHARS ? `${l.slice(0, SERVICE_LOG_LINE_MAX_CHARS)}…` : l));
+  }
+
+  /**
+   * A TCP connection to the service's port in its ready pod, through the API server's port-forward
+   * (a websocket; nothing is published on a node). Bytes written go to the service, its answers come
+   * out; either side closing ends both. Reading stops when the reader is slow (the websocket pauses).
+   */
+  async dial(service: string, port: number): Promise<Duplex> {
+    const pod = (await this.pods(service)).find(ready);
+    if (!pod) throw new TargetError('not_ready', `The service ${service} has no running pod right now.`);
+    const kube = this.kube();
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let problem = '';
+    const errors = new Writable({
+      write(chunk: Buffer, _e, callback) {
+        problem = (problem + chunk.toString('utf8')).slice(0, 500);
+        callback();
+      },
+    });
+    type Socket = {
+      close(): void;
+      on(event: 'close', f: () => void): void;
+      pause?(): void;
+      resume?(): void;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const ws = (await Promise.race([
+      new kube.lib.PortForward(kube.config, false).portForward(
+        this.namespace,
+        pod.metadata!.name!,
+        [port],
+        output,
+        errors,
+        input,
+      ),
+      new Promise<never>((_r, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${K8S_SERVICE_DIAL_MS / 1000} s`)),
+          K8S_SERVICE_DIAL_MS,
+        );
+      }),
+    ])
+      .catch((err: Error) => {
+        input.destroy();
+        throw new TargetError('unavailable', `Cannot reach ${service} through the cluster: ${err.message}`);
+      })
+      .finally(() => clearTimeout(timer))) as unknown as Socket;
+    // The library writes without waiting: hold the websocket while the reader is behind.
+    const write = output.write.bind(output);
+    output.write = ((chunk: Buffer, ...rest: never[]) => {
+      const more = write(chunk, ...rest);
+      if (!more) ws.pause?.();
+      return more;
+    }) as typeof output.write;
+    output.on('drain', () => ws.resume?.());
+    ws.on('close', () => {
+      if (problem && !output.writableEnded) output.destroy(new Error(problem.trim()));
+      else output.end();
+    });
+    const stream = Duplex.from({ readable: output, writable: input });
+    stream.on('close', () => ws.close());
+    return stream;
+  }
+
+  /**
+   * Scales the service to no pod, runs `swap` in a pod of the service's image with its data claim
+   * mounted as the service mounts it (its environment in a Secret of its own), and scales it back
+   * to one pod, waited for, whatever the swap's outcome; a failed swap is an error with its last
+   * output lines.
+   */
+  async replaceData(service: string, swap: ServiceExec): Promise<void> {
+    const kube = this.kube();
+    const namespace = this.namespace;
+    const deployment = await orMissing(
+      kube.apps.readNamespacedDeployment({ name: deploymentOf(service), namespace }),
+    );
+    const template = deployment?.spec?.template.spec;
+    const main = template?.containers.find((c) => c.name === 'service');
+    if (!deployment || !template || !main)
+      throw new TargetError(
+        'invalid',
+        `The service ${service} does not run on the cluster; provision it again.`,
+      );
+    for (const k of Object.keys(swap.env))
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+        throw new TargetError('invalid', `The service command's variable ${k} cannot be passed on.`);
+    const labels = this.labels(service);
+    let failure: TargetError | undefined;
+    await this.scale(service, 0);
+    try {
+      await this.waitNoPods(service);
+      await this.removeSwap(service);
+      await this.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: swapOf(service), namespace, labels },
+        stringData: swap.env,
+      });
+      await kube.core
+        .createNamespacedPod({
+          namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            // Not the service's label: its Deployment must not count this pod as one of its own.
+            metadata: {
+              name: swapOf(service),
+              namespace,
+              labels: { ...ownLabels(this.options.instance, 'service'), [LABEL_SWAP]: service },
+            },
+            spec: {
+              restartPolicy: 'Never',
+              automountServiceAccountToken: false,
+              imagePullSecrets: template.imagePullSecrets,
+              nodeSelector: template.nodeSelector,
+              volumes: template.volumes,
+              containers: [
+                {
+                  name: 'swap',
+                  image: main.image,
+                  command: swap.command,
+                  envFrom: [{ secretRef: { name: swapOf(service) } }],
+                  volumeMounts: main.volumeMounts,
+                  securityContext: main.securityContext,
+                },
+              ],
+            },
+          },
+        })
+        .catch((err: unknown) => {
+          throw failed(`The pod that puts the data in place cannot be made`, err);
+        });
+      failure = await this.waitSwapped(service);
+    } finally {
+      await this.removeSwap(service).catch(() => undefined);
+      await this.scale(service, 1);
+    }
+    await this.waitReady(service);
+    if (failure) throw failure;
+  }
+
+  private async scale(service: string, replicas: number): Promise<void> {
+    const namespace = this.namespace;
+    await this.kube()
+      .apps.replaceNamespacedDeploymentScale({
+        name: deploymentOf(service),
+        namespace,
+        body: { metadata: { name: deploymentOf(service), namespace }, spec: { replicas } },
+      })
+      .catch((err: unknown) => {
+        throw failed(`The service ${service} cannot be scaled to ${replicas}`, err);
+      });
+  }
+
+  /** Until no pod of the service is left, terminating ones too (they still hold the volume). */
+  private async waitNoPods(service: string): Promise<void> {
+    const deadline = Date.now() + SERVICE_READY_MS;
+    for (;;) {
+      const list = await this.kube().core.listNamespacedPod({
+        namespace: this.namespace,
+        labelSelector: selector(this.options.instance, 'service', { [LABEL_SERVICE]: service }),
+      });
+      if (list.items.length === 0) return;
+      if (Date.now() > deadline)
+        throw new TargetError(
+          'not_ready',
+          `The service ${service} did not stop within ${SERVICE_READY_MS / 1000} s; nothing was changed.`,
+        );
+      await sleep(K8S_POLL_MS);
+    }
+  }
+
+  /** The swap pod's outcome: undefined when it succeeded, else the error with its last lines. */
+  private async waitSwapped(service: string): Promise<TargetError | undefined> {
+    const deadline = Date.now() + SERVICE_READY_MS;
+    let stuckSince: number | undefined;
+    for (;;) {
+      const pod = await this.kube().core.readNamespacedPod({
+        name: swapOf(service),
+        namespace: this.namespace,
+      });
+      const state = pod.status?.containerStatuses?.[0]?.state;
+      if (pod.status?.phase === 'Succeeded') return undefined;
+      if (pod.status?.phase === 'Failed')
+        return new TargetError(
+          'invalid',
+          `putting the data in place failed (exit code ${state?.terminated?.exitCode ?? 'unknown'})`,
+          await this.lastLogs(pod, 'swap'),
+        );
+      const waiting = state?.waiting;
+      if (waiting?.reason && STUCK.has(waiting.reason)) {
+        stuckSince ??= Date.now();
+        if (Date.now() - stuckSince > K8S_PULL_FAILURE_MS)
+          return new TargetError('not_ready', `putting the data in place could not start: ${waiting.reason}`);
+      } else stuckSince = undefined;
+      if (Date.now() > deadline)
+        return new TargetError(
+          'not_ready',
+          `putting the data in place did not finish within ${SERVICE_READY_MS / 1000} s`,
+          await this.lastLogs(pod, 'swap'),
+        );
+      await sleep(K8S_POLL_MS);
+    }
+  }
+
+  private async removeSwap(service: string): Promise<void> {
+    const namespace = this.namespace;
+    const kube = this.kube();
+    await orMissing(
+      kube.core.deleteNamespacedPod({ name: swapOf(service), namespace, gracePeriodSeconds: 0 }),
+    );
+    await orMissing(kube.core.deleteNamespacedSecret({ name: swapOf(service), namespace }));
+    // The next swap makes a pod of the same name: this one must be gone first.
+    const deadline = Date.now() + SERVICE_READY_MS;
+    while (await orMissing(kube.core.readNamespacedPod({ name: swapOf(service), namespace }))) {
+      if (Date.now() > deadline) break;
+      await sleep(K8S_POLL_MS);
+    }
+  }
+
   private async pods(service: string): Promise<k8s.V1Pod[]> {
     const list = await this.kube().core.listNamespacedPod({
       namespace: this.namespace,
@@ -288,12 +558,12 @@ export class KubeServices {
     }
   }
 
-  private async lastLogs(pod: k8s.V1Pod): Promise<string[]> {
+  private async lastLogs(pod: k8s.V1Pod, container = 'service'): Promise<string[]> {
     try {
       const text = await this.kube().core.readNamespacedPodLog({
         name: pod.metadata!.name!,
         namespace: this.namespace,
-        container: 'service',
+        container,
         tailLines: SERVICE_FAILURE_LOG_LINES,
       });
       return String(text)

@@ -548,3 +548,12 @@ export const SERVICE_FORWARDS_PER_USER = 5;
 export const SERVICE_FORWARD_CONNECTIONS_MAX = 16;
 /** A forward closes unless its CLI renews it within this long (it renews every third of it): a killed CLI leaves no open port behind for long. */
 export const SERVICE_FORWARD_LEASE_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// svc-k8s (issue 13): operating backing services on the Kubernetes target.
+// ---------------------------------------------------------------------------------------------
+
+/** Bytes of a service pod's log the API server sends for `services:logs`: SERVICE_LOG_LINES_MAX lines of a chatty database, not its whole history. */
+export const K8S_SERVICE_LOG_BYTES_MAX = 1024 * 1024;
+/** How long opening one port-forward to a service's pod may take: the API server answers a websocket in well under a second; a stuck one must not hold a client. */
+export const K8S_SERVICE_DIAL_MS = 20_000;

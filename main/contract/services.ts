@@ -28,6 +28,9 @@ export const ServiceCommand = z.object({
 });
 export type ServiceCommand = z.infer<typeof ServiceCommand>;
 
+/** The backup command, and the extension its file is named with (`dump`, `rdb`, `sql`). */
+export const BackupCommand = ServiceCommand.extend({ extension: z.string().regex(/^[a-z0-9]{1,8}$/) });
+
 /** One kind of service in `resources/services/<kind>/service.json`. */
 export const CatalogEntry = z.object({
   kind: z.string().regex(/^[a-z][a-z0-9]*$/),
@@ -54,7 +57,7 @@ export const CatalogEntry = z.object({
   /** Run once it is ready, on every provisioning, so it must be idempotent (an S3 store's bucket). */
   init: ServiceCommand.optional(),
   /** Writes a backup to stdout / reads one from stdin; absent when the kind has none. */
-  backup: ServiceCommand.optional(),
+  backup: BackupCommand.optional(),
   restore: ServiceCommand.optional(),
   /**
    * A restore that replaces the data files while the service is stopped (Redis's RDB): `check` reads

@@ -420,7 +420,7 @@ export class Services {
     name: string,
     signal: AbortSignal,
   ): Promise<{ size: number; filename: string; data: AsyncIterable<Buffer> }> {
-    const { s, cmd } = this.operation(user, name, 'backup');
+    const { s, entry, cmd } = this.operation(user, name, 'backup');
     const made = await this.run(
       s,
       ['sh', '-c', `umask 077; "$@" > ${BACKUP_FILE}`, 'sh', ...cmd.command],
@@ -460,7 +460,7 @@ export class Services {
       )
       .finally(() => this.run(s, ['rm', '-f', BACKUP_FILE]).catch(() => undefined));
     const stamp = timestamp().replace(/[-:]/g, '').replace('T', '-').replace('Z', '');
-    return { size, filename: `${s.name}-${stamp}.${s.kind === 'postgres' ? 'dump' : 'rdb'}`, data: out };
+    return { size, filename: `${s.name}-${stamp}.${entry.backup!.extension}`, data: out };
   }
 
   /**
