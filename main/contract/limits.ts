@@ -537,3 +537,12 @@ export const SERVICE_FORWARDS_PER_USER = 5;
 export const SERVICE_FORWARD_CONNECTIONS_MAX = 16;
 /** A forward closes unless its CLI renews it within this long (it renews every third of it): a killed CLI leaves no open port behind for long. */
 export const SERVICE_FORWARD_LEASE_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// kind-target (issue 12): kind clusters as targets, images loaded into their nodes.
+// ---------------------------------------------------------------------------------------------
+
+/** Steps one kind command's progress keeps: kind prints about a dozen; more are lines of something else, kept as the latest ones. */
+export const KIND_PROGRESS_STEPS_MAX = 64;
+/** Node containers a start or stop goes through: kind's largest documented configs have a handful; a label matching more is not a kind cluster. */
+export const KIND_NODES_MAX = 32;
