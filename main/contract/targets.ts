@@ -141,17 +141,19 @@ export const AddTargetRequest = z
         'docker',
         'identity',
         'trust_host_key',
-        'registry',
-        'registry_username',
-        'registry_password',
         'bastion',
         'bastion_identity',
       ] as const)
         if (v[field] !== undefined)
           issue(
             field,
-            'A kind target takes only its cluster name (and create): kind gives its kubeconfig, and images are loaded into its nodes.',
+            'A kind target takes its cluster name, create, and a local registry: kind gives its kubeconfig.',
           );
+      if (Boolean(v.registry_username) !== Boolean(v.registry_password))
+        issue(
+          v.registry_username ? 'registry_password' : 'registry_username',
+          'Give both the registry username and password, or neither (a registry without a login).',
+        );
       return;
     }
     if (kind === 'docker') {

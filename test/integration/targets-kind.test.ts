@@ -99,6 +99,7 @@ esac
 interface TargetJson {
   name: string;
   kind: string;
+  registry: string;
   cluster: string;
   state: string;
   router_url: string;
@@ -242,6 +243,56 @@ describe.skipIf(!cluster || !socket)(
         `A kind cluster named "${KIND_CLUSTER}" already exists`,
       );
     }, 120_000);
+
+    it("uses the cluster's local registry (kind's recipe) when given or advertised, and removing keeps the cluster", async () => {
+      const registry = cluster!.registry!;
+      const given = await deis(
+        'targets:add',
+        'dev-reg',
+        `--kind=${KIND_CLUSTER}`,
+        `--registry=${registry.address}`,
+        `--registry-username=${registry.username}`,
+        `--registry-password=${registry.password}`,
+      );
+      expect(given.code, given.stderr).toBe(0);
+      expect(given.stdout).toMatch(/ok {5}An image was pushed to .* \(sha256:[0-9a-f]{64}\)\./);
+      expect((await targets()).find((x) => x.name === 'dev-reg')).toMatchObject({
+        kind: 'kind',
+        registry: registry.address,
+      });
+      // Advertised by the cluster (kube-public/local-registry-hosting), as kind's recipe does.
+      await kubectl([
+        '-n',
+        'kube-public',
+        'create',
+        'configmap',
+        'local-registry-hosting',
+        `--from-literal=localRegistryHosting.v1=host: "${registry.address}"`,
+      ]);
+      try {
+        const found = await api.post('/v2/desktop/targets/', {
+          name: 'dev-adv',
+          kind: 'kind',
+          cluster: KIND_CLUSTER,
+          registry_username: registry.username,
+          registry_password: registry.password,
+        });
+        expect(found.status, JSON.stringify(found.body)).toBe(201);
+        expect(found.body).toMatchObject({ kind: 'kind', registry: registry.address });
+      } finally {
+        await kubectl([
+          '-n',
+          'kube-public',
+          'delete',
+          'configmap',
+          'local-registry-hosting',
+          '--ignore-not-found',
+        ]);
+      }
+      for (const name of ['dev-reg', 'dev-adv'])
+        expect((await api.delete(`/v2/desktop/targets/${name}/`)).status).toBe(204);
+      expect(calls().some((c) => c.startsWith('delete cluster'))).toBe(false);
+    }, 300_000);
 
     it('runs a pushed app there: its image loaded with kind load docker-image, no registry, answering through the router', async () => {
       expect((await deis('apps:create', APP, '--no-remote', `--target=${TARGET}`)).code).toBe(0);

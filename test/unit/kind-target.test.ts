@@ -13,6 +13,7 @@ import {
   versionArgs,
 } from '../../cluster/kind/commands';
 import { KindProgress } from '../../cluster/kind/progress';
+import { parseLocalRegistryHosting } from '../../cluster/kind/local-registry';
 import { LOADED_REGISTRY, loadedRef } from '../../cluster/kubernetes/delivery';
 import { deploymentManifest } from '../../cluster/kubernetes/manifests';
 import { KIND_PROGRESS_STEPS_MAX } from '../../main/contract/limits';
@@ -91,11 +92,11 @@ describe('the add and remove requests of a kind target', () => {
     const bad = AddTargetRequest.safeParse({
       name: 'dev',
       kind: 'kind',
-      registry: 'r:5000',
+      docker: 'ssh://u@h',
       kubeconfig: '/k',
     });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues.map((i) => i.path[0]).sort()).toEqual(['kubeconfig', 'registry']);
+    expect(bad.error!.issues.map((i) => i.path[0]).sort()).toEqual(['docker', 'kubeconfig']);
     for (const cluster of ['../x', 'Dev', '-rf', 'x'.repeat(51)])
       expect(AddTargetRequest.safeParse({ name: 'dev', kind: 'kind', cluster }).success).toBe(false);
     const notKind = AddTargetRequest.safeParse({
@@ -115,5 +116,16 @@ describe("kind's steps", () => {
     for (let i = 0; i < KIND_PROGRESS_STEPS_MAX + 10; i++) p.line(` • Step number ${i}  ...`);
     expect(p.steps).toHaveLength(KIND_PROGRESS_STEPS_MAX);
     expect(p.steps.at(-1)!.label).toBe(`Step number ${KIND_PROGRESS_STEPS_MAX + 9}`);
+  });
+});
+
+describe("kind's local registry (its documented recipe)", () => {
+  it('reads the host the cluster advertises in kube-public/local-registry-hosting (KEP-1755)', () => {
+    // The ConfigMap's data exactly as https://kind.sigs.k8s.io/docs/user/local-registry/ writes it.
+    const recipe = 'host: "localhost:5001"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n';
+    expect(parseLocalRegistryHosting(recipe)).toBe('localhost:5001');
+    expect(parseLocalRegistryHosting(undefined)).toBeUndefined();
+    expect(parseLocalRegistryHosting('host: "http://evil:1 --insecure"')).toBeUndefined();
+    expect(parseLocalRegistryHosting('help: "x"')).toBeUndefined();
   });
 });

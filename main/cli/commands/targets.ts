@@ -164,6 +164,10 @@ const add: Command = {
         kind: 'kind',
         cluster,
         ...(input.flag('create') ? { create: true } : {}),
+        // kind's local registry (its documented recipe), when the cluster has one it does not advertise.
+        ...(input.opt('registry') ? { registry: input.opt('registry')! } : {}),
+        ...(input.opt('registry-username') ? { registry_username: input.opt('registry-username')! } : {}),
+        ...(input.opt('registry-password') ? { registry_password: input.opt('registry-password')! } : {}),
       };
       ctx.out.print(`${body.create ? 'Creating' : 'Adding'} the kind cluster ${cluster} as ${body.name}... `);
       const added = await addAsking(ctx, body);
