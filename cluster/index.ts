@@ -10,6 +10,7 @@ import { FakeTarget } from './fake/fake-target';
 import type { KubeSettings } from './kubernetes/client';
 import { KubernetesTarget } from './kubernetes/kubernetes-target';
 import type { TargetRegistry } from './kubernetes/push';
+import type { ImageDelivery } from './kubernetes/delivery';
 import type { KubeRouterFactory } from './kubernetes/router-hook';
 import { KubeRouter } from './kubernetes/router';
 import { dockerEngine } from './docker/engine';
@@ -71,7 +72,9 @@ export function createTarget(settings: TargetSettings): RunningTarget {
         kube: settings.kubernetes.kube,
         registry: settings.kubernetes.registry,
         keepOrphans: settings.keepOrphans,
-        router: settings.kubeRouter ?? clusterRouter(settings, settings.kubernetes.registry),
+        router:
+          settings.kubeRouter ??
+          clusterRouter(settings, { kind: 'registry', registry: settings.kubernetes.registry }),
         home: settings.home,
         ingress: settings.kubernetes.ingressClass
           ? { className: settings.kubernetes.ingressClass, platformDomain: settings.platformDomain }
@@ -87,6 +90,8 @@ export interface AddedKubeTarget {
   name: string;
   kube: KubeSettings;
   registry: TargetRegistry;
+  /** How images reach it; pushed to `registry` when absent (a kind cluster loads them into its nodes). */
+  delivery?: ImageDelivery;
 }
 
 /**
@@ -103,11 +108,12 @@ export function addedTargetInstance(instance: string, name: string): string {
 
 /** The Kubernetes target of an added cluster, with its own router, registry and log folder. */
 export function createAddedKubeTarget(settings: TargetSettings, added: AddedKubeTarget): RunningTarget {
+  const delivery: ImageDelivery = added.delivery ?? { kind: 'registry', registry: added.registry };
   return new KubernetesTarget({
     instance: addedTargetInstance(settings.instance, added.name),
     kube: added.kube,
-    registry: added.registry,
-    router: clusterRouter(settings, added.registry),
+    delivery,
+    router: clusterRouter(settings, delivery),
     // Its apps' logs apart from the local target's, which removes the logs of apps it does not know.
     home: path.join(settings.home, 'targets', added.name),
   });
@@ -163,7 +169,7 @@ export async function removeDockerHostInstance(added: AddedDockerTarget, instanc
  * picks its NodePorts (the 127.0.0.1 ports of DEIS_ROUTER_PORT are not NodePorts) and keeps them
  * across restarts; HTTPS names under the platform domain get the local authority's leaves, as on Docker.
  */
-function clusterRouter(settings: TargetSettings, registry: TargetRegistry): KubeRouterFactory {
+function clusterRouter(settings: TargetSettings, delivery: ImageDelivery): KubeRouterFactory {
   return (kube, instance) => {
     const { platformDomain } = settings;
     const authority = (settings.authority ??= LocalAuthority.open(
@@ -173,7 +179,7 @@ function clusterRouter(settings: TargetSettings, registry: TargetRegistry): Kube
     return new KubeRouter(kube, dockerEngine(), {
       instance,
       base: settings.routerBase,
-      registry,
+      delivery,
       platformDomain,
       localCertificates: (host) => (authority.covers(host) ? authority.leaf(host) : undefined),
       fallbackCertificate: authority.leaf(platformDomain),

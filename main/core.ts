@@ -11,6 +11,7 @@ import {
   removeDockerHostInstance,
 } from '../cluster';
 import { removeKubeInstance } from '../cluster/kubernetes/instance';
+import { Kind } from '../cluster/kind/kind';
 import { MultiTarget } from '../cluster/multi-target';
 import { createSwitchableTarget } from '../cluster/switchable-target';
 import { LOCAL_TARGET } from './contract/targets';
@@ -192,6 +193,8 @@ export async function startCore(
       log,
     );
     const scheduler = new Scheduler(controller, targets);
+    // kind runs the docker CLI: it is pointed at the engine the core found.
+    controller.targets.useKind(() => new Kind({ home: settings.home, engine, docker: dockerEngine }));
     controller.targets.useRuntime({
       status: (name) => targets.status(name),
       forget: async (name, added) => {

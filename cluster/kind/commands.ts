@@ -45,6 +45,8 @@ export interface CreateOptions {
   image?: string;
   /** How long kind waits for the control plane to be Ready (kind's --wait). */
   waitSeconds?: number;
+  /** Where kind writes the kubeconfig (in DEIS_HOME); DEIS_HOME/kind/<name>/kubeconfig when absent. */
+  kubeconfig?: string;
 }
 
 export function createArgs(home: string, o: CreateOptions): string[] {
@@ -54,7 +56,7 @@ export function createArgs(home: string, o: CreateOptions): string[] {
     '--name',
     checkClusterName(o.name),
     '--kubeconfig',
-    kindKubeconfigPath(home, o.name),
+    o.kubeconfig ?? kindKubeconfigPath(home, o.name),
     '--wait',
     `${o.waitSeconds ?? KIND_WAIT_FOR_READY_SECONDS}s`,
   ];
@@ -62,14 +64,14 @@ export function createArgs(home: string, o: CreateOptions): string[] {
   return args;
 }
 
-export function deleteArgs(home: string, name: string): string[] {
+export function deleteArgs(home: string, name: string, kubeconfig?: string): string[] {
   return [
     'delete',
     'cluster',
     '--name',
     checkClusterName(name),
     '--kubeconfig',
-    kindKubeconfigPath(home, name),
+    kubeconfig ?? kindKubeconfigPath(home, name),
   ];
 }
 

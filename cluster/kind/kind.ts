@@ -16,6 +16,7 @@ import {
   KIND_COMMAND_TIMEOUT_MS,
   KIND_CREATE_TIMEOUT_MS,
   KIND_LOAD_TIMEOUT_MS,
+  KIND_NODES_MAX,
   KIND_OUTPUT_LINE_BYTES,
   KIND_OUTPUT_TAIL_LINES,
   KUBECONFIG_MAX_BYTES,
@@ -236,7 +237,7 @@ export class Kind {
         err.message = `A kind cluster named "${name}" already exists: pick another name, or delete it first.`;
       throw err;
     }
-    const kubeconfig = await this.writeKubeconfig(name);
+    const kubeconfig = await this.writeKubeconfig(name, options.kubeconfig);
     return {
       name,
       kubeconfig,
@@ -246,8 +247,8 @@ export class Kind {
     };
   }
 
-  /** `kind get kubeconfig --name`, written to DEIS_HOME/kind/<name>/kubeconfig with mode 0600. */
-  async writeKubeconfig(name: string): Promise<string> {
+  /** `kind get kubeconfig --name`, written to `file` (default DEIS_HOME/kind/<name>/kubeconfig) with mode 0600. */
+  async writeKubeconfig(name: string, file = kindKubeconfigPath(this.o.home, name)): Promise<string> {
     const r = await this.run(getKubeconfigArgs(name), {
       timeoutMs: KIND_COMMAND_TIMEOUT_MS,
       stdoutMax: KUBECONFIG_MAX_BYTES,
@@ -255,7 +256,6 @@ export class Kind {
     if (!r.ok) throw this.failure(`Reading the kubeconfig of the kind cluster "${name}"`, r);
     if (!/^apiVersion:|\nclusters:/.test(r.stdout))
       throw new KindError(`kind printed no kubeconfig for the cluster "${name}".`, r.tail);
-    const file = kindKubeconfigPath(this.o.home, name);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, r.stdout, { mode: 0o600 });
@@ -265,10 +265,14 @@ export class Kind {
   }
 
   /** Deletes the cluster (kind removes its nodes) and its kubeconfig in DEIS_HOME. */
-  async delete(name: string, onStep: (step: KindStep) => void = () => {}): Promise<void> {
+  async delete(
+    name: string,
+    onStep: (step: KindStep) => void = () => {},
+    kubeconfig?: string,
+  ): Promise<void> {
     checkClusterName(name);
     const progress = new KindProgress(onStep);
-    const r = await this.run(deleteArgs(this.o.home, name), {
+    const r = await this.run(deleteArgs(this.o.home, name, kubeconfig), {
       timeoutMs: KIND_COMMAND_TIMEOUT_MS,
       onLine: (line) => progress.line(line),
     });
@@ -300,6 +304,10 @@ export class Kind {
     if (list.length === 0)
       throw new KindError(
         `There is no kind cluster named "${name}" on this Docker engine (\`kind get clusters\` lists them).`,
+      );
+    if (list.length > KIND_NODES_MAX)
+      throw new KindError(
+        `${list.length} containers carry the label of the kind cluster "${name}", more than a kind cluster has (${KIND_NODES_MAX}); start or stop them with docker.`,
       );
     // Load balancer and control planes first, then workers: the workers' kubelets need the API server.
     const rank = (c: Docker.ContainerInfo) => {

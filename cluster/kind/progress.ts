@@ -5,6 +5,8 @@
  * On a terminal kind draws a spinner with `\r` and colours instead; those are stripped too.
  */
 
+import { KIND_PROGRESS_STEPS_MAX } from '../../main/contract/limits';
+
 /** The steps kind prints, by the start of their text (kind adds emojis and details after it). */
 const KNOWN_STEPS: { key: string; label: string; test: RegExp }[] = [
   { key: 'ensuring-node-image', label: 'Ensuring node image', test: /^Ensuring node image\b/ },
@@ -139,6 +141,12 @@ export class KindProgress {
     this.onStep({ ...step });
   }
 
+  /** Keeps a step, the oldest going once KIND_PROGRESS_STEPS_MAX are kept. */
+  private keep(step: KindStep): void {
+    if (this.steps.length >= KIND_PROGRESS_STEPS_MAX) this.steps.shift();
+    this.steps.push(step);
+  }
+
   line(raw: string): KindLine {
     const parsed = parseKindLine(raw);
     switch (parsed.type) {
@@ -153,7 +161,7 @@ export class KindProgress {
           startedAt: this.now(),
           elapsedMs: 0,
         };
-        this.steps.push(step);
+        this.keep(step);
         this.onStep({ ...step });
         break;
       }
@@ -172,7 +180,7 @@ export class KindProgress {
             endedAt: at,
             elapsedMs: 0,
           };
-          this.steps.push(step);
+          this.keep(step);
           this.onStep({ ...step });
         }
         break;

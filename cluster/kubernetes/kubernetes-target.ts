@@ -1,9 +1,10 @@
 /**
  * A Kubernetes cluster as a target, with the Docker target's semantics: a namespace per app, a
- * Secret per release holding its environment, a Deployment per process type. A deploy pushes the
- * image to the target's registry, rolls the Deployments out and returns once the new release serves
- * (its pods ready, the router switched to them); old pods retire in the background, each waiting a
- * moment in its preStop hook so requests already given to it finish. A failed rollout puts every
+ * Secret per release holding its environment, a Deployment per process type. A deploy delivers the
+ * image (pushed to the target's registry, or loaded into its nodes: delivery.ts), rolls the
+ * Deployments out and returns once the new release serves (its pods ready, the router switched to
+ * them); old pods retire in the background, each waiting a moment in its preStop hook so requests
+ * already given to it finish. A failed rollout puts every
  * Deployment back as it was, so the previous release serves throughout and ends as it was. On start
  * the target adopts what runs: rollouts a killed core left are finished, what belongs to no app goes.
  *
@@ -85,7 +86,8 @@ import { kubeProcessUsage } from './usage';
 import { applyAutoscale } from './autoscale';
 import { applyIngress, type IngressSettings } from './ingress';
 import { KubeLogs } from './logs';
-import { pushImage, repositoryFor, type TargetRegistry } from './push';
+import type { TargetRegistry } from './push';
+import { deliverImage, needsPullSecret, type ImageDelivery } from './delivery';
 import { removeRunPods, runPod } from './run';
 import { callFailed, waitRollout } from './rollout';
 import { KubeServices } from './services';
@@ -95,8 +97,10 @@ export interface KubernetesTargetOptions {
   /** DEIS_INSTANCE: labels everything, so several cores can share one cluster. */
   instance: string;
   kube: KubeSettings;
-  /** DEIS_REGISTRY and its credentials: where images go for the cluster to pull. */
-  registry: TargetRegistry;
+  /** DEIS_REGISTRY and its credentials: where images go for the cluster to pull (the `registry` delivery). */
+  registry?: TargetRegistry;
+  /** How images reach the nodes; `{ kind: 'registry', registry }` when absent. */
+  delivery?: ImageDelivery;
   /** Leave namespaces of the instance that belong to no known app (the store is new). */
   keepOrphans?: boolean;
   /** Makes the router inside the cluster; without one, nothing is routed (NoRouter). */
@@ -143,7 +147,7 @@ export class KubernetesTarget implements Target {
   /** Pods (uid) out of rotation while they wait to be deleted. */
   private readonly leaving = new Set<string>();
   private readonly queue = new AppQueue();
-  /** Local image id → `<registry>/<app>@sha256:…` per app, so a config change does not push again. */
+  /** Local image id → `<registry>/<app>@sha256:…` (or the loaded name) per app, so a config change does not deliver again. */
   private readonly pushed = new Map<string, string>();
   private readonly images = new Map<string, LocalImage>();
   /** The port each app's pods listen on, as last deployed (its Ingress's Service points there). */
@@ -155,17 +159,34 @@ export class KubernetesTarget implements Target {
   private routesTimer: NodeJS.Timeout | undefined;
 
   private readonly services: KubeServices;
+  private readonly delivery: ImageDelivery;
 
   constructor(private readonly options: KubernetesTargetOptions) {
+    const delivery =
+      options.delivery ?? (options.registry ? { kind: 'registry', registry: options.registry } : undefined);
+    if (!delivery) throw new Error('A Kubernetes target needs a registry or an image loader.');
+    this.delivery = delivery;
     this.services = new KubeServices(
       () => this.kube,
       () => this.docker,
-      { instance: options.instance, registry: options.registry, storageClass: options.storageClass },
+      {
+        instance: options.instance,
+        registry: delivery.kind === 'registry' ? delivery.registry : { address: '' },
+        storageClass: options.storageClass,
+      },
     );
   }
 
   provisionService(spec: ServiceSpec, progress: Progress): Promise<{ image: string }> {
     this.connected();
+    // Backing services push their images to a registry (services.ts); a loading target has none.
+    if (this.delivery.kind !== 'registry')
+      return Promise.reject(
+        new TargetError(
+          'invalid',
+          `Backing services cannot run on ${this.delivery.where} yet (its images are loaded, not pushed to a registry); attach one from the local target instead.`,
+        ),
+      );
     return this.services.provision(spec, progress);
   }
 
@@ -462,7 +483,7 @@ export class KubernetesTarget implements Target {
       const ref = d.spec?.template?.spec?.containers?.[0]?.image;
       if (id && ref && !this.pushed.has(`${app} ${id}`)) this.remember(`${app} ${id}`, ref);
     }
-    const image = await this.pushOnce(app, release, local, progress);
+    const image = await this.deliverOnce(app, release, local, progress);
     const port = appPort(release, local.exposed);
     await this.ensureSecret(envSecretManifest(this.instance, release, port));
     const routed = routedOf(formation);
@@ -485,6 +506,7 @@ export class KubernetesTarget implements Target {
           routed,
           preStop: local.preStop,
           tags: release.tags,
+          pullSecret: needsPullSecret(this.delivery),
         });
         manifest.metadata!.annotations![ANNOTATION_IMAGE_ID] = local.id;
         written.push(want.name);
@@ -694,7 +716,8 @@ export class KubernetesTarget implements Target {
         }
       break;
     }
-    await this.ensureSecret(pullSecretManifest(this.instance, app, this.options.registry), true);
+    if (this.delivery.kind === 'registry')
+      await this.ensureSecret(pullSecretManifest(this.instance, app, this.delivery.registry), true);
   }
 
   /** Creates a Secret; replaces it when `replace` (the registry's credentials may have changed). */
@@ -780,8 +803,11 @@ export class KubernetesTarget implements Target {
     }
   }
 
-  /** Pushes the image to the target's registry once per app and image; later releases reuse the digest. */
-  private async pushOnce(
+  /**
+   * Delivers the image to the cluster (pushed to its registry, or loaded into its nodes) once per
+   * app and image; later releases reuse the reference.
+   */
+  private async deliverOnce(
     app: string,
     release: ReleaseSpec,
     local: LocalImage,
@@ -790,13 +816,8 @@ export class KubernetesTarget implements Target {
     const key = `${app} ${local.id}`;
     const done = this.pushed.get(key);
     if (done) return done;
-    const ref = await pushImage(
-      this.docker,
-      local.id,
-      this.options.registry,
-      repositoryFor(this.options.registry, app),
-      `v${release.version}`,
-      (line) => progress({ kind: 'step', message: line }),
+    const ref = await deliverImage(this.docker, this.delivery, local.id, app, `v${release.version}`, (line) =>
+      progress({ kind: 'step', message: line }),
     );
     this.remember(key, ref);
     return ref;
@@ -981,7 +1002,7 @@ export class KubernetesTarget implements Target {
       throw new TargetError('invalid', 'No build associated with this release to run this command');
     const app = release.app;
     const local = await this.localImage(release.image);
-    const image = await this.pushOnce(app, release, local, noProgress);
+    const image = await this.deliverOnce(app, release, local, noProgress);
     this.note(app, `running \`${command}\` with v${release.version}`);
     // The Secret of a release that runs; a release that never ran here gets plain variables.
     const secret = await orMissing(
@@ -995,6 +1016,7 @@ export class KubernetesTarget implements Target {
         kube: this.kube,
         instance: this.instance,
         image,
+        ...(needsPullSecret(this.delivery) ? {} : { pullSecret: null }),
         env: secret
           ? { envFrom: [{ secretRef: { name: releaseSecretName(app, release.version) } }] }
           : undefined,

@@ -56,13 +56,15 @@ export interface DeploymentInput {
   release: ReleaseSpec;
   type: string;
   replicas: number;
-  /** `<registry>/<app>@sha256:…` */
+  /** `<registry>/<app>@sha256:…`, or a loaded image's `deis-desktop.invalid/<app>:<id>` */
   image: string;
   port: number;
   /** The routed type of the formation, if any. */
   routed: string | undefined;
   preStop: PreStopWait;
   tags?: Record<string, string>;
+  /** Whether pods pull with the registry's secret; false when images are loaded into the nodes. */
+  pullSecret?: boolean;
 }
 
 export function namespaceManifest(instance: string, app: string): k8s.V1Namespace {
@@ -237,7 +239,7 @@ export function deploymentManifest(d: DeploymentInput): k8s.V1Deployment {
         metadata: { labels: podLabels, annotations: { [ANNOTATION_PORT]: String(d.port) } },
         spec: {
           containers: [container],
-          imagePullSecrets: [{ name: PULL_SECRET }],
+          ...(d.pullSecret === false ? {} : { imagePullSecrets: [{ name: PULL_SECRET }] }),
           nodeSelector: d.tags && Object.keys(d.tags).length ? d.tags : undefined,
           terminationGracePeriodSeconds: grace,
           // Apps never reach the cluster's API, and get no variables of other Services.

@@ -21,7 +21,8 @@ import type Docker from 'dockerode';
 import type * as k8s from '@kubernetes/client-node';
 import { apiReason, apiStatus, orMissing, type Kube } from './client';
 import { routerNamespace, selector, LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY } from './names';
-import { pushImage, registryServer, repositoryFor, type TargetRegistry } from './push';
+import { repositoryFor, type TargetRegistry } from './push';
+import { deliverImage, deliveryPlace, loadedRef, needsPullSecret, type ImageDelivery } from './delivery';
 import {
   ANNOTATION_LOCAL_IMAGE,
   CONFIG_SECRET,
@@ -67,8 +68,10 @@ export interface KubeRouterOptions {
   instance: string;
   /** DEIS_ROUTER_BASE: the Debian image nginx is installed on (the image is built locally). */
   base: string;
-  /** Where the router image is pushed for the cluster to pull. */
-  registry: TargetRegistry;
+  /** Where the router image is pushed for the cluster to pull (the `registry` delivery). */
+  registry?: TargetRegistry;
+  /** How the router image reaches the nodes; `{ kind: 'registry', registry }` when absent. */
+  delivery?: ImageDelivery;
   platformDomain: string;
   /** A fixed nodePort for HTTP; 0 or absent: the cluster's choice (kept across restarts). */
   port?: number;
@@ -99,6 +102,9 @@ interface PodState {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The repository the router image goes to (in the registry, or in the loaded image's name). */
+const ROUTER_REPOSITORY = 'deis-desktop/router';
 
 /** Why a pod cannot start, when it is a reason that waiting does not cure. */
 const STUCK = new Set([
@@ -136,28 +142,43 @@ export class KubeRouter {
     private readonly options: KubeRouterOptions,
   ) {
     this.namespace = routerNamespace(options.instance);
+    const delivery =
+      options.delivery ?? (options.registry ? { kind: 'registry', registry: options.registry } : undefined);
+    if (!delivery) throw new Error('The router needs a registry or an image loader.');
+    this.delivery = delivery;
   }
+
+  private readonly delivery: ImageDelivery;
 
   /** Makes (or brings up to date) the router on the cluster and waits until a router pod runs. */
   async ensure(progress: Progress): Promise<void> {
     const { instance } = this.options;
     await this.ensureNamespace(progress);
-    await this.put(
-      'Secret',
-      PULL_SECRET,
-      pullSecretObject(instance, this.namespace, this.options.registry),
-      (name, body) => this.kube.core.replaceNamespacedSecret({ name, namespace: this.namespace, body }),
-      (body) => this.kube.core.createNamespacedSecret({ namespace: this.namespace, body }),
-      (existing) =>
-        existing.data?.['.dockerconfigjson'] ===
-        pullSecretObject(instance, this.namespace, this.options.registry).data?.['.dockerconfigjson'],
-      (name) => this.kube.core.readNamespacedSecret({ name, namespace: this.namespace }),
-    );
+    const delivery = this.delivery;
+    if (delivery.kind === 'registry')
+      await this.put(
+        'Secret',
+        PULL_SECRET,
+        pullSecretObject(instance, this.namespace, delivery.registry),
+        (name, body) => this.kube.core.replaceNamespacedSecret({ name, namespace: this.namespace, body }),
+        (body) => this.kube.core.createNamespacedSecret({ namespace: this.namespace, body }),
+        (existing) =>
+          existing.data?.['.dockerconfigjson'] ===
+          pullSecretObject(instance, this.namespace, delivery.registry).data?.['.dockerconfigjson'],
+        (name) => this.kube.core.readNamespacedSecret({ name, namespace: this.namespace }),
+      );
     const existing = await this.currentDeployment(progress);
     const image = await this.image(existing, progress);
     await this.ensureService();
     const hash = await this.ensureConfig();
-    const wanted = deploymentObject(instance, this.namespace, image.remote, image.local, hash);
+    const wanted = deploymentObject(
+      instance,
+      this.namespace,
+      image.remote,
+      image.local,
+      hash,
+      needsPullSecret(delivery),
+    );
     const fingerprint = createHash('sha256').update(JSON.stringify(wanted.spec)).digest('hex').slice(0, 16);
     wanted.metadata!.annotations![ANNOTATION_SPEC] = fingerprint;
     if (!existing) {
@@ -344,29 +365,36 @@ export class KubeRouter {
     }
   }
 
-  /** The router image on the registry, by digest: pushed unless the Deployment runs this very image. */
+  /**
+   * The router image on the cluster: on the registry by digest, or loaded into the nodes by its ID;
+   * delivered unless the Deployment runs this very image.
+   */
   private async image(
     existing: k8s.V1Deployment | undefined,
     progress: Progress,
   ): Promise<{ local: string; remote: string }> {
     const local = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
-    const repository = repositoryFor(this.options.registry, 'deis-desktop/router');
+    const delivery = this.delivery;
     const running = existing?.spec?.template.spec?.containers.find((c) => c.name === CONTAINER)?.image;
-    if (
-      existing?.metadata?.annotations?.[ANNOTATION_LOCAL_IMAGE] === local &&
-      running?.startsWith(`${repository}@sha256:`)
-    )
-      return { local, remote: running };
+    const same = existing?.metadata?.annotations?.[ANNOTATION_LOCAL_IMAGE] === local;
+    if (same && delivery.kind === 'registry') {
+      const repository = repositoryFor(delivery.registry, ROUTER_REPOSITORY);
+      if (running?.startsWith(`${repository}@sha256:`)) return { local, remote: running };
+    }
+    if (same && delivery.kind === 'load') {
+      const id = (await this.docker.getImage(local).inspect()).Id;
+      if (running === loadedRef(ROUTER_REPOSITORY, id)) return { local, remote: running };
+    }
     progress({
       kind: 'step',
-      message: `Pushing the router image to ${registryServer(this.options.registry)}`,
+      message: `${delivery.kind === 'registry' ? 'Pushing the router image to' : 'Loading the router image into'} ${deliveryPlace(delivery)}`,
       preparing: true,
     });
-    const remote = await pushImage(
+    const remote = await deliverImage(
       this.docker,
+      delivery,
       local,
-      this.options.registry,
-      repository,
+      ROUTER_REPOSITORY,
       local.split(':').pop()!,
       (line) => progress({ kind: 'log', line }),
     );

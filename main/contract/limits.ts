@@ -557,3 +557,12 @@ export const SERVICE_FORWARD_LEASE_MS = 30_000;
 export const K8S_SERVICE_LOG_BYTES_MAX = 1024 * 1024;
 /** How long opening one port-forward to a service's pod may take: the API server answers a websocket in well under a second; a stuck one must not hold a client. */
 export const K8S_SERVICE_DIAL_MS = 20_000;
+
+// ---------------------------------------------------------------------------------------------
+// kind-target (issue 12): kind clusters as targets, images loaded into their nodes.
+// ---------------------------------------------------------------------------------------------
+
+/** Steps one kind command's progress keeps: kind prints about a dozen; more are lines of something else, kept as the latest ones. */
+export const KIND_PROGRESS_STEPS_MAX = 64;
+/** Node containers a start or stop goes through: kind's largest documented configs have a handful; a label matching more is not a kind cluster. */
+export const KIND_NODES_MAX = 32;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { charField } from './drf';
 import {
+  KIND_CLUSTER_NAME_MAX,
   KUBECONFIG_MAX_BYTES,
   TARGET_CONTEXT_MAX,
   SSH_URL_MAX_CHARS,
@@ -31,6 +32,10 @@ export const REGISTRY_MESSAGE =
   'Give the registry as host:port[/prefix], with no scheme (registry.example.com:5000).';
 
 export type TargetKind = 'docker' | 'kubernetes' | 'kind';
+
+/** kind's own rule for cluster names (lower-case DNS labels). */
+export const KIND_CLUSTER_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const KIND_CLUSTER_MESSAGE = `Use up to ${KIND_CLUSTER_NAME_MAX} lower-case letters, digits and dashes, starting and ending with a letter or digit.`;
 
 /** A host key's fingerprint as `ssh` prints it: `SHA256:` and 43 characters of base64. */
 export const HOST_KEY_FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -78,8 +83,15 @@ const oneKubeconfig = (v: { kubeconfig?: string; kubeconfig_content?: string }, 
 export const AddTargetRequest = z
   .object({
     name: charField({ max: TARGET_NAME_MAX, pattern: [TARGET_NAME_RE, TARGET_NAME_MESSAGE] }),
-    /** `kubernetes` (with `kubeconfig`) or `docker` (with `docker`); inferred from which is given. */
-    kind: z.enum(['kubernetes', 'docker'], { error: 'Give kubernetes or docker.' }).optional(),
+    /** `kubernetes` (with `kubeconfig`), `docker` (with `docker`) or `kind` (with `cluster`); inferred from which is given. */
+    kind: z.enum(['kubernetes', 'docker', 'kind'], { error: 'Give kubernetes, docker or kind.' }).optional(),
+    /** A local kind cluster (kind `kind`): its name; the target's name when absent. */
+    cluster: charField({
+      max: KIND_CLUSTER_NAME_MAX,
+      pattern: [KIND_CLUSTER_RE, KIND_CLUSTER_MESSAGE],
+    }).optional(),
+    /** Create the kind cluster (it must not exist); without it, an existing cluster is adopted. */
+    create: z.boolean({ error: 'Must be a valid boolean.' }).optional(),
     /** A kubeconfig file on this machine; it is copied into DEIS_HOME and never written. */
     kubeconfig: charField({ max: TARGET_KUBECONFIG_PATH_MAX }).optional(),
     /** A Docker engine on another host: `ssh://user@host[:port]` (kind `docker`). */
@@ -118,6 +130,32 @@ export const AddTargetRequest = z
     const issue = (field: string, message: string) =>
       ctx.issues.push({ code: 'custom', input: v, path: [field], message });
     const kind = targetKindOf(v);
+    if (kind !== 'kind')
+      for (const field of ['cluster', 'create'] as const)
+        if (v[field] !== undefined) issue(field, 'Only a kind target takes a cluster name or create.');
+    if (kind === 'kind') {
+      for (const field of [
+        'kubeconfig',
+        'kubeconfig_content',
+        'context',
+        'docker',
+        'identity',
+        'trust_host_key',
+        'bastion',
+        'bastion_identity',
+      ] as const)
+        if (v[field] !== undefined)
+          issue(
+            field,
+            'A kind target takes its cluster name, create, and a local registry: kind gives its kubeconfig.',
+          );
+      if (Boolean(v.registry_username) !== Boolean(v.registry_password))
+        issue(
+          v.registry_username ? 'registry_password' : 'registry_username',
+          'Give both the registry username and password, or neither (a registry without a login).',
+        );
+      return;
+    }
     if (kind === 'docker') {
       if (!v.docker) issue('docker', 'A Docker target needs its address: ssh://user@host[:port].');
       for (const field of [
@@ -162,12 +200,30 @@ export const AddTargetRequest = z
   });
 export type AddTargetRequest = z.infer<typeof AddTargetRequest>;
 
-/** The kind an add request asks for: `kind`, else `docker` when a Docker address is given. */
-export function targetKindOf(v: {
-  kind?: 'kubernetes' | 'docker';
-  docker?: string;
-}): 'kubernetes' | 'docker' {
-  return v.kind ?? (v.docker !== undefined ? 'docker' : 'kubernetes');
+/** The kind an add request asks for: `kind`, else `docker` when a Docker address is given, `kind` when a kind cluster is. */
+export function targetKindOf(v: { kind?: TargetKind; docker?: string; cluster?: string }): TargetKind {
+  return v.kind ?? (v.docker !== undefined ? 'docker' : v.cluster !== undefined ? 'kind' : 'kubernetes');
+}
+
+/**
+ * `DELETE /v2/desktop/targets/<name>/` (a body is optional): a kind target's cluster is deleted
+ * with it only when asked, and only with the target's name typed again (`confirm`).
+ */
+export const RemoveTargetRequest = z.object({
+  delete_cluster: z.boolean({ error: 'Must be a valid boolean.' }).optional(),
+  confirm: charField({ max: TARGET_NAME_MAX }).optional(),
+});
+export type RemoveTargetRequest = z.infer<typeof RemoveTargetRequest>;
+
+/** What starting or stopping a kind target answers: the task whose steps say what was done. */
+export interface TargetPowerResult {
+  name: string;
+  /** `start` or `stop`. */
+  action: 'start' | 'stop';
+  ok: boolean;
+  task: string;
+  /** One line per step, with its time: `✓ Stopping nodes (1/1) 0.4 s`. */
+  steps: string[];
 }
 
 /** `POST /v2/desktop/kubeconfig-contexts/`: the contexts of a kubeconfig, to choose one before adding a target. */
@@ -256,6 +312,8 @@ export interface TargetInfo {
   registry_username: string;
   /** The SSH bastion its API server is reached through (`ssh://user@host[:port]`); empty when none. */
   bastion: string;
+  /** A kind target's cluster (`kind get clusters` names it); empty for other kinds. */
+  cluster: string;
   /**
    * Where apps on it answer through its router, once it runs; empty otherwise. For a Docker host
    * over SSH, a port of its own on this machine's 127.0.0.1 forwarded to that host's router (send

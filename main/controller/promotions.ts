@@ -77,10 +77,12 @@ export class Promotions {
     const local = build.image_id || build.image;
     const { name } = this.copyOf(source, to);
 
-    // The image by digest in the destination's registry (a cluster); `local` runs the image ID itself.
+    // The image by digest in the destination's registry (a cluster); `local` runs the image ID
+    // itself, and so does a cluster whose nodes get images loaded (kind): its target loads that ID
+    // on deploy and names it by the ID there.
     let image = local;
     const added = to === LOCAL_TARGET ? undefined : this.targets.settingsOf(to);
-    if (added)
+    if (added && (added.delivery?.kind ?? 'registry') === 'registry')
       image = await pushImage(
         this.docker(),
         local,

@@ -12,6 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { checkKubeTarget } from '../../cluster/kubernetes/check';
+import { describeStep, Kind, KindError } from '../../cluster/kind/kind';
+import type { KindStep } from '../../cluster/kind/progress';
+import { advertisedRegistry } from '../../cluster/kind/local-registry';
+import { connectKube } from '../../cluster/kubernetes/client';
 import {
   importKubeconfigContext,
   listKubeconfigContexts,
@@ -26,12 +30,14 @@ import { checkDockerHost } from '../../cluster/ssh/docker-check';
 import type { PresentedHostKey } from '../../cluster/ssh/errors';
 import { trustHostKey } from '../../cluster/ssh/known-hosts';
 import { badRequest, conflict, forbidden, invalid, notFoundDetail } from '../contract/errors';
-import { TARGETS_MAX } from '../contract/limits';
+import { KIND_PROGRESS_STEPS_MAX, TARGETS_MAX } from '../contract/limits';
 import {
   LOCAL_TARGET,
   targetKindOf,
   type AddTargetRequest,
   type KubeconfigContextsRequest,
+  type RemoveTargetRequest,
+  type TargetPowerResult,
   type KubeconfigContextsResult,
   type TargetInfo,
   type TargetCheck,
@@ -58,6 +64,8 @@ export interface TargetRow {
   bastion: string;
   /** The SSH key file: the bastion's (kubernetes) or the Docker host's (docker); empty: the agent and ~/.ssh/id_*. */
   bastion_identity: string;
+  /** A kind target's cluster. */
+  kind_cluster: string;
   owner_id: number | null;
   created: string;
   updated: string;
@@ -88,6 +96,8 @@ const mayManage = (user: UserRow) => user.is_superuser === 1;
 export interface TargetCheckAnswer {
   ok: boolean;
   checks: TargetCheck[];
+  /** kind's steps with their times (`✓ Preparing nodes (1 node) 2.1 s`), for a kind target. */
+  steps?: string[];
 }
 
 export class Targets {
@@ -119,6 +129,13 @@ export class Targets {
     /** The local engine: it logs in to registries and pushes to them for the checks. */
     private readonly docker: () => Docker,
   ) {}
+
+  /** The `kind` program, pointed at the engine the core uses (core.ts gives its endpoint). */
+  private kindTool: () => Kind = () => new Kind({ home: this.home, docker: this.docker });
+
+  useKind(factory: () => Kind): void {
+    this.kindTool = factory;
+  }
 
   /** Wires what the running core knows: each target's state, `local`'s description, and letting go of a removed one. */
   useRuntime(runtime: {
@@ -174,6 +191,7 @@ export class Targets {
       registry: local.registry,
       registry_username: '',
       bastion: local.bastion ?? '',
+      cluster: '',
       router_url: local.routerUrl,
       router_https_url: local.routerHttpsUrl || null,
       apps: counts.get(LOCAL_TARGET) ?? 0,
@@ -196,6 +214,7 @@ export class Targets {
       registry: r.registry,
       registry_username: r.registry_username,
       bastion: r.bastion,
+      cluster: r.kind_cluster,
       router_url: live.routerUrl,
       router_https_url: live.routerHttpsUrl || null,
       apps,
@@ -213,6 +232,7 @@ export class Targets {
   /** How to reach an added target, its registry password unsealed (for the core only). */
   settingsOf(name: string): AddedKubeTarget | undefined {
     const row = this.find(name);
+    if (row?.kind === 'kind') return this.kindSettings(row);
     if (!row || row.kind !== 'kubernetes') return undefined;
     return {
       name: row.name,
@@ -226,6 +246,34 @@ export class Targets {
         ...(row.registry_username
           ? { username: row.registry_username, password: this.sealer.open(row.registry_secret) }
           : {}),
+      },
+    };
+  }
+
+  /**
+   * A kind cluster: its kubeconfig in DEIS_HOME; images pushed to its local registry when it has
+   * one (kind's recipe; the faster path, see bench/kind-delivery.ts), else loaded with `kind load docker-image`.
+   */
+  private kindSettings(row: TargetRow): AddedKubeTarget {
+    const cluster = row.kind_cluster;
+    const kube = { kubeconfig: row.kubeconfig, context: row.context || undefined };
+    if (row.registry) {
+      const registry = {
+        address: row.registry,
+        ...(row.registry_username
+          ? { username: row.registry_username, password: this.sealer.open(row.registry_secret) }
+          : {}),
+      };
+      return { name: row.name, kube, registry, delivery: { kind: 'registry', registry } };
+    }
+    return {
+      name: row.name,
+      kube,
+      registry: { address: '' },
+      delivery: {
+        kind: 'load',
+        where: `the kind cluster "${cluster}"`,
+        load: (ref, log) => this.kindTool().loadImage(cluster, ref, log),
       },
     };
   }
@@ -287,9 +335,12 @@ export class Targets {
     // Undone when the add fails: a host key trusted on the way (nothing of a failed add is kept).
     const undo: (() => void)[] = [];
     try {
-      return targetKindOf(input) === 'docker'
+      const kind = targetKindOf(input);
+      return kind === 'docker'
         ? await this.addDocker(user, input, undo)
-        : await this.addKube(user, input, undo);
+        : kind === 'kind'
+          ? await this.addKind(user, input)
+          : await this.addKube(user, input, undo);
     } catch (err) {
       for (const u of undo.reverse()) u();
       throw err;
@@ -383,8 +434,8 @@ export class Targets {
         throw conflict(`A target named "${row.name}" already exists; pick another name or remove it first.`);
       this.store.db
         .prepare(
-          `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, bastion, bastion_identity, owner_id, created, updated)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO targets (name, kind, kubeconfig, context, server, server_version, registry, registry_username, registry_secret, bastion, bastion_identity, kind_cluster, owner_id, created, updated)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           row.name,
@@ -398,6 +449,7 @@ export class Targets {
           row.registry_secret ?? '',
           row.bastion ?? '',
           row.bastion_identity ?? '',
+          row.kind_cluster ?? '',
           user.id,
           now,
           now,
@@ -508,6 +560,181 @@ export class Targets {
     }
   }
 
+  /** A failure of kind as the add's answer: what to install when it is missing, else kind's sentence. */
+  private kindRefusal(name: string, err: unknown): unknown {
+    if (!(err instanceof KindError)) return err;
+    return badRequest(err.missing ? err.message : `The target ${name} was not added: ${err.message}`);
+  }
+
+  /** kind's steps as the task's: each named step starts as kind starts it and its time is logged as it ends. */
+  private kindSteps(task: ReturnType<Tasks['start']>): (step: KindStep) => void {
+    const started = new Set<string>();
+    return (step) => {
+      const label = step.detail ? `${step.label} (${step.detail})` : step.label;
+      if (step.state === 'running') {
+        if (started.has(step.key)) return;
+        started.add(step.key);
+        task.step(label);
+        return;
+      }
+      // A terminal's output names a step only as it ends.
+      if (!started.has(step.key)) {
+        started.add(step.key);
+        task.step(label);
+      }
+      task.log(describeStep(step));
+    };
+  }
+
+  /**
+   * Adopts a local kind cluster, or creates it (`create`) as a task whose named steps are kind's own
+   * (ensuring node image, preparing nodes, …, each with its time). Its kubeconfig, from `kind get
+   * kubeconfig`, is kept in DEIS_HOME/targets/<name>/ (mode 0600), never in ~/.kube/config; images
+   * reach it with `kind load docker-image`. Without `kind` on PATH: a 400 saying what to install,
+   * and nothing is stored.
+   */
+  private async addKind(
+    user: UserRow,
+    input: AddTargetRequest,
+  ): Promise<{ target: TargetInfo; checks: TargetCheckAnswer }> {
+    const name = input.name;
+    const cluster = input.cluster ?? name;
+    const kind = this.kindTool();
+    let version: string;
+    try {
+      version = await kind.version();
+    } catch (err) {
+      throw this.kindRefusal(name, err);
+    }
+    const file = targetKubeconfigPath(this.home, name);
+    const folder = path.dirname(file);
+    if (fs.existsSync(folder))
+      throw conflict(`A target named "${name}" already exists; pick another name or remove it first.`);
+    const task = this.tasks.start(
+      'target',
+      `${input.create ? 'Creating' : 'Adopting'} the kind cluster ${cluster} as the target ${name}`,
+    );
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    try {
+      task.step('Looking for the kind cluster');
+      const clusters = await kind.clusters();
+      const exists = clusters.includes(cluster);
+      if (input.create && exists)
+        throw conflict(
+          `A kind cluster named "${cluster}" already exists; add it without create (--create) to use it as it is.`,
+        );
+      if (!input.create && !exists)
+        throw badRequest(
+          `There is no kind cluster named "${cluster}" (${clusters.length ? `kind has ${clusters.slice(0, 10).join(', ')}` : 'kind has none'}); add it with create (deis targets:add ${name} --kind=${cluster} --create) to create it.`,
+        );
+      const onStep = this.kindSteps(task);
+      const steps: string[] = [];
+      const record = (step: KindStep) => {
+        onStep(step);
+        if (step.state !== 'running' && steps.length < KIND_PROGRESS_STEPS_MAX)
+          steps.push(describeStep(step));
+      };
+      if (input.create) await kind.create({ name: cluster, kubeconfig: file }, record);
+      else {
+        task.step('Reading the kubeconfig');
+        await kind.writeKubeconfig(cluster, file);
+      }
+      const listing = await listKubeconfigContexts(file);
+      const context = listing.contexts.find((c) => c.current) ?? listing.contexts[0];
+      const kube = { kubeconfig: file, context: context?.name };
+      // The faster path when there is one: the registry given, or the one the cluster advertises.
+      const address =
+        input.registry ??
+        (await connectKube(kube)
+          .then(advertisedRegistry)
+          .catch(() => undefined));
+      const registry = address
+        ? {
+            address,
+            ...(input.registry_username
+              ? { username: input.registry_username, password: input.registry_password }
+              : {}),
+          }
+        : undefined;
+      if (address && !input.registry)
+        task.log(`The cluster advertises the local registry ${address}: images are pushed there.`);
+      const checks = await checkKubeTarget({
+        kube,
+        docker: this.docker(),
+        ...(registry
+          ? { registry }
+          : {
+              loads: `Images are loaded into the nodes of the kind cluster "${cluster}" with kind load docker-image (${version}); no registry is needed.`,
+            }),
+        step: (s) => task.step(s),
+      });
+      for (const c of checks.checks) task.log(`${c.ok ? 'ok' : 'failed'}: ${c.message}`);
+      const failed = checks.checks.find((c) => !c.ok);
+      if (failed) throw badRequest(`The target ${name} was not added: ${failed.message}`);
+      task.succeed();
+      this.insert(user, {
+        name,
+        kind: 'kind',
+        kubeconfig: file,
+        context: context?.name ?? '',
+        server: checks.server ?? context?.server ?? '',
+        server_version: checks.version ?? '',
+        registry: registry?.address ?? '',
+        registry_username: registry?.username ?? '',
+        registry_secret: registry?.password ? this.sealer.seal(registry.password) : '',
+        kind_cluster: cluster,
+      });
+      return { target: this.get(name), checks: { ...checks, steps: steps.slice() } };
+    } catch (err) {
+      task.fail((err as Error).message);
+      fs.rmSync(folder, { recursive: true, force: true });
+      throw this.kindRefusal(name, err);
+    }
+  }
+
+  /** The kind target `name` (404 when there is none, 400 when it is another kind). */
+  private kindRow(name: string, what: string): TargetRow {
+    // `local` is the core's own engine, never a kind cluster of ours.
+    const row = name === LOCAL_TARGET ? undefined : this.find(name);
+    if (!row && name !== LOCAL_TARGET) throw notFoundDetail(`No target named ${name}; see deis targets.`);
+    if (row?.kind !== 'kind')
+      throw badRequest(
+        `${name} is not a kind target: only a kind cluster's nodes are ${what} by Deis Desktop.`,
+      );
+    return row;
+  }
+
+  /**
+   * Starts or stops a kind target's cluster (administrators only): `docker start`/`stop` of its node
+   * containers, as a task with a named step and its time. A failure is a 400 with kind's sentence.
+   */
+  async power(user: UserRow, name: string, action: 'start' | 'stop'): Promise<TargetPowerResult> {
+    if (!mayManage(user)) throw forbidden(`Only an administrator may ${action} targets.`);
+    const row = this.kindRow(name, action === 'start' ? 'started' : 'stopped');
+    const cluster = row.kind_cluster;
+    const task = this.tasks.start(
+      'target',
+      `${action === 'start' ? 'Starting' : 'Stopping'} the kind cluster ${cluster} (${name})`,
+    );
+    const steps: string[] = [];
+    const onStep = this.kindSteps(task);
+    const record = (step: KindStep) => {
+      onStep(step);
+      if (step.state !== 'running') steps.push(describeStep(step));
+    };
+    try {
+      const kind = this.kindTool();
+      if (action === 'start') await kind.start(cluster, record);
+      else await kind.stop(cluster, record);
+    } catch (err) {
+      task.fail((err as Error).message);
+      if (err instanceof KindError) throw badRequest(err.message);
+      throw err;
+    }
+    task.succeed();
+    return { name, action, ok: true, task: task.id, steps };
+  }
+
   /** Checks a target again, as a task with a named step per check (administrators: it pushes with the stored login). */
   async test(user: UserRow, name: string): Promise<TargetTestResult> {
     if (!mayManage(user)) throw forbidden('Only an administrator may test targets.');
@@ -527,11 +754,16 @@ export class Targets {
     const settings = this.settingsOf(name);
     if (!settings && !dockerHost) throw notFoundDetail(`No target named ${name}; see deis targets.`);
     const task = this.tasks.start('target', `Testing the target ${name}`);
+    const loads =
+      settings?.delivery?.kind === 'load'
+        ? `Images are loaded into the nodes of ${settings.delivery.where} with kind load docker-image; no registry is needed.`
+        : undefined;
     const result = dockerHost
       ? await checkDockerHost({ url: dockerHost.url, ssh: dockerHost.ssh, step: (s) => task.step(s) })
       : await checkKubeTarget({
           kube: settings!.kube,
           registry: settings!.registry,
+          ...(loads ? { loads } : {}),
           docker: this.docker(),
           step: (s) => task.step(s),
         });
@@ -548,12 +780,41 @@ export class Targets {
     return { name, ok: result.ok, checks: result.checks, task: task.id };
   }
 
-  /** Removes a target no app runs on (administrators only); `local` is never removed. */
-  async remove(user: UserRow, name: string): Promise<void> {
+  /**
+   * Removes a target no app runs on (administrators only); `local` is never removed. A kind
+   * target's cluster is left as it is, unless `delete_cluster` is asked with the target's name typed
+   * again as `confirm`: then `kind delete cluster` runs first (as a task), and a failure keeps the target.
+   */
+  async remove(user: UserRow, name: string, options: RemoveTargetRequest = {}): Promise<void> {
     if (!mayManage(user)) throw forbidden('Only an administrator may remove targets.');
     if (name === LOCAL_TARGET)
       throw badRequest('local is the engine the core runs on: it is always there and cannot be removed.');
-    const added = this.settingsOf(name) ?? this.dockerSettingsOf(name);
+    let added: AddedKubeTarget | AddedDockerTarget | undefined =
+      this.settingsOf(name) ?? this.dockerSettingsOf(name);
+    if (options.delete_cluster) {
+      const row = this.kindRow(name, 'deleted');
+      if (options.confirm !== name)
+        throw invalid(
+          'confirm',
+          `To delete the kind cluster "${row.kind_cluster}" with the target, type the target's name (${name}) as confirm.`,
+        );
+      const apps = this.appsOn(name);
+      if (apps.length)
+        throw conflict(
+          `The target ${name} still runs ${apps.length} app${apps.length === 1 ? '' : 's'} (${apps.slice(0, 10).join(', ')}${apps.length > 10 ? ', …' : ''}); destroy ${apps.length === 1 ? 'it' : 'them'} first.`,
+        );
+      const task = this.tasks.start('target', `Deleting the kind cluster ${row.kind_cluster} (${name})`);
+      try {
+        await this.kindTool().delete(row.kind_cluster, this.kindSteps(task), row.kubeconfig);
+      } catch (err) {
+        task.fail((err as Error).message);
+        if (err instanceof KindError) throw badRequest(`The target ${name} was kept: ${err.message}`);
+        throw err;
+      }
+      task.succeed();
+      // Nothing of it is left to clean up there.
+      added = undefined;
+    }
     const row = this.store.tx(() => {
       const found = this.find(name);
       if (!found) throw notFoundDetail(`No target named ${name}; see deis targets.`);

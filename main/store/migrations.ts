@@ -377,4 +377,13 @@ ALTER TABLE tasks ADD COLUMN user TEXT;
 ALTER TABLE tasks ADD COLUMN release INTEGER;
 `,
   },
+  {
+    // A kind target's cluster (`kind get clusters` names it): its nodes are started, stopped,
+    // loaded with images and (when asked) deleted by that name.
+    version: 12,
+    name: 'kind-targets',
+    sql: `
+ALTER TABLE targets ADD COLUMN kind_cluster TEXT NOT NULL DEFAULT '';
+`,
+  },
 ];

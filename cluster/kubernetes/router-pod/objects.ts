@@ -143,6 +143,8 @@ export function deploymentObject(
   image: string,
   localImage: string,
   hash: string,
+  /** False when the image was loaded into the nodes: no registry to log in to. */
+  pullSecret = true,
 ): k8s.V1Deployment {
   const labels = routerLabels(instance);
   return {
@@ -163,12 +165,13 @@ export function deploymentObject(
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          imagePullSecrets: [{ name: PULL_SECRET }],
+          ...(pullSecret ? { imagePullSecrets: [{ name: PULL_SECRET }] } : {}),
           terminationGracePeriodSeconds: KUBE_ROUTER_ENDPOINT_DELAY_SECONDS + KUBE_ROUTER_DRAIN_SECONDS,
           containers: [
             {
               name: CONTAINER,
               image,
+              ...(pullSecret ? {} : { imagePullPolicy: 'IfNotPresent' }),
               ports: [
                 { name: 'http', containerPort: 80, protocol: 'TCP' },
                 { name: 'https', containerPort: 443, protocol: 'TCP' },

@@ -5,7 +5,7 @@
  * a registry password.
  */
 import { forbidden } from '../../contract/errors';
-import { AddTargetRequest, KubeconfigContextsRequest } from '../../contract/targets';
+import { AddTargetRequest, KubeconfigContextsRequest, RemoveTargetRequest } from '../../contract/targets';
 import type { Controller } from '../../controller';
 import type { UserRow } from '../../controller/users';
 import { paginate } from '../paginate';
@@ -27,14 +27,18 @@ export function targetsRoutes(r: Router, c: Controller): void {
       adminOnly(req.user, 'add');
       const input = parseBody(AddTargetRequest, req.body);
       const { target, checks } = await t.add(req.user, input);
-      return { status: 201, body: { ...target, checks: checks.checks } };
+      return {
+        status: 201,
+        body: { ...target, checks: checks.checks, ...(checks.steps ? { steps: checks.steps } : {}) },
+      };
     },
   });
   r.add(`/v2/desktop/targets/${TARGET}/?`, {
     GET: (req) => ({ status: 200, body: t.get(req.params[0]!) }),
     DELETE: async (req) => {
       adminOnly(req.user, 'remove');
-      await t.remove(req.user, req.params[0]!);
+      // A kind target's cluster goes with it only when asked, with the name typed again.
+      await t.remove(req.user, req.params[0]!, parseBody(RemoveTargetRequest, req.body));
       return { status: 204 };
     },
   });
@@ -46,6 +50,14 @@ export function targetsRoutes(r: Router, c: Controller): void {
       return { status: 200, body: await t.contexts(req.user, input) };
     },
   });
+  // A kind target's nodes: docker start / stop of its node containers.
+  for (const action of ['start', 'stop'] as const)
+    r.add(`/v2/desktop/targets/${TARGET}/${action}/?`, {
+      POST: async (req) => {
+        adminOnly(req.user, action);
+        return { status: 200, body: await t.power(req.user, req.params[0]!, action) };
+      },
+    });
   r.add(`/v2/desktop/targets/${TARGET}/test/?`, {
     POST: async (req) => {
       adminOnly(req.user, 'test');

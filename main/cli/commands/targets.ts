@@ -10,6 +10,7 @@ import type {
   PromoteResult,
   TargetCheck,
   TargetInfo,
+  TargetPowerResult,
   TargetTestResult,
   UnknownHostKey,
 } from '../../contract/targets';
@@ -78,10 +79,14 @@ function unknownHostKey(err: unknown): UnknownHostKey | undefined {
  */
 async function addAsking(
   ctx: Context,
-  body: Record<string, string>,
-): Promise<TargetInfo & { checks: TargetCheck[] }> {
+  body: Record<string, string | boolean>,
+): Promise<TargetInfo & { checks: TargetCheck[]; steps?: string[] }> {
   const post = () =>
-    ctx.out.progress(ctx.client().post<TargetInfo & { checks: TargetCheck[] }>('/v2/desktop/targets/', body));
+    ctx.out.progress(
+      ctx
+        .client()
+        .post<TargetInfo & { checks: TargetCheck[]; steps?: string[] }>('/v2/desktop/targets/', body),
+    );
   try {
     return await post();
   } catch (err) {
@@ -110,9 +115,15 @@ const add: Command = {
   name: 'targets:add',
   summary: 'add a Kubernetes cluster or a Docker host over SSH',
   description:
-    "Adds a Kubernetes cluster as a target (--kubeconfig): the chosen context of the kubeconfig\nis copied into Deis Desktop's home (the file itself is only read), then checked: the API\nserver answers, namespaces may be created, and the registry takes the login and a push.\nOr adds a Docker engine on another host over SSH (--docker=ssh://user@host[:port]):\nits host key is known, the login works, the engine answers, and a network and a\ncontainer can be made there. A target that fails a check is not added. An unknown\nhost key is asked about on a terminal; elsewhere give --trust-host-key=SHA256:….",
+    "Adds a local kind cluster (--kind=<cluster>, --create to create it) whose kubeconfig is kept\nin Deis Desktop's home and whose images are loaded into its nodes (kind load docker-image).\nOr adds a Kubernetes cluster as a target (--kubeconfig): the chosen context of the kubeconfig\nis copied into Deis Desktop's home (the file itself is only read), then checked: the API\nserver answers, namespaces may be created, and the registry takes the login and a push.\nOr adds a Docker engine on another host over SSH (--docker=ssh://user@host[:port]):\nits host key is known, the login works, the engine answers, and a network and a\ncontainer can be made there. A target that fails a check is not added. An unknown\nhost key is asked about on a terminal; elsewhere give --trust-host-key=SHA256:….",
   args: [{ name: 'name', help: 'the name of the target (lower-case letters, digits and dashes).' }],
   options: [
+    {
+      long: 'kind',
+      value: '<cluster>',
+      help: 'a local kind cluster (kind get clusters names them); its images are loaded with kind load.',
+    },
+    { long: 'create', help: 'create the kind cluster (with --kind) instead of using an existing one.' },
     {
       long: 'docker',
       value: 'ssh://user@host[:port]',
@@ -150,6 +161,30 @@ const add: Command = {
   ],
   async run(ctx, input) {
     const trust = input.opt('trust-host-key');
+    const cluster = input.opt('kind');
+    if (cluster) {
+      const body = {
+        name: input.arg('name')!,
+        kind: 'kind',
+        cluster,
+        ...(input.flag('create') ? { create: true } : {}),
+        // kind's local registry (its documented recipe), when the cluster has one it does not advertise.
+        ...(input.opt('registry') ? { registry: input.opt('registry')! } : {}),
+        ...(input.opt('registry-username') ? { registry_username: input.opt('registry-username')! } : {}),
+        ...(input.opt('registry-password') ? { registry_password: input.opt('registry-password')! } : {}),
+      };
+      ctx.out.print(`${body.create ? 'Creating' : 'Adding'} the kind cluster ${cluster} as ${body.name}... `);
+      const added = await addAsking(ctx, body);
+      ctx.out.println(
+        `done, added ${added.name} (kind cluster ${added.cluster}, Kubernetes ${added.server_version} at ${added.server})`,
+      );
+      for (const step of added.steps ?? []) ctx.out.println(step);
+      printChecks(ctx, added.checks);
+      ctx.out.println(`Create an app on it with deis apps:create <app> --target=${added.name}`);
+      return;
+    }
+    if (input.flag('create'))
+      throw new CliError('--create creates a kind cluster: give its name with --kind=<cluster>.');
     const dockerHost = input.opt('docker');
     if (dockerHost) {
       const body: Record<string, string> = { name: input.arg('name')!, kind: 'docker', docker: dockerHost };
@@ -216,20 +251,56 @@ const test: Command = {
 const remove: Command = {
   name: 'targets:remove',
   summary: 'remove a target no app runs on',
-  description: 'Removes a target. It is refused while apps run on it; local cannot be removed.',
+  description:
+    "Removes a target. It is refused while apps run on it; local cannot be removed. A kind\ntarget's cluster is kept unless --delete-cluster is given, and then only once the\ntarget's name is typed (or given as --confirm=<name>).",
   args: [{ name: 'name', help: 'the name of the target.' }],
+  options: [
+    { long: 'delete-cluster', help: "also delete a kind target's cluster (kind delete cluster)." },
+    { long: 'confirm', value: '<name>', help: 'skips the prompt for the target name with --delete-cluster.' },
+  ],
   async run(ctx, input) {
     const name = input.arg('name')!;
-    ctx.out.print(`Removing ${name}... `);
-    await ctx.out.progress(ctx.client().delete(path(name)));
+    if (!input.flag('delete-cluster')) {
+      ctx.out.print(`Removing ${name}... `);
+      await ctx.out.progress(ctx.client().delete(path(name)));
+      ctx.out.println('done');
+      return;
+    }
+    let confirm = input.opt('confirm');
+    if (!confirm)
+      confirm = await ctx.prompt.ask(
+        ` !    WARNING: Potentially Destructive Action\n` +
+          ` !    This command will delete the kind cluster of the target ${name}, and everything in it.\n` +
+          ` !    To proceed, type "${name}" or re-run this command with --confirm=${name}\n\n> `,
+      );
+    if (confirm !== name) throw new CliError(`Target ${name} does not match confirm ${confirm}, aborting.`);
+    ctx.out.print(`Deleting the kind cluster of ${name} and removing it... `);
+    await ctx.out.progress(ctx.client().delete(path(name), { delete_cluster: true, confirm }));
     ctx.out.println('done');
   },
 };
 
+/** targets:start and targets:stop: a kind target's node containers. */
+function power(action: 'start' | 'stop'): Command {
+  return {
+    name: `targets:${action}`,
+    summary: `${action} a kind target's cluster`,
+    description: `${action === 'start' ? 'Starts' : 'Stops'} the node containers of a kind target's cluster (docker ${action}); nothing\nin it is deleted. Each step is one line with its time.`,
+    args: [{ name: 'name', help: 'the name of the kind target.' }],
+    async run(ctx, input) {
+      const name = input.arg('name')!;
+      ctx.out.print(`${action === 'start' ? 'Starting' : 'Stopping'} ${name}... `);
+      const r = await ctx.out.progress(ctx.client().post<TargetPowerResult>(`${path(name)}${action}/`));
+      ctx.out.println('done');
+      for (const step of r.steps) ctx.out.println(step);
+    },
+  };
+}
+
 export const targetsTopic: Topic = {
   name: 'targets',
   summary: 'manage the targets apps run on',
-  commands: [list, add, test, remove],
+  commands: [list, add, test, remove, power('start'), power('stop')],
   defaultCommand: 'targets:list',
 };
 
