@@ -428,7 +428,11 @@ export class Services {
       );
     if (s.state === 'provisioning')
       throw conflict(`${s.name} is still being provisioned; destroy it once that has ended.`);
-    await this.need('destroyService')(s.name);
+    await this.need('destroyService')(s.name).catch((err: unknown) => {
+      // As an app's destroy: a target that is away keeps what it had there; the service is forgotten
+      // here, so the target can be removed (else neither could go until the host came back).
+      if (!(err instanceof DeisError && err.code === 'unavailable')) throw err;
+    });
     this.store.tx(() => {
       this.store.db.prepare('DELETE FROM services WHERE uuid = ?').run(s.uuid);
     });

@@ -5,10 +5,12 @@
  * `services:create --target` runs under that label, is attached to an app on the target, and the app
  * (a sample written as users write one) answers with what it read from it; it is backed up and
  * restored there with the CLI. Attaching a service of another target is refused in one sentence and
- * changes nothing; removing the target is refused while the service lives there.
+ * changes nothing; removing the target is refused while the service lives there. A target that is
+ * away fails a provisioning with its reason and answers 503 with it, and holds up no destroy.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addedTargetInstance } from '../../cluster';
@@ -41,6 +43,12 @@ const APP = 'web-edge';
 const LOCAL_APP = 'web-local';
 const PG = 'db-edge';
 const LOCAL_REDIS = 'cache-local';
+
+/** `SHA256:…` of the sshd's host key, as ssh-keygen prints it. */
+const fingerprintOf = (sshd: TestSshd) =>
+  execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'host_ed25519.pub')], { encoding: 'utf8' }).split(
+    /\s+/,
+  )[1]!;
 
 describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Docker host over SSH', () => {
   const instance = instanceName('svctgt');
@@ -91,14 +99,11 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
     t = await startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE });
     admin = await new Api(t.url).register('admin');
     built = await buildFixture(APP, 'service-app');
-    const fingerprint = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'host_ed25519.pub')], {
-      encoding: 'utf8',
-    }).split(/\s+/)[1]!;
     const added = await admin.post('/v2/desktop/targets/', {
       name: TARGET,
       docker: `ssh://root@127.0.0.1:${sshd.port}`,
       identity: sshd.clientKey,
-      trust_host_key: fingerprint,
+      trust_host_key: fingerprintOf(sshd),
     });
     if (added.status !== 201) throw new Error(added.text);
     expect((await admin.post('/v2/apps/', { id: APP, target: TARGET })).status).toBe(201);
@@ -236,4 +241,42 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
     expect((await admin.delete(`/v2/desktop/targets/${TARGET}/`)).status).toBe(204);
     expect(await names()).toEqual(['local']);
   }, 300_000);
+
+  it('answers with the reason when the target is away, and lets its service and the target go', async () => {
+    const other = await startSshd();
+    // The key outlives the sshd's folder (removed when it stops, below): the host is away, not the key.
+    const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-svctgt-key-'));
+    const key = path.join(keys, 'client');
+    fs.copyFileSync(other.clientKey, key);
+    fs.chmodSync(key, 0o600);
+    let stopped = false;
+    try {
+      const added = await admin.post('/v2/desktop/targets/', {
+        name: 'away',
+        docker: `ssh://root@127.0.0.1:${other.port}`,
+        identity: key,
+        trust_host_key: fingerprintOf(other),
+      });
+      expect(added.status, added.text).toBe(201);
+      await other.stop();
+      stopped = true;
+      const reason = `Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`;
+      const r = await admin.post('/v2/services/', { kind: 'redis', name: 'cache-away', target: 'away' });
+      expect(r.status, r.text).toBe(201);
+      await eventually(async () => (await service('cache-away')).state !== 'provisioning', 120_000);
+      const failed = await service('cache-away');
+      expect(failed).toMatchObject({ state: 'failed', target: 'away' });
+      expect(failed.error).toContain(reason);
+      // Its log is on the host: a 503 saying why it cannot be read now.
+      const logs = await admin.get('/v2/services/cache-away/logs/');
+      expect(logs.status).toBe(503);
+      expect((logs.body as { detail: string }).detail).toContain(reason);
+      // As an app's destroy, a service's is not held up by a host that is away; then the target goes.
+      expect((await admin.delete('/v2/services/cache-away/', { confirm: 'cache-away' })).status).toBe(204);
+      expect((await admin.delete('/v2/desktop/targets/away/')).status).toBe(204);
+    } finally {
+      if (!stopped) await other.stop();
+      fs.rmSync(keys, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
