@@ -4,13 +4,15 @@
  * from the store's settings the first time one of their apps needs them, and connected then (or at
  * the core's start, in the background, when apps already run there), so a cluster that is away
  * never keeps the core or the other targets from working. Work that does not concern one app
- * (images, node labels) is the local engine's; metrics are every connected target's together; backing
- * services use the local target directly.
+ * (images, node labels) is the local engine's; metrics are every connected target's together. A
+ * backing service lives on one target, as an app does: its work goes there, connecting it on first use.
  */
 import { LOCAL_TARGET, type TargetState } from '../main/contract/targets';
+import type { Duplex } from 'node:stream';
 import type { RunningTarget } from './index';
 import {
   noProgress,
+  servicesOf,
   SHELL_UNSUPPORTED,
   TargetError,
   type DesiredApp,
@@ -26,6 +28,9 @@ import {
   type Routing,
   type RunIo,
   type RunResult,
+  type ServiceExec,
+  type ServiceExecIo,
+  type ServiceSpec,
   type ShellSession,
   type Target,
   type TerminalSize,
@@ -39,6 +44,8 @@ export interface TargetDirectory {
   make(name: string): RunningTarget | undefined;
   /** Everything that should run on a target, for it to adopt when it connects. */
   desiredOn(name: string): DesiredApp[];
+  /** The target a backing service lives on (`local` for a service the store does not know). */
+  serviceTargetOf(service: string): string;
 }
 
 interface Remote {
@@ -248,6 +255,64 @@ export class MultiTarget implements RunningTarget {
     const shell = target.shell?.bind(target);
     if (!shell) throw new TargetError('invalid', SHELL_UNSUPPORTED);
     return shell(app, process, size);
+  }
+
+  /** The service's target, connected (a target that is away throws TargetError `unavailable` saying why). */
+  private serviceHost(service: string): Promise<Target> {
+    const name = this.directory.serviceTargetOf(service);
+    return name === LOCAL_TARGET ? Promise.resolve(this.local) : this.connected(name);
+  }
+
+  async provisionService(spec: ServiceSpec, progress: Progress): Promise<{ image: string }> {
+    return servicesOf(await this.serviceHost(spec.name), 'provisionService')(spec, progress);
+  }
+
+  async connectService(service: string, app: string): Promise<string> {
+    return servicesOf(await this.serviceHost(service), 'connectService')(service, app);
+  }
+
+  async disconnectService(service: string, app: string): Promise<void> {
+    return servicesOf(await this.serviceHost(service), 'disconnectService')(service, app);
+  }
+
+  async destroyService(service: string): Promise<void> {
+    return servicesOf(await this.serviceHost(service), 'destroyService')(service);
+  }
+
+  async restartService(service: string, readiness: ServiceExec): Promise<void> {
+    return servicesOf(await this.serviceHost(service), 'restartService')(service, readiness);
+  }
+
+  async replaceServiceData(service: string, swap: ServiceExec, readiness: ServiceExec): Promise<void> {
+    return servicesOf(
+      await this.serviceHost(service),
+      'replaceServiceData',
+      'Restoring this kind of service is not available on this target yet; use the Docker target.',
+    )(service, swap, readiness);
+  }
+
+  async dialService(service: string, port: number): Promise<Duplex> {
+    return servicesOf(
+      await this.serviceHost(service),
+      'dialService',
+      'Connecting to a service is not available on this target yet; use the Docker target.',
+    )(service, port);
+  }
+
+  async serviceLogs(service: string, lines: number): Promise<string[]> {
+    return servicesOf(
+      await this.serviceHost(service),
+      'serviceLogs',
+      'Service logs are not available on this target yet; use the Docker target.',
+    )(service, lines);
+  }
+
+  async execService(
+    service: string,
+    exec: ServiceExec,
+    io: ServiceExecIo,
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return servicesOf(await this.serviceHost(service), 'execService')(service, exec, io);
   }
 
   /** A target not connected yet keeps the line until it is (the Kubernetes target buffers them). */

@@ -15,6 +15,7 @@ import { forgetKubeApp, removeKubeInstance, stopKubeInstance } from './kubernete
 import { createTarget, type RunningTarget, type TargetSettings } from './index';
 import {
   noProgress,
+  servicesOf,
   SHELL_UNSUPPORTED,
   TargetError,
   type DesiredApp,
@@ -33,21 +34,9 @@ import {
   type ServiceExec,
   type ServiceExecIo,
   type ServiceSpec,
-  type ServiceTarget,
   type ShellSession,
   type TerminalSize,
 } from './target';
-
-/** The target's backing-service method, or a TargetError saying it has none. */
-function servicesOf<K extends keyof ServiceTarget>(
-  target: ServiceTarget,
-  method: K,
-  missing = 'This target does not run backing services yet; use the Docker target.',
-): NonNullable<ServiceTarget[K]> {
-  const fn = target[method];
-  if (!fn) throw new TargetError('invalid', missing);
-  return (fn as (...args: never[]) => unknown).bind(target) as NonNullable<ServiceTarget[K]>;
-}
 
 /** What stopping and removing mean on the engine behind the target. */
 export interface PowerOps {

@@ -288,6 +288,17 @@ export interface ServiceTarget {
   ): Promise<{ exitCode: number; stderr: string }>;
 }
 
+/** The target's backing-service method, or a TargetError saying it has none. */
+export function servicesOf<K extends keyof ServiceTarget>(
+  target: ServiceTarget,
+  method: K,
+  missing = 'This target does not run backing services yet; use the Docker target.',
+): NonNullable<ServiceTarget[K]> {
+  const fn = target[method];
+  if (!fn) throw new TargetError('invalid', missing);
+  return (fn as (...args: never[]) => unknown).bind(target) as NonNullable<ServiceTarget[K]>;
+}
+
 export interface Target extends ServiceTarget {
   /** Prepares the engine (network, router) and adopts what runs; call once before anything else. */
   ensureReady(apps: DesiredApp[], progress?: Progress): Promise<void>;

@@ -189,6 +189,7 @@ export async function startCore(
         },
         desiredOn: (name): DesiredApp[] =>
           scheduler.allDesired().filter((a) => targetOf(a.release.app) === name),
+        serviceTargetOf: (service) => controller.services.targetOf(service),
       },
       log,
     );
@@ -236,8 +237,8 @@ export async function startCore(
           target.routerTlsUrl || (target.routerTlsPort ? `https://127.0.0.1:${target.routerTlsPort}` : ''),
       }),
     });
-    // Backing services run on the same target as the apps they are attached to.
-    controller.services.useTarget(target);
+    // Each backing service runs on its own target, the one of the apps it may be attached to.
+    controller.services.useTarget(targets);
     // The controller's events, in the app's log as Deis wrote them (before the deploy's own lines).
     controller.releases.onRelease(async ({ app, release, cause }) => {
       if (cause === 'config') scheduler.note(app, `config ${app.id} updated`);

@@ -9,6 +9,7 @@ import {
   SERVICE_LOG_LINES_MAX,
   SERVICE_NAME_MAX,
   SERVICE_VAR_MAX,
+  TARGET_NAME_MAX,
 } from './limits';
 
 /** Service names become container and host names: a DNS label, like an app's name. */
@@ -88,6 +89,8 @@ export const ServiceCreateRequest = z.object({
     pattern: [SERVICE_NAME_RE, SERVICE_NAME_MESSAGE],
   }).optional(),
   version: charField({ max: 32 }).optional(),
+  /** The target it lives on (`local` by default); only apps on that target can be attached to it. */
+  target: charField({ max: TARGET_NAME_MAX }).optional(),
 });
 export type ServiceCreateRequest = z.infer<typeof ServiceCreateRequest>;
 
@@ -116,6 +119,8 @@ export interface Service {
   kind: string;
   version: string;
   owner: string;
+  /** The target it lives on (`local`, or one of `deis targets`). */
+  target: string;
   /** The image it runs. */
   image: string;
   state: ServiceState;
@@ -144,6 +149,7 @@ export const ServiceSchema = z.object({
   kind: z.string(),
   version: z.string(),
   owner: z.string(),
+  target: z.string().default('local'),
   image: z.string(),
   state: z.enum(['provisioning', 'ready', 'failed']),
   error: z.string().nullable(),

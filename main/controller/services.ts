@@ -3,12 +3,14 @@
  * environment variable (each attach and detach cuts a release), destroyed only once detached and
  * with its name typed again. The owner or an admin may provision, destroy and attach a service; an
  * app it is attached to must be one the user may change. Credentials are sealed in the store and
- * appear only in the variable set on the app, never in a log, a task or a listing.
+ * appear only in the variable set on the app, never in a log, a task or a listing. A service lives on
+ * one target (`local` by default), and only apps on that target can be attached to it.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, type Duplex } from 'node:stream';
 import type { ServiceExecIo, ServiceTarget } from '../../cluster/target';
+import { LOCAL_TARGET } from '../contract/targets';
 import {
   badRequest,
   conflict,
@@ -53,6 +55,8 @@ export interface ServiceRow {
   version: string;
   owner_id: number;
   owner: string;
+  /** The target it lives on. */
+  target: string;
   image: string;
   state: ServiceState;
   error: string | null;
@@ -139,6 +143,7 @@ export class Services {
       kind: s.kind,
       version: s.version,
       owner: s.owner,
+      target: s.target,
       image: s.image,
       state: s.state,
       error: s.error,
@@ -157,9 +162,23 @@ export class Services {
     method: K,
     missing = 'This target does not run backing services yet; use the Docker target.',
   ): NonNullable<ServiceTarget[K]> {
-    const fn = this.target?.[method];
+    const target = this.target;
+    const fn = target?.[method];
     if (!fn) throw badRequest(missing);
-    return (fn as (...args: never[]) => unknown).bind(this.target) as NonNullable<ServiceTarget[K]>;
+    // A target that is away (a host or cluster not answering) is a 503 with its reason, as for apps.
+    return ((...args: never[]) =>
+      (fn as (...a: never[]) => Promise<unknown>).apply(target, args).catch((err: unknown) => {
+        if (err instanceof TargetError && err.code === 'unavailable')
+          throw new DeisError('unavailable', err.message);
+        throw err;
+      })) as NonNullable<ServiceTarget[K]>;
+  }
+
+  /** The target a service lives on (`local` for a name the store does not know). */
+  targetOf(service: string): string {
+    const row = this.store.db.prepare('SELECT target FROM services WHERE name = ?').get(service) as
+      { target: string } | undefined;
+    return row?.target ?? LOCAL_TARGET;
   }
 
   /** Checks everything, stores the service as provisioning and provisions it in the background (a task). */
@@ -176,6 +195,7 @@ export class Services {
         `${entry.title} ${version} is not in the catalog; choose one of: ${entry.versions.join(', ')}.`,
       );
     this.need('provisionService');
+    const target = input.target ?? LOCAL_TARGET;
     const name = input.name ?? `${entry.kind}-${randomBytes(3).toString('hex')}`.slice(0, SERVICE_NAME_MAX);
     if (name === 'catalog') throw invalid('name', 'catalog is a reserved name; choose another name.');
     const creds: ServiceCredentials = {
@@ -185,6 +205,13 @@ export class Services {
     };
     const row = this.store.tx(() => {
       const db = this.store.db;
+      // As for an app: `local` or a target of `deis targets`, checked in the transaction a removal of
+      // the target also takes, so a service is never left on a target that is gone.
+      if (target !== LOCAL_TARGET && !db.prepare('SELECT 1 FROM targets WHERE name = ?').get(target))
+        throw invalid(
+          'target',
+          `There is no target named ${target}; see deis targets for the ones there are.`,
+        );
       if (this.find(name))
         throw invalid('name', `A service named ${name} already exists; choose another name.`);
       const mine = (
@@ -202,11 +229,24 @@ export class Services {
       const now = timestamp();
       const id = uuid();
       db.prepare(
-        "INSERT INTO services (uuid, name, kind, version, owner_id, state, secret, created, updated) VALUES (?, ?, ?, ?, ?, 'provisioning', ?, ?, ?)",
-      ).run(id, name, entry.kind, version, user.id, this.sealer.seal(JSON.stringify(creds)), now, now);
+        "INSERT INTO services (uuid, name, kind, version, owner_id, target, state, secret, created, updated) VALUES (?, ?, ?, ?, ?, ?, 'provisioning', ?, ?, ?)",
+      ).run(
+        id,
+        name,
+        entry.kind,
+        version,
+        user.id,
+        target,
+        this.sealer.seal(JSON.stringify(creds)),
+        now,
+        now,
+      );
       return this.find(name)!;
     });
-    const task = this.tasks.start('service', `Provisioning ${entry.title} ${version} as ${name}`);
+    const task = this.tasks.start(
+      'service',
+      `Provisioning ${entry.title} ${version} as ${name}${target === LOCAL_TARGET ? '' : ` on ${target}`}`,
+    );
     this.store.db.prepare('UPDATE services SET task_id = ? WHERE uuid = ?').run(task.id, row.uuid);
     const spec = this.catalog.spec(name, entry.kind, version, creds);
     const work = this.need('provisionService')(spec, (e) => {
@@ -302,6 +342,11 @@ export class Services {
     app: AppRow,
     input: ServiceAttachRequest,
   ): Promise<{ var: string; release: ReleaseRow }> {
+    // An app reaches only services on its own target (a Docker network, a cluster's namespace).
+    if (s.target !== app.target)
+      throw conflict(
+        `${s.name} runs on ${s.target} and ${app.id} on ${app.target}: create a service on ${app.target}.`,
+      );
     if (s.state !== 'ready')
       throw conflict(
         s.state === 'provisioning'
@@ -383,7 +428,11 @@ export class Services {
       );
     if (s.state === 'provisioning')
       throw conflict(`${s.name} is still being provisioned; destroy it once that has ended.`);
-    await this.need('destroyService')(s.name);
+    await this.need('destroyService')(s.name).catch((err: unknown) => {
+      // As an app's destroy: a target that is away keeps what it had there; the service is forgotten
+      // here, so the target can be removed (else neither could go until the host came back).
+      if (!(err instanceof DeisError && err.code === 'unavailable')) throw err;
+    });
     this.store.tx(() => {
       this.store.db.prepare('DELETE FROM services WHERE uuid = ?').run(s.uuid);
     });

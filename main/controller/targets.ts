@@ -6,7 +6,7 @@
  * and push; or the host key, the login, the engine and what a deploy makes there) before anything is
  * stored: a target that fails a check is not added and its copy is removed. An unknown host key is a
  * 409 naming it, trusted only when the request repeats its exact fingerprint. The registry password
- * is sealed and never answered; removing a target is refused while apps run on it.
+ * is sealed and never answered; removing a target is refused while apps or backing services run on it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -166,6 +166,14 @@ export class Targets {
     return (
       this.store.db.prepare('SELECT id FROM apps WHERE target = ? ORDER BY id').all(name) as { id: string }[]
     ).map((r) => r.id);
+  }
+
+  private servicesOn(name: string): string[] {
+    return (
+      this.store.db.prepare('SELECT name FROM services WHERE target = ? ORDER BY name').all(name) as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
   }
 
   /** Every target, `local` first; any signed-in user may see them (no secret is in them). */
@@ -781,7 +789,7 @@ export class Targets {
   }
 
   /**
-   * Removes a target no app runs on (administrators only); `local` is never removed. A kind
+   * Removes a target no app or backing service runs on (administrators only); `local` is never removed. A kind
    * target's cluster is left as it is, unless `delete_cluster` is asked with the target's name typed
    * again as `confirm`: then `kind delete cluster` runs first (as a task), and a failure keeps the target.
    */
@@ -803,6 +811,12 @@ export class Targets {
         throw conflict(
           `The target ${name} still runs ${apps.length} app${apps.length === 1 ? '' : 's'} (${apps.slice(0, 10).join(', ')}${apps.length > 10 ? ', …' : ''}); destroy ${apps.length === 1 ? 'it' : 'them'} first.`,
         );
+      // A service's data is in the cluster: deleting the cluster would take it without a word.
+      const services = this.servicesOn(name);
+      if (services.length)
+        throw conflict(
+          `The target ${name} still has ${services.length} backing service${services.length === 1 ? '' : 's'} (${services.slice(0, 10).join(', ')}${services.length > 10 ? ', …' : ''}); destroy ${services.length === 1 ? 'it' : 'them'} first (deis services:destroy ${services[0]}).`,
+        );
       const task = this.tasks.start('target', `Deleting the kind cluster ${row.kind_cluster} (${name})`);
       try {
         await this.kindTool().delete(row.kind_cluster, this.kindSteps(task), row.kubeconfig);
@@ -822,6 +836,12 @@ export class Targets {
       if (apps.length)
         throw conflict(
           `The target ${name} still runs ${apps.length} app${apps.length === 1 ? '' : 's'} (${apps.slice(0, 10).join(', ')}${apps.length > 10 ? ', …' : ''}); destroy ${apps.length === 1 ? 'it' : 'them'} first.`,
+        );
+      // Its backing services' containers and data are there: they are destroyed by name, not by accident.
+      const services = this.servicesOn(name);
+      if (services.length)
+        throw conflict(
+          `The target ${name} still has ${services.length} backing service${services.length === 1 ? '' : 's'} (${services.slice(0, 10).join(', ')}${services.length > 10 ? ', …' : ''}); destroy ${services.length === 1 ? 'it' : 'them'} first (deis services:destroy ${services[0]}).`,
         );
       this.store.db.prepare('DELETE FROM targets WHERE name = ?').run(name);
       return found;

@@ -386,4 +386,14 @@ ALTER TABLE tasks ADD COLUMN release INTEGER;
 ALTER TABLE targets ADD COLUMN kind_cluster TEXT NOT NULL DEFAULT '';
 `,
   },
+  {
+    // The target a backing service lives on, as an app's: its container (or pods) and data are
+    // there, and only apps on that target are attached to it. Services made before are `local`'s.
+    version: 13,
+    name: 'service-targets',
+    sql: `
+ALTER TABLE services ADD COLUMN target TEXT NOT NULL DEFAULT 'local';
+CREATE INDEX services_target ON services(target);
+`,
+  },
 ];

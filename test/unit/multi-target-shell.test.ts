@@ -8,7 +8,12 @@ import type { RunningTarget } from '../../cluster';
 import { MultiTarget, type TargetDirectory } from '../../cluster/multi-target';
 import { SHELL_UNSUPPORTED, type ShellSession, type TerminalSize } from '../../cluster/target';
 
-const directory: TargetDirectory = { targetOf: () => 'local', make: () => undefined, desiredOn: () => [] };
+const directory: TargetDirectory = {
+  targetOf: () => 'local',
+  make: () => undefined,
+  desiredOn: () => [],
+  serviceTargetOf: () => 'local',
+};
 
 describe('the multi-target and the console shell', () => {
   it("passes a shell on to the app's target, with its process and size", async () => {

@@ -34,8 +34,9 @@ const list: Command = {
       `${s.kind} ${s.version}`,
       s.state,
       s.apps.map((a) => `${a.app} (${a.var})`).join(', '),
+      s.target,
     ]);
-    ctx.out.print(renderTable(['Name', 'Kind', 'State', 'Attached to'], rows));
+    ctx.out.print(renderTable(['Name', 'Kind', 'State', 'Attached to', 'Target'], rows));
   },
 };
 
@@ -60,7 +61,7 @@ const create: Command = {
   name: 'services:create',
   summary: 'provision a backing service',
   description:
-    'Provisions a backing service (postgres, redis, memcached, ...) and waits until it accepts\nconnections. The first service of a kind may take minutes: its image is pulled or built.',
+    'Provisions a backing service (postgres, redis, memcached, ...) and waits until it accepts\nconnections. The first service of a kind may take minutes: its image is pulled or built.\nIt lives on one target (local by default): only apps on that target can be attached to it.',
   args: [{ name: 'kind', help: 'the kind of service: postgres, redis, memcached, ...' }],
   options: [
     { long: 'name', short: 'n', value: '<name>', help: 'the name of the service (a random one by default).' },
@@ -69,13 +70,21 @@ const create: Command = {
       value: '<version>',
       help: "the version, one of the catalog's (its first by default).",
     },
+    {
+      long: 'target',
+      value: '<target>',
+      help: 'where it runs: local (the default) or a target of deis targets, the one of the apps it serves.',
+    },
   ],
   async run(ctx, input) {
     const body: Record<string, string> = { kind: input.arg('kind')! };
     if (input.opt('name')) body.name = input.opt('name')!;
     if (input.opt('version')) body.version = input.opt('version')!;
+    if (input.opt('target')) body.target = input.opt('target')!;
     const created = await ctx.client().post<Service>('/v2/services/', body);
-    ctx.out.println(`Creating ${created.name} (${created.kind} ${created.version})...`);
+    ctx.out.println(
+      `Creating ${created.name} (${created.kind} ${created.version})${created.target && created.target !== 'local' ? ` on ${created.target}` : ''}...`,
+    );
     const done = await follow(ctx, created);
     if (done.state === 'failed') throw new CliError(`${done.name} failed: ${done.error ?? 'unknown error'}`);
     ctx.out.println(`${done.name} is ready; attach it with deis services:attach ${done.name} -a <app>`);
@@ -93,6 +102,7 @@ const info: Command = {
       s.state === 'ready' ? await ctx.client().get<ServiceStats>(`${path(s.name)}stats/`) : undefined;
     ctx.out.println(`=== ${s.name}`);
     ctx.out.println(`kind:     ${s.kind} ${s.version}`);
+    ctx.out.println(`target:   ${s.target}`);
     ctx.out.println(`image:    ${s.image || '(not yet)'}`);
     ctx.out.println(`state:    ${s.state}${s.error ? ` (${s.error})` : ''}`);
     if (stats) {

@@ -127,6 +127,7 @@ export function ServiceRow({ service: s, kind }: { service: Service; kind: Catal
         <State service={s} />
         {s.error && <div className="small field-error">{s.error}</div>}
       </td>
+      <td className="mono">{s.target}</td>
       <td>
         {s.apps.length === 0 ? (
           <span className="muted">—</span>

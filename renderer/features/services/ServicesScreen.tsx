@@ -165,6 +165,7 @@ export function ServicesScreen() {
               <tr>
                 <th>Service</th>
                 <th>State</th>
+                <th>Target</th>
                 <th>Attached to</th>
                 <th>Actions</th>
               </tr>

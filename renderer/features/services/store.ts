@@ -1,10 +1,10 @@
 /**
  * Backing services: the catalog, the services the user has, and the attachments being made. A
- * drop (or the keyboard's "Attach service…") becomes a job: provision when it is a catalog kind,
- * wait until the service accepts connections, attach it, each phase shown as it happens.
+ * drop (or the keyboard's "Attach service…") becomes a job: provision when it is a catalog kind (on
+ * the app's target), wait until the service accepts connections, attach it, each phase shown as it happens.
  */
 import { create } from 'zustand';
-import { page } from '../../../main/contract/responses';
+import { AppSchema, page } from '../../../main/contract/responses';
 import {
   CatalogKindSchema,
   ServiceAttachResultSchema,
@@ -51,8 +51,8 @@ interface ServicesState {
   loaded: boolean;
   error: string | null;
   load(): Promise<void>;
-  /** Provisions a service of `kind`; answers it (state provisioning). */
-  create(kind: string, name?: string, version?: string): Promise<Service>;
+  /** Provisions a service of `kind` (on `target`, default local); answers it (state provisioning). */
+  create(kind: string, name?: string, version?: string, target?: string): Promise<Service>;
   /** Attaches (provisioning first for a kind) and follows it as a job; never throws. */
   attachTo(app: string, source: ServiceSource, options?: { name?: string; as?: string }): Promise<void>;
   detach(service: string, app: string): Promise<number | null>;
@@ -115,10 +115,11 @@ export const useServices = create<ServicesState>((set, getState) => {
       }
     },
 
-    async create(kind, name, version) {
+    async create(kind, name, version, target) {
       const body: Record<string, string> = { kind };
       if (name) body.name = name;
       if (version) body.version = version;
+      if (target) body.target = target;
       const service = await post('/v2/services/', ServiceSchema, body);
       upsert(service);
       if (service.task)
@@ -152,7 +153,11 @@ export const useServices = create<ServicesState>((set, getState) => {
       try {
         let service: Service;
         if ('kind' in source) {
-          service = await getState().create(source.kind, options.name);
+          // On the app's target: an app reaches only services that live where it runs.
+          const target =
+            useApps.getState().apps.find((a) => a.app.id === app)?.app.target ??
+            (await get(`/v2/apps/${encodeURIComponent(app)}/`, AppSchema)).target;
+          service = await getState().create(source.kind, options.name, undefined, target);
           update(id, { service: service.name, task: service.task });
         } else service = known.services.find((s) => s.name === source.service)!;
         if (service.state === 'provisioning') service = await settled(service.name);
