@@ -2,9 +2,12 @@
  * The Targets screen: every place apps run, with its state in words, server, version, registry,
  * router and app count. Administrators add a Kubernetes cluster from a kubeconfig file (its context
  * chosen from the file's), watch the checks run as a task with named steps, test again and remove
- * (typing the name to confirm). Everyone else sees the list.
+ * (typing the name to confirm). A local kind cluster is adopted or created as a target with kind's
+ * steps live, started and stopped from its row, and deleted with the target only when asked.
+ * Everyone else sees the list.
  */
 import { useEffect, useId, useState, type ReactNode } from 'react';
+import { KIND_CLUSTER_MESSAGE, KIND_CLUSTER_RE } from '../../../main/contract/targets';
 import { messageOf } from '../../src/api';
 import { Badge, Button, Empty, Notice, Section } from '../../src/ui/common';
 import { useSession } from '../session/store';
@@ -18,6 +21,7 @@ import {
   targetNameProblem,
   useTargets,
   type KubeContexts,
+  type PowerResult,
   type Target,
   type TargetCheck,
 } from './store';
@@ -244,16 +248,209 @@ function AddTargetDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
+function AddKindDialog({ onClose }: { onClose: () => void }) {
+  const addKind = useTargets((s) => s.addKind);
+  const [name, setName] = useState('');
+  const [cluster, setCluster] = useState('');
+  const [create, setCreate] = useState(false);
+  const [registry, setRegistry] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [before, setBefore] = useState<Set<string> | null>(null);
+  const [started, setStarted] = useState<{ name: string; cluster: string; create: boolean } | null>(null);
+  const [result, setResult] = useState<{ ok: boolean; text: string; checks: TargetCheck[] } | null>(null);
+  const nameProblem = name ? targetNameProblem(name) : null;
+  // The cluster is named after the target unless another name is given.
+  const clusterName = cluster.trim() || name;
+  const clusterProblem = clusterName && !KIND_CLUSTER_RE.test(clusterName) ? KIND_CLUSTER_MESSAGE : null;
+  const ready = !targetNameProblem(name) && !clusterProblem && clusterName !== '';
+
+  const submit = async () => {
+    if (!ready) return;
+    setBusy(true);
+    setResult(null);
+    setBefore(await targetTaskIds());
+    setStarted({ name, cluster: clusterName, create });
+    try {
+      const { target, checks } = await addKind({
+        name,
+        cluster: clusterName,
+        create,
+        registry: registry.trim(),
+      });
+      setResult({
+        ok: true,
+        text: `Added ${target.name} (kind cluster ${clusterName}${target.server_version ? `, Kubernetes ${target.server_version}` : ''}).`,
+        checks,
+      });
+    } catch (err) {
+      setResult({ ok: false, text: messageOf(err), checks: [] });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title="Add a kind cluster" onClose={onClose} testId="add-kind-dialog">
+      <p className="small">
+        A local Kubernetes cluster made by <span className="mono">kind</span> on this machine's Docker engine.
+        Its kubeconfig is kept in Deis Desktop's data folder, never merged into yours.
+      </p>
+      <form
+        className="tg-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <Field label="Name" hint="The target's name: lower-case letters, digits and dashes.">
+          {(id) => (
+            <>
+              <input
+                id={id}
+                value={name}
+                maxLength={63}
+                onChange={(e) => setName(e.target.value)}
+                aria-invalid={!!nameProblem}
+                aria-describedby={nameProblem ? `${id}-problem` : undefined}
+              />
+              {nameProblem && (
+                <div className="field-error" id={`${id}-problem`}>
+                  {nameProblem}
+                </div>
+              )}
+            </>
+          )}
+        </Field>
+        <Field
+          label="kind cluster"
+          hint={`The cluster's name in kind; ${name ? `${name}, ` : 'the target name '}when empty.`}
+        >
+          {(id) => (
+            <>
+              <input
+                id={id}
+                value={cluster}
+                placeholder={name || undefined}
+                onChange={(e) => setCluster(e.target.value)}
+                aria-invalid={!!clusterProblem}
+                aria-describedby={clusterProblem ? `${id}-problem` : undefined}
+              />
+              {clusterProblem && (
+                <div className="field-error" id={`${id}-problem`}>
+                  {clusterProblem}
+                </div>
+              )}
+            </>
+          )}
+        </Field>
+        <div className="tg-field">
+          <label>
+            <input type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} /> Create
+            the cluster (it must not exist yet); otherwise an existing one is adopted
+          </label>
+        </div>
+        <Field
+          label="Local registry (optional)"
+          hint="host:port of the cluster's registry (kind's local-registry recipe); without one, images are loaded into its nodes."
+        >
+          {(id) => <input id={id} value={registry} onChange={(e) => setRegistry(e.target.value)} />}
+        </Field>
+        <div className="row">
+          <Button type="submit" kind="primary" busy={busy} disabled={!ready || result?.ok === true}>
+            {create ? 'Create and add' : 'Add'}
+          </Button>
+          {result?.ok && <Button onClick={onClose}>Done</Button>}
+        </div>
+      </form>
+      {before && started && (
+        <LiveTask
+          title={`${started.create ? 'Creating' : 'Adopting'} the kind cluster ${started.cluster} as the target ${started.name}`}
+          before={before}
+          settled={!busy}
+        />
+      )}
+      {result && (
+        <div data-testid="add-kind-result">
+          <Notice kind={result.ok ? 'success' : 'error'}>{result.text}</Notice>
+          {result.checks.length > 0 && <Checks checks={result.checks} />}
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+/** Starting or stopping a kind target's nodes, with kind's steps as they happen. */
+function PowerPanel({
+  target,
+  action,
+  onClose,
+}: {
+  target: Target;
+  action: 'start' | 'stop';
+  onClose: () => void;
+}) {
+  const power = useTargets((s) => s.power);
+  const [before, setBefore] = useState<Set<string> | null>(null);
+  const [done, setDone] = useState<PowerResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    void (async () => {
+      const ids = await targetTaskIds();
+      if (cancelled) return;
+      setBefore(ids);
+      try {
+        const r = await power(target.name, action);
+        if (!cancelled) setDone(r);
+      } catch (err) {
+        if (!cancelled) setError(messageOf(err));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [target.name, action, power]);
+  const verb = action === 'start' ? 'Starting' : 'Stopping';
+  return (
+    <Dialog title={`${verb} ${target.name}`} onClose={onClose} testId="power-target-dialog">
+      {before && (
+        <LiveTask
+          title={`${verb} the kind cluster ${target.cluster} (${target.name})`}
+          before={before}
+          settled={done !== null || error !== null}
+          id={done?.task}
+        />
+      )}
+      {done && (
+        <div data-testid="power-target-result">
+          <Notice kind={done.ok ? 'success' : 'error'}>
+            {done.ok
+              ? `${target.name} ${action === 'start' ? 'started' : 'stopped'}.`
+              : `${target.name} could not be ${action === 'start' ? 'started' : 'stopped'}.`}
+          </Notice>
+          <ul className="tg-checks">
+            {done.steps.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {error && <Notice kind="error">{error}</Notice>}
+    </Dialog>
+  );
+}
+
 function RemoveDialog({ target, onClose }: { target: Target; onClose: () => void }) {
   const remove = useTargets((s) => s.remove);
   const [typed, setTyped] = useState('');
+  const [deleteCluster, setDeleteCluster] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const submit = async () => {
     setBusy(true);
     setError(null);
     try {
-      await remove(target.name);
+      await remove(target.name, deleteCluster);
       onClose();
     } catch (err) {
       setError(messageOf(err));
@@ -266,6 +463,7 @@ function RemoveDialog({ target, onClose }: { target: Target; onClose: () => void
       <p>
         Deis Desktop forgets this target and removes what it put on it (its router). Apps still running there
         must be destroyed first.
+        {target.kind === 'kind' && ' The kind cluster itself is kept unless you ask for it to be deleted.'}
       </p>
       <form
         className="tg-form"
@@ -274,11 +472,23 @@ function RemoveDialog({ target, onClose }: { target: Target; onClose: () => void
           if (typed === target.name) void submit();
         }}
       >
+        {target.kind === 'kind' && (
+          <div className="tg-field">
+            <label>
+              <input
+                type="checkbox"
+                checked={deleteCluster}
+                onChange={(e) => setDeleteCluster(e.target.checked)}
+              />{' '}
+              Also delete the kind cluster {target.cluster} (its nodes and everything on them)
+            </label>
+          </div>
+        )}
         <Field label={`Type ${target.name} to confirm`}>
           {(id) => <input id={id} value={typed} onChange={(e) => setTyped(e.target.value)} />}
         </Field>
         <Button type="submit" kind="danger" busy={busy} disabled={typed !== target.name}>
-          Remove {target.name}
+          {deleteCluster ? `Remove ${target.name} and delete its cluster` : `Remove ${target.name}`}
         </Button>
       </form>
       {error && <Notice kind="error">{error}</Notice>}
@@ -336,11 +546,13 @@ function TargetRow({
   admin,
   onTest,
   onRemove,
+  onPower,
 }: {
   t: Target;
   admin: boolean;
   onTest: () => void;
   onRemove: () => void;
+  onPower: (action: 'start' | 'stop') => void;
 }) {
   const state = stateWords(t);
   return (
@@ -349,7 +561,10 @@ function TargetRow({
         <strong>{t.name}</strong>
         {t.default && <div className="muted small">default</div>}
       </td>
-      <td>{kindWords(t.kind)}</td>
+      <td>
+        {kindWords(t.kind)}
+        {t.cluster && <div className="muted small">{t.cluster}</div>}
+      </td>
       <td data-testid="target-state">
         <Badge tone={state.tone}>{state.label}</Badge>
         {t.message && <div className="small">{t.message}</div>}
@@ -371,6 +586,16 @@ function TargetRow({
       {admin && (
         <td className="tg-actions">
           <Button onClick={onTest}>Test</Button>
+          {t.kind === 'kind' && (
+            <>
+              <Button onClick={() => onPower('start')}>
+                Start<span className="tg-sr-only"> {t.name}</span>
+              </Button>
+              <Button onClick={() => onPower('stop')}>
+                Stop<span className="tg-sr-only"> {t.name}</span>
+              </Button>
+            </>
+          )}
           {!t.default && (
             <Button kind="danger" onClick={onRemove}>
               Remove<span className="tg-sr-only"> {t.name}</span>
@@ -382,7 +607,13 @@ function TargetRow({
   );
 }
 
-type Open = { kind: 'add' } | { kind: 'test'; target: Target } | { kind: 'remove'; target: Target } | null;
+type Open =
+  | { kind: 'add' }
+  | { kind: 'add-kind' }
+  | { kind: 'test'; target: Target }
+  | { kind: 'remove'; target: Target }
+  | { kind: 'power'; target: Target; action: 'start' | 'stop' }
+  | null;
 
 export function TargetsScreen() {
   const targets = useTargets((s) => s.targets);
@@ -403,16 +634,20 @@ export function TargetsScreen() {
     <div className="page">
       <h1>Targets</h1>
       <p className="muted">
-        Where apps run: the local Docker engine, and Kubernetes clusters added here. An app runs on one
-        target; Deploy to… on an app's page sends its current release to another.
+        Where apps run: the local Docker engine, Kubernetes clusters and local kind clusters added here, and
+        Docker hosts over SSH. An app runs on one target; Deploy to… on an app's page sends its current
+        release to another.
       </p>
       <Section
         title={`Targets${targets.length ? ` (${targets.length})` : ''}`}
         actions={
           admin ? (
-            <Button kind="primary" onClick={() => setOpen({ kind: 'add' })}>
-              Add a Kubernetes target
-            </Button>
+            <div className="row">
+              <Button kind="primary" onClick={() => setOpen({ kind: 'add' })}>
+                Add a Kubernetes target
+              </Button>
+              <Button onClick={() => setOpen({ kind: 'add-kind' })}>Add a kind cluster</Button>
+            </div>
           ) : undefined
         }
       >
@@ -443,6 +678,7 @@ export function TargetsScreen() {
                   admin={admin}
                   onTest={() => setOpen({ kind: 'test', target: t })}
                   onRemove={() => setOpen({ kind: 'remove', target: t })}
+                  onPower={(action) => setOpen({ kind: 'power', target: t, action })}
                 />
               ))}
             </tbody>
@@ -450,6 +686,8 @@ export function TargetsScreen() {
         )}
       </Section>
       {open?.kind === 'add' && <AddTargetDialog onClose={close} />}
+      {open?.kind === 'add-kind' && <AddKindDialog onClose={close} />}
+      {open?.kind === 'power' && <PowerPanel target={open.target} action={open.action} onClose={close} />}
       {open?.kind === 'test' && <TestPanel target={open.target} onClose={close} />}
       {open?.kind === 'remove' && <RemoveDialog target={open.target} onClose={close} />}
     </div>

@@ -27,6 +27,8 @@ export const TargetSchema = z.object({
   registry_username: text,
   router_url: text,
   router_https_url: z.string().nullable().catch(null),
+  /** A kind target's cluster. */
+  cluster: text,
   apps: z.number().catch(0),
 });
 export type Target = z.infer<typeof TargetSchema>;
@@ -83,6 +85,24 @@ export interface AddInput {
   registry_password: string;
 }
 
+/** Adopting (or creating) a local kind cluster as a target. */
+export interface AddKindInput {
+  name: string;
+  cluster: string;
+  create: boolean;
+  /** host:port of the cluster's local registry (kind's recipe); without it, images are loaded into the nodes. */
+  registry: string;
+}
+
+const PowerSchema = z.object({
+  name: z.string(),
+  action: z.string(),
+  ok: z.boolean(),
+  task: z.string(),
+  steps: z.array(z.string()).catch([]),
+});
+export type PowerResult = z.infer<typeof PowerSchema>;
+
 interface TargetsState {
   targets: Target[];
   loaded: boolean;
@@ -90,8 +110,12 @@ interface TargetsState {
   load(): Promise<void>;
   contexts(content: string): Promise<KubeContexts>;
   add(input: AddInput): Promise<{ target: Target; checks: TargetCheck[] }>;
+  addKind(input: AddKindInput): Promise<{ target: Target; checks: TargetCheck[] }>;
+  /** Starts or stops a kind target's node containers. */
+  power(name: string, action: 'start' | 'stop'): Promise<PowerResult>;
   test(name: string): Promise<{ ok: boolean; checks: TargetCheck[]; task: string }>;
-  remove(name: string): Promise<void>;
+  /** `deleteCluster`: a kind target's cluster is deleted too (the name is sent as confirmation). */
+  remove(name: string, deleteCluster?: boolean): Promise<void>;
   promote(app: string, to: string): Promise<PromoteResult>;
 }
 
@@ -131,6 +155,26 @@ export const useTargets = create<TargetsState>((set, getState) => ({
     }
   },
 
+  async addKind(input) {
+    const body: Record<string, unknown> = { name: input.name, kind: 'kind', cluster: input.cluster };
+    if (input.create) body.create = true;
+    if (input.registry) body.registry = input.registry;
+    try {
+      const { checks, ...target } = await post('/v2/desktop/targets/', AddedSchema, body);
+      return { target, checks };
+    } finally {
+      await getState().load();
+    }
+  },
+
+  async power(name, action) {
+    try {
+      return await post(`/v2/desktop/targets/${encodeURIComponent(name)}/${action}/`, PowerSchema, {});
+    } finally {
+      await getState().load();
+    }
+  },
+
   async test(name) {
     try {
       return await post(`/v2/desktop/targets/${encodeURIComponent(name)}/test/`, TestResultSchema);
@@ -139,8 +183,12 @@ export const useTargets = create<TargetsState>((set, getState) => ({
     }
   },
 
-  async remove(name) {
-    await send('DELETE', `/v2/desktop/targets/${encodeURIComponent(name)}/`);
+  async remove(name, deleteCluster) {
+    await send(
+      'DELETE',
+      `/v2/desktop/targets/${encodeURIComponent(name)}/`,
+      deleteCluster ? { delete_cluster: true, confirm: name } : undefined,
+    );
     await getState().load();
   },
 
