@@ -53,11 +53,8 @@ export async function ours(
   return Date.now() - started;
 }
 
-/** The same change built with `docker build` and started with `docker run` until it answers. */
-export async function plain(network: string, work: string): Promise<number> {
-  changeOneLine(work);
-  const started = Date.now();
-  execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, work], { stdio: 'ignore' });
+/** `docker run` of the plain image until it answers: the time since `started`. */
+async function runUntilAnswers(network: string, started: number): Promise<number> {
   const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
     encoding: 'utf8',
   }).trim();
@@ -69,6 +66,14 @@ export async function plain(network: string, work: string): Promise<number> {
   } finally {
     await docker.getContainer(id).remove({ force: true });
   }
+}
+
+/** The same change built with `docker build` and started with `docker run` until it answers. */
+export async function plain(network: string, work: string): Promise<number> {
+  changeOneLine(work);
+  const started = Date.now();
+  execFileSync('docker', ['build', '-q', '-t', PLAIN_IMAGE, work], { stdio: 'ignore' });
+  return runUntilAnswers(network, started);
 }
 
 /**
@@ -96,17 +101,7 @@ export async function plainBuildKit(network: string, work: string): Promise<numb
       },
     ),
   );
-  const id = execFileSync('docker', ['run', '-d', '--network', network, '-e', 'PORT=5000', PLAIN_IMAGE], {
-    encoding: 'utf8',
-  }).trim();
-  try {
-    const info = await docker.getContainer(id).inspect();
-    const ip = info.NetworkSettings.Networks[network]!.IPAddress;
-    await until(async () => (await fetch(`http://${ip}:5000/`)).status === 200);
-    return Date.now() - started;
-  } finally {
-    await docker.getContainer(id).remove({ force: true });
-  }
+  return runUntilAnswers(network, started);
 }
 
 /** Cold: neither image nor its layers exist. Both builds share layers, so both go. */

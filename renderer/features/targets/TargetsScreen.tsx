@@ -76,6 +76,48 @@ function Field({
   );
 }
 
+/** A text field whose value is checked as it is typed; the problem is announced with the field. */
+function CheckedField({
+  label,
+  hint,
+  value,
+  onChange,
+  problem,
+  maxLength,
+  placeholder,
+}: {
+  label: string;
+  hint: string;
+  value: string;
+  onChange: (value: string) => void;
+  problem: string | null;
+  maxLength?: number;
+  placeholder?: string;
+}) {
+  return (
+    <Field label={label} hint={hint}>
+      {(id) => (
+        <>
+          <input
+            id={id}
+            value={value}
+            maxLength={maxLength}
+            placeholder={placeholder}
+            onChange={(e) => onChange(e.target.value)}
+            aria-invalid={!!problem}
+            aria-describedby={problem ? `${id}-problem` : undefined}
+          />
+          {problem && (
+            <div className="field-error" id={`${id}-problem`}>
+              {problem}
+            </div>
+          )}
+        </>
+      )}
+    </Field>
+  );
+}
+
 function AddTargetDialog({ onClose }: { onClose: () => void }) {
   const add = useTargets((s) => s.add);
   const listContexts = useTargets((s) => s.contexts);
@@ -148,26 +190,14 @@ function AddTargetDialog({ onClose }: { onClose: () => void }) {
           void submit();
         }}
       >
-        <Field label="Name" hint="Lower-case letters, digits and dashes; apps on it are named after it.">
-          {(id) => (
-            <>
-              <input
-                id={id}
-                value={name}
-
-                maxLength={63}
-                onChange={(e) => setName(e.target.value)}
-                aria-invalid={!!nameProblem}
-                aria-describedby={nameProblem ? `${id}-problem` : undefined}
-              />
-              {nameProblem && (
-                <div className="field-error" id={`${id}-problem`}>
-                  {nameProblem}
-                </div>
-              )}
-            </>
-          )}
-        </Field>
+        <CheckedField
+          label="Name"
+          hint="Lower-case letters, digits and dashes; apps on it are named after it."
+          value={name}
+          onChange={setName}
+          problem={nameProblem}
+          maxLength={63}
+        />
         <Field
           label="Kubeconfig file"
           hint="Its chosen context is copied into Deis Desktop's data folder; the file itself is only read."
@@ -302,47 +332,22 @@ function AddKindDialog({ onClose }: { onClose: () => void }) {
           void submit();
         }}
       >
-        <Field label="Name" hint="The target's name: lower-case letters, digits and dashes.">
-          {(id) => (
-            <>
-              <input
-                id={id}
-                value={name}
-                maxLength={63}
-                onChange={(e) => setName(e.target.value)}
-                aria-invalid={!!nameProblem}
-                aria-describedby={nameProblem ? `${id}-problem` : undefined}
-              />
-              {nameProblem && (
-                <div className="field-error" id={`${id}-problem`}>
-                  {nameProblem}
-                </div>
-              )}
-            </>
-          )}
-        </Field>
-        <Field
+        <CheckedField
+          label="Name"
+          hint="The target's name: lower-case letters, digits and dashes."
+          value={name}
+          onChange={setName}
+          problem={nameProblem}
+          maxLength={63}
+        />
+        <CheckedField
           label="kind cluster"
           hint={`The cluster's name in kind; ${name ? `${name}, ` : 'the target name '}when empty.`}
-        >
-          {(id) => (
-            <>
-              <input
-                id={id}
-                value={cluster}
-                placeholder={name || undefined}
-                onChange={(e) => setCluster(e.target.value)}
-                aria-invalid={!!clusterProblem}
-                aria-describedby={clusterProblem ? `${id}-problem` : undefined}
-              />
-              {clusterProblem && (
-                <div className="field-error" id={`${id}-problem`}>
-                  {clusterProblem}
-                </div>
-              )}
-            </>
-          )}
-        </Field>
+          value={cluster}
+          onChange={setCluster}
+          problem={clusterProblem}
+          placeholder={name || undefined}
+        />
         <div className="tg-field">
           <label>
             <input type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} /> Create
