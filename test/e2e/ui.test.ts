@@ -240,10 +240,11 @@ describe.skipIf(!ready)('the UI in a browser', () => {
       const pushed = pusher.push(dir, APP);
       const building = page.getByRole('heading', { name: 'Building now' });
       await building.waitFor({ timeout: 30_000 });
-      // The first build step may take a moment to print on a busy machine (the default poll is 1 s).
+      // The first build step (BuildKit's `#2 [1/4] FROM …`) may take a moment to print on a busy
+      // machine (the default poll is 1 s).
       await expect
         .poll(() => page.getByTestId('task').getByTestId('log').textContent(), { timeout: 20_000 })
-        .toContain('Step');
+        .toMatch(/#\d+ \[\d+\/\d+\] /);
       await screenshot(page, '09b-git-push-live');
       const result = await pushed;
       expect(result.code, result.output).toBe(0);
