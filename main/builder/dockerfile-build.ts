@@ -132,7 +132,7 @@ export async function dockerfileBuild(
     const say = (l: string) => spec.output.line(l);
     const pins =
       settings.buildkit !== false && !noBuildKit.has(docker)
-        ? await pinByTag(docker, plan.images, fetchImage)
+        ? await pinByTag(docker, plan.images, fetchImage, spec.appUuid)
         : undefined;
     try {
       if (pins) {
@@ -254,6 +254,8 @@ async function pinByTag(
   docker: Docker,
   images: string[],
   fetchImage: string,
+  /** Named in each tag, so that whose build a tag is for can be told (tags carry no labels). */
+  appUuid: string,
 ): Promise<Map<string, string> | undefined> {
   const pins = new Map<string, string>();
   try {
@@ -267,7 +269,7 @@ async function pinByTag(
     }
     if (fetchImage) pins.set(fetchImage, '');
     for (const id of pins.keys()) {
-      const name = `${id.replace(/^sha256:/, '').slice(0, 12)}-${crypto.randomBytes(6).toString('hex')}`;
+      const name = `${appUuid}-${id.replace(/^sha256:/, '').slice(0, 12)}-${crypto.randomBytes(4).toString('hex')}`;
       await docker.getImage(id).tag({ repo: PIN_REPO, tag: name });
       pins.set(id, `${PIN_REPO}:${name}`);
     }

@@ -381,7 +381,23 @@ describe.skipIf(!hasDocker)("Dockerfile builds and other apps' images", () => {
       app: `df-trigger-${process.pid}`,
       appUuid,
     });
-    expect(await docker.listImages({ filters: { reference: ['deis-desktop/build-pin'] } })).toEqual([]);
+  }, 300_000);
+
+  it("never hands one app's build another app's cached RUN layers", async () => {
+    // The same steps, on the same base, for two apps: each app's RUN runs for it.
+    const files = { Dockerfile: `${FROM}RUN head -c 16 /dev/urandom | od -An -tx1 > /stamp\n` };
+    const one = build(files, { app: `df-scope-a-${process.pid}` });
+    const two = build(files, { app: `df-scope-b-${process.pid}` });
+    const a = await one.run();
+    const b = await two.run();
+    expect((await fileIn(a, '/stamp')).content).not.toBe((await fileIn(b, '/stamp')).content);
+    const run = two.b.lines.find((l) => /^#\d+ \[\d+\/\d+\] RUN head/.test(l));
+    expect(run, two.b.lines.join('\n')).toBeDefined();
+    expect(two.b.lines).not.toContain(`${run!.split(' ')[0]} CACHED`);
+    // The same app's next build of them does take its own cache.
+    const again = build(files, { app: `df-scope-a-${process.pid}`, appUuid: one.b.spec.appUuid });
+    const c = await again.run();
+    expect((await fileIn(c, '/stamp')).content).toBe((await fileIn(a, '/stamp')).content);
   }, 300_000);
 
   it('leaves out of the build context what .dockerignore names, as the docker CLI does', async () => {

@@ -33,6 +33,9 @@ import { literalWord, processWord, UNKNOWN, WordError, type Budget, type Lookup 
 
 type Value = string | typeof UNKNOWN;
 
+/** The build arg holding the app's uuid in every stage (see `from`). */
+export const BUILD_SCOPE_ARG = 'DEIS_BUILD_SCOPE';
+
 /** The prefix of the labels Deis Desktop puts on what it creates (cluster/docker/labels.ts). */
 const OUR_LABELS = 'io.deis-desktop.';
 
@@ -342,11 +345,18 @@ class Planner {
     const fromLine = (ref: string) =>
       `FROM ${platform ? `--platform=${platform} ` : ''}${ref}${name ? ` AS ${name}` : ''}`;
     this.pieces.push(pinnedId ? (_d, _f, pin) => fromLine(pin(pinnedId)) : fromLine(written));
+    // Every stage's RUN steps see the app's uuid, so their cache is the app's own: BuildKit sets our
+    // LABEL as metadata, which (unlike the legacy builder's labelling step) keys nothing after it, and
+    // another app's build of the same steps would otherwise hand this one its layers.
+    if (!/^[0-9a-f-]{1,64}$/i.test(this.ctx.appUuid))
+      throw new BuildFailed('The app has no valid uuid; please report this.');
+    this.pieces.push(`ARG ${BUILD_SCOPE_ARG}=${this.ctx.appUuid}`);
     this.lastStageAt = this.pieces.length;
 
     const triggers = stage.onBuild;
     stage.onBuild = [];
     for (const trigger of triggers) await this.trigger(stage, trigger, base, ins);
+    stage.allowed.set(BUILD_SCOPE_ARG, this.ctx.appUuid);
     return stage;
   }
 
