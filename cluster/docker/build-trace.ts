@@ -161,6 +161,13 @@ interface Step {
   lines?: LineSplitter;
 }
 
+/** What BuildKit writes in place of a step's output once it passes its log limits (200 KiB/s, 1 MiB). */
+const CLIPPED = /^\[output clipped, log limit/;
+
+/** Said once per build after BuildKit clipped a step's output: the tail of that output is gone. */
+export const CLIPPED_HINT =
+  "-----> BuildKit dropped the rest of this step's output (it keeps at most 200 KiB a second and 1 MiB per step); the build's result and error still follow. Set DEIS_BUILDKIT=0 on the core to build with the legacy builder, which keeps it all.";
+
 /** BuildKit's own bookkeeping steps (loading the context and the Dockerfile): shown only when they fail. */
 const INTERNAL = /^\[internal\]/;
 
@@ -168,6 +175,7 @@ const INTERNAL = /^\[internal\]/;
 export class BuildTrace {
   private readonly steps = new Map<string, Step>();
   private next = 1;
+  private clipped = false;
 
   constructor(private readonly say: (line: string) => void) {}
 
@@ -180,7 +188,13 @@ export class BuildTrace {
       const step = this.steps.get(l.vertex);
       if (!step) continue;
       this.show(step);
-      step.lines ??= lineSplitter((line) => this.say(`#${step.n} ${line}`));
+      step.lines ??= lineSplitter((line) => {
+        this.say(`#${step.n} ${line}`);
+        if (!this.clipped && CLIPPED.test(line)) {
+          this.clipped = true;
+          this.say(CLIPPED_HINT);
+        }
+      });
       step.lines.write(l.msg);
     }
   }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BuildTrace, decodeTrace } from '../../cluster/docker/build-trace';
+import { BuildTrace, CLIPPED_HINT, decodeTrace } from '../../cluster/docker/build-trace';
 import { BUILD_TRACE_MAX_NAME_CHARS, BUILD_TRACE_MAX_STEPS } from '../../main/contract/limits';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'buildkit-trace');
@@ -66,6 +66,28 @@ describe('BuildKit build progress', () => {
     trace.add(Buffer.from([0x0a, 0xff, 0xff, 0xff]).toString('base64'));
     trace.add(vertex('sha256:a', '[1/1] RUN true', [field(6, field(1, 5))]).toString('base64'));
     expect(out).toEqual(['#1 [1/1] RUN true', '#1 DONE 0.0s']);
+  });
+
+  it("says once when BuildKit clipped a step's output, and how to keep it all", () => {
+    const out: string[] = [];
+    const trace = new BuildTrace((l) => out.push(l));
+    const log = (msg: string) =>
+      field(3, Buffer.concat([field(1, Buffer.from('sha256:r')), field(3, 1), field(4, Buffer.from(msg))]));
+    trace.add(vertex('sha256:r', '[2/2] RUN seq 1 300000', [field(5, field(1, 1))]).toString('base64'));
+    trace.add(
+      Buffer.concat([log('1\n2\n'), log('[output clipped, log limit 200KiB/s reached]\n')]).toString(
+        'base64',
+      ),
+    );
+    trace.add(log('[output clipped, log limit 200KiB/s reached]\n').toString('base64'));
+    expect(out).toEqual([
+      '#1 [2/2] RUN seq 1 300000',
+      '#1 1',
+      '#1 2',
+      '#1 [output clipped, log limit 200KiB/s reached]',
+      CLIPPED_HINT,
+      '#1 [output clipped, log limit 200KiB/s reached]',
+    ]);
   });
 
   it('bounds the steps it follows, the length of a name, and a name cannot add lines', () => {
