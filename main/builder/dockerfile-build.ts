@@ -252,21 +252,16 @@ const REFUSED: unique symbol = Symbol('refused');
  */
 async function pinByTag(
   docker: Docker,
-  images: string[],
+  images: { id: string; tagged: boolean }[],
   fetchImage: string,
   /** Named in each tag, so that whose build a tag is for can be told (tags carry no labels). */
   appUuid: string,
 ): Promise<Map<string, string> | undefined> {
   const pins = new Map<string, string>();
   try {
-    for (const id of images) {
-      const info = await docker.getImage(id).inspect();
-      if (!info.RepoTags?.length) {
-        await unpin(docker, pins, '');
-        return undefined;
-      }
-      pins.set(id, '');
-    }
+    // The plan inspected each image already: no second look is needed to know which have tags.
+    if (images.some((i) => !i.tagged)) return undefined;
+    for (const { id } of images) pins.set(id, '');
     if (fetchImage) pins.set(fetchImage, '');
     for (const id of pins.keys()) {
       const name = `${appUuid}-${id.replace(/^sha256:/, '').slice(0, 12)}-${crypto.randomBytes(4).toString('hex')}`;

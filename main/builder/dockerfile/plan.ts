@@ -73,14 +73,16 @@ type Piece = string | ((downloads: Downloads, fetchImage: string, pin: Pin) => s
 
 export interface Plan {
   remotes: RemoteSource[];
-  /** The IDs of the images the Dockerfile uses (FROM, COPY --from), each once. */
-  images: string[];
+  /** The images the Dockerfile uses (FROM, COPY --from), each once, and whether each has a tag. */
+  images: { id: string; tagged: boolean }[];
   /** The Dockerfile the engine builds; `pin` writes each image of `images` (and the fetch image). */
   render(downloads: Downloads, fetchImage: string, pin?: Pin): string;
 }
 
 interface ImageInfo {
   id: string;
+  /** It has a name of its own (a tag), besides its ID. */
+  tagged: boolean;
   env: string[];
   onBuild: string[];
 }
@@ -146,8 +148,8 @@ class Planner {
   private readonly remotes: RemoteSource[] = [];
   private readonly stages: Stage[] = [];
   private readonly images = new Map<string, Promise<ImageInfo | undefined>>();
-  /** IDs the Dockerfile we hand the engine names. */
-  private readonly pinned = new Set<string>();
+  /** IDs the Dockerfile we hand the engine names, and whether each image has a tag. */
+  private readonly pinned = new Map<string, boolean>();
   private readonly meta = new Map<string, Value | null>();
   /** The base args' allowed set: global ARGs are added to it as they are read. */
   private readonly globalAllowed = new Map<string, Value | null>();
@@ -196,7 +198,7 @@ class Planner {
     const pieces = this.pieces;
     return {
       remotes: this.remotes,
-      images: [...this.pinned],
+      images: [...this.pinned].map(([id, tagged]) => ({ id, tagged })),
       render: (downloads, fetchImage, pin = byId) => {
         const text =
           pieces.map((p) => (typeof p === 'string' ? p : p(downloads, fetchImage, pin))).join('\n') + '\n';
@@ -337,7 +339,7 @@ class Planner {
       stage.env = image.env.map(envEntry);
       stage.onBuild = [...image.onBuild];
       written = image.id;
-      this.pinned.add(image.id);
+      this.pinned.set(image.id, image.tagged);
       this.ctx.say(`-----> FROM ${base}: the local image ${image.id.slice(0, 19)}`);
     }
     if (!stage.env.some((e) => e.key === 'PATH')) stage.env.push({ key: 'PATH', value: DEFAULT_PATH });
@@ -464,7 +466,12 @@ class Planner {
           ins,
         );
     }
-    return { id: info.Id, env: info.Config?.Env ?? [], onBuild: info.Config?.OnBuild ?? [] };
+    return {
+      id: info.Id,
+      tagged: (info.RepoTags?.length ?? 0) > 0,
+      env: info.Config?.Env ?? [],
+      onBuild: info.Config?.OnBuild ?? [],
+    };
   }
 
   private async pull(ref: string, ins: Instruction, what: string, platform?: string): Promise<void> {
@@ -628,7 +635,7 @@ class Planner {
         const image = await this.image(from, ins, trigger ? `${trigger}: COPY --from` : 'COPY --from');
         parts.push(`--from=${image.id}`);
         pinnedId = image.id;
-        this.pinned.add(image.id);
+        this.pinned.set(image.id, image.tagged);
         if (!trigger) this.ctx.say(`-----> COPY --from=${from}: the local image ${image.id.slice(0, 19)}`);
       }
     }
