@@ -157,10 +157,13 @@ describe('the peer address check of ADD downloads', () => {
 });
 
 describe('planning a build (no image lookups: FROM scratch and stages)', () => {
+  const uuid = '6f1c2e4a-0b7d-4c3e-9a15-2d8e7f0c1b3a';
+  // Every stage's RUN cache is keyed by the app: the line that follows each FROM.
+  const scope = `ARG DEIS_BUILD_SCOPE=${uuid}`;
   const ctx = (buildArgs: Record<string, string> = {}): PlanContext => ({
     docker: undefined as unknown as Docker,
     app: 'a',
-    appUuid: 'u',
+    appUuid: uuid,
     instance: 'i',
     trusted: false,
     buildArgs,
@@ -191,6 +194,7 @@ describe('planning a build (no image lookups: FROM scratch and stages)', () => {
     const plan = await planBuild('FROM scratch\nADD --chown=1:2 a.tar http://h/f.txt /d/\n', ctx());
     expect(plan.render(new Map([[0, 'f.txt']]), 'sha256:' + 'f'.repeat(64)).split('\n')).toEqual([
       'FROM scratch',
+      scope,
       expect.stringMatching(/^LABEL io\.deis-desktop\.instance=i /),
       'ADD --chown=1:2 a.tar /d/',
       `COPY --from=sha256:${'f'.repeat(64)} --chown=1:2 /0/f.txt /d/`,
@@ -224,10 +228,12 @@ describe('planning a build (no image lookups: FROM scratch and stages)', () => {
     expect(plan.render(new Map(), '').split('\n')).toEqual([
       '# escape=`',
       'FROM scratch AS b',
+      scope,
       'RUN echo \\',
       // Docker reads the first JSON value and ignores what follows it: "/d/" is not an argument.
       'COPY ["a b","$x"]',
       'FROM b',
+      scope,
       expect.stringMatching(/^LABEL /),
       'COPY --from=0 c d',
       'ONBUILD COPY ["x","y"]',
@@ -239,9 +245,11 @@ describe('planning a build (no image lookups: FROM scratch and stages)', () => {
     const plan = await planBuild('FROM scratch AS one\nRUN a\nFROM one\nLABEL team=web\nCOPY x /x\n', ctx());
     expect(plan.render(new Map(), '').split('\n')).toEqual([
       'FROM scratch AS one',
+      scope,
       'RUN a',
       'FROM one',
-      'LABEL io.deis-desktop.instance=i io.deis-desktop.role=image io.deis-desktop.app=a io.deis-desktop.app-uuid=u',
+      scope,
+      `LABEL io.deis-desktop.instance=i io.deis-desktop.role=image io.deis-desktop.app=a io.deis-desktop.app-uuid=${uuid}`,
       'LABEL team=web',
       'COPY x /x',
       '',
