@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
     // expect.poll waits for what a user would see appear (a page's text, a process's state); its
     // default of 1 s fails on a busy 2-core machine before the page has caught up.
     expect: { poll: { timeout: 20_000, interval: 100 } },

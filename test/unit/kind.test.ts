@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerEngine } from '../../cluster/docker/engine';
 import {
   KIND_CLUSTER_LABEL,
@@ -21,7 +21,7 @@ import {
 } from '../../cluster/kind/commands';
 import { Kind, KindError, describeStep, howToInstallKind } from '../../cluster/kind/kind';
 import { KindProgress, parseKindLine, type KindStep } from '../../cluster/kind/progress';
-import { BASE_IMAGE, dockerAvailable } from '../support/images';
+import { BASE_IMAGE, dockerAvailable, ensureBaseImage } from '../support/images';
 
 const roots: string[] = [];
 function temp(label: string): string {
@@ -340,6 +340,11 @@ const hasDocker = await dockerAvailable();
 describe.skipIf(!hasDocker)('stop and start: the node containers kind labels, on the real engine', () => {
   const cluster = `dd-kind-${process.pid}`;
   const docker = dockerEngine();
+
+  // The node stand-ins run our Debian base, made here when this file runs on its own on a new machine.
+  beforeAll(async () => {
+    await ensureBaseImage();
+  });
 
   afterAll(async () => {
     const list = await docker.listContainers({
