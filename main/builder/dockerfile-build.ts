@@ -39,7 +39,7 @@ export interface DockerfileSettings {
 }
 
 /** Where images a BuildKit build uses are tagged for it (BuildKit cannot name an image by its ID). */
-const PIN_REPO = 'deis-desktop/build-pin';
+export const PIN_REPO = 'deis-desktop/build-pin';
 
 /** Engines that refused a BuildKit build: they get the legacy builder from then on. */
 const noBuildKit = new WeakSet<Docker>();
@@ -261,10 +261,15 @@ async function pinByTag(
   try {
     // The plan inspected each image already: no second look is needed to know which have tags.
     if (images.some((i) => !i.tagged)) return undefined;
+    if (!swept.has(docker)) {
+      swept.add(docker);
+      await sweepStalePins(docker);
+    }
     for (const { id } of images) pins.set(id, '');
     if (fetchImage) pins.set(fetchImage, '');
+    const made = Math.floor(Date.now() / 1000).toString(36);
     for (const id of pins.keys()) {
-      const name = `${appUuid}-${id.replace(/^sha256:/, '').slice(0, 12)}-${crypto.randomBytes(4).toString('hex')}`;
+      const name = `${appUuid}-${id.replace(/^sha256:/, '').slice(0, 12)}-${made}-${crypto.randomBytes(4).toString('hex')}`;
       await docker.getImage(id).tag({ repo: PIN_REPO, tag: name });
       pins.set(id, `${PIN_REPO}:${name}`);
     }
@@ -274,6 +279,39 @@ async function pinByTag(
     await unpin(docker, pins, '');
     return undefined;
   }
+}
+
+/** The engines whose pin tags this core has looked over once (see sweepStalePins). */
+const swept = new WeakSet<Docker>();
+
+/** A pin tag older than this belongs to a build that cannot still be resolving its images. */
+const STALE_PIN_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Removes the pin tags a core left when it stopped mid-build (a crash, a killed process): each tag says
+ * when it was made, and one older than STALE_PIN_MS is no build's any more. Other cores on the same
+ * engine may be building right now, so their fresh tags stay. Tags without a time (an older version's)
+ * count as stale. Only tags go: the images keep their own names. Best effort: a failure here costs a
+ * tag, never the build.
+ */
+export async function sweepStalePins(docker: Docker, now = Date.now()): Promise<number> {
+  let removed = 0;
+  try {
+    const images = await docker.listImages({ filters: { reference: [PIN_REPO] } });
+    for (const ref of images.flatMap((i) => i.RepoTags ?? [])) {
+      if (!ref.startsWith(`${PIN_REPO}:`)) continue;
+      const made = /-([0-9a-z]{1,9})-[0-9a-f]{8}$/.exec(ref);
+      if (made && now - parseInt(made[1]!, 36) * 1000 < STALE_PIN_MS) continue;
+      await docker
+        .getImage(ref)
+        .remove({ noprune: true })
+        .then(() => removed++)
+        .catch(() => undefined);
+    }
+  } catch {
+    // The engine could not list its images: the next core to start looks again.
+  }
+  return removed;
 }
 
 /** Removes the pin tags (only the tags: the images keep their own names; the fetch image goes anyway). */
