@@ -41,8 +41,15 @@ export interface DockerfileSettings {
 /** Where images a BuildKit build uses are tagged for it (BuildKit cannot name an image by its ID). */
 export const PIN_REPO = 'deis-desktop/build-pin';
 
-/** Engines that refused a BuildKit build: they get the legacy builder from then on. */
-const noBuildKit = new WeakSet<Docker>();
+/**
+ * Engines that refused a BuildKit build, and when: they get the legacy builder for the next
+ * BUILDKIT_RETRY_MS, then BuildKit is tried again (an engine that was restarting, or was upgraded,
+ * gets it back without the core restarting; one that has none costs one refused request per period).
+ */
+const noBuildKit = new WeakMap<Docker, number>();
+const BUILDKIT_RETRY_MS = 10 * 60 * 1000;
+const buildKitRefused = (docker: Docker) =>
+  Date.now() - (noBuildKit.get(docker) ?? -Infinity) < BUILDKIT_RETRY_MS;
 
 interface BuildMessage {
   stream?: string;
@@ -131,7 +138,7 @@ export async function dockerfileBuild(
     if (spec.signal) options.abortSignal = spec.signal;
     const say = (l: string) => spec.output.line(l);
     const pins =
-      settings.buildkit !== false && !noBuildKit.has(docker)
+      settings.buildkit !== false && !buildKitRefused(docker)
         ? await pinByTag(docker, plan.images, fetchImage, spec.appUuid)
         : undefined;
     try {
@@ -150,7 +157,7 @@ export async function dockerfileBuild(
         ).catch((err: unknown): typeof REFUSED => {
           // An engine without BuildKit refuses the request before building anything.
           if (!(err instanceof EngineRefused) || spec.signal?.aborted) throw err;
-          noBuildKit.add(docker);
+          noBuildKit.set(docker, Date.now());
           return REFUSED;
         });
         if (failure !== REFUSED) {
