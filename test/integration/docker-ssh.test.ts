@@ -9,7 +9,6 @@
  * user accepts goes to DEIS_HOME/ssh/known_hosts, never to ~/.ssh/known_hosts. A host without the
  * docker command says so rather than dropping the connection.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +34,7 @@ import {
   removeInstance,
   viaRouter,
 } from '../support/run-stage';
-import { keygen, sshdMissing, startSshd, type TestSshd } from '../support/sshd';
+import { fingerprintOf, keygen, sshdMissing, startSshd, type TestSshd } from '../support/sshd';
 
 const hasDocker = await dockerAvailable();
 const missing = sshdMissing();
@@ -60,11 +59,6 @@ function userHome(key: string, knownHosts?: string): string {
   fs.chmodSync(path.join(home, '.ssh', 'id_ed25519'), 0o600);
   if (knownHosts !== undefined) fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), knownHosts);
   return home;
-}
-
-/** `SHA256:…` of a public key file, as ssh-keygen prints it. */
-function fingerprintOf(pubFile: string): string {
-  return execFileSync('ssh-keygen', ['-lf', pubFile], { encoding: 'utf8' }).split(/\s+/)[1]!;
 }
 
 async function coreOverSsh(
@@ -184,7 +178,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     const home = userHome(sshd.clientKey);
     const core = await coreOverSsh('unknown', sshd, home);
     cores.push(core);
-    const fingerprint = fingerprintOf(path.join(sshd.dir, 'host_ed25519.pub'));
+    const fingerprint = sshd.fingerprint;
     expect(core.output.join('')).toContain(
       `target: not ready, trying again every 5 s: The host [127.0.0.1]:${sshd.port} is not known: it presented the ssh-ed25519 key ${fingerprint}.`,
     );
@@ -221,7 +215,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     expect(asked).toMatchObject({
       name: `[127.0.0.1]:${sshd.port}`,
       type: 'ssh-ed25519',
-      fingerprint: fingerprintOf(path.join(sshd.dir, 'host_ed25519.pub')),
+      fingerprint: sshd.fingerprint,
     });
     // The user said yes: the key goes to our file, the user's stays as it was.
     trustHostKey(hostKeyFiles(options), ours, asked);

@@ -8,7 +8,6 @@
  * changes nothing; removing the target is refused while the service lives there. A target that is
  * away fails a provisioning with its reason and answers 503 with it, and holds up no destroy.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,12 +42,6 @@ const APP = 'web-edge';
 const LOCAL_APP = 'web-local';
 const PG = 'db-edge';
 const LOCAL_REDIS = 'cache-local';
-
-/** `SHA256:…` of the sshd's host key, as ssh-keygen prints it. */
-const fingerprintOf = (sshd: TestSshd) =>
-  execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'host_ed25519.pub')], { encoding: 'utf8' }).split(
-    /\s+/,
-  )[1]!;
 
 describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Docker host over SSH', () => {
   const instance = instanceName('svctgt');
@@ -99,12 +92,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
     t = await startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE });
     admin = await new Api(t.url).register('admin');
     built = await buildFixture(APP, 'service-app');
-    const added = await admin.post('/v2/desktop/targets/', {
-      name: TARGET,
-      docker: `ssh://root@127.0.0.1:${sshd.port}`,
-      identity: sshd.clientKey,
-      trust_host_key: fingerprintOf(sshd),
-    });
+    const added = await admin.post('/v2/desktop/targets/', sshd.targetRequest(TARGET));
     if (added.status !== 201) throw new Error(added.text);
     expect((await admin.post('/v2/apps/', { id: APP, target: TARGET })).status).toBe(201);
     expect((await admin.post('/v2/apps/', { id: LOCAL_APP })).status).toBe(201);
@@ -252,10 +240,8 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
     let stopped = false;
     try {
       const added = await admin.post('/v2/desktop/targets/', {
-        name: 'away',
-        docker: `ssh://root@127.0.0.1:${other.port}`,
+        ...other.targetRequest('away'),
         identity: key,
-        trust_host_key: fingerprintOf(other),
       });
       expect(added.status, added.text).toBe(201);
       await other.stop();

@@ -7,7 +7,6 @@
  * tag, but for one a container on the host was made from; a rollback beyond them says why; `deis
  * destroy` leaves none of the target's tags there (and the local engine none of the app's images).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,15 +73,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('images on a Docker host ov
     pusher = new Pusher(t.core.builderPort, 'sshimg');
     await pusher.addKeyTo(admin);
     work = repoFromFixture('dockerfile-app').dir;
-    const fingerprint = execFileSync('ssh-keygen', ['-lf', path.join(sshd.dir, 'host_ed25519.pub')], {
-      encoding: 'utf8',
-    }).split(/\s+/)[1]!;
-    const added = await admin.post('/v2/desktop/targets/', {
-      name: TARGET,
-      docker: `ssh://root@127.0.0.1:${sshd.port}`,
-      identity: sshd.clientKey,
-      trust_host_key: fingerprint,
-    });
+    const added = await admin.post('/v2/desktop/targets/', sshd.targetRequest(TARGET));
     expect(added.status, added.text).toBe(201);
     const created = await admin.post('/v2/apps/', { id: APP, target: TARGET });
     expect(created.status, created.text).toBe(201);

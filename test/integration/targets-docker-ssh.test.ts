@@ -9,7 +9,6 @@
  * refused while the app runs there, then allowed, and its router is gone from that engine. The CLI
  * off a terminal names the --trust-host-key flag to add.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,7 +29,7 @@ import {
   viaRouter,
   viaRouterTls,
 } from '../support/run-stage';
-import { keygen, sshdMissing, startSshd, type TestSshd } from '../support/sshd';
+import { fingerprintOf, keygen, sshdMissing, startSshd, type TestSshd } from '../support/sshd';
 
 const hasDocker = await dockerAvailable();
 const missing = sshdMissing();
@@ -50,11 +49,6 @@ interface TargetJson {
   router_https_url: string | null;
   apps: number;
   message: string;
-}
-
-/** `SHA256:…` of a public key file, as ssh-keygen prints it. */
-function fingerprintOf(pubFile: string): string {
-  return execFileSync('ssh-keygen', ['-lf', pubFile], { encoding: 'utf8' }).split(/\s+/)[1]!;
 }
 
 describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as a stored target', () => {
@@ -78,8 +72,8 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
 
   beforeAll(async () => {
     sshd = await startSshd();
-    url = `ssh://root@127.0.0.1:${sshd.port}`;
-    hostFingerprint = fingerprintOf(path.join(sshd.dir, 'host_ed25519.pub'));
+    url = sshd.url;
+    hostFingerprint = sshd.fingerprint;
     t = await startTestCore({ target: 'docker', instance, routerBase: BASE_IMAGE });
     ours = path.join(t.home, 'ssh', 'known_hosts');
     admin = await new Api(t.url).register('admin');
@@ -280,7 +274,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH as 
         `--docker=ssh://root@127.0.0.1:${other.port}`,
         `--identity=${otherKey}`,
       ]);
-      const fingerprint = fingerprintOf(path.join(other.dir, 'host_ed25519.pub'));
+      const fingerprint = other.fingerprint;
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         `The host [127.0.0.1]:${other.port} is not known: it presented the ssh-ed25519 key ${fingerprint}.`,
@@ -361,7 +355,7 @@ users:
       bastion_identity: bastion.clientKey,
     };
     try {
-      const fingerprint = fingerprintOf(path.join(bastion.dir, 'host_ed25519.pub'));
+      const fingerprint = bastion.fingerprint;
       const asked = await admin.post('/v2/desktop/targets/', request);
       expect(asked.status, asked.text).toBe(409);
       expect((asked.body as { host_key: unknown }).host_key).toEqual({

@@ -27,6 +27,12 @@ export interface TestSshd {
   clientKey: string;
   /** `[127.0.0.1]:port ssh-ed25519 AAAA…`: a known_hosts line for this sshd. */
   knownHostsLine: string;
+  /** `SHA256:…` of the host key, as ssh-keygen prints it (what `trust_host_key` takes). */
+  fingerprint: string;
+  /** `ssh://root@127.0.0.1:port`: the Docker host this sshd leads to, as a target names it. */
+  url: string;
+  /** The body of `POST /v2/desktop/targets/` that adds this host as the Docker target `name`. */
+  targetRequest(name: string): { name: string; docker: string; identity: string; trust_host_key: string };
   /** The sshd's log (-e). */
   log(): string;
   stop(): Promise<void>;
@@ -48,6 +54,11 @@ export function freeTcpPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** `SHA256:…` of a public key file, as ssh-keygen prints it. */
+export function fingerprintOf(pubFile: string): string {
+  return execFileSync('ssh-keygen', ['-lf', pubFile], { encoding: 'utf8' }).split(/\s+/)[1]!;
 }
 
 export function keygen(file: string, comment: string): void {
@@ -128,12 +139,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     .split(/\s+/)
     .slice(0, 2)
     .join(' ');
+  const clientKey = path.join(dir, 'client_ed25519');
+  const fingerprint = fingerprintOf(path.join(dir, 'host_ed25519.pub'));
+  const url = `ssh://root@127.0.0.1:${port}`;
   return {
     port,
     dir,
     hostKey,
-    clientKey: path.join(dir, 'client_ed25519'),
+    clientKey,
     knownHostsLine: `[127.0.0.1]:${port} ${hostKey}`,
+    fingerprint,
+    url,
+    targetRequest: (name) => ({ name, docker: url, identity: clientKey, trust_host_key: fingerprint }),
     log: () => log,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
