@@ -397,6 +397,13 @@ export class Services {
       .prepare('SELECT var FROM service_attachments WHERE service_uuid = ? AND app_uuid = ?')
       .get(s.uuid, app.uuid) as { var: string } | undefined;
     if (!row) throw new DeisError('not_found_detail', `${s.name} is not attached to ${app.id}.`);
+    // The service's target must answer before anything changes: one that is away is a 503 here, with
+    // the app's config and the attachment as they were, and the detach can simply be tried again.
+    // (Connecting an attached service is a no-op; the network is cut only after the app's new
+    // release runs, so its old processes keep the service until then.)
+    await this.need('connectService')(s.name, app.id).catch((err: unknown) => {
+      if (err instanceof DeisError && err.code === 'unavailable') throw err;
+    });
     let release: ReleaseRow | null = null;
     // The variable may have been unset by hand: then there is nothing to take off the app.
     if (Object.hasOwn(configData(this.configs.current(app)).values, row.var))

@@ -6,7 +6,8 @@
  * (a sample written as users write one) answers with what it read from it; it is backed up and
  * restored there with the CLI. Attaching a service of another target is refused in one sentence and
  * changes nothing; removing the target is refused while the service lives there. A target that is
- * away fails a provisioning with its reason and answers 503 with it, and holds up no destroy.
+ * away fails a provisioning with its reason and answers 503 with it (a detach then changes nothing),
+ * and holds up no destroy.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -230,7 +231,7 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
     expect(await names()).toEqual(['local']);
   }, 300_000);
 
-  it('answers with the reason when the target is away, and lets its service and the target go', async () => {
+  it('answers with the reason when the target is away, detaches nothing then, and lets its services and the target go', async () => {
     const other = await startSshd();
     // The key outlives the sshd's folder (removed when it stops, below): the host is away, not the key.
     const keys = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-svctgt-key-'));
@@ -244,13 +245,31 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
         identity: key,
       });
       expect(added.status, added.text).toBe(201);
+      // While the host answers: Redis there, attached to an app there (no build yet: config only).
+      const cache = await admin.post('/v2/services/', { kind: 'redis', name: 'cache-away', target: 'away' });
+      expect(cache.status, cache.text).toBe(201);
+      expect((await ready('cache-away')).target).toBe('away');
+      expect((await admin.post('/v2/apps/', { id: 'web-away', target: 'away' })).status).toBe(201);
+      const attached = await admin.post('/v2/services/cache-away/apps/', { app: 'web-away' });
+      expect(attached.status, attached.text).toBe(201);
+      const before = await releases('web-away');
+      expect(Object.keys(await config('web-away'))).toContain('REDIS_URL');
+
       await other.stop();
       stopped = true;
       const reason = `Nothing accepts SSH connections at 127.0.0.1 port ${other.port}`;
-      const r = await admin.post('/v2/services/', { kind: 'redis', name: 'cache-away', target: 'away' });
+      // Detaching needs the host: a 503 saying why, and the app's config and the attachment unchanged.
+      const detach = await admin.delete('/v2/services/cache-away/apps/web-away/');
+      expect(detach.status, detach.text).toBe(503);
+      expect((detach.body as { detail: string }).detail).toContain(reason);
+      expect(Object.keys(await config('web-away'))).toContain('REDIS_URL');
+      expect(await releases('web-away')).toEqual(before);
+      expect((await service('cache-away')).apps).toEqual([{ app: 'web-away', var: 'REDIS_URL' }]);
+
+      const r = await admin.post('/v2/services/', { kind: 'redis', name: 'cache-gone', target: 'away' });
       expect(r.status, r.text).toBe(201);
-      await eventually(async () => (await service('cache-away')).state !== 'provisioning', 120_000);
-      const failed = await service('cache-away');
+      await eventually(async () => (await service('cache-gone')).state !== 'provisioning', 120_000);
+      const failed = await service('cache-gone');
       expect(failed).toMatchObject({ state: 'failed', target: 'away' });
       expect(failed.error).toContain(reason);
       // Its log is on the host: a 503 saying why it cannot be read now.
@@ -258,11 +277,15 @@ describe.skipIf(!hasDocker || missing !== undefined)('backing services on a Dock
       expect(logs.status).toBe(503);
       expect((logs.body as { detail: string }).detail).toContain(reason);
       // As an app's destroy, a service's is not held up by a host that is away; then the target goes.
-      expect((await admin.delete('/v2/services/cache-away/', { confirm: 'cache-away' })).status).toBe(204);
+      expect((await admin.delete('/v2/apps/web-away/')).status).toBe(204);
+      for (const name of ['cache-away', 'cache-gone'])
+        expect((await admin.delete(`/v2/services/${name}/`, { confirm: name })).status).toBe(204);
       expect((await admin.delete('/v2/desktop/targets/away/')).status).toBe(204);
     } finally {
       if (!stopped) await other.stop();
       fs.rmSync(keys, { recursive: true, force: true });
+      // What a destroy leaves on a host that was away (the Redis container and its data) goes here.
+      await removeInstance(addedTargetInstance(instance, 'away'));
     }
-  }, 180_000);
+  }, 600_000);
 });

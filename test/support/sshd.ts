@@ -65,6 +65,29 @@ export function keygen(file: string, comment: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
 }
 
+/** The processes whose parent is `pid` (from /proc: the field after the parenthesised name). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone meanwhile.
+  }
+}
+
 export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-sshd-'));
   fs.chmodSync(dir, 0o700);
@@ -153,6 +176,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     targetRequest: (name) => ({ name, docker: url, identity: clientKey, trust_host_key: fingerprint }),
     log: () => log,
     stop: async () => {
+      // The host goes away with its connections: each one is a child process of the listener, which
+      // would otherwise keep serving the sessions it already has.
+      if (child.pid !== undefined) for (const pid of childrenOf(child.pid)) signal(pid, 'SIGTERM');
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
