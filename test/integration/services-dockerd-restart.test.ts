@@ -5,7 +5,8 @@
  *
  * Restarting dockerd stops every container on the machine (CI's, other test runs'), so this test
  * runs only when asked: DEIS_TEST_RESTART_DOCKERD=1, with DEIS_TEST_RESTART_DOCKERD_COMMAND the
- * command that restarts it here (default `systemctl restart docker`).
+ * command that restarts it here (default `systemctl restart docker`; `bash scripts/restart-dockerd.sh`
+ * for a dockerd started by hand). .ci/run runs it so after the suite, on the dockerd it started.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
