@@ -27,6 +27,19 @@ function socketLike(channel: ClientChannel): Duplex {
   return channel;
 }
 
+/**
+ * When the SSH connection drops (the host went away), ssh2 closes its channels without ending their
+ * writable side: the agent would keep such a channel as a free socket (it drops only one that is no
+ * longer writable), and the next request would be written into the dead connection and wait for ever.
+ * Marked destroyed before the agent hears the close (this listener comes first), it is dropped, and the
+ * next request opens a new channel, which fails saying why.
+ */
+function markDestroyedOnClose(channel: ClientChannel): void {
+  channel.once('close', () => {
+    (channel as unknown as { destroyed: boolean }).destroyed = true;
+  });
+}
+
 /** An http.Agent whose connections are dial-stdio channels on the host. */
 class DialStdioAgent extends http.Agent {
   constructor(private readonly sessions: SshSessions) {
@@ -40,6 +53,7 @@ class DialStdioAgent extends http.Agent {
     this.sessions.exec(DIAL_STDIO).then(
       (channel) => {
         watchStderr(channel, this.sessions.address);
+        markDestroyedOnClose(channel);
         callback?.(null, socketLike(channel));
       },
       (err: Error) => callback?.(err, undefined as never),

@@ -1,0 +1,43 @@
+/**
+ * A Docker host over SSH that goes away while a connection to it is open (and idle in the pool, as it
+ * is between two requests of a deploy): the next request fails saying why, instead of being written
+ * into the dead connection and waiting for ever. Real sshd on 127.0.0.1, this machine's dockerd.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dockerOverSsh, type SshDockerEngine } from '../../cluster/ssh/docker-engine';
+import { dockerAvailable } from '../support/images';
+import { sshdMissing, startSshd } from '../support/sshd';
+
+const hasDocker = await dockerAvailable();
+const missing = sshdMissing();
+if (!hasDocker || missing) console.warn(`ssh-host-away skipped: ${missing ?? 'no Docker engine answers'}.`);
+
+describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH that goes away', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-ssh-away-'));
+  let engine: SshDockerEngine | undefined;
+
+  afterAll(() => {
+    engine?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails the next request with the reason, on a connection that was open and idle', async () => {
+    const sshd = await startSshd();
+    // The key and known_hosts outlive the sshd's folder: the host is away, not the key.
+    const key = path.join(dir, 'client');
+    fs.copyFileSync(sshd.clientKey, key);
+    fs.chmodSync(key, 0o600);
+    fs.writeFileSync(path.join(dir, 'known_hosts'), `${sshd.knownHostsLine}\n`);
+    engine = dockerOverSsh(sshd.url, { identity: key, knownHosts: path.join(dir, 'known_hosts'), home: dir });
+    expect(String(await engine.docker.ping())).toBe('OK');
+    await engine.docker.listContainers(); // a second request on the kept-alive channel
+    await sshd.stop();
+
+    await expect(engine.docker.ping()).rejects.toThrow(
+      `Nothing accepts SSH connections at 127.0.0.1 port ${sshd.port}`,
+    );
+  });
+});
