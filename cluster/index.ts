@@ -18,7 +18,7 @@ import { removeInstanceObjects } from './docker/instance';
 import { dockerOverSsh } from './ssh/docker-engine';
 import type { SshOptions } from './ssh/connect';
 import { LocalAuthority } from '../main/tls/authority';
-import type { Target } from './target';
+import { TargetError, type Target } from './target';
 
 export type TargetKind = 'docker' | 'fake' | 'kubernetes';
 
@@ -136,7 +136,7 @@ export interface AddedDockerTarget {
  * deploy that needs it (`imagesFrom`); nothing is connected until the target is first used.
  */
 export function createAddedDockerTarget(settings: TargetSettings, added: AddedDockerTarget): RunningTarget {
-  const engine = dockerOverSsh(added.url, added.ssh);
+  const engine = dockerOverSsh(added.url, added.ssh, (err) => new TargetError('unavailable', err.message));
   const target = new DockerTarget({
     instance: addedTargetInstance(settings.instance, added.name),
     home: path.join(settings.home, 'targets', added.name),

@@ -207,7 +207,9 @@ export class DockerTarget implements Target {
     try {
       await this.docker.ping();
     } catch (err) {
-      // An SSH refusal (host key, login, no docker there) is its own sentence.
+      // An SSH refusal (host key, login, no docker there) is its own sentence (already a TargetError
+      // from an added host's engine).
+      if (err instanceof TargetError) throw err;
       if (err instanceof SshError) throw new TargetError('unavailable', err.message);
       throw new TargetError('unavailable', `The Docker engine does not answer: ${(err as Error).message}`);
     }

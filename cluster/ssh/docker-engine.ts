@@ -42,7 +42,10 @@ function markDestroyedOnClose(channel: ClientChannel): void {
 
 /** An http.Agent whose connections are dial-stdio channels on the host. */
 class DialStdioAgent extends http.Agent {
-  constructor(private readonly sessions: SshSessions) {
+  constructor(
+    private readonly sessions: SshSessions,
+    private readonly failure: (err: SshError) => Error,
+  ) {
     super({ keepAlive: true, maxFreeSockets: SSH_DOCKER_IDLE_STREAMS });
   }
 
@@ -52,11 +55,11 @@ class DialStdioAgent extends http.Agent {
   ): Duplex | undefined {
     this.sessions.exec(DIAL_STDIO).then(
       (channel) => {
-        watchStderr(channel, this.sessions.address);
+        watchStderr(channel, this.sessions.address, this.failure);
         markDestroyedOnClose(channel);
         callback?.(null, socketLike(channel));
       },
-      (err: Error) => callback?.(err, undefined as never),
+      (err: Error) => callback?.(err instanceof SshError ? this.failure(err) : err, undefined as never),
     );
     return undefined;
   }
@@ -66,7 +69,7 @@ class DialStdioAgent extends http.Agent {
  * A dial-stdio that ends before speaking (no docker command there, no permission on its socket)
  * says why on stderr: the HTTP request fails with that, not with "socket hang up".
  */
-function watchStderr(channel: ClientChannel, address: SshAddress): void {
+function watchStderr(channel: ClientChannel, address: SshAddress, failure: (err: SshError) => Error): void {
   let stderr = '';
   let spoke = false;
   channel.once('data', () => (spoke = true));
@@ -82,7 +85,7 @@ function watchStderr(channel: ClientChannel, address: SshAddress): void {
         ? `${showAddress(address)} has no docker command (${said || 'command not found'}); install the Docker CLI there, as docker -H ssh:// needs it too.`
         : `The Docker engine on ${showAddress(address)} cannot be reached through \`${DIAL_STDIO}\`: ${said || `it exited with ${code}`}.`;
     // ssh2's destroy() takes no error: the HTTP client hears it as the socket's error, then the close.
-    channel.emit('error', new SshError('no_docker', message));
+    channel.emit('error', failure(new SshError('no_docker', message)));
     channel.close();
   });
 }
@@ -100,10 +103,19 @@ export interface SshDockerEngine {
  * core's DOCKER_HOST. Nothing is connected yet: the first request connects (and may fail with an
  * SshError: an unknown host key, a refused login, no docker there).
  */
-export function dockerOverSsh(url: string, options: SshOptions = {}): SshDockerEngine {
+export function dockerOverSsh(
+  url: string,
+  options: SshOptions = {},
+  /**
+   * What a request that could not reach the host fails with (default: the SshError itself). A target
+   * makes it its own "unavailable", so a host that went away after it was connected is a 503 with
+   * the reason, as one that was away from the start is.
+   */
+  failure: (err: SshError) => Error = (err) => err,
+): SshDockerEngine {
   const address = parseSshUrl(url, 'The Docker host');
   const sessions = new SshSessions(address, options);
-  const agent = new DialStdioAgent(sessions);
+  const agent = new DialStdioAgent(sessions, failure);
   const DockerClient = createRequire(import.meta.url)('dockerode') as typeof Docker;
   // The host name is only the Host header: dial-stdio connects to the engine whatever it says.
   const docker = new DockerClient({

@@ -27,6 +27,11 @@ export class SshSessions {
     private readonly options: SshOptions,
   ) {}
 
+  /** The connections to the host that are up (or being made) now. */
+  get connections(): number {
+    return this.held.filter((h) => !h.closed).length;
+  }
+
   /** Runs `command` on the host; the channel's stdout/stdin are the stream, its stderr is `channel.stderr`. */
   exec(command: string): Promise<ClientChannel> {
     return this.channel(true, (client, done) => client.exec(command, done));

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dockerOverSsh, type SshDockerEngine } from '../../cluster/ssh/docker-engine';
+import { TargetError } from '../../cluster/target';
 import { dockerAvailable } from '../support/images';
+import { eventually } from '../support/run-stage';
 import { sshdMissing, startSshd } from '../support/sshd';
 
 const hasDocker = await dockerAvailable();
@@ -35,9 +37,28 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH tha
     expect(String(await engine.docker.ping())).toBe('OK');
     await engine.docker.listContainers(); // a second request on the kept-alive channel
     await sshd.stop();
+    // The idle connection hears that the host closed it (a request in that moment would get
+    // "socket hang up", as on any connection that drops under it).
+    await eventually(async () => engine!.sessions.connections === 0, 10_000);
 
     await expect(engine.docker.ping()).rejects.toThrow(
       `Nothing accepts SSH connections at 127.0.0.1 port ${sshd.port}`,
     );
+    // A target's engine fails as the target does when it is away: TargetError `unavailable`, the same
+    // sentence (what the API answers as a 503 with the reason).
+    const targets = dockerOverSsh(
+      sshd.url,
+      { identity: key, knownHosts: path.join(dir, 'known_hosts'), home: dir },
+      (err) => new TargetError('unavailable', err.message),
+    );
+    try {
+      await expect(targets.docker.ping()).rejects.toMatchObject({
+        name: 'TargetError',
+        code: 'unavailable',
+        message: expect.stringContaining(`Nothing accepts SSH connections at 127.0.0.1 port ${sshd.port}`),
+      });
+    } finally {
+      targets.close();
+    }
   });
 });

@@ -178,7 +178,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     stop: async () => {
       // The host goes away with its connections: each one is a child process of the listener, which
       // would otherwise keep serving the sessions it already has.
-      if (child.pid !== undefined) for (const pid of childrenOf(child.pid)) signal(pid, 'SIGTERM');
+      const sessions = child.pid === undefined ? [] : childrenOf(child.pid);
+      for (const pid of sessions) signal(pid, 'SIGTERM');
+      // Gone (and so their connections closed) before the host counts as away.
+      for (let i = 0; i < 100 && sessions.some((pid) => fs.existsSync(`/proc/${pid}`)); i++)
+        await new Promise((r) => setTimeout(r, 50));
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
