@@ -156,6 +156,15 @@ export function viaRouterTls(
 /** Distinct failure messages a Load keeps (each with its count), so a failed test prints a short list. */
 const LOAD_DISTINCT_FAILURES = 20;
 
+/**
+ * A load generator's pause between two requests of one worker. A steady load, not a flood: the
+ * router opens a new connection to the app for every request, which the kernel's conntrack table
+ * keeps 120 s in TIME_WAIT; unpaced, a few minutes of load (about 3,000 requests a second here)
+ * filled it ("nf_conntrack: table full, dropping packet") and the test cluster's router pod, whose
+ * liveness probe could no longer connect, was restarted in the middle of a test.
+ */
+const LOAD_PAUSE_MS = 10;
+
 /** Steady load: `workers` loops of sequential requests until stopped; every non-200 counts as failed. */
 export class Load {
   ok = 0;
@@ -182,6 +191,7 @@ export class Load {
         } catch (err) {
           this.fail(String((err as Error).message));
         }
+        await sleep(LOAD_PAUSE_MS);
       }
     });
   }
