@@ -167,7 +167,7 @@ describe.skipIf(!ready)('people in the UI', () => {
 
   it('makes the user an administrator and back, and gives them a new token shown once', async () => {
     const row = page.getByTestId(`user-${USER}`);
-    await row.getByRole('button', { name: 'Make admin' }).click();
+    await row.getByRole('button', { name: 'Make admin', exact: true }).click();
     await row.getByText('administrator').waitFor();
     expect(
       (
@@ -175,7 +175,7 @@ describe.skipIf(!ready)('people in the UI', () => {
       ).results.find((u) => u.username === USER)?.is_superuser,
     ).toBe(true);
     await row.getByRole('button', { name: 'Unmake admin' }).click();
-    await row.getByRole('button', { name: 'Make admin' }).waitFor();
+    await row.getByRole('button', { name: 'Make admin', exact: true }).waitFor();
     expect(await row.textContent()).not.toContain('administrator');
 
     // The last administrator stays one, with the API's sentence.
