@@ -12,6 +12,7 @@ import { DEPLOY_REF } from '../../main/builder/snapshot';
 import { Api, startTestCore, type TestCore } from '../support/core';
 import { git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
+import { removeAppImages } from '../support/run-stage';
 
 const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('deploy-folder tests skipped: no Docker engine answers (start dockerd).');
@@ -48,6 +49,7 @@ describe.skipIf(!hasDocker)('deploying a folder', () => {
   afterAll(async () => {
     await t?.stop();
     if (folder) fs.rmSync(folder, { recursive: true, force: true });
+    await removeAppImages([APP]);
   });
 
   it('refuses paths it cannot deploy, saying why', async () => {

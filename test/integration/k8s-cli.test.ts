@@ -20,7 +20,7 @@ import { appFolder } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { removeInstance, viaRouter } from '../support/run-stage';
+import { removeAppImages, removeInstance, viaRouter } from '../support/run-stage';
 
 const log = (line: string) => console.log(`k8s-cli: ${line}`);
 const cluster = await clusterForTests('k8s-cli', { registry: true, hostRouted: true, kubectl: true });
@@ -125,6 +125,7 @@ describe.skipIf(!cluster)('our deis CLI on the Kubernetes target prints what it 
     }
     // The Docker core's router and processes outlive a core's stop, as they should: remove them.
     await removeInstance(`${instance}-d`);
+    await removeAppImages([APP]);
     if (cluster) {
       const kubectl = kubectlFor(cluster.kubeconfig);
       await kubectl(['delete', 'namespace', APP, '--ignore-not-found', '--wait=false']).catch(() => '');

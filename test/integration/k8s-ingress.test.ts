@@ -14,6 +14,7 @@ import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
+import { removeAppImages } from '../support/run-stage';
 
 const cluster = await clusterForTests('k8s-ingress', { registry: true, hostRouted: true, kubectl: true });
 const log = (line: string) => console.log(`k8s-ingress: ${line}`);
@@ -71,6 +72,7 @@ describe.skipIf(!cluster)('apps on an ingress controller (DEIS_KUBE_INGRESS_CLAS
       );
     }
     await cluster?.release();
+    await removeAppImages([APP]);
   });
 
   it('gives a pushed app a Service that answers it and an Ingress of the class for its host', async () => {

@@ -20,7 +20,7 @@ import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { freePort, Load, viaRouter } from '../support/run-stage';
+import { freePort, Load, removeAppImages, viaRouter } from '../support/run-stage';
 import type { KubernetesSettings } from '../../main/settings';
 import { connectKube } from '../../cluster/kubernetes/client';
 import {
@@ -490,6 +490,8 @@ describe.skipIf(!cluster)('a core killed in the middle of a rollout', () => {
       ]).catch(() => '');
     }
     if (home) fs.rmSync(home, { recursive: true, force: true });
+    // The app is never destroyed through the API (its core is killed): its build images go here.
+    await removeAppImages([APP]);
   });
 
   it('is restarted and finishes it, with no duplicate pods', async () => {

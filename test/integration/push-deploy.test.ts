@@ -10,7 +10,7 @@ import { Api, type TestCore } from '../support/core';
 import { git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
-import { instanceName, removeInstance, startDockerCore, viaRouter } from '../support/run-stage';
+import { instanceName, removeAppImages, removeInstance, startDockerCore, viaRouter } from '../support/run-stage';
 
 const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('push-deploy tests skipped: no Docker engine answers (start dockerd).');
@@ -42,6 +42,7 @@ describe.skipIf(!hasDocker)('git push to running app on Docker', () => {
     await t?.stop();
     pusher?.remove();
     await removeInstance(instance);
+    await removeAppImages([APP]);
   });
 
   it('builds (bundled Python buildpack), releases and runs a pushed app that answers at <app>.localhost', async () => {

@@ -23,7 +23,7 @@ import { appFolder, get } from '../support/k8s/app';
 import { eventually } from '../support/k8s/eventually';
 import { kubectlFor, type Kubectl } from '../support/k8s/kubectl';
 import { Pusher } from '../support/push';
-import { instanceName, removeInstance, viaRouter, viaRouterTls } from '../support/run-stage';
+import { instanceName, removeAppImages, removeInstance, viaRouter, viaRouterTls } from '../support/run-stage';
 
 const log = (line: string) => console.log(`targets-k8s: ${line}`);
 const cluster = await clusterForTests('targets-k8s', { registry: true, hostRouted: true, kubectl: true });
@@ -96,6 +96,7 @@ describe.skipIf(!cluster)('one core, two targets: the local Docker engine and a 
     await removeInstance(instance);
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
     await cluster?.release();
+    await removeAppImages([LOCAL_APP]);
   });
 
   it('refuses a wrong registry password, an unknown context and an unreadable kubeconfig, adding nothing', async () => {

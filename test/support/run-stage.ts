@@ -269,9 +269,12 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
   throw new Error('condition not met in time');
 }
 
-/** Untags every `deis-desktop/<app>:*` image of these apps (an image left without tags goes). */
+/**
+ * Untags every `deis-desktop/<app>:*` image of these apps (an image left without tags goes). For
+ * cleanup: quiet when no engine answers.
+ */
 export async function removeAppImages(apps: string[]): Promise<void> {
-  for (const image of await docker.listImages())
+  for (const image of await docker.listImages().catch(() => []))
     for (const tag of image.RepoTags ?? [])
       if (apps.some((a) => tag.startsWith(`deis-desktop/${a}:`)))
         await docker
