@@ -110,7 +110,8 @@ describe.skipIf(!cluster)('targets in the UI', () => {
     await removeInstance(INSTANCE);
     if (work) fs.rmSync(work, { recursive: true, force: true });
     await cluster?.release();
-  });
+    // Destroying the copy waits until its namespace is gone (10-27 s idle, up to 120 s under load).
+  }, 300_000);
 
   it('shows the targets with their state in words; local is ready', async () => {
     await page.goto(t.url + '/');

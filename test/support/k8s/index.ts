@@ -1,7 +1,11 @@
 /**
  * The cluster the Kubernetes tests run on: the one DEIS_TEST_KUBECONFIG names, one already started
  * by hand (`npm run test-cluster -- start`), or the cached test cluster started for this run. Test
- * files hold a lease on it; the last file to let go stops a cluster the tests started.
+ * files hold a lease on it. Under vitest, the run's global teardown stops a cluster the tests started
+ * once no file holds it (`stopUnheldTestCluster`); elsewhere (the benchmarks) the last holder to let
+ * go stops it. Stopping drains the pods and stops nine daemons, up to a minute and more on a busy
+ * machine: in a test file's afterAll it counted against that hook's timeout, and in CI the last file
+ * to let go (targets-ui) ran out of it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,7 +24,10 @@ export interface TestCluster {
   registry?: { address: string; username: string; password: string };
   /** True for the cluster built here: pods and Services are routed from the host, NodePorts on 127.0.0.1. */
   hostRouted: boolean;
-  /** Gives the lease back; stops the cluster when the tests started it and no other file holds it. */
+  /**
+   * Gives the lease back. Outside vitest it also stops the cluster when the tests started it and no
+   * other holder is left; under vitest the run's teardown does that.
+   */
   release(): Promise<void>;
 }
 
@@ -79,17 +86,49 @@ export async function ensureTestCluster(log: (line: string) => void = () => {}):
       release: () =>
         withLock(async () => {
           fs.rmSync(path.join(leaseDir(), lease), { force: true });
-          const others = fs.existsSync(leaseDir())
-            ? fs.readdirSync(leaseDir()).filter((l) => pidAlive(Number(l.split('-')[0])))
-            : [];
-          const current = Journal.exists(stateDir()) ? new Journal(stateDir()).data.info : undefined;
-          if (others.length === 0 && current?.owner === 'tests') {
-            await stopCluster(log);
-            fs.rmSync(leaseDir(), { recursive: true, force: true });
-          }
+          // vitest sets VITEST in its workers; its global teardown (test/support/global-setup.ts) stops.
+          if (process.env.VITEST !== 'true') await stopIfUnheld(log);
         }),
     },
   };
+}
+
+/**
+ * Stops the test cluster when the tests started it and no live process holds a lease; under the lock.
+ * At the end of a run (`runEnded`) the run's own workers hold nothing any more, even alive: a lease
+ * one of them left (an afterAll that timed out before its release) does not keep the cluster up.
+ */
+async function stopIfUnheld(log: (line: string) => void, runEnded = false): Promise<void> {
+  const holds = (lease: string) => {
+    const pid = Number(lease.split('-')[0]);
+    return pidAlive(pid) && !(runEnded && parentOf(pid) === process.pid);
+  };
+  const held = fs.existsSync(leaseDir()) ? fs.readdirSync(leaseDir()).filter(holds) : [];
+  const current = Journal.exists(stateDir()) ? new Journal(stateDir()).data.info : undefined;
+  if (held.length === 0 && current?.owner === 'tests') {
+    await stopCluster(log);
+    fs.rmSync(leaseDir(), { recursive: true, force: true });
+  }
+}
+
+/**
+ * For the end of a test run: stops the cluster the run's files started, unless some live process
+ * (another run, a benchmark) still holds it. A cluster started by hand is left running.
+ */
+export function stopUnheldTestCluster(log: (line: string) => void = () => {}): Promise<void> {
+  if (process.env.DEIS_TEST_KUBECONFIG || !Journal.exists(stateDir())) return Promise.resolve();
+  return withLock(() => stopIfUnheld(log, true));
+}
+
+/** The parent pid of a live process (from /proc), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function leaseDir(): string {
