@@ -131,7 +131,13 @@ describe.skipIf(!hasDocker || !hasRegistry)('the images a first run needs', () =
     const lines: string[] = [];
     let t: TestCore | undefined;
     try {
-      t = await startTestCore({ target: 'docker', instance, routerBase: missing, log: (l) => lines.push(l) });
+      t = await startTestCore({
+        target: 'docker',
+        instance,
+        routerBase: missing,
+        log: (l) => lines.push(l),
+        untilReady: false,
+      });
       expect(await t.core.targetStarted).toBe(false);
       const notReady = lines.find((l) => l.startsWith('target: not ready'));
       expect(notReady).toContain(

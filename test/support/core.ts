@@ -34,6 +34,12 @@ export interface TestCoreOptions {
   prepareStack?: boolean;
   /** Default true: return once the target's first start attempt ended. */
   waitForTarget?: boolean;
+  /**
+   * Default true (with waitForTarget): when that first attempt failed, say why on the console and
+   * wait for the core's own retries (every 5 s) to make the target ready, as a user would; throw
+   * with the reason after 120 s. False for tests that look at a target that is not ready.
+   */
+  untilReady?: boolean;
   /** DEIS_KEEP_RELEASE_IMAGES (default 5). */
   keepReleaseImages?: number;
 }
@@ -59,7 +65,20 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
     options.log ?? (() => {}),
   );
   // Tests look at the router and processes at once: let the target finish adopting first.
-  if (options.waitForTarget !== false) await core.targetStarted;
+  if (options.waitForTarget !== false && !(await core.targetStarted) && options.untilReady !== false) {
+    // On a busy machine a first start can fail (the router slow to load its configuration): the core
+    // tries again by itself. Without this, every test of a file failed with the router's 404s.
+    const readiness = core.scheduler.readiness;
+    console.warn(`test core: the target's first start failed; waiting for a retry: ${readiness.reason()}`);
+    const deadline = Date.now() + 120_000;
+    while (!readiness.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (!readiness.ready) {
+      const reason = readiness.reason();
+      await core.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+      throw new Error(`The test core's target did not become ready within 120 s: ${reason}`);
+    }
+  }
   return {
     core,
     url: core.apiUrl,
