@@ -73,6 +73,9 @@ const STRICT_SOURCES = ['net.ipv4.conf.all.rp_filter', '1'] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const isNoSuchImage = (err: unknown) =>
+  (err as { statusCode?: number }).statusCode === 404 && /no such image/i.test(String((err as Error).message));
+
 export class Router {
   /** The port clients reach the router on. */
   publicPort = 0;
@@ -125,7 +128,7 @@ export class Router {
 
   /** Starts the router if it is not running as configured; an existing one keeps serving. */
   async ensure(progress: Progress): Promise<void> {
-    const image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
+    let image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
     // Made before Docker would make it (as root, for anyone): the router's nginx (www-data) needs to
     // pass through it, and only the owner may reach DEIS_HOME around it.
     if (this.options.coreSocketDir)
@@ -139,7 +142,15 @@ export class Router {
         kind: 'step',
         message: `Starting the router on 127.0.0.1:${this.options.port || '(any port)'}`,
       });
-      await this.create(image);
+      try {
+        await this.create(image);
+      } catch (err) {
+        // Another core on this engine with another router base removed our image as an earlier
+        // recipe's (forgetOldImages) between our check and the create: make it again, once.
+        if (!isNoSuchImage(err)) throw err;
+        image = await ensureRouterImage(this.docker, this.options.base, this.options.instance, progress);
+        await this.create(image);
+      }
       await this.forgetOldImages(image);
     }
     for (const net of (await appNetworks(this.docker, this.options.instance)).values())
