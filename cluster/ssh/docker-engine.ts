@@ -68,17 +68,38 @@ class DialStdioAgent extends http.Agent {
 /**
  * A dial-stdio that ends before speaking (no docker command there, no permission on its socket)
  * says why on stderr: the HTTP request fails with that, not with "socket hang up".
+ *
+ * The host may send the channel's EOF before the command's exit status (OpenSSH sends them as the
+ * pipe and the child's exit are noticed, in either order): the HTTP client would hear the end first
+ * and fail with "socket hang up". The end of a channel that has not spoken is held until the exit
+ * status (or the close) has come.
  */
 function watchStderr(channel: ClientChannel, address: SshAddress, failure: (err: SshError) => Error): void {
   let stderr = '';
   let spoke = false;
+  let settled = false;
+  let endHeld = false;
+  const push = channel.push.bind(channel);
+  channel.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk === null && !spoke && !settled) {
+      endHeld = true;
+      return false;
+    }
+    return push(chunk, encoding);
+  };
+  const release = () => {
+    settled = true;
+    if (endHeld) push(null);
+  };
+  channel.once('close', release);
   channel.once('data', () => (spoke = true));
   channel.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < SSH_DIAL_STDERR_MAX_BYTES)
       stderr += chunk.toString('utf8').slice(0, SSH_DIAL_STDERR_MAX_BYTES - stderr.length);
   });
   channel.once('exit', (code: number | null) => {
-    if (spoke || code === 0) return;
+    if (spoke || code === 0) return release();
+    settled = true;
     const said = stderr.trim().split('\n').slice(-2).join(' ');
     const message =
       code === 127

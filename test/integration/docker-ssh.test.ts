@@ -271,4 +271,29 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
       await bare.stop();
     }
   }, 60_000);
+
+  it('says so too when the host ends the channel before it sends the exit status', async () => {
+    // OpenSSH sends the EOF once the command's output is closed and the exit status once it has
+    // exited: here a third of a second apart, in the order CI once met by chance (and got ECONNRESET).
+    const late = await startSshd({
+      config: [
+        `ForceCommand sh -c 'echo "sh: 1: docker: not found" >&2; exec >&- 2>&-; sleep 0.3; exit 127'`,
+      ],
+    });
+    try {
+      const home = userHome(late.clientKey, late.knownHostsLine + '\n');
+      const engine = dockerOverSsh(`ssh://root@127.0.0.1:${late.port}`, { home });
+      const err = await engine.docker.ping().then(
+        () => undefined,
+        (e: unknown) => e as SshError,
+      );
+      engine.close();
+      expect(err?.code).toBe('no_docker');
+      expect(err?.message).toBe(
+        `root@127.0.0.1:${late.port} has no docker command (sh: 1: docker: not found); install the Docker CLI there, as docker -H ssh:// needs it too.`,
+      );
+    } finally {
+      await late.stop();
+    }
+  }, 60_000);
 });
