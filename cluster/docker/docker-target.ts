@@ -577,6 +577,7 @@ export class DockerTarget implements Target {
     await this.ports?.close();
     this.liveness?.stop();
     this.follower.close();
+    this.logStore.close();
     this.options.closeEngine?.();
   }
 }

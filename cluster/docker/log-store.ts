@@ -12,6 +12,7 @@ import { controllerLogLine, logTime } from '../../main/contract/log-lines';
 
 export class LogStore {
   private readonly events = new EventEmitter();
+  private closed = false;
 
   constructor(
     private readonly dir: string,
@@ -25,8 +26,16 @@ export class LogStore {
     return path.join(this.dir, `${app}.log`);
   }
 
+  /**
+   * Takes no more lines: the core is stopping, and work still finishing in the background (an old
+   * process retiring, a log stream's last burst) must not write into a DEIS_HOME being removed.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   append(app: string, lines: string[]): void {
-    if (lines.length === 0) return;
+    if (lines.length === 0 || this.closed) return;
     // A line is one line: text with newlines in it (a run's command) becomes several.
     const clean = lines.some((l) => /[\r\n]/.test(l)) ? lines.flatMap((l) => l.split(/\r\n|\r|\n/)) : lines;
     const file = this.file(app);

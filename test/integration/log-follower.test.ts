@@ -84,4 +84,34 @@ describe.skipIf(!hasDocker)("following a process's output", () => {
     ]);
     expect((fs.statSync(store.file('quiet')).mode & 0o777).toString(8)).toBe('600');
   }, 60_000);
+
+  it('writes nothing once closed, while a chatty process still prints and its folder is gone', async () => {
+    // A stopping core removes nothing itself, but a test's (or a user's) DEIS_HOME may go right after:
+    // a last burst of output, or an old process retiring in the background, must not write into it.
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'deis-logs-closed-'));
+    const ownStore = new LogStore(own);
+    const ownFollower = new LogFollower(docker, instance, ownStore, 1000);
+    const container = await docker.createContainer({
+      Image: BASE_IMAGE,
+      Cmd: ['bash', '-c', 'while :; do echo chatty; sleep 0.01; done'],
+    });
+    try {
+      await container.start();
+      await ownFollower.follow(container.id, { name: 'chatty-v1-p-bcdfg', app: 'chatty' });
+      for (let i = 0; i < 100 && ownStore.tail('chatty', 1).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(ownStore.tail('chatty', 1)).toHaveLength(1);
+      ownFollower.close();
+      ownStore.close();
+      fs.rmSync(own, { recursive: true, force: true });
+      // What a deploy's retiring process says after the stop.
+      expect(() => ownStore.append('chatty', ['retired'])).not.toThrow();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fs.existsSync(own)).toBe(false);
+    } finally {
+      ownFollower.close();
+      await container.remove({ force: true });
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
