@@ -250,50 +250,43 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker engine on another
     expect(fs.existsSync(changedOurs)).toBe(false);
   }, 120_000);
 
-  it('says so when the host has no docker command, instead of a dropped connection', async () => {
-    // The host's sshd runs every command as a missing docker would: "not found", exit 127.
-    const bare = await startSshd({ config: ['ForceCommand exec /nonexistent/docker system dial-stdio'] });
+  /** What a ping fails with on a host whose sshd runs `forceCommand` for every command, and its port. */
+  async function pingThrough(forceCommand: string): Promise<{ err: SshError | undefined; port: number }> {
+    const sshd = await startSshd({ config: [`ForceCommand ${forceCommand}`] });
     try {
-      const home = userHome(bare.clientKey, bare.knownHostsLine + '\n');
-      const engine = dockerOverSsh(`ssh://root@127.0.0.1:${bare.port}`, { home });
+      const home = userHome(sshd.clientKey, sshd.knownHostsLine + '\n');
+      const engine = dockerOverSsh(`ssh://root@127.0.0.1:${sshd.port}`, { home });
       const err = await engine.docker.ping().then(
         () => undefined,
         (e: unknown) => e as SshError,
       );
       engine.close();
-      expect(err?.code).toBe('no_docker');
-      expect(err?.message).toMatch(
-        new RegExp(
-          `^root@127\\.0\\.0\\.1:${bare.port} has no docker command \\(.*(not found|No such file or directory).*\\); install the Docker CLI there, as docker -H ssh:// needs it too\\.$`,
-        ),
-      );
+      return { err, port: sshd.port };
     } finally {
-      await bare.stop();
+      await sshd.stop();
     }
+  }
+
+  it('says so when the host has no docker command, instead of a dropped connection', async () => {
+    // The host's sshd runs every command as a missing docker would: "not found", exit 127.
+    const { err, port } = await pingThrough('exec /nonexistent/docker system dial-stdio');
+    expect(err?.code).toBe('no_docker');
+    expect(err?.message).toMatch(
+      new RegExp(
+        `^root@127\\.0\\.0\\.1:${port} has no docker command \\(.*(not found|No such file or directory).*\\); install the Docker CLI there, as docker -H ssh:// needs it too\\.$`,
+      ),
+    );
   }, 60_000);
 
   it('says so too when the host ends the channel before it sends the exit status', async () => {
     // OpenSSH sends the EOF once the command's output is closed and the exit status once it has
     // exited: here a third of a second apart, in the order CI once met by chance (and got ECONNRESET).
-    const late = await startSshd({
-      config: [
-        `ForceCommand sh -c 'echo "sh: 1: docker: not found" >&2; exec >&- 2>&-; sleep 0.3; exit 127'`,
-      ],
-    });
-    try {
-      const home = userHome(late.clientKey, late.knownHostsLine + '\n');
-      const engine = dockerOverSsh(`ssh://root@127.0.0.1:${late.port}`, { home });
-      const err = await engine.docker.ping().then(
-        () => undefined,
-        (e: unknown) => e as SshError,
-      );
-      engine.close();
-      expect(err?.code).toBe('no_docker');
-      expect(err?.message).toBe(
-        `root@127.0.0.1:${late.port} has no docker command (sh: 1: docker: not found); install the Docker CLI there, as docker -H ssh:// needs it too.`,
-      );
-    } finally {
-      await late.stop();
-    }
+    const { err, port } = await pingThrough(
+      `sh -c 'echo "sh: 1: docker: not found" >&2; exec >&- 2>&-; sleep 0.3; exit 127'`,
+    );
+    expect(err?.code).toBe('no_docker');
+    expect(err?.message).toBe(
+      `root@127.0.0.1:${port} has no docker command (sh: 1: docker: not found); install the Docker CLI there, as docker -H ssh:// needs it too.`,
+    );
   }, 60_000);
 });
