@@ -16,6 +16,7 @@ interface Held {
   open: number;
   /** How many this server allows (lowered when it refused one). */
   room: number;
+  /** No new channel goes on it: it failed, ended or was closed. Still counted until its socket closes. */
   closed: boolean;
 }
 
@@ -27,9 +28,13 @@ export class SshSessions {
     private readonly options: SshOptions,
   ) {}
 
-  /** The connections to the host that are up (or being made) now. */
+  /**
+   * The connections to the host that are up, being made, or still closing. One that dropped counts
+   * until its socket has closed: ssh2 ends the connection's channels only then (after 'end' it still
+   * has them), so at 0 every channel of a dropped connection has heard that it is gone.
+   */
   get connections(): number {
-    return this.held.filter((h) => !h.closed).length;
+    return this.held.length;
   }
 
   /** Runs `command` on the host; the channel's stdout/stdin are the stream, its stderr is `channel.stderr`. */
@@ -104,8 +109,8 @@ export class SshSessions {
     this.held.push(held);
     held.client.then(
       (client) => {
+        client.once('end', () => (held.closed = true));
         client.once('close', () => this.forget(held));
-        client.once('end', () => this.forget(held));
       },
       () => this.forget(held),
     );

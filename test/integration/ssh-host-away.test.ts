@@ -3,6 +3,7 @@
  * is between two requests of a deploy): the next request fails saying why, instead of being written
  * into the dead connection and waiting for ever. Real sshd on 127.0.0.1, this machine's dockerd.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,16 @@ describe.skipIf(!hasDocker || missing !== undefined)('a Docker host over SSH tha
     await sshd.stop();
     // The idle connection hears that the host closed it (a request in that moment would get
     // "socket hang up", as on any connection that drops under it).
-    await eventually(async () => engine!.sessions.connections === 0, 10_000);
+    // At 0 the client has heard it (ssh2 has closed the connection's channels): no idle one is reused.
+    await eventually(async () => engine!.sessions.connections === 0, 10_000).catch((err: Error) => {
+      const sockets = spawnSync('ss', ['-tanpo', `( sport = :${sshd.port} or dport = :${sshd.port} )`], {
+        encoding: 'utf8',
+      }).stdout;
+      throw new Error(
+        `${err.message}: ${engine!.sessions.connections} connection(s) to the stopped sshd still count.\n` +
+          `Sockets of port ${sshd.port}:\n${sockets}\nsshd said:\n${sshd.log().slice(-3000)}`,
+      );
+    });
 
     await expect(engine.docker.ping()).rejects.toThrow(
       `Nothing accepts SSH connections at 127.0.0.1 port ${sshd.port}`,

@@ -65,19 +65,48 @@ export function keygen(file: string, comment: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
 }
 
-/** The processes whose parent is `pid` (from /proc: the field after the parenthesised name). */
-function childrenOf(pid: number): number[] {
-  const found: number[] = [];
+/** Each process's parent, from /proc (the field after the parenthesised name is the state, then the parent). */
+function parents(): Map<number, number> {
+  const found = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+      found.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // Gone meanwhile.
     }
   }
   return found;
+}
+
+function childrenOf(pid: number): number[] {
+  return [...parents()].filter(([, parent]) => parent === pid).map(([child]) => child);
+}
+
+function descendantsOf(pid: number): number[] {
+  const all = parents();
+  const found: number[] = [];
+  for (let at = [pid]; at.length > 0; found.push(...at))
+    at = [...all].filter(([, parent]) => at.includes(parent)).map(([child]) => child);
+  return found;
+}
+
+/** Not gone and not a zombie (whose files, its connection among them, are closed already). */
+function running(pid: number): boolean {
+  const stat = describeProcess(pid);
+  return stat !== undefined && !/\) Z /.test(stat);
+}
+
+/** `pid (name) state` and its command line, for saying what did not stop; undefined when it is gone. */
+function describeProcess(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    return `${stat.slice(0, stat.lastIndexOf(')') + 3)} ${cmd}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -180,9 +209,17 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       // would otherwise keep serving the sessions it already has.
       const sessions = child.pid === undefined ? [] : childrenOf(child.pid);
       for (const pid of sessions) signal(pid, 'SIGTERM');
-      // Gone (and so their connections closed) before the host counts as away.
-      for (let i = 0; i < 100 && sessions.some((pid) => fs.existsSync(`/proc/${pid}`)); i++)
-        await new Promise((r) => setTimeout(r, 50));
+      // Gone (and so their connections closed) before the host counts as away. What SIGTERM did not
+      // stop in 3 s is killed with everything below it, and named: a test waiting for the host to be
+      // away would otherwise wait in vain.
+      const alive = () => sessions.filter((pid) => running(pid));
+      for (let i = 0; i < 60 && alive().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const stuck = alive();
+      if (stuck.length > 0) {
+        const tree = [...stuck, ...stuck.flatMap(descendantsOf)];
+        console.warn(`test sshd: killing what SIGTERM did not stop in 3 s: ${tree.map(describeProcess).join('; ')}`);
+        for (const pid of tree) signal(pid, 'SIGKILL');
+      }
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
