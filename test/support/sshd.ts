@@ -217,7 +217,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       const stuck = alive();
       if (stuck.length > 0) {
         const tree = [...stuck, ...stuck.flatMap(descendantsOf)];
-        console.warn(`test sshd: killing what SIGTERM did not stop in 3 s: ${tree.map(describeProcess).join('; ')}`);
+        console.warn(
+          `test sshd: killing what SIGTERM did not stop in 3 s: ${tree.map(describeProcess).join('; ')}`,
+        );
         for (const pid of tree) signal(pid, 'SIGKILL');
       }
       if (child.exitCode === null) child.kill('SIGTERM');
