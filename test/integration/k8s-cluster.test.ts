@@ -121,11 +121,19 @@ describe.skipIf(!cluster)('the test cluster', () => {
       'hello',
     ]);
     // kube-proxy balances across both pods. It programs a new endpoint a moment after the pod turns
-    // ready, so ask on fresh connections until both have answered (or the time runs out).
+    // ready (until the first one, it refuses connections to the Service), so ask on fresh connections
+    // until both have answered (or the time runs out).
     const answers = new Set<string>();
     const deadline = Date.now() + 60_000;
     while (answers.size < 2 && Date.now() < deadline) {
-      const text = await getFresh(`http://${service.spec.clusterIP}/`);
+      const text = await getFresh(`http://${service.spec.clusterIP}/`).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ECONNREFUSED' || answers.size > 0 || Date.now() > deadline) throw err;
+        return undefined;
+      });
+      if (text === undefined) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       expect(text).toMatch(new RegExp(`^hello from hello-\\S+ ${greeting}\\n$`));
       answers.add(text);
     }
