@@ -14,6 +14,8 @@ let t: TestCore;
 let browser: Browser;
 let page: Page;
 const scaled: unknown[] = [];
+/** What the stand-in pods endpoint answers from now on. */
+let setPods: (next: ReturnType<typeof pod>[]) => void;
 
 const pod = (type: string, n: number, state = 'up') => ({
   name: `${APP}-${type}-${n}`,
@@ -40,6 +42,7 @@ describe.skipIf(!hasChromium())('the UI against the run stage API', () => {
     page.setDefaultTimeout(15_000);
 
     let pods = [pod('web', 1)];
+    setPods = (next) => (pods = next);
     let structure: Record<string, number> = {};
     // The app as the core has it, with the formation the stand-in scale endpoint was given.
     await page.route(`**/v2/apps/${APP}/`, async (route) => {
@@ -93,6 +96,9 @@ describe.skipIf(!hasChromium())('the UI against the run stage API', () => {
     await page.getByText(`${APP}-worker-1`).waitFor();
     expect(await page.getByText(`${APP}-web-2`).isVisible()).toBe(true);
     await screenshot(page, '30-stub-scale');
+    // The worker comes up later, with nothing asked from this page: the list shows it, no reload.
+    setPods([pod('web', 1), pod('web', 2), pod('worker', 1)]);
+    await expect.poll(() => page.getByTestId('proc-worker').textContent()).toContain('1 up of 1');
   });
 
   it('follows the log stream, filters by process type and searches', async () => {

@@ -16,6 +16,9 @@ import { ScaleControls } from './ScaleControls';
 import { Sparklines } from './Sparklines';
 import { useOverview } from './store';
 
+/** How often the overview asks for the app's processes again. */
+const PODS_REFRESH_MS = 3000;
+
 export function Overview({ app }: { app: string }) {
   const release = useOverview((s) => s.release);
   const build = useOverview((s) => s.build);
@@ -31,6 +34,13 @@ export function Overview({ app }: { app: string }) {
   useEffect(() => {
     void load(app);
   }, [app, load, finished]);
+  // Processes come and go without a request from here (a rollout retiring old ones, a crash, a
+  // change made from the CLI): the list is asked for again while it is shown.
+  const refreshPods = useOverview((s) => s.refreshPods);
+  useEffect(() => {
+    const timer = setInterval(() => void refreshPods(app), PODS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [app, refreshPods]);
   useEffect(() => {
     void loadRecent({ app });
   }, [app, loadRecent]);

@@ -20,6 +20,8 @@ interface OverviewState {
   pods: PodInfo[] | null;
   error: string | null;
   load(app: string): Promise<void>;
+  /** Lists the processes again; a failure keeps the last list (the next refresh may answer). */
+  refreshPods(app: string): Promise<void>;
   /** Scales process types; answers a sentence saying what happened. */
   scale(app: string, structure: Record<string, number>): Promise<string>;
 }
@@ -31,7 +33,7 @@ export function processTypes(app: App | null, build: Build | null): string[] {
   return [...types].sort();
 }
 
-export const useOverview = create<OverviewState>((set) => ({
+export const useOverview = create<OverviewState>((set, read) => ({
   appId: null,
   app: null,
   release: null,
@@ -58,6 +60,11 @@ export const useOverview = create<OverviewState>((set) => ({
     } catch (err) {
       set({ error: messageOf(err) });
     }
+  },
+
+  async refreshPods(id) {
+    const pods = await get(`/v2/apps/${id}/pods/`, page(PodSchema)).catch(() => null);
+    if (pods && read().appId === id) set({ pods: pods.results });
   },
 
   async scale(app, structure) {
