@@ -30,8 +30,6 @@ import { configData } from './config';
 import { buildTypes, checkAppSize, formationFor, parseScale, type Formation } from './formation';
 import type { Controller } from '.';
 import type { ReleaseEvent, ReleaseRow } from './releases';
-import type { SettingsRow } from './settings';
-import type { TlsRow } from './tls';
 import type { UserRow } from './users';
 import { TargetReadiness } from './target-readiness';
 
@@ -107,18 +105,15 @@ export class Scheduler {
   }
 
   routing(app: AppRow): Routing {
-    // Every app gets its first settings and TLS rows when it is made; a store edited by hand (or an
-    // old one brought in) may lack them: such an app routes as a new app does, rather than keeping
-    // the target, and with it every other app, from starting.
-    const settings = this.c.settings.latest(app) as SettingsRow | undefined;
+    const settings = this.c.settings.latest(app);
     const domains = this.c.domains.list(app);
     return {
       domains: domains.map((d) => d.domain),
-      routable: settings ? settings.routable === 1 : true,
-      maintenance: settings?.maintenance === 1,
-      whitelist: settings ? (JSON.parse(settings.whitelist) as string[]) : [],
-      autoscale: settings ? (JSON.parse(settings.autoscale) as Record<string, Autoscale>) : {},
-      httpsOnly: (this.c.tls.latest(app) as TlsRow | undefined)?.https_enforced === 1,
+      routable: settings.routable === 1,
+      maintenance: settings.maintenance === 1,
+      whitelist: JSON.parse(settings.whitelist) as string[],
+      autoscale: JSON.parse(settings.autoscale) as Record<string, Autoscale>,
+      httpsOnly: this.c.tls.latest(app).https_enforced === 1,
       certificates: domains.flatMap((d) => {
         const cert = d.certificate_id === null ? undefined : this.c.certs.pem(d.certificate_id);
         return cert ? [{ host: d.domain, ...cert }] : [];

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { timestamp, uuid } from './clock';
 import { MIGRATIONS, type Migration } from './migrations';
 
 export type Db = Database.Database;
@@ -90,6 +91,7 @@ export function openStore(file: string, migrations: readonly Migration[] = MIGRA
       createHash('sha256').update(String(text), 'utf8').digest('hex'),
     );
     if (migrate(db, migrations) > 0) db.pragma('wal_checkpoint(TRUNCATE)');
+    if (migrations === MIGRATIONS) giveAppsTheirFirstRows(db);
     db.pragma('foreign_keys = ON');
     // The journal files exist now; SQLite makes later ones with the database file's mode.
     if (file !== ':memory:') makePrivate(file);
@@ -103,6 +105,28 @@ export function openStore(file: string, migrations: readonly Migration[] = MIGRA
     tx: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     close: () => db.close(),
   };
+}
+
+/**
+ * Every app gets its first settings and TLS rows when it is made, and the code that reads them counts
+ * on it. A store edited by hand (or an old one brought in) may lack them; such an app gets them, as
+ * they are for a new app, owned by the app's owner, instead of failing every read of them.
+ */
+function giveAppsTheirFirstRows(db: Db): void {
+  const now = timestamp();
+  db.transaction(() => {
+    for (const table of ['app_settings', 'tls'] as const) {
+      const missing = db
+        .prepare(
+          `SELECT uuid, owner_id FROM apps WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.app_uuid = apps.uuid)`,
+        )
+        .all() as { uuid: string; owner_id: number }[];
+      const insert = db.prepare(
+        `INSERT INTO ${table} (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)`,
+      );
+      for (const app of missing) insert.run(uuid(), app.uuid, app.owner_id, now, now);
+    }
+  }).immediate();
 }
 
 /**

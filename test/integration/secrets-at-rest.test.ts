@@ -142,10 +142,16 @@ describe('tokens', () => {
     expect(fs.readFileSync(file).includes(Buffer.from(token))).toBe(true);
 
     t = await startTestCore({ home });
-    // The hand-made app has no settings or TLS rows (apps made through the API always do): it does
-    // not keep the target from starting.
+    // The hand-made app has no settings or TLS rows (apps made through the API always do): it gets
+    // a new app's, so it does not keep the target from starting, and its settings can be read.
     expect(t.core.scheduler.readiness.ready).toBe(true);
     const olivia = new Api(t.url, token);
+    expect((await olivia.get('/v2/apps/kept-app/settings/')).body).toMatchObject({
+      owner: 'olivia',
+      routable: true,
+      whitelist: [],
+    });
+    expect((await olivia.get('/v2/apps/kept-app/tls/')).body).toMatchObject({ https_enforced: null });
     expect((await olivia.get('/v2/auth/whoami/')).body).toMatchObject({
       username: 'olivia',
       is_superuser: true,
