@@ -7,8 +7,7 @@ import type { Printer } from './output';
  * calls ask nothing.
  */
 let readlineModule: typeof Readline | undefined;
-const readline = (): typeof Readline =>
-  (readlineModule ??= process.getBuiltinModule('node:readline'));
+const readline = (): typeof Readline => (readlineModule ??= process.getBuiltinModule('node:readline'));
 
 export class Prompter {
   private lines: AsyncIterator<string> | undefined;

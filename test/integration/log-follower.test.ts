@@ -37,7 +37,11 @@ async function runLogged(app: string, script: string, last: string): Promise<str
   try {
     await container.start();
     // Named as the target names a process of type p of release 1.
-    await follower.follow(container.id, { name: `${app}-v1-p-bcdfg`, app }, Math.floor(Date.now() / 1000) - 1);
+    await follower.follow(
+      container.id,
+      { name: `${app}-v1-p-bcdfg`, app },
+      Math.floor(Date.now() / 1000) - 1,
+    );
     await container.wait();
     const lastLine = () => store.tail(app, 1).map((l) => l.replace(/^\S+ /, ''))[0];
     for (let i = 0; i < 300 && lastLine() !== last; i++) await new Promise((r) => setTimeout(r, 200));

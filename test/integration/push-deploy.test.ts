@@ -10,7 +10,13 @@ import { Api, type TestCore } from '../support/core';
 import { git, repoFromFixture } from '../support/git';
 import { dockerAvailable, ensureStackImage } from '../support/images';
 import { Pusher } from '../support/push';
-import { instanceName, removeAppImages, removeInstance, startDockerCore, viaRouter } from '../support/run-stage';
+import {
+  instanceName,
+  removeAppImages,
+  removeInstance,
+  startDockerCore,
+  viaRouter,
+} from '../support/run-stage';
 
 const hasDocker = await dockerAvailable();
 if (!hasDocker) console.warn('push-deploy tests skipped: no Docker engine answers (start dockerd).');

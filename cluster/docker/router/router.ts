@@ -74,7 +74,8 @@ const STRICT_SOURCES = ['net.ipv4.conf.all.rp_filter', '1'] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const isNoSuchImage = (err: unknown) =>
-  (err as { statusCode?: number }).statusCode === 404 && /no such image/i.test(String((err as Error).message));
+  (err as { statusCode?: number }).statusCode === 404 &&
+  /no such image/i.test(String((err as Error).message));
 
 export class Router {
   /** The port clients reach the router on. */
