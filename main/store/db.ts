@@ -114,19 +114,20 @@ export function openStore(file: string, migrations: readonly Migration[] = MIGRA
  */
 function giveAppsTheirFirstRows(db: Db): void {
   const now = timestamp();
-  db.transaction(() => {
-    for (const table of ['app_settings', 'tls'] as const) {
-      const missing = db
-        .prepare(
-          `SELECT uuid, owner_id FROM apps WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.app_uuid = apps.uuid)`,
-        )
-        .all() as { uuid: string; owner_id: number }[];
-      const insert = db.prepare(
-        `INSERT INTO ${table} (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)`,
-      );
+  for (const table of ['app_settings', 'tls'] as const) {
+    const missing = db
+      .prepare(
+        `SELECT uuid, owner_id FROM apps WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.app_uuid = apps.uuid)`,
+      )
+      .all() as { uuid: string; owner_id: number }[];
+    if (missing.length === 0) continue;
+    const insert = db.prepare(
+      `INSERT INTO ${table} (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)`,
+    );
+    db.transaction(() => {
       for (const app of missing) insert.run(uuid(), app.uuid, app.owner_id, now, now);
-    }
-  }).immediate();
+    }).immediate();
+  }
 }
 
 /**
