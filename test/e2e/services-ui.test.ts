@@ -196,7 +196,8 @@ describe.skipIf(!ready)('backing services in the UI', () => {
 
   it('refuses to destroy an attached service and says where to detach it', async () => {
     await page.getByRole('link', { name: 'Services', exact: true }).click();
-    const row = page.locator('[data-testid^="service-postgres-"]');
+    // The row (`tr`): its size-and-clients line, once loaded, has a test id starting the same way.
+    const row = page.locator('tr[data-testid^="service-postgres-"]');
     await row.getByRole('button', { name: 'Destroy…' }).click();
     await row.getByText(`is attached to ${APP}; detach it first`).waitFor();
     expect(await row.getByRole('textbox').count()).toBe(0);
@@ -204,7 +205,7 @@ describe.skipIf(!ready)('backing services in the UI', () => {
   });
 
   it('downloads a backup and restores it from the Services screen', async () => {
-    const row = page.locator('[data-testid^="service-postgres-"]');
+    const row = page.locator('tr[data-testid^="service-postgres-"]');
     const name = (await row.getAttribute('data-testid'))!.slice('service-'.length);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
