@@ -10,7 +10,9 @@
  * once it holds them. What a running pod serves is read back by `ensure`, so a restarted core knows.
  *
  * Zero downtime: a change of the router itself (image, nginx.conf) is a rolling update in which the
- * old pod serves until the new one holds its tables and is ready, then drains. A router pod that is
+ * old pod serves until the new one holds its tables and is ready, then drains: the core tells it it is
+ * leaving, so each answer it gives closes its connection and keep-alive clients reconnect to the new
+ * one before nginx quits (and closes the idle ones). A router pod that is
  * deleted or whose node goes away is the one case with a gap: with one replica, new connections
  * are refused from the moment it leaves the Service until its replacement is ready (seconds; the
  * core hands it the tables as soon as it runs). Requests it was serving finish.
@@ -605,7 +607,12 @@ export class KubeRouter {
       };
       this.pods.set(name, state);
     }
-    state.leaving = Boolean(pod.metadata?.deletionTimestamp);
+    const leaving = Boolean(pod.metadata?.deletionTimestamp);
+    // From now until nginx quits (after the preStop wait), every answer closes its connection: the
+    // pod's keep-alive clients reconnect, to the next router, instead of meeting the close of an idle
+    // connection. Best effort: a pod that cannot be told still finishes what it serves.
+    if (leaving && !state.leaving) void state.channel.request('PUT', '/leaving').catch(() => undefined);
+    state.leaving = leaving;
     return state;
   }
 

@@ -96,15 +96,22 @@ export const FALLBACK_CERT = '/etc/nginx/fallback.pem';
 
 /** What both listeners do with a request; `port` is the one clients used on the host. */
 function appLocations(port: number): string {
-  return `    location / {
-      access_by_lua_block { require('deis_router').route() }
-      proxy_set_header Connection "";
+  const proxied = `      proxy_set_header Connection "";
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $host;
       proxy_set_header X-Forwarded-Port ${port};
-      proxy_pass http://deis_backends;
+      proxy_pass http://deis_backends;`;
+  return `    location / {
+      access_by_lua_block { require('deis_router').route() }
+${proxied}
+    }
+    # A router about to quit (PUT /leaving): the same, and the connection closes after the answer.
+    location @leaving {
+      keepalive_timeout 0;
+      access_by_lua_block { require('deis_router').route(true) }
+${proxied}
     }
     location @unknown {
       default_type text/html;
@@ -199,7 +206,8 @@ http {
   lua_shared_dict deis_routes 8m;
   lua_shared_dict deis_backends 8m;
   lua_shared_dict deis_inflight 4m;
-  lua_shared_dict deis_certs 16m;${input.metrics ? `\n  # Request counters of at most MAX_APPS apps, ~20 numbers each. Module ${METRICS_LUA_HASH}.\n  lua_shared_dict deis_metrics 2m;` : ''}
+  lua_shared_dict deis_certs 16m;
+  lua_shared_dict deis_flags 64k;${input.metrics ? `\n  # Request counters of at most MAX_APPS apps, ~20 numbers each. Module ${METRICS_LUA_HASH}.\n  lua_shared_dict deis_metrics 2m;` : ''}
   init_by_lua_block { require('deis_router').load() }
   log_by_lua_block { require('deis_router').done()${input.metrics ? " require('deis_metrics').record()" : ''} }
   header_filter_by_lua_block { require('deis_router').headers() }
@@ -227,7 +235,8 @@ ${input.core ? coreUpstream(input.core) : ''}
     location = /routes { content_by_lua_block { require('deis_router').update('routes') } }
     location = /backends { content_by_lua_block { require('deis_router').update('backends') } }
     location = /certs { content_by_lua_block { require('deis_router').update('certs') } }
-    location = /inflight { content_by_lua_block { require('deis_router').count() } }${input.metrics ? `\n    location = /metrics { content_by_lua_block { require('deis_metrics').dump() } }` : ''}
+    location = /inflight { content_by_lua_block { require('deis_router').count() } }
+    location = /leaving { content_by_lua_block { require('deis_router').leave() } }${input.metrics ? `\n    location = /metrics { content_by_lua_block { require('deis_metrics').dump() } }` : ''}
   }
   server {
     listen 80 default_server;

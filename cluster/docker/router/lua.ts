@@ -18,6 +18,7 @@ local routes = ngx.shared.deis_routes
 local backends = ngx.shared.deis_backends
 local inflight = ngx.shared.deis_inflight
 local certs = ngx.shared.deis_certs
+local flags = ngx.shared.deis_flags
 local DIR = "${STATE_DIR}"
 local M = {}
 local turn = {}
@@ -155,7 +156,11 @@ end
 
 -- access_by_lua: 404 unknown host, 403 outside the whitelist, 301 to HTTPS for tls:enable,
 -- 503 maintenance or nothing ready.
-function M.route()
+-- (In @leaving, with leaving = true: the same checks, on a request whose connection will close.)
+function M.route(leaving)
+  -- A router about to quit: every answer closes its connection (the request goes on in @leaving, where
+  -- keep-alive is off), so clients move to the next router before this one closes idle connections.
+  if not leaving and flags and flags:get("leaving") then return ngx.exec("@leaving") end
   local app = app_of(ngx.var.host)
   if not app then return ngx.exec("@unknown") end
   local maintenance, whitelist, https_only =
@@ -261,6 +266,13 @@ function M.update(name)
   end
   replace(tables[name], body)
   write(name .. ".txt", body)
+  ngx.say("ok")
+end
+
+-- PUT /leaving: this router is about to quit (see M.route). Not written to a file: a router that
+-- starts again is not leaving.
+function M.leave()
+  if flags then flags:set("leaving", true) end
   ngx.say("ok")
 end
 
