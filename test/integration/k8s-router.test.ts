@@ -7,7 +7,8 @@
  * every request started after the switch reaches the new pod; a deleted router pod comes back with
  * its tables (and a new core reads them back); HTTPS picks the certificate by SNI.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import readline from 'node:readline';
 import http from 'node:http';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -68,20 +69,50 @@ function get(url: string, host: string, agent?: http.Agent): Promise<Reply> {
 
 /**
  * For a request that hangs: where the kernel sent its connection (the conntrack entry of its local
- * port: which pod, in which TCP state), so the rare hang of the rollover can be told apart.
+ * port: which pod, in which TCP state, and what happened to it while the rollover's events were
+ * followed), so the rare hang of the rollover can be told apart.
  */
 function whereTo(port: number | undefined): string {
   if (!port) return '';
+  const events = conntrackEvents?.of(port) ?? [];
+  const history = events.length ? `; its conntrack events: ${events.join(' | ')}` : '';
   try {
     const entry = execFileSync('conntrack', ['-L', '-p', 'tcp', '--sport', String(port)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 5_000,
     });
-    return `; conntrack: ${entry.trim().replace(/\s+/g, ' ').slice(0, 300) || 'no entry'}`;
+    return `; conntrack: ${entry.trim().replace(/\s+/g, ' ').slice(0, 300) || 'no entry'}${history}`;
   } catch {
-    return '';
+    return history;
   }
+}
+
+/**
+ * The kernel's conntrack events of connections to one port (`conntrack -E`), kept by the client's
+ * port: at most the last 20,000 connections, 8 events each. Nothing when conntrack cannot follow.
+ */
+let conntrackEvents: { of(port: number): string[]; followed(): number; stop(): void } | undefined;
+function followConntrack(dport: number): NonNullable<typeof conntrackEvents> {
+  const byPort = new Map<number, string[]>();
+  const child = spawn('conntrack', ['-E', '-p', 'tcp', '--dport', String(dport), '-o', 'timestamp'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  child.on('error', () => undefined);
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const port = Number(/ sport=(\d+)/.exec(line)?.[1]);
+    if (!port) return;
+    const events = byPort.get(port) ?? [];
+    byPort.delete(port);
+    byPort.set(port, events);
+    if (events.length < 8) events.push(line.replace(/\s+/g, ' ').slice(0, 300));
+    if (byPort.size > 20_000) byPort.delete(byPort.keys().next().value!);
+  });
+  return {
+    of: (port) => byPort.get(port) ?? [],
+    followed: () => byPort.size,
+    stop: () => void child.kill(),
+  };
 }
 
 function getTls(port: number, servername: string): Promise<Reply & { cn: string }> {
@@ -356,6 +387,8 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
     // A kept-alive connection opened before the rollover, so to the old pod.
     const probe = new http.Agent({ keepAlive: true, maxSockets: 1 });
     expect((await get(router.url, HOST, probe)).connection).toBe('keep-alive');
+    conntrackEvents = followConntrack(router.publicPort);
+    let followed = 0;
     const t0 = Date.now();
     const loops = [loop(fresh), loop(fresh), loop(kept, agent), loop(kept, agent)];
     try {
@@ -405,9 +438,12 @@ describe.skipIf(!cluster)('the router on Kubernetes', () => {
       await Promise.all(loops);
       agent.destroy();
       probe.destroy();
+      followed = conntrackEvents.followed();
+      conntrackEvents.stop();
+      conntrackEvents = undefined;
     }
     log(
-      `rollover: ${ok} answered; fresh connections failed ${fresh.length} (${fresh.join('; ')}), keep-alive ones ${kept.length} (${[...new Set(kept)].join('; ')})`,
+      `rollover: ${ok} answered (conntrack events of ${followed} connections followed); fresh connections failed ${fresh.length} (${fresh.join('; ')}), keep-alive ones ${kept.length} (${[...new Set(kept)].join('; ')})`,
     );
     // No connection is refused or reset and no request gets an error, on fresh connections or kept-alive
     // ones (the leaving pod closes each connection after its answer, so none is idle when nginx quits).
