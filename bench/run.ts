@@ -92,6 +92,10 @@ async function main(): Promise<void> {
       `== failed requests under steady load through ${ROUNDS} rounds of deploy, config, scale, rollback ==`,
     );
     const built = await buildFixture(APP, 'run-app');
+    // The load measures changes to a running app: an app with no release yet would answer 503 until its
+    // first deploy (the case when only this section runs).
+    const first = await pushBuild(api, APP, built);
+    if (first.status >= 300) throw new Error(`first deploy: ${first.status} ${first.text}`);
     const load = new Load(port, `${APP}.localhost`, 4);
     const started = Date.now();
     for (let i = 0; i < ROUNDS; i++) {
