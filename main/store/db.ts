@@ -115,17 +115,18 @@ export function openStore(file: string, migrations: readonly Migration[] = MIGRA
 function giveAppsTheirFirstRows(db: Db): void {
   const now = timestamp();
   for (const table of ['app_settings', 'tls'] as const) {
-    const missing = db
-      .prepare(
-        `SELECT uuid, owner_id FROM apps WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.app_uuid = apps.uuid)`,
-      )
-      .all() as { uuid: string; owner_id: number }[];
-    if (missing.length === 0) continue;
+    const lacking = db.prepare(
+      `SELECT uuid, owner_id FROM apps WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.app_uuid = apps.uuid)`,
+    );
+    // A plain read first: a store with nothing to mend (every one made through the API) takes no lock.
+    if (lacking.all().length === 0) continue;
     const insert = db.prepare(
       `INSERT INTO ${table} (uuid, app_uuid, owner_id, created, updated) VALUES (?, ?, ?, ?, ?)`,
     );
+    // Read again under the write lock, so a second process opening the store at once adds no second row.
     db.transaction(() => {
-      for (const app of missing) insert.run(uuid(), app.uuid, app.owner_id, now, now);
+      for (const app of lacking.all() as { uuid: string; owner_id: number }[])
+        insert.run(uuid(), app.uuid, app.owner_id, now, now);
     }).immediate();
   }
 }
